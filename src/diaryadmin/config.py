@@ -1,0 +1,134 @@
+"""Settings read once from the environment (after `.env`), typed, with every default in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+PREFIX = "DIARYADMIN_"
+DEFAULT_DATABASE_FILE = "diaryadmin.sqlite3"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; build with `Settings.from_env()`."""
+
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    secret_key: str | None = field(default=None, repr=False)
+    temp_password_days: int = 30
+    lockout_threshold: int = 10
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+    hash_workers: int = 0  # 0 means one per core
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "diaryadmin@localhost"
+    smtp_timeout: int = 30
+    portal_url: str = "https://diary.example.org"
+    school_name: str = "Школа"
+    templates_dir: str | None = None
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, base_dir: Path | None = None
+    ) -> Settings:
+        """Read settings from `env` (default: os.environ).
+
+        A relative SQLite path resolves against `base_dir` (the folder of the `.env` file that
+        named it), so a cron job started from `/` opens the same database as the secretary's shell.
+        """
+        env = os.environ if env is None else env
+        url = env.get(PREFIX + "DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}"
+        url = resolve_sqlite_path(url, base_dir or Path.cwd())
+        security = (env.get(PREFIX + "SMTP_SECURITY") or "starttls").lower()
+        if security not in ("starttls", "ssl", "none"):
+            raise ConfigError(
+                f"{PREFIX}SMTP_SECURITY must be starttls, ssl or none, not {security!r}."
+            )
+        smtp_port_default = 465 if security == "ssl" else 587
+        return cls(
+            database_url=url,
+            secret_key=env.get(PREFIX + "SECRET_KEY") or None,
+            temp_password_days=_int(env, "TEMP_PASSWORD_DAYS", 30, 1),
+            lockout_threshold=_int(env, "LOCKOUT_THRESHOLD", 10, 1),
+            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 2, 1),
+            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 19456, 8),
+            argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 1, 1),
+            hash_workers=_int(env, "HASH_WORKERS", 0, 0),
+            smtp_host=env.get(PREFIX + "SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", smtp_port_default, 1),
+            smtp_security=security,
+            smtp_user=env.get(PREFIX + "SMTP_USER") or None,
+            smtp_password=env.get(PREFIX + "SMTP_PASSWORD") or None,
+            smtp_from=env.get(PREFIX + "SMTP_FROM") or "diaryadmin@localhost",
+            smtp_timeout=_int(env, "SMTP_TIMEOUT", 30, 1),
+            portal_url=env.get(PREFIX + "PORTAL_URL") or "https://diary.example.org",
+            school_name=env.get(PREFIX + "SCHOOL_NAME") or "Школа",
+            templates_dir=env.get(PREFIX + "TEMPLATES_DIR") or None,
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    def require_secret_key(self) -> bytes:
+        """The key for document fingerprints; raises ConfigError with the fix when missing."""
+        if not self.secret_key:
+            raise ConfigError(
+                f"{PREFIX}SECRET_KEY is not set. Run 'diaryadmin init' to write a .env with a fresh "
+                f"key, or set it yourself, e.g. {PREFIX}SECRET_KEY={secrets.token_hex(32)}"
+            )
+        if len(self.secret_key) < 16:
+            raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 16 characters.")
+        return self.secret_key.encode("utf-8")
+
+
+def resolve_sqlite_path(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite file path absolute against `base_dir`; other URLs pass through."""
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :]
+            if path and path != ":memory:" and not path.startswith("/"):
+                return prefix + str((base_dir / path).resolve())
+    return url
+
+
+def new_env_file_text(database_url: str | None = None) -> str:
+    """Text of a fresh `.env` with a random secret key."""
+    lines = [
+        "# diaryadmin settings. Keep this file private: it holds the key for document fingerprints.",
+        f"{PREFIX}SECRET_KEY={secrets.token_hex(32)}",
+        f"{PREFIX}DATABASE_URL={database_url or 'sqlite:///' + DEFAULT_DATABASE_FILE}",
+        f"{PREFIX}TEMP_PASSWORD_DAYS=30",
+        f"{PREFIX}LOCKOUT_THRESHOLD=10",
+        f"# {PREFIX}PORTAL_URL=https://diary.example.org",
+        f"# {PREFIX}SCHOOL_NAME=МБОУ СОШ № 1",
+        f"# {PREFIX}SMTP_HOST=smtp.example.org",
+        f"# {PREFIX}SMTP_PORT=587",
+        f"# {PREFIX}SMTP_SECURITY=starttls",
+        f"# {PREFIX}SMTP_USER=",
+        f"# {PREFIX}SMTP_PASSWORD=",
+        f"# {PREFIX}SMTP_FROM=school@example.org",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,101 @@
+"""One exception hierarchy for diaryadmin; the CLI turns these into messages and exit codes.
+
+Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;
+3 partly done (some items failed and were reported, the rest committed);
+4 configuration or database unavailable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_UNAVAILABLE = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file: where it is and what is wrong."""
+
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["value"] is not None and not isinstance(data["value"], str | int | float | bool):
+            data["value"] = str(data["value"])
+        return {k: data[k] for k in ("file", "sheet", "row", "column", "value", "message")}
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.sheet:
+            where.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        text = ", ".join(where)
+        if self.value not in (None, ""):
+            text += f" ({str(self.value)!r})" if text else repr(str(self.value))
+        return f"{text}: {self.message}" if text else self.message
+
+
+class DiaryAdminError(Exception):
+    """Base of every error diaryadmin reports to a user."""
+
+    exit_code = EXIT_REFUSED
+
+
+class InputError(DiaryAdminError):
+    """Input was refused; carries every problem found, and nothing was changed."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class NotFound(DiaryAdminError):
+    """A named thing (login, student, application) does not exist."""
+
+    exit_code = EXIT_REFUSED
+
+
+class Refused(DiaryAdminError):
+    """The request is well-formed but the data or a rule refuses it."""
+
+    exit_code = EXIT_REFUSED
+
+
+class PartialFailure(DiaryAdminError):
+    """Some items failed and were reported; the rest were committed."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ConfigError(DiaryAdminError):
+    """Configuration is missing or wrong."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+
+class DatabaseUnavailable(DiaryAdminError):
+    """The database cannot be reached, or its schema is missing or behind."""
+
+    exit_code = EXIT_UNAVAILABLE
