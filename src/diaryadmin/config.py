@@ -1,4 +1,4 @@
-"""Settings read once from the environment (after `.env`), typed, with every default in one place."""
+"""Settings read once from the environment (after `.env`), typed, defaults in one place."""
 
 from __future__ import annotations
 
@@ -96,8 +96,8 @@ class Settings:
         """The key for document fingerprints; raises ConfigError with the fix when missing."""
         if not self.secret_key:
             raise ConfigError(
-                f"{PREFIX}SECRET_KEY is not set. Run 'diaryadmin init' to write a .env with a fresh "
-                f"key, or set it yourself, e.g. {PREFIX}SECRET_KEY={secrets.token_hex(32)}"
+                f"{PREFIX}SECRET_KEY is not set. Run 'diaryadmin init' to write a .env with a "
+                f"fresh key, or set it yourself, e.g. {PREFIX}SECRET_KEY={secrets.token_hex(32)}"
             )
         if len(self.secret_key) < 16:
             raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 16 characters.")
@@ -117,7 +117,7 @@ def resolve_sqlite_path(url: str, base_dir: Path) -> str:
 def new_env_file_text(database_url: str | None = None) -> str:
     """Text of a fresh `.env` with a random secret key."""
     lines = [
-        "# diaryadmin settings. Keep this file private: it holds the key for document fingerprints.",
+        "# diaryadmin settings. Keep this file private: it holds the key for fingerprints.",
         f"{PREFIX}SECRET_KEY={secrets.token_hex(32)}",
         f"{PREFIX}DATABASE_URL={database_url or 'sqlite:///' + DEFAULT_DATABASE_FILE}",
         f"{PREFIX}TEMP_PASSWORD_DAYS=30",

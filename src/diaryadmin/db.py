@@ -79,9 +79,7 @@ def alembic_config(engine: Engine):
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option(
-        "script_location", str(resources.files("diaryadmin") / "migrations")
-    )
+    config.set_main_option("script_location", str(resources.files("diaryadmin") / "migrations"))
     config.attributes["engine"] = engine
     return config
 
@@ -149,5 +147,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def backend(session_or_engine) -> str:
     """'sqlite' or 'postgresql'."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else session_or_engine
+    )
     return bind.dialect.name

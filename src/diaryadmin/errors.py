@@ -52,9 +52,14 @@ class Problem:
 
 
 class DiaryAdminError(Exception):
-    """Base of every error diaryadmin reports to a user."""
+    """Base of every error diaryadmin reports to a user.
+
+    `result`, when set, is the machine-readable outcome (e.g. an import report with its errors)
+    that the CLI still prints on stdout in the chosen format before the message.
+    """
 
     exit_code = EXIT_REFUSED
+    result: Any = None
 
 
 class InputError(DiaryAdminError):
@@ -62,9 +67,10 @@ class InputError(DiaryAdminError):
 
     exit_code = EXIT_REFUSED
 
-    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+    def __init__(self, message: str, problems: Iterable[Problem] = (), result: Any = None) -> None:
         super().__init__(message)
         self.problems = list(problems)
+        self.result = result
 
 
 class NotFound(DiaryAdminError):

@@ -124,7 +124,9 @@ class Guardian(Base):
     external_identity: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    guardianships: Mapped[list[Guardianship]] = relationship(back_populates="guardian")
+    guardianships: Mapped[list[Guardianship]] = relationship(
+        back_populates="guardian", foreign_keys="Guardianship.guardian_id"
+    )
 
     @property
     def full_name(self) -> str:

@@ -1,0 +1,164 @@
+"""The root command: global options, .env loading, error → exit code, registration."""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .commands import COMMANDS
+from .config import PREFIX, Settings
+from .context import AppContext
+from .errors import EXIT_UNAVAILABLE, DiaryAdminError, InputError
+from .output import FORMATS, render_object
+
+EPILOG = """\b
+Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;
+3 partly done (failures reported, the rest committed); 4 configuration or database unavailable.
+"""
+
+
+def load_env_file(path: Path | None) -> Path | None:
+    """Load `.env` (the given one, $DIARYADMIN_ENV_FILE, or ./.env) without overriding the
+    environment; returns the folder that relative SQLite paths in it resolve against."""
+    from dotenv import dotenv_values
+
+    env_named = os.environ.get(PREFIX + "ENV_FILE")
+    explicit = path or (Path(env_named) if env_named else None)
+    candidate = explicit or Path(".env")
+    if not candidate.is_file():
+        if explicit is not None:
+            raise click.BadParameter(f"no such file: {explicit}", param_hint="--env-file")
+        return None
+    from_file = PREFIX + "DATABASE_URL" not in os.environ
+    for key, value in dotenv_values(candidate).items():
+        if value is not None and key not in os.environ:
+            os.environ[key] = value
+    return candidate.resolve().parent if from_file else None
+
+
+def _available(name: str) -> bool:
+    return importlib.util.find_spec(COMMANDS[name].split(":")[0]) is not None
+
+
+class DiaryAdminGroup(click.Group):
+    """Subcommands load on first use (fast --help and cron runs); DiaryAdminError → exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *(n for n in COMMANDS if _available(n))])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and _available(name):
+            module_name, attribute = COMMANDS[name].split(":")
+            module = importlib.import_module(module_name)
+            return getattr(module, attribute)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DiaryAdminError as exc:
+            app = ctx.find_object(AppContext)
+            report_error(exc, app)
+            ctx.exit(exc.exit_code)
+
+
+def report_error(exc: DiaryAdminError, app: AppContext | None) -> None:
+    fmt = app.fmt if app else "table"
+    if exc.result is not None and fmt in ("json", "csv"):
+        click.echo(render_object(exc.result, fmt))
+    click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+    if isinstance(exc, InputError):
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+    if app and app.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+@click.group(
+    cls=DiaryAdminGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    is_eager=True,
+    help="Settings file to read (default: ./.env, or $DIARYADMIN_ENV_FILE).",
+)
+@click.option("--database-url", metavar="URL", help="Database (default: $DIARYADMIN_DATABASE_URL).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format for data on stdout.",
+)
+@click.option(
+    "--operator", metavar="NAME", help="Who acts, for the audit trail (default: OS user)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail, tracebacks on errors.")
+@click.version_option(__version__, prog_name="diaryadmin")
+@click.pass_context
+def cli(ctx, env_file, database_url, fmt, operator, quiet, verbose):
+    """Run the accounts behind an electronic school diary.
+
+    Import class rosters, issue parent logins with printable slips, verify applications
+    for access, help parents who cannot log in, and export class journals.
+
+    \b
+    Example (a first run):
+      diaryadmin init                 # writes .env with a fresh secret key
+      diaryadmin db upgrade           # creates the database
+      diaryadmin roster import 5A.xlsx
+      diaryadmin credentials issue --all --out slips.html
+    """
+    base_dir = load_env_file(env_file)
+    settings = Settings.from_env(base_dir=base_dir)
+    if database_url:
+        settings = settings.with_overrides(database_url=database_url)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.ERROR if quiet else (logging.INFO if verbose else logging.WARNING),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    app = AppContext(
+        settings=settings,
+        operator=operator or _os_user(),
+        fmt=fmt,
+        quiet=quiet,
+        verbose=verbose,
+    )
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container or cron
+        return "unknown"
+
+
+def main() -> None:
+    try:
+        cli(prog_name="diaryadmin")
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing was committed by the unfinished step", err=True)
+        sys.exit(130)
+    except DiaryAdminError as exc:  # raised before a command ran (e.g. in the root callback)
+        report_error(exc, None)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # pragma: no cover - last resort: one sentence, not a traceback
+        if "-v" in sys.argv or "--verbose" in sys.argv:
+            raise
+        click.echo(f"error: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)

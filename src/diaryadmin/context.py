@@ -1,0 +1,81 @@
+"""The one context object of a CLI run: settings, a lazily made engine, output helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import db
+from .config import Settings
+from .output import render, render_object
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    operator: str
+    fmt: str = "table"
+    quiet: bool = False
+    verbose: bool = False
+    _engine: Engine | None = field(default=None, repr=False)
+    _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = db.make_engine(self.settings.database_url)
+        return self._engine
+
+    def sessions(self, check: bool = True) -> sessionmaker[Session]:
+        """The session factory; by default only once the schema is known to be current."""
+        if self._sessions is None:
+            if check:
+                db.check_schema(self.engine)
+            self._sessions = db.make_sessionmaker(self.engine)
+        return self._sessions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction for the whole command."""
+        with db.transaction(self.sessions()) as session:
+            yield session
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # Output: data to stdout, everything else to stderr.
+    def out(self, text: str) -> None:
+        click.echo(text)
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text, err=True)
+
+    def warn(self, text: str) -> None:
+        click.echo(click.style("warning: ", fg="yellow") + text, err=True)
+
+    def table(self, rows, columns=None, fmt: str | None = None, headers=None) -> None:
+        self.out(render(rows, columns, fmt or self.fmt, headers))
+
+    def result(self, data: dict[str, Any], fmt: str | None = None) -> None:
+        self.out(render_object(data, fmt or self.fmt))
+
+    @contextmanager
+    def progress(self, length: int, label: str) -> Iterator[Callable[[int], None]]:
+        """A progress callback: a bar on stderr when it is a terminal, else a no-op."""
+        if self.quiet or not sys.stderr.isatty() or length <= 0:
+            yield lambda _n=1: None
+            return
+        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+            yield bar.update
+
+
+pass_app = click.make_pass_decorator(AppContext)

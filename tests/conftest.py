@@ -1,0 +1,151 @@
+"""Each test gets its own database: a copy of a migrated SQLite file, or, when
+DIARYADMIN_TEST_DATABASE_URL names a PostgreSQL server, a database made from a migrated template."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from diaryadmin import db
+from diaryadmin.cli import cli
+from diaryadmin.config import Settings
+from diaryadmin.models import Base
+
+TEST_URL = os.environ.get("DIARYADMIN_TEST_DATABASE_URL", "").strip()
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+def _pg_admin_engine():
+    url = make_url(TEST_URL)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT"), url
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory):
+    """A migrated database to copy per test."""
+    if TEST_URL:
+        admin, url = _pg_admin_engine()
+        name = f"diaryadmin_tpl_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = db.make_engine(url.set(database=name).render_as_string(hide_password=False))
+        db.upgrade(engine)
+        engine.dispose()
+        yield ("postgresql", name)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        engine = db.make_engine(f"sqlite:///{path}")
+        db.upgrade(engine)
+        engine.dispose()  # the last connection to close folds the WAL back into the file
+        assert not path.with_name(path.name + "-wal").exists()
+        yield ("sqlite", path)
+
+
+@pytest.fixture
+def database_url(_template, tmp_path):
+    """A fresh, migrated database for this test."""
+    kind, source = _template
+    if kind == "postgresql":
+        admin, url = _pg_admin_engine()
+        name = f"diaryadmin_t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(source, target)
+        yield f"sqlite:///{target}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no schema at all."""
+    if TEST_URL:
+        admin, url = _pg_admin_engine()
+        name = f"diaryadmin_e_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return db.make_sessionmaker(engine)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """Run in an empty folder, so no developer's .env leaks into a test."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    for key in list(os.environ):
+        if key.startswith("DIARYADMIN_") and key != "DIARYADMIN_TEST_DATABASE_URL":
+            monkeypatch.delenv(key)
+    return folder
+
+
+@pytest.fixture
+def run_cli(database_url, workdir):
+    """Invoke the CLI on this test's database: run_cli("roster", "list", input=...)."""
+
+    def invoke(*args, input=None, env=None, database=None):
+        runner = CliRunner()
+        full_env = {"DIARYADMIN_SECRET_KEY": SECRET, **(env or {})}
+        return runner.invoke(
+            cli,
+            ["--database-url", database or database_url, *args],
+            input=input,
+            env=full_env,
+            catch_exceptions=False,
+        )
+
+    return invoke
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: compare before and after to prove nothing changed."""
+    result = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(select(table)).all()
+            result[table.name] = sorted(tuple(map(repr, r)) for r in rows)
+        assert "alembic_version" in inspect(conn).get_table_names()
+    return result
+
+
+@pytest.fixture
+def db_snapshot(engine):
+    return lambda: snapshot(engine)
