@@ -1,0 +1,26 @@
+"""Reading and writing table files (xlsx, xls, ods, CSV) behind one small interface."""
+
+from diaryadmin.io.files import atomic_output
+from diaryadmin.io.headers import HeaderMap, find_header, match_alias, normalise_header
+from diaryadmin.io.reader import (
+    SUPPORTED_EXTENSIONS,
+    Row,
+    iter_rows,
+    sheet_names,
+)
+from diaryadmin.io.xlsx import safe_text, write_csv, write_xlsx
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "HeaderMap",
+    "Row",
+    "atomic_output",
+    "find_header",
+    "iter_rows",
+    "match_alias",
+    "normalise_header",
+    "safe_text",
+    "sheet_names",
+    "write_csv",
+    "write_xlsx",
+]

@@ -1,0 +1,55 @@
+"""Creating output files safely: atomically, with a given mode, never clobbering by accident."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from diaryadmin.errors import Refused
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike[str], mode: int = 0o644, overwrite: bool = False
+) -> Iterator[BinaryIO]:
+    """Yield a binary file that becomes `path` only when the block ends without an error.
+
+    The data goes to a temporary file in the same folder, created with permissions `mode`,
+    and is then renamed into place, so nobody ever sees a half-written file. Raises Refused
+    if `path` exists and `overwrite` is false, or its folder does not exist.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise Refused(f"{target}: the folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise Refused(f"{target}: is a directory")
+    if target.exists() and not overwrite:
+        raise Refused(f"{target}: already exists; use --force to overwrite it")
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        if overwrite:
+            os.replace(temp_name, target)
+        else:
+            try:
+                os.link(temp_name, target)  # fails if someone created it meanwhile
+            except FileExistsError:
+                raise Refused(f"{target}: already exists; use --force to overwrite it") from None
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    raise Refused(
+                        f"{target}: already exists; use --force to overwrite it"
+                    ) from None
+                os.replace(temp_name, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)

@@ -1,0 +1,136 @@
+"""Finding the header row of a table and mapping its columns to fields by aliases."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from diaryadmin.cells import cell_text
+from diaryadmin.errors import InputError, Problem
+from diaryadmin.io.reader import Row
+from diaryadmin.names import fold
+
+_PUNCTUATION = re.compile(r"[:*.,;!?«»\"'“”„()\[\]№#]")
+
+
+def normalise_header(text: Any) -> str:
+    """A header cell as compared with aliases: casefolded, `ё` → `е`, punctuation removed.
+
+    `Фамилия ученика:*` and `фамилия  ученика` compare equal; a non-text cell gives its text.
+    """
+    value = cell_text(text)
+    if value is None:
+        return ""
+    return fold(_PUNCTUATION.sub(" ", value))
+
+
+def alias_index(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Normalised alias → field; when two fields list one alias, the first keeps it."""
+    index: dict[str, str] = {}
+    for name, names in aliases.items():
+        for alias in [names] if isinstance(names, str) else names:
+            index.setdefault(normalise_header(alias), name)
+    index.pop("", None)
+    return index
+
+
+def match_alias(text: Any, aliases: Mapping[str, Iterable[str]]) -> str | None:
+    """The field one of whose aliases equals the header text once both are normalised."""
+    return alias_index(aliases).get(normalise_header(text))
+
+
+@dataclass
+class HeaderMap:
+    """Where each field is in a table, found from its header row."""
+
+    row: Row
+    columns: dict[str, int]  # field -> 0-based column index
+    labels: dict[str, str]  # field -> the header text as written
+    unknown: list[str] = field(default_factory=list)  # header texts that matched no field
+
+    def get(self, row: Row, name: str) -> Any:
+        """The value of field `name` in `row`; None if the column is absent or the row short."""
+        index = self.columns.get(name)
+        if index is None or index >= len(row.values):
+            return None
+        return row.values[index]
+
+
+def _map_row(row: Row, index: dict[str, str]) -> HeaderMap:
+    columns: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, value in enumerate(row.values):
+        label = cell_text(value)
+        if label is None:
+            continue
+        name = index.get(normalise_header(label))
+        if name is None or name in columns:
+            unknown.append(label)
+        else:
+            columns[name] = position
+            labels[name] = label
+    return HeaderMap(row=row, columns=columns, labels=labels, unknown=unknown)
+
+
+def _first_alias(aliases: Mapping[str, Iterable[str]], name: str) -> str:
+    return next(iter(aliases.get(name, ())), name)
+
+
+def find_header(
+    rows: Iterator[Row] | Iterable[Row],
+    aliases: Mapping[str, Iterable[str]],
+    *,
+    required: Iterable[str] = (),
+    scan: int = 15,
+) -> tuple[HeaderMap, Iterator[Row]]:
+    """Find the header row among the first `scan` rows of one sheet.
+
+    The row matching the most required fields, then the most fields, wins (the earliest on
+    ties); title and blank rows above it are passed over. Returns the map and an iterator over
+    every row after the header, rows already read included. Raises InputError naming the
+    file and sheet if no row matches a field, or if the best row lacks required fields.
+    """
+    aliases = {
+        name: [names] if isinstance(names, str) else list(names) for name, names in aliases.items()
+    }
+    required = list(required)
+    index = alias_index(aliases)
+    rows = iter(rows)
+    buffer: list[Row] = []
+    for row in rows:
+        buffer.append(row)
+        if len(buffer) >= scan:
+            break
+        if (row.file, row.sheet) != (buffer[0].file, buffer[0].sheet):
+            break
+    if not buffer:
+        raise InputError("the table has no rows", [Problem("the table has no rows")])
+    first = buffer[0]
+    candidates = [r for r in buffer if (r.file, r.sheet) == (first.file, first.sheet)]
+    best: HeaderMap | None = None
+    best_position, best_score = 0, (0, 0)
+    for position, row in enumerate(candidates):
+        header = _map_row(row, index)
+        score = (sum(name in header.columns for name in required), len(header.columns))
+        if score > best_score:
+            best, best_position, best_score = header, position, score
+    if best is None or (required and best_score[0] == 0):
+        expected = [_first_alias(aliases, name) for name in (required or aliases)]
+        message = f"no header row found in the first {scan} rows; expected column(s): " + ", ".join(
+            expected
+        )
+        raise _located(first, message)
+    missing = [_first_alias(aliases, name) for name in required if name not in best.columns]
+    if missing:
+        raise _located(best.row, "missing required column(s): " + ", ".join(missing))
+    after = buffer[best_position + 1 :]  # candidates are a prefix of the buffer
+    return best, itertools.chain(after, rows)
+
+
+def _located(row: Row, message: str) -> InputError:
+    problem = Problem(message, file=row.file, sheet=row.sheet)
+    return InputError(str(problem), [problem])
