@@ -1,0 +1,703 @@
+"""Parent credentials: issue, reset, expire, revoke and status.
+
+One credential per guardianship (guardian × child, trusted persons included). The plain
+temporary password exists only in memory (`IssuedCredential`), on its way to the slips file or an
+e-mail; the database keeps the argon2id hash. Issuing is bound by the hash: passwords are drawn
+first, hashed on all cores, then written in bulk.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import audit, logins, passwords
+from .config import Settings
+from .errors import InputError, NotFound, Problem, Refused
+from .models import (
+    Credential,
+    Guardian,
+    Guardianship,
+    School,
+    SchoolClass,
+    Student,
+    utcnow,
+)
+from .names import canonical_class, fold
+
+STATES = ("temporary", "active", "expired", "locked", "revoked")
+WORKING_STATES = ("temporary", "active")
+INSERT_BATCH = 500
+EXPIRE_BATCH = 50_000
+_ID_CHUNK = 5_000
+_RETRIES = 8
+
+
+@dataclass
+class IssuedCredential:
+    """One issued login with its plain temporary password; lives only in memory."""
+
+    login: str
+    password: str = field(repr=False)
+    student: str
+    class_name: str | None
+    guardian: str
+    relation: str
+    email: str | None
+    expires_at: datetime
+    guardianship_id: int
+    school: str
+
+
+@dataclass
+class IssueResult:
+    issued: list[IssuedCredential]
+    skipped: int
+    emailed: int = 0
+    failed: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The machine-readable outcome; never a password."""
+        return {
+            "issued": len(self.issued),
+            "skipped": self.skipped,
+            "emailed": self.emailed,
+            "failed": list(self.failed),
+        }
+
+
+def full_name(surname: str, name: str, patronymic: str | None) -> str:
+    return " ".join(p for p in (surname, name, patronymic) if p)
+
+
+def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+def _school_filter(session: Session, school: School | str | None) -> int | None:
+    if school is None:
+        return None
+    if isinstance(school, School):
+        return school.id
+    found = session.scalar(select(School.id).where(School.code == school))
+    if found is None:
+        raise NotFound(f"There is no school with code {school!r}.")
+    return found
+
+
+def canonical_classes(classes: Iterable[str]) -> list[str]:
+    """Class names as given by a user, made canonical; InputError naming every bad one."""
+    result, problems = [], []
+    for text in classes:
+        try:
+            result.append(canonical_class(text))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), column="--class", value=text))
+    if problems:
+        raise InputError("Some class names are not valid.", problems)
+    return result
+
+
+def resolve_students(session: Session, student_ids: Iterable[int | str]) -> list[int]:
+    """Database ids (or external ids) of students; NotFound naming the missing ones."""
+    ids: list[int] = []
+    missing = []
+    for value in student_ids:
+        text = str(value).strip()
+        found = None
+        if text.isdigit():
+            found = session.get(Student, int(text))
+            found = found.id if found else None
+        if found is None:
+            found = session.scalar(select(Student.id).where(Student.external_id == text).limit(2))
+        if found is None:
+            missing.append(text)
+        else:
+            ids.append(found)
+    if missing:
+        raise NotFound(f"No student with id {', '.join(missing)}.")
+    return ids
+
+
+def select_guardianships(
+    session: Session,
+    *,
+    classes: Iterable[str] = (),
+    student_ids: Iterable[int | str] = (),
+    all_: bool = False,
+    school: School | str | None = None,
+) -> list[int]:
+    """Ids of the active guardianships of active students in scope, in slip order
+    (class, child, guardian). Raises Refused without a scope, NotFound for an unknown class
+    or student, InputError for a malformed class name."""
+    classes = canonical_classes(classes)
+    student_ids = list(student_ids)
+    if not (classes or student_ids or all_):
+        raise Refused("Say whom to issue for: --class, --student or --all.")
+    school_id = _school_filter(session, school)
+    query = (
+        select(Guardianship.id)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Guardianship.active.is_(True), Student.active.is_(True))
+        .order_by(
+            SchoolClass.grade, SchoolClass.name, Student.surname, Student.name, Student.id,
+            Guardian.surname, Guardian.name, Guardianship.id,
+        )
+    )  # fmt: skip
+    if school_id is not None:
+        query = query.where(Student.school_id == school_id)
+    if not all_:
+        conditions = []
+        if classes:
+            known = set(
+                session.scalars(select(SchoolClass.name).where(SchoolClass.name.in_(classes)))
+            )
+            unknown = [c for c in classes if c not in known]
+            if unknown:
+                raise NotFound(f"No class {', '.join(unknown)} on the roster.")
+            conditions.append(SchoolClass.name.in_(classes))
+        if student_ids:
+            conditions.append(Student.id.in_(resolve_students(session, student_ids)))
+        query = query.where(or_(*conditions))
+    return list(session.scalars(query))
+
+
+# --- issue ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    guardianship_id: int
+    relation: str
+    student_id: int
+    student: str
+    child_name: str
+    child_surname: str
+    class_name: str | None
+    school: str
+    guardian: str
+    guardian_name: str
+    email: str | None
+    credential_id: int | None
+    login: str | None
+
+
+def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
+    targets: dict[int, _Target] = {}
+    for chunk in _chunks(list(ids)):
+        query = (
+            select(Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential)
+            .join(Student, Student.id == Guardianship.student_id)
+            .join(Guardian, Guardian.id == Guardianship.guardian_id)
+            .join(School, School.id == Student.school_id)
+            .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+            .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
+            .where(Guardianship.id.in_(chunk))
+        )
+        for link, child, person, class_name, school_name, credential in session.execute(query):
+            targets[link.id] = _Target(
+                guardianship_id=link.id,
+                relation=link.relation,
+                student_id=child.id,
+                student=full_name(child.surname, child.name, child.patronymic),
+                child_name=child.name,
+                child_surname=child.surname,
+                class_name=class_name,
+                school=school_name,
+                guardian=person.full_name,
+                guardian_name=person.name,
+                email=person.email,
+                credential_id=credential.id if credential else None,
+                login=credential.login if credential else None,
+            )
+    missing = [i for i in ids if i not in targets]
+    if missing:
+        raise NotFound(f"No guardianship with id {', '.join(map(str, missing[:10]))}.")
+    return [targets[i] for i in dict.fromkeys(ids)]
+
+
+def _guardian_counts(session: Session, student_ids: Iterable[int]) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    for chunk in _chunks(sorted(set(student_ids))):
+        rows = session.execute(
+            select(Guardianship.student_id, func.count())
+            .where(Guardianship.student_id.in_(chunk), Guardianship.active.is_(True))
+            .group_by(Guardianship.student_id)
+        )
+        counts.update(dict(rows.tuples().all()))
+    return counts
+
+
+def _insert_new(
+    session: Session, rows: list[dict[str, Any]], stems: list[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Insert credentials with fresh logins, batch by batch under a SAVEPOINT.
+
+    Another operator may insert the same login (or the same guardianship) at the same time;
+    the unique constraints catch it, and the batch is retried with the logins and credentials
+    committed meanwhile. Returns the rows written (with their logins) and how many were
+    skipped because someone else issued them first.
+    """
+    written: list[dict[str, Any]] = []
+    skipped = 0
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        batch_stems = stems[start : start + INSERT_BATCH]
+        for attempt in range(_RETRIES):
+            taken = logins.existing_logins(session, batch_stems)
+            for row, login in zip(batch, logins.allocate(batch_stems, taken), strict=True):
+                row["login"] = login
+            try:
+                with session.begin_nested():
+                    session.execute(insert(Credential), batch)
+                break
+            except IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+                ids = [r["guardianship_id"] for r in batch]
+                issued = set(
+                    session.scalars(
+                        select(Credential.guardianship_id).where(
+                            Credential.guardianship_id.in_(ids)
+                        )
+                    )
+                )
+                if issued:
+                    keep = [i for i, r in enumerate(batch) if r["guardianship_id"] not in issued]
+                    skipped += len(batch) - len(keep)
+                    batch = [batch[i] for i in keep]
+                    batch_stems = [batch_stems[i] for i in keep]
+                    if not batch:
+                        break
+        written.extend(batch)
+    return written, skipped
+
+
+def issue_credentials(
+    session: Session,
+    settings: Settings,
+    guardianship_ids: Iterable[int],
+    *,
+    reissue: bool = False,
+    operator: str,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IssueResult:
+    """Issue a credential with a fresh temporary password for each guardianship.
+
+    A guardianship that already has one is skipped, or with `reissue` gets a new temporary
+    password on the same row (the login stays). Inactive guardianships and students are
+    skipped. `progress(n)` is called as hashes complete. Writes one audit event. The caller
+    owns the transaction; nothing is committed here.
+    """
+    now = now or utcnow()
+    targets = _load_targets(session, list(guardianship_ids))
+    inactive = _inactive(session, [t.guardianship_id for t in targets])
+    chosen = [
+        t
+        for t in targets
+        if t.guardianship_id not in inactive and (reissue or t.credential_id is None)
+    ]
+    skipped = len(targets) - len(chosen)
+    plain = passwords.new_passwords(len(chosen))
+    hashes = passwords.hash_many(plain, settings, progress)
+    expires_at = now + timedelta(days=settings.temp_password_days)
+
+    fresh_rows, fresh_stems, fresh_targets = [], [], {}
+    replaced = []
+    counts = _guardian_counts(session, [t.student_id for t in chosen if t.credential_id is None])
+    for target, password_hash in zip(chosen, hashes, strict=True):
+        state = {
+            "password_hash": password_hash,
+            "state": "temporary",
+            "issued_at": now,
+            "expires_at": expires_at,
+            "changed_at": None,
+            "failed_attempts": 0,
+            "reminded_at": None,
+        }
+        if target.credential_id is not None:
+            replaced.append({"id": target.credential_id, **state})
+        else:
+            guardian_part = target.guardian_name if counts[target.student_id] > 1 else None
+            fresh_stems.append(
+                logins.login_stem(target.child_name, target.child_surname, guardian_part)
+            )
+            fresh_rows.append({"guardianship_id": target.guardianship_id, **state})
+            fresh_targets[target.guardianship_id] = target
+    if replaced:
+        session.execute(update(Credential), replaced)
+    written, raced = _insert_new(session, fresh_rows, fresh_stems)
+    new_logins = {row["guardianship_id"]: row["login"] for row in written}
+
+    issued = []
+    for target, password in zip(chosen, plain, strict=True):
+        login = target.login or new_logins.get(target.guardianship_id)
+        if login is None:  # another operator issued it meanwhile
+            continue
+        issued.append(
+            IssuedCredential(
+                login=login,
+                password=password,
+                student=target.student,
+                class_name=target.class_name,
+                guardian=target.guardian,
+                relation=target.relation,
+                email=target.email,
+                expires_at=expires_at,
+                guardianship_id=target.guardianship_id,
+                school=target.school,
+            )
+        )
+    result = IssueResult(issued=issued, skipped=skipped + raced)
+    audit.record(
+        session,
+        operator,
+        "credentials.reissue" if reissue else "credentials.issue",
+        target=f"{len(issued)} credential(s)",
+        details={
+            "issued": len(issued),
+            "new": len(written),
+            "reissued": len(replaced),
+            "skipped": result.skipped,
+            "logins": [c.login for c in issued],
+            "expires_at": expires_at.isoformat(),
+        },
+        now=now,
+    )
+    session.flush()
+    return result
+
+
+def count_to_issue(
+    session: Session, guardianship_ids: Iterable[int], *, reissue: bool = False
+) -> tuple[int, int]:
+    """(would be issued, would be skipped) for a dry run; no password is drawn."""
+    targets = _load_targets(session, list(guardianship_ids))
+    inactive = _inactive(session, [t.guardianship_id for t in targets])
+    todo = sum(
+        1
+        for t in targets
+        if t.guardianship_id not in inactive and (reissue or t.credential_id is None)
+    )
+    return todo, len(targets) - todo
+
+
+def _inactive(session: Session, ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(list(ids)):
+        found.update(
+            session.scalars(
+                select(Guardianship.id)
+                .join(Student, Student.id == Guardianship.student_id)
+                .where(
+                    Guardianship.id.in_(chunk),
+                    (Guardianship.active.is_(False)) | (Student.active.is_(False)),
+                )
+            )
+        )
+    return found
+
+
+# --- reset and revoke ----------------------------------------------------------------------------
+
+
+def find_guardianship(
+    session: Session, student_id: int | str, guardian_name: str | None
+) -> Guardianship:
+    """The guardianship of a student whose guardian's name is `guardian_name` (full, or
+    surname and name; `ё` = `е`, any case). Raises NotFound or Refused when ambiguous."""
+    (sid,) = resolve_students(session, [student_id])
+    wanted = fold(guardian_name or "")
+    links = session.scalars(
+        select(Guardianship)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .where(Guardianship.student_id == sid)
+    ).all()
+    if not wanted:
+        if len(links) == 1:
+            return links[0]
+        names = ", ".join(g.guardian.full_name for g in links) or "none"
+        raise Refused(f"Name the guardian with --guardian (student {student_id} has: {names}).")
+    exact = [g for g in links if g.guardian.name_key == wanted]
+    partial = [g for g in links if g.guardian.name_key.startswith(wanted + " ")]
+    found = exact or partial
+    if not found:
+        names = ", ".join(g.guardian.full_name for g in links) or "none"
+        raise NotFound(f"Student {student_id} has no guardian {guardian_name!r} (has: {names}).")
+    if len(found) > 1:
+        raise Refused(f"Several guardians match {guardian_name!r}: give the full name.")
+    return found[0]
+
+
+def credential_by_login(session: Session, login: str) -> Credential:
+    credential = session.scalar(
+        select(Credential).where(Credential.login == logins.normalise_login(login))
+    )
+    if credential is None:
+        raise NotFound(f"There is no login {login!r}. Try 'diaryadmin credentials doctor {login}'.")
+    return credential
+
+
+def reset_credential(
+    session: Session,
+    settings: Settings,
+    *,
+    login: str | None = None,
+    student_id: int | str | None = None,
+    guardian_name: str | None = None,
+    operator: str,
+    now: datetime | None = None,
+) -> IssueResult:
+    """A new temporary password for one credential; the old one stops working at once, the
+    failed-attempt counter and any lock are cleared. Find it by login, or by student and
+    guardian name. Raises NotFound (no such login, or nothing issued yet) or Refused."""
+    if login:
+        link_id = credential_by_login(session, login).guardianship_id
+    elif student_id is not None and guardian_name:
+        link = find_guardianship(session, student_id, guardian_name)
+        if link.credential is None:
+            raise NotFound(
+                f"{link.guardian.full_name} has no login for this child yet: issue one with "
+                f"'diaryadmin credentials issue --student {student_id} --out FILE'."
+            )
+        link_id = link.id
+    else:
+        raise Refused("Name the login, or the student and the guardian (--student, --guardian).")
+    if _inactive(session, [link_id]):
+        raise Refused("This access was withdrawn (or the student left); it cannot be reset.")
+    return issue_credentials(session, settings, [link_id], reissue=True, operator=operator, now=now)
+
+
+def revoke_credential(
+    session: Session, login: str, *, operator: str, now: datetime | None = None
+) -> Credential:
+    """Withdraw a login at once (state `revoked`). Raises NotFound."""
+    credential = credential_by_login(session, login)
+    before = credential.state
+    credential.state = "revoked"
+    audit.record(
+        session, operator, "credentials.revoke", credential.login, {"was": before}, now=now
+    )
+    session.flush()
+    return credential
+
+
+# --- expiry --------------------------------------------------------------------------------------
+
+
+def _due(as_of: datetime):
+    return and_(
+        Credential.state == "temporary",
+        Credential.expires_at.is_not(None),
+        Credential.expires_at <= as_of,
+    )
+
+
+def expire_credentials(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+    operator: str,
+    batch_size: int = EXPIRE_BATCH,
+) -> int:
+    """Mark temporary passwords past their expiry `expired`, one UPDATE per batch.
+
+    Idempotent, and safe to run twice at once: the state is re-checked by each UPDATE, so a
+    row expired by the other run is neither touched nor counted again. Returns the count.
+    """
+    as_of = as_of or utcnow()
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(Credential).where(_due(as_of)))
+    total = 0
+    while True:
+        ids = select(Credential.id).where(_due(as_of)).limit(batch_size).scalar_subquery()
+        statement = (
+            update(Credential)
+            .where(Credential.id.in_(ids), _due(as_of))
+            .values(state="expired")
+            .execution_options(synchronize_session=False)
+        )
+        count = session.execute(statement).rowcount
+        total += count
+        if count < batch_size:
+            break
+    if total:
+        audit.record(
+            session,
+            operator,
+            "credentials.expire",
+            f"{total} credential(s)",
+            {"expired": total, "as_of": as_of.isoformat()},
+        )
+    return total
+
+
+def claim_reminders(
+    session: Session, *, days: int, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Temporary credentials expiring within `days` that have had no reminder, with a
+    guardian's e-mail; marks them reminded (a concurrent run cannot claim them too)."""
+    as_of = as_of or utcnow()
+    horizon = as_of + timedelta(days=days)
+    candidates = select(Credential.id).where(
+        Credential.state == "temporary",
+        Credential.reminded_at.is_(None),
+        Credential.expires_at > as_of,
+        Credential.expires_at <= horizon,
+    )
+    claimed = list(
+        session.scalars(
+            update(Credential)
+            .where(
+                Credential.id.in_(candidates.scalar_subquery()), Credential.reminded_at.is_(None)
+            )
+            .values(reminded_at=as_of)
+            .returning(Credential.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    rows = []
+    for chunk in _chunks(claimed):
+        query = (
+            select(Credential, Student, Guardian, SchoolClass.name, School.name)
+            .join(Guardianship, Guardianship.id == Credential.guardianship_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .join(Guardian, Guardian.id == Guardianship.guardian_id)
+            .join(School, School.id == Student.school_id)
+            .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(Credential.id.in_(chunk))
+            .order_by(Credential.login)
+        )
+        for credential, child, person, class_name, school_name in session.execute(query):
+            rows.append(
+                {
+                    "credential_id": credential.id,
+                    "login": credential.login,
+                    "expires_at": credential.expires_at,
+                    "student": full_name(child.surname, child.name, child.patronymic),
+                    "class_name": class_name,
+                    "guardian": person.full_name,
+                    "email": person.email,
+                    "school": school_name,
+                }
+            )
+    return rows
+
+
+def unclaim_reminders(session: Session, credential_ids: Iterable[int]) -> None:
+    ids = list(credential_ids)
+    for chunk in _chunks(ids):
+        session.execute(
+            update(Credential)
+            .where(Credential.id.in_(chunk))
+            .values(reminded_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def effective_state(credential: Credential | None, as_of: datetime) -> str:
+    """The state as of a moment: a temporary password past its expiry counts as expired."""
+    if credential is None:
+        return "none"
+    if (
+        credential.state == "temporary"
+        and credential.expires_at is not None
+        and credential.expires_at <= as_of
+    ):
+        return "expired"
+    return credential.state
+
+
+def credential_status(
+    session: Session,
+    *,
+    classes: Iterable[str] = (),
+    as_of: datetime | date | None = None,
+    school: School | str | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Counts per class by state (temporary, active, expired, locked, revoked, none) for the
+    active guardianships of active students, and the people without working access."""
+    if isinstance(as_of, date) and not isinstance(as_of, datetime):
+        as_of = datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59)
+    as_of = as_of or utcnow()
+    classes = canonical_classes(classes)
+    school_id = _school_filter(session, school)
+    state = Credential.state
+    expired_now = and_(state == "temporary", Credential.expires_at <= as_of)
+    effective = case(
+        (Credential.id.is_(None), "none"), (expired_now, "expired"), else_=state
+    ).label("state")
+    query = (
+        select(SchoolClass.grade, SchoolClass.name, effective, func.count())
+        .select_from(Guardianship)
+        .join(Student, Student.id == Guardianship.student_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
+        .where(Guardianship.active.is_(True), Student.active.is_(True))
+        .group_by(SchoolClass.grade, SchoolClass.name, effective)
+    )
+    if school_id is not None:
+        query = query.where(Student.school_id == school_id)
+    if classes:
+        query = query.where(SchoolClass.name.in_(classes))
+    per_class: dict[tuple, dict[str, Any]] = {}
+    for grade, name, st, count in session.execute(query):
+        row = per_class.setdefault(
+            (grade or 0, name or ""), {"class": name, **{s: 0 for s in (*STATES, "none")}}
+        )
+        row[st] += count
+    rows = [per_class[k] for k in sorted(per_class)]
+
+    lacking = (
+        select(
+            SchoolClass.name, Student.surname, Student.name, Student.patronymic, Student.id,
+            Guardian.surname, Guardian.name, Guardian.patronymic, Guardianship.relation,
+            Credential.login, effective,
+        )
+        .select_from(Guardianship)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
+        .where(
+            Guardianship.active.is_(True),
+            Student.active.is_(True),
+            (Credential.id.is_(None)) | expired_now | state.in_(("expired", "locked", "revoked")),
+        )
+        .order_by(SchoolClass.grade, SchoolClass.name, Student.surname, Student.name)
+    )  # fmt: skip
+    if school_id is not None:
+        lacking = lacking.where(Student.school_id == school_id)
+    if classes:
+        lacking = lacking.where(SchoolClass.name.in_(classes))
+    missing = [
+        {
+            "class": r[0],
+            "student": full_name(r[1], r[2], r[3]),
+            "student_id": r[4],
+            "guardian": full_name(r[5], r[6], r[7]),
+            "relation": r[8],
+            "login": r[9],
+            "state": r[10],
+        }
+        for r in session.execute(lacking)
+    ]
+    return rows, missing

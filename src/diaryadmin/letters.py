@@ -1,0 +1,374 @@
+"""Slips, mail-merge files and e-mail for issued credentials, from Jinja2 templates.
+
+Templates live in the package `diaryadmin.templates` (the top-level `templates/` folder); a school
+may put its own versions of any of them in `settings.templates_dir`, and the missing ones fall
+back to ours. The passwords written here exist nowhere else: every file is created with mode
+0600, atomically, and never replaces an existing file unless asked to.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from functools import lru_cache
+from itertools import groupby
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings
+from .errors import ConfigError, Refused
+from .io import atomic_output, write_csv, write_xlsx
+from .names import class_grade
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from .credentials import IssuedCredential
+
+log = logging.getLogger(__name__)
+
+FILE_MODE = 0o600
+FILE_SUFFIXES = (".html", ".htm", ".csv", ".xlsx")
+MAIL_MERGE_COLUMNS = (
+    "login",
+    "password",
+    "student",
+    "class",
+    "guardian",
+    "relation",
+    "email",
+    "expires_at",
+)
+SLIPS_PER_PAGE = 6
+RELATIONS = {
+    "mother": "мать",
+    "father": "отец",
+    "guardian": "законный представитель",
+    "trusted": "доверенное лицо",
+}
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def _package_source(name: str) -> tuple[str, str | None, Callable[[], bool]] | None:
+    from importlib.resources import files
+
+    resource = files("diaryadmin.templates").joinpath(name)
+    if not resource.is_file():
+        return None
+    return resource.read_text(encoding="utf-8"), None, lambda: True
+
+
+def _date_ru(value: datetime | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: str | None) -> Environment:
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        FileSystemLoader,
+        FunctionLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
+
+    loaders: list[Any] = []
+    if templates_dir:
+        folder = Path(templates_dir)
+        if not folder.is_dir():
+            raise ConfigError(f"DIARYADMIN_TEMPLATES_DIR {templates_dir!r} is not a folder.")
+        loaders.append(FileSystemLoader(str(folder)))
+    loaders.append(FunctionLoader(_package_source))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "html.j2", "htm.j2"), default_for_string=False
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_ru"] = _date_ru
+    env.filters["relation_ru"] = lambda code: RELATIONS.get(code, code)
+    return env
+
+
+def template_environment(settings: Settings) -> Environment:
+    """The Jinja2 environment: the school's folder first, then ours; HTML autoescaped."""
+    return _environment(settings.templates_dir)
+
+
+def render(settings: Settings, name: str, **context: Any) -> str:
+    base = {
+        "portal_url": settings.portal_url,
+        "school_name": settings.school_name,
+        "days": settings.temp_password_days,
+    }
+    return template_environment(settings).get_template(name).render(**base, **context)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def check_output_path(path: Path, force: bool = False) -> Path:
+    """Refuse, before any work is done, an --out file that could not be written."""
+    path = Path(path)
+    if path.suffix.lower() not in FILE_SUFFIXES:
+        raise Refused(f"{path}: write the passwords to a .html, .csv or .xlsx file.")
+    if not path.parent.is_dir():
+        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
+    if path.is_dir():
+        raise Refused(f"{path}: is a directory.")
+    if path.exists() and not force:
+        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+    return path
+
+
+def _class_order(name: str | None) -> tuple[int, str]:
+    if not name:
+        return (99, "")
+    try:
+        return (class_grade(name), name)
+    except ValueError:
+        return (98, name)
+
+
+def in_slip_order(issued: Iterable[IssuedCredential]) -> list[IssuedCredential]:
+    """One class after another; inside a class, by child and guardian."""
+    return sorted(
+        issued, key=lambda c: (c.school, _class_order(c.class_name), c.student, c.guardian)
+    )
+
+
+def slips_html(issued: Sequence[IssuedCredential], settings: Settings) -> str:
+    """Print-ready A4 pages of slips with cut lines, a new page for each class."""
+    classes = []
+    for (school, class_name), group in groupby(
+        in_slip_order(issued), key=lambda c: (c.school, c.class_name)
+    ):
+        slips = list(group)
+        pages = [slips[i : i + SLIPS_PER_PAGE] for i in range(0, len(slips), SLIPS_PER_PAGE)]
+        classes.append({"school": school, "name": class_name, "pages": pages})
+    return render(settings, "slips.html.j2", classes=classes, count=len(issued))
+
+
+def mail_merge_rows(issued: Sequence[IssuedCredential]) -> Iterator[list[Any]]:
+    for c in in_slip_order(issued):
+        yield [
+            c.login,
+            c.password,
+            c.student,
+            c.class_name,
+            c.guardian,
+            RELATIONS.get(c.relation, c.relation),
+            c.email,
+            c.expires_at.date(),
+        ]
+
+
+def write_credentials_file(
+    issued: Sequence[IssuedCredential], path: Path, settings: Settings, *, force: bool = False
+) -> Path:
+    """Write the one copy of the passwords: `.html` slips, or `.csv` / `.xlsx` for mail merge
+    (columns login, password, student, class, guardian, relation, email, expires_at).
+
+    The file appears atomically with mode 0600. Raises Refused for another suffix, a missing
+    folder, or an existing file without `force`.
+    """
+    path = check_output_path(Path(path), force)
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text = slips_html(issued, settings)
+        with atomic_output(path, FILE_MODE, overwrite=force) as stream:
+            stream.write(text.encode("utf-8"))
+    elif suffix == ".csv":
+        write_csv(
+            path, MAIL_MERGE_COLUMNS, mail_merge_rows(issued), mode=FILE_MODE, overwrite=force
+        )
+    else:
+        write_xlsx(
+            path,
+            [("credentials", MAIL_MERGE_COLUMNS, mail_merge_rows(issued))],
+            mode=FILE_MODE,
+            overwrite=force,
+        )
+    return path
+
+
+# --- e-mail --------------------------------------------------------------------------------------
+
+
+def require_smtp(settings: Settings) -> None:
+    if not settings.smtp_host:
+        raise ConfigError(
+            "E-mail is not configured: set DIARYADMIN_SMTP_HOST (and DIARYADMIN_SMTP_PORT, "
+            "DIARYADMIN_SMTP_SECURITY, DIARYADMIN_SMTP_USER, DIARYADMIN_SMTP_PASSWORD, "
+            "DIARYADMIN_SMTP_FROM)."
+        )
+
+
+def _message(settings: Settings, to: str, kind: str, **context: Any) -> EmailMessage:
+    message = EmailMessage()
+    subject = render(settings, f"{kind}_subject.txt.j2", **context)
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
+    message.set_content(render(settings, f"{kind}.txt.j2", **context))
+    message.add_alternative(render(settings, f"{kind}.html.j2", **context), subtype="html")
+    return message
+
+
+def credential_message(credential: IssuedCredential, settings: Settings) -> EmailMessage:
+    return _message(settings, credential.email or "", "credential_email", c=credential)
+
+
+def reminder_message(row: dict[str, Any], settings: Settings) -> EmailMessage:
+    return _message(settings, row["email"], "reminder_email", r=row)
+
+
+@contextmanager
+def smtp_connection(settings: Settings) -> Iterator[Any]:
+    """An SMTP connection as configured: STARTTLS, SSL, or plain; logged in when a user is set.
+    Certificates are verified against the system's CAs (or $SSL_CERT_FILE)."""
+    import smtplib
+    import ssl
+
+    require_smtp(settings)
+    context = ssl.create_default_context()
+    host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
+    if settings.smtp_security == "ssl":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=context)
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        yield smtp
+    finally:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _error_text(exc: BaseException) -> str:
+    import smtplib
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        ]
+        return "recipient refused: " + "; ".join(codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"{exc.smtp_code} {text}"
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+def send_messages(
+    settings: Settings, messages: Iterable[tuple[dict[str, Any], EmailMessage | None]]
+) -> tuple[int, list[dict[str, Any]]]:
+    """Send each (who, message) over one connection (reconnecting once if it drops).
+
+    `who` is what a failure report names (login, guardian, email). A None message is a
+    guardian without an e-mail address. When the server cannot be reached at all, every
+    remaining letter fails with that reason. Returns (sent, failures).
+    """
+    import smtplib
+
+    require_smtp(settings)
+    sent, failures = 0, []
+    manager: Any = None
+    connection: Any = None
+    unreachable: str | None = None
+
+    def close() -> None:
+        nonlocal manager, connection
+        if manager is not None:
+            with suppress(smtplib.SMTPException, OSError):
+                manager.__exit__(None, None, None)
+        manager = connection = None
+
+    try:
+        for who, message in messages:
+            if message is None:
+                failures.append({**who, "error": "no e-mail address"})
+                continue
+            if unreachable:
+                failures.append({**who, "error": unreachable})
+                continue
+            for attempt in (1, 2):
+                if connection is None:
+                    manager = smtp_connection(settings)
+                    try:
+                        connection = manager.__enter__()
+                    except (smtplib.SMTPException, OSError) as exc:
+                        manager = None
+                        unreachable = f"cannot connect to the mail server: {_error_text(exc)}"
+                        failures.append({**who, "error": unreachable})
+                        break
+                try:
+                    connection.send_message(message)
+                    sent += 1
+                    break
+                except smtplib.SMTPServerDisconnected as exc:
+                    close()
+                    if attempt == 2:
+                        failures.append({**who, "error": _error_text(exc)})
+                except (smtplib.SMTPException, OSError) as exc:
+                    failures.append({**who, "error": _error_text(exc)})
+                    if isinstance(exc, OSError):
+                        close()
+                    break
+    finally:
+        close()
+    for failure in failures:
+        log.warning("e-mail to %s failed: %s", failure.get("email"), failure["error"])
+    return sent, failures
+
+
+def send_credential_letters(
+    issued: Sequence[IssuedCredential], settings: Settings
+) -> tuple[int, list[dict]]:
+    """E-mail each guardian their login and temporary password (text and HTML parts).
+
+    Returns (sent, failures), one failure per guardian: {login, guardian, email, error};
+    a guardian without an address is a failure too. Raises ConfigError without SMTP settings.
+    """
+    return send_messages(
+        settings,
+        (
+            (
+                {"login": c.login, "guardian": c.guardian, "email": c.email},
+                credential_message(c, settings) if c.email else None,
+            )
+            for c in issued
+        ),
+    )
+
+
+def send_reminders(rows: Sequence[dict[str, Any]], settings: Settings) -> tuple[int, list[dict]]:
+    """E-mail each guardian a reminder that the temporary password expires soon."""
+    return send_messages(
+        settings,
+        (
+            (
+                {"login": r["login"], "guardian": r["guardian"], "email": r["email"]},
+                reminder_message(r, settings) if r["email"] else None,
+            )
+            for r in rows
+        ),
+    )
