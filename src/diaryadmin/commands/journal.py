@@ -1,0 +1,259 @@
+"""diaryadmin journal (import, export, report) and diaryadmin periods (add, list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import journal, journal_export, journal_reports, periods
+from ..context import AppContext, pass_app
+from ..errors import Refused
+from ..journal_data import classes_of_year, find_class
+from ..schools import resolve_school, school_year_of
+from .options import DATE, format_option
+
+school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
+year_option = click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    help="School year by its first year (2026 for 2026/27); default: from the dates.",
+)
+
+
+def _period_options(command):
+    command = click.option("--to", "to_date", type=DATE, help="Last day (with --from).")(command)
+    command = click.option("--from", "from_date", type=DATE, help="First day (with --to).")(command)
+    return click.option("--period", metavar="NAME", help="An academic period, e.g. Q1.")(command)
+
+
+def _range(session, school, period, from_date, to_date, year):
+    return periods.resolve_range(session, school, period, from_date, to_date, year)
+
+
+@click.group("periods")
+def periods_group() -> None:
+    """Academic periods: quarters, half-years, trimesters."""
+
+
+@periods_group.command("add")
+@click.argument("name")
+@click.argument("start", type=DATE)
+@click.argument("end", type=DATE)
+@school_option
+@pass_app
+def periods_add(app: AppContext, name, start, end, school_code) -> None:
+    """Add an academic period to the school year its dates fall in.
+
+    \b
+    Example:
+      diaryadmin periods add Q1 01.09.2026 27.10.2026
+    """
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        period = periods.add_period(session, school, name, start, end, app.operator)
+        text = f"Added {period.name}: {period.starts_on:%d.%m.%Y} – {period.ends_on:%d.%m.%Y}"
+    app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
+
+
+@periods_group.command("list")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Only this school year (2026).")
+@school_option
+@format_option
+@pass_app
+def periods_list(app: AppContext, year, school_code) -> None:
+    """List the academic periods.
+
+    \b
+    Example:
+      diaryadmin periods list --year 2026
+    """
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        rows = periods.list_periods(session, school, year)
+    app.table(rows, ["school_year", "name", "starts_on", "ends_on", "days"])
+
+
+@click.group("journal")
+def journal_group() -> None:
+    """Class journals: import, export to spreadsheets, reports."""
+
+
+@journal_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--class", "class_name", metavar="CLASS", help="Rows without a class are for it.")
+@click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
+@year_option
+@school_option
+@format_option
+@pass_app
+def import_command(app: AppContext, file: Path, class_name, dry_run, year, school_code) -> None:
+    """Import lessons, marks and absences: long form, or a workbook 'journal export' wrote.
+
+    Long form: one row per mark or absence with date, lesson number, class, subject, teacher,
+    topic, homework, student ID or full name, mark, weight or kind of work, attendance code
+    (Н, Б, УП, ОП) and comment. Nothing is imported if any row is wrong.
+
+    \b
+    Example:
+      diaryadmin journal import marks-5A.xlsx --class 5А --dry-run
+      diaryadmin journal import journals/5А.xlsx
+    """
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        report = journal.import_journal(
+            session,
+            school,
+            file,
+            app.operator,
+            default_class=class_name,
+            year=year,
+            dry_run=dry_run,
+        )
+    app.result(report)
+    if dry_run:
+        app.say("Dry run: nothing was changed.")
+
+
+@journal_group.command("export")
+@click.option("--class", "class_names", multiple=True, metavar="CLASS", help="A class (repeat).")
+@click.option("--all", "all_classes", is_flag=True, help="Every class of the school year.")
+@_period_options
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The workbook (one class) or a folder (several classes, --all).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@year_option
+@school_option
+@format_option
+@pass_app
+def export_command(
+    app: AppContext,
+    class_names,
+    all_classes,
+    period,
+    from_date,
+    to_date,
+    out: Path,
+    force,
+    year,
+    school_code,
+) -> None:
+    """Export class journals to xlsx: a sheet per subject, topics, a summary with charts.
+
+    \b
+    Example:
+      diaryadmin journal export --class 5А --period Q1 --out 5А-Q1.xlsx
+      diaryadmin journal export --all --from 01.09.2026 --to 27.10.2026 --out journals/
+    """
+    if bool(class_names) == bool(all_classes):
+        raise click.UsageError("Name classes with --class, or use --all.")
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        dates = _range(session, school, period, from_date, to_date, year)
+        school_year = year or dates.school_year
+        if all_classes:
+            classes = classes_of_year(session, school, school_year)
+        else:
+            classes = [find_class(session, school, name, school_year) for name in class_names]
+        folder = all_classes or len(classes) > 1 or out.suffix.lower() != ".xlsx"
+        if not folder and out.is_dir():
+            raise Refused(f"{out} is a folder; name the workbook, e.g. {out / 'journal.xlsx'}.")
+        with app.progress(len(classes), "Exporting journals") as update:
+            report = journal_export.export_journals(
+                session,
+                school,
+                classes,
+                dates,
+                out,
+                folder=folder,
+                operator=app.operator,
+                overwrite=force,
+                progress=update,
+            )
+    if app.fmt == "json":
+        app.result(report)
+    else:
+        app.table(
+            report["files"],
+            ["class", "students", "subjects", "lessons", "marks", "absences", "file"],
+        )
+    app.say(f"Exported {report['classes']} class journal(s) for {report['period']}.")
+
+
+@journal_group.group("report")
+def report_group() -> None:
+    """Reports on marks and attendance."""
+
+
+@report_group.command("grades")
+@click.option("--class", "class_name", required=True, metavar="CLASS", help="The class.")
+@_period_options
+@year_option
+@school_option
+@format_option
+@pass_app
+def report_grades(app: AppContext, class_name, period, from_date, to_date, year, school_code):
+    """Averages and period grades by student and subject; students at risk.
+
+    At risk: a weighted average below 3, or a 2 as the period grade.
+
+    \b
+    Example:
+      diaryadmin journal report grades --class 5А --period Q1 --format csv
+    """
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        dates = _range(session, school, period, from_date, to_date, year)
+        school_class = find_class(session, school, class_name, year or dates.school_year)
+        report = journal_reports.grades_report(session, school_class, dates)
+    if app.fmt == "json":
+        app.result(report)
+        return
+    app.table(report["rows"], journal_reports.GRADE_COLUMNS)
+    if report["at_risk"]:
+        app.say(f"At risk: {', '.join(report['at_risk'])}.")
+
+
+@report_group.command("attendance")
+@click.option("--class", "class_name", required=True, metavar="CLASS", help="The class.")
+@_period_options
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Flag students who missed more lessons than this.",
+)
+@year_option
+@school_option
+@format_option
+@pass_app
+def report_attendance(
+    app: AppContext, class_name, period, from_date, to_date, threshold, year, school_code
+):
+    """Absences by student, subject and code; first/last-lesson absences.
+
+    \b
+    Example:
+      diaryadmin journal report attendance --class 5А --period Q1 --threshold 10
+    """
+    with app.transaction() as session:
+        school = resolve_school(session, school_code, app.settings)
+        dates = _range(session, school, period, from_date, to_date, year)
+        school_class = find_class(session, school, class_name, year or dates.school_year)
+        report = journal_reports.attendance_report(session, school_class, dates, threshold)
+    if app.fmt == "json":
+        app.result(report)
+        return
+    app.table(report["rows"], journal_reports.ATTENDANCE_COLUMNS)
+    if threshold is not None:
+        flagged = report["above_threshold"]
+        app.say(
+            f"Above {threshold} missed lessons: {', '.join(flagged)}."
+            if flagged
+            else f"Nobody missed more than {threshold} lessons."
+        )

@@ -1,0 +1,508 @@
+"""The journal as spreadsheets: one xlsx workbook per class, written with xlsxwriter.
+
+Layout of a class workbook (the journal import reads the same layout back):
+
+- `Сводка`: students × subjects (weighted average and period grade), absences by code, absences
+  from the first and last lesson of the day, the class average per subject and by week, charts.
+- One sheet per subject, like a paper journal: rows 1–3 name the class, subject and period;
+  row 4 has the lesson dates (`dd.mm`, `dd.mm/2` for a day's second lesson of the subject),
+  row 5 each column's lesson number in the lesson list; then one row per student: №, surname
+  and name, student ID, marks (numbers; a lesson gets as many columns as its most marks, an
+  absence code comes first), weighted average, missed lessons, period grade. A mark's weight,
+  kind of work, comment and (if not the lesson's) teacher are in its cell note.
+- `<subject> (темы)` beside each subject: №, date, lesson number, class, subject, teacher,
+  topic, homework: a long-form table the import also reads.
+
+Rows are written in order with `constant_memory`, so a class costs little memory and a whole
+school streams class by class. Every text goes through `write_string`: a name or comment
+starting with `=` stays text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
+
+from . import audit, grading
+from .errors import Refused
+from .io import atomic_output
+from .journal_data import ClassJournal, load_class_journal
+from .models import School, SchoolClass
+from .periods import DateRange, year_label
+
+SUMMARY_SHEET = "Сводка"
+LESSONS_SUFFIX = " (темы)"
+LABEL_CLASS = "Класс"
+LABEL_SUBJECT = "Предмет"
+LABEL_PERIOD = "Период"
+LABEL_YEAR = "Учебный год"
+HEADER_ROW = 3  # 0-based: dates
+SEQ_ROW = 4  # 0-based: lesson numbers in the lesson list
+FIRST_STUDENT_ROW = 5
+FIRST_LESSON_COL = 3
+COL_AVERAGE = "Средний балл"
+COL_MISSED = "Пропущено уроков"
+COL_PERIOD_GRADE = "Оценка за период"
+LESSON_COLUMNS = (
+    "№",
+    "Дата",
+    "Урок",
+    "Класс",
+    "Предмет",
+    "Учитель",
+    "Тема",
+    "Домашнее задание",
+)
+NOTE_WEIGHT = "Вес"
+NOTE_KIND = "Вид работы"
+NOTE_TEACHER = "Учитель"
+NOTE_COMMENT = "Комментарий"
+_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def sheet_title(title: str, used: set[str], limit: int = 31) -> str:
+    """A unique worksheet name of at most `limit` characters without forbidden characters."""
+    base = (title.translate(_FORBIDDEN).strip("' ") or "Лист")[:limit]
+    candidate, n = base, 1
+    while candidate.casefold() in used:
+        n += 1
+        candidate = f"{base[: limit - len(str(n)) - 1]}~{n}"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def mark_note(mark, lesson_teacher_id: int | None, teachers: dict[int, str]) -> str | None:
+    """The cell note of a mark: weight, kind, teacher (if not the lesson's) and comment."""
+    lines = []
+    if mark.weight != 1 or mark.kind:
+        weight = f"{mark.weight:g}".replace(".", ",")
+        lines.append(f"{NOTE_WEIGHT}: {weight}")
+    if mark.kind:
+        lines.append(f"{NOTE_KIND}: {mark.kind}")
+    if mark.teacher_id is not None and mark.teacher_id != lesson_teacher_id:
+        lines.append(f"{NOTE_TEACHER}: {teachers.get(mark.teacher_id, '')}")
+    if mark.comment:
+        lines.append(f"{NOTE_COMMENT}: {mark.comment}")
+    return "\n".join(lines) or None
+
+
+class _Formats:
+    def __init__(self, workbook: Any) -> None:
+        add = workbook.add_format
+        self.title = add({"bold": True})
+        self.header = add(
+            {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
+        )
+        self.date_header = add(
+            {"bold": True, "align": "center", "valign": "bottom", "rotation": 90, "border": 1}
+        )
+        self.seq = add({"align": "center", "font_color": "#808080", "font_size": 8, "border": 1})
+        self.mark = add({"align": "center"})
+        self.two = add({"align": "center", "bg_color": "#F8CBAD", "font_color": "#9C0006"})
+        self.absence = add({"align": "center", "bg_color": "#FFF2CC", "font_color": "#7F6000"})
+        self.average = add({"num_format": "0.00", "align": "center", "bold": True})
+        self.count = add({"align": "center"})
+        self.grade = add({"align": "center", "bold": True})
+        self.grade_two = add(
+            {"align": "center", "bold": True, "bg_color": "#F8CBAD", "font_color": "#9C0006"}
+        )
+        self.date = add({"num_format": "dd.mm.yyyy", "align": "left"})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.top = add({"valign": "top"})
+
+
+def _print_setup(sheet: Any, header_rows: tuple[int, int], columns: int) -> None:
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(*header_rows)
+    if columns:
+        sheet.repeat_columns(0, columns - 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def _text_width(texts: Iterable[str | None], minimum: float, maximum: float) -> float:
+    longest = max((len(t) for t in texts if t), default=0)
+    return max(minimum, min(maximum, longest * 1.1 + 2))
+
+
+def _head(sheet: Any, f: _Formats, journal: ClassJournal, subject: str | None) -> None:
+    sheet.write_string(0, 0, LABEL_CLASS, f.title)
+    sheet.write_string(0, 1, journal.school_class.name, f.title)
+    sheet.write_string(0, 2, LABEL_YEAR)
+    sheet.write_string(0, 3, year_label(journal.school_class.school_year))
+    if subject is not None:
+        sheet.write_string(1, 0, LABEL_SUBJECT, f.title)
+        sheet.write_string(1, 1, subject, f.title)
+    sheet.write_string(2, 0, LABEL_PERIOD, f.title)
+    sheet.write_string(2, 1, journal.range.name or "")
+    sheet.write_datetime(2, 2, _dt(journal.range.starts_on), f.date)
+    sheet.write_datetime(2, 3, _dt(journal.range.ends_on), f.date)
+
+
+def _dt(day) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def _write_subject(
+    workbook: Any,
+    f: _Formats,
+    journal: ClassJournal,
+    subject_id: int,
+    subject: str,
+    used: set[str],
+    stats: dict[int, dict[int, tuple[float | None, int, list[str]]]],
+) -> None:
+    lessons = journal.lessons[subject_id]
+    students = journal.students
+    lesson_index = {lesson.id: i for i, lesson in enumerate(lessons)}
+    # Columns per lesson: its most entries (absence code first, then marks) for one student.
+    width = [1] * len(lessons)
+    cells: dict[int, dict[int, Any]] = defaultdict(dict)  # student -> lesson index -> marks
+    for (student_id, lesson_id), marks in journal.marks.items():
+        i = lesson_index.get(lesson_id)
+        if i is not None:
+            cells[student_id][i] = marks
+    codes: dict[int, dict[int, str]] = defaultdict(dict)
+    for (student_id, lesson_id), code in journal.absences.items():
+        i = lesson_index.get(lesson_id)
+        if i is not None:
+            codes[student_id][i] = code
+            cells[student_id].setdefault(i, ())
+    for student_id, entries in cells.items():
+        student_codes = codes.get(student_id, {})
+        for i, marks in entries.items():
+            n = len(marks) + (1 if i in student_codes else 0)
+            if n > width[i]:
+                width[i] = n
+    start = []
+    col = FIRST_LESSON_COL
+    for w in width:
+        start.append(col)
+        col += w
+    col_average, col_missed, col_grade = col, col + 1, col + 2
+
+    sheet = workbook.add_worksheet(sheet_title(subject, used))
+    _head(sheet, f, journal, subject)
+    sheet.set_column(0, 0, 4)
+    sheet.set_column(1, 1, _text_width((s.label for s in students), 14, 40))
+    sheet.set_column(2, 2, _text_width((s.external_id for s in students), 4, 16))
+    if col > FIRST_LESSON_COL:
+        sheet.set_column(FIRST_LESSON_COL, col - 1, 3.6)
+    sheet.set_column(col_average, col_grade, 9)
+    sheet.set_row(HEADER_ROW, 42)
+    sheet.write_string(HEADER_ROW, 0, "№", f.header)
+    sheet.write_string(HEADER_ROW, 1, "Ученик", f.header)
+    sheet.write_string(HEADER_ROW, 2, "ID", f.header)
+    per_day: dict[Any, int] = defaultdict(int)
+    for lesson in lessons:
+        per_day[lesson.date] += 1
+    seen: dict[Any, int] = defaultdict(int)
+    for i, lesson in enumerate(lessons):
+        seen[lesson.date] += 1
+        label = f"{lesson.date:%d.%m}"
+        if per_day[lesson.date] > 1:
+            label += f"/{seen[lesson.date]}"
+        sheet.write_string(HEADER_ROW, start[i], label, f.date_header)
+        for extra in range(1, width[i]):
+            sheet.write_blank(HEADER_ROW, start[i] + extra, None, f.date_header)
+    sheet.write_string(HEADER_ROW, col_average, COL_AVERAGE, f.header)
+    sheet.write_string(HEADER_ROW, col_missed, COL_MISSED, f.header)
+    sheet.write_string(HEADER_ROW, col_grade, COL_PERIOD_GRADE, f.header)
+    sheet.write_string(SEQ_ROW, 1, "№ урока в списке тем", f.seq)
+    for i in range(len(lessons)):
+        for extra in range(width[i]):
+            sheet.write_number(SEQ_ROW, start[i] + extra, i + 1, f.seq)
+    sheet.freeze_panes(FIRST_STUDENT_ROW, FIRST_LESSON_COL)
+    _print_setup(sheet, (HEADER_ROW, SEQ_ROW), FIRST_LESSON_COL)
+
+    write_number = sheet.write_number
+    write_string = sheet.write_string
+    teachers = journal.teachers
+    subject_stats = stats.setdefault(subject_id, {})
+    for n, student in enumerate(students):
+        row = FIRST_STUDENT_ROW + n
+        write_number(row, 0, n + 1)
+        write_string(row, 1, student.label)
+        if student.external_id:
+            write_string(row, 2, student.external_id)
+        pairs: list[tuple[float, float]] = []
+        student_codes = codes.get(student.id, {})
+        for i, marks in cells.get(student.id, {}).items():
+            col = start[i]
+            code = student_codes.get(i)
+            if code is not None:
+                write_string(row, col, code, f.absence)
+                col += 1
+            for mark in marks:
+                write_number(row, col, mark.value, f.two if mark.value <= 2 else f.mark)
+                pairs.append((mark.value, mark.weight))
+                if mark.weight != 1 or mark.kind or mark.comment or mark.teacher_id is not None:
+                    note = mark_note(mark, lessons[i].teacher_id, teachers)
+                    if note:
+                        sheet.write_comment(row, col, note)
+                col += 1
+        average = grading.weighted_average(pairs)
+        codes_list = list(student_codes.values())
+        missed = grading.missed(codes_list)
+        subject_stats[student.id] = (average, missed, codes_list)
+        if average is not None:
+            write_number(row, col_average, average, f.average)
+        write_number(row, col_missed, missed, f.count)
+        grade = journal.period_grades.get((student.id, subject_id))
+        if grade is not None:
+            write_number(row, col_grade, grade, f.grade_two if grade <= 2 else f.grade)
+
+    _write_lesson_list(workbook, f, journal, subject, lessons, used)
+
+
+def _write_lesson_list(workbook, f, journal, subject, lessons, used) -> None:
+    sheet = workbook.add_worksheet(sheet_title(subject[:24] + LESSONS_SUFFIX, used))
+    for col, title in enumerate(LESSON_COLUMNS):
+        sheet.write_string(0, col, title, f.header)
+    teachers = journal.teachers
+    sheet.set_column(0, 0, 4)
+    sheet.set_column(1, 1, 11)
+    sheet.set_column(2, 2, 5)
+    sheet.set_column(3, 3, 6)
+    sheet.set_column(4, 4, _text_width([subject], 10, 30))
+    sheet.set_column(5, 5, _text_width((teachers.get(x.teacher_id) for x in lessons), 10, 32))
+    sheet.set_column(6, 7, 45, f.wrap)
+    sheet.freeze_panes(1, 0)
+    _print_setup(sheet, (0, 0), 0)
+    name = journal.school_class.name
+    for n, lesson in enumerate(lessons, 1):
+        sheet.write_number(n, 0, n, f.top)
+        sheet.write_datetime(n, 1, _dt(lesson.date), f.date)
+        sheet.write_number(n, 2, lesson.number, f.top)
+        sheet.write_string(n, 3, name, f.top)
+        sheet.write_string(n, 4, subject, f.top)
+        if lesson.teacher_id is not None:
+            sheet.write_string(n, 5, teachers.get(lesson.teacher_id, ""), f.top)
+        if lesson.topic:
+            sheet.write_string(n, 6, lesson.topic, f.wrap)
+        if lesson.homework:
+            sheet.write_string(n, 7, lesson.homework, f.wrap)
+
+
+def _write_summary(sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal, stats) -> None:
+    _head(sheet, f, journal, None)
+    sheet.write_string(1, 0, "Сводка", f.title)
+    sheet.write_string(1, 1, "Средние баллы, оценки за период и пропуски", f.title)
+    subjects = journal.subjects
+    students = journal.students
+    if not subjects:
+        sheet.write_string(4, 0, "Нет уроков за период.", f.title)
+        sheet.set_column(0, 0, 12)
+        return
+    codes_col = 2 + 2 * len(subjects)
+    sheet.set_column(0, 0, 4)
+    sheet.set_column(1, 1, _text_width((s.label for s in students), 18, 40))
+    sheet.set_column(2, codes_col - 1, 7)
+    sheet.set_column(codes_col, codes_col + 6, 9)
+    sheet.set_row(HEADER_ROW, 60)
+    sheet.write_string(HEADER_ROW, 0, "№", f.header)
+    sheet.write_string(HEADER_ROW, 1, "Ученик", f.header)
+    for k, (_, name) in enumerate(subjects):
+        sheet.write_string(HEADER_ROW, 2 + 2 * k, name, f.header)
+        sheet.write_blank(HEADER_ROW, 3 + 2 * k, None, f.header)
+    titles = [*grading.ABSENCE_CODES, "Всего пропущено", "С первого урока", "С последнего урока"]
+    for k, title in enumerate(titles):
+        sheet.write_string(HEADER_ROW, codes_col + k, title, f.header)
+    for k in range(len(subjects)):
+        sheet.write_string(SEQ_ROW, 2 + 2 * k, "ср.", f.header)
+        sheet.write_string(SEQ_ROW, 3 + 2 * k, "итог", f.header)
+    for k in range(len(titles)):
+        sheet.write_blank(SEQ_ROW, codes_col + k, None, f.header)
+    sheet.freeze_panes(FIRST_STUDENT_ROW, 2)
+    _print_setup(sheet, (HEADER_ROW, SEQ_ROW), 2)
+
+    edges = journal.edge_absences()
+    all_codes: dict[int, list[str]] = defaultdict(list)
+    for (student_id, _), code in journal.absences.items():
+        all_codes[student_id].append(code)
+    row = FIRST_STUDENT_ROW
+    for n, student in enumerate(students):
+        row = FIRST_STUDENT_ROW + n
+        sheet.write_number(row, 0, n + 1)
+        sheet.write_string(row, 1, student.label)
+        for k, (subject_id, _) in enumerate(subjects):
+            average = stats[subject_id][student.id][0]
+            if average is not None:
+                sheet.write_number(row, 2 + 2 * k, average, f.average)
+            grade = journal.period_grades.get((student.id, subject_id))
+            if grade is not None:
+                sheet.write_number(row, 3 + 2 * k, grade, f.grade_two if grade <= 2 else f.grade)
+        counts = grading.count_codes(all_codes.get(student.id, ()))
+        for k, code in enumerate(grading.ABSENCE_CODES):
+            sheet.write_number(row, codes_col + k, counts[code], f.count)
+        first, last = edges.get(student.id, (0, 0))
+        missed = sum(counts[c] for c in grading.MISSED_CODES)
+        sheet.write_number(row, codes_col + 4, missed, f.count)
+        sheet.write_number(row, codes_col + 5, first, f.count)
+        sheet.write_number(row, codes_col + 6, last, f.count)
+    row = FIRST_STUDENT_ROW + len(students)
+    averages = [journal.class_average(subject_id) for subject_id, _ in subjects]
+    sheet.write_string(row, 1, "Средний по классу", f.title)
+    for k, average in enumerate(averages):
+        if average is not None:
+            sheet.write_number(row, 2 + 2 * k, average, f.average)
+
+    # Tables the charts read: class average per subject, then per week.
+    row += 2
+    top = row
+    sheet.write_string(row, 1, "Предмет", f.header)
+    sheet.write_string(row, 2, "Средний балл", f.header)
+    for k, (_, name) in enumerate(subjects):
+        sheet.write_string(row + 1 + k, 1, name)
+        if averages[k] is not None:
+            sheet.write_number(row + 1 + k, 2, averages[k], f.average)
+    row += len(subjects) + 2
+    weeks = journal.weekly_averages()
+    week_top = row
+    sheet.write_string(row, 1, "Неделя (с понедельника)", f.header)
+    sheet.write_string(row, 2, "Средний балл", f.header)
+    for k, (monday, average) in enumerate(weeks):
+        sheet.write_datetime(row + 1 + k, 1, _dt(monday), f.date)
+        sheet.write_number(row + 1 + k, 2, average, f.average)
+
+    name = sheet.name
+    bar = workbook.add_chart({"type": "column"})
+    bar.add_series(
+        {
+            "name": "Средний балл",
+            "categories": [name, top + 1, 1, top + len(subjects), 1],
+            "values": [name, top + 1, 2, top + len(subjects), 2],
+            "data_labels": {"value": True, "num_format": "0.00"},
+        }
+    )
+    bar.set_title({"name": f"{journal.school_class.name}: средний балл по предметам"})
+    bar.set_y_axis({"min": 1, "max": 5, "major_unit": 1})
+    bar.set_legend({"none": True})
+    bar.set_size({"width": 720, "height": 320})
+    sheet.insert_chart(top, 4, bar)
+    if weeks:
+        line = workbook.add_chart({"type": "line"})
+        line.add_series(
+            {
+                "name": "Средний балл",
+                "categories": [name, week_top + 1, 1, week_top + len(weeks), 1],
+                "values": [name, week_top + 1, 2, week_top + len(weeks), 2],
+                "marker": {"type": "circle"},
+            }
+        )
+        line.set_title({"name": f"{journal.school_class.name}: средний балл по неделям"})
+        line.set_x_axis({"date_axis": True, "num_format": "dd.mm"})
+        line.set_y_axis({"min": 1, "max": 5, "major_unit": 1})
+        line.set_legend({"none": True})
+        line.set_size({"width": 720, "height": 320})
+        sheet.insert_chart(max(week_top, top + 17), 4, line)
+
+
+def write_class_workbook(journal: ClassJournal, target: str | os.PathLike[str] | BinaryIO) -> dict:
+    """Write one class's journal workbook to a path or a binary stream; returns its counts."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    workbook.set_properties({"title": f"Журнал {journal.school_class.name}", "comments": ""})
+    f = _Formats(workbook)
+    used = {SUMMARY_SHEET.casefold()}
+    summary = workbook.add_worksheet(SUMMARY_SHEET)
+    stats: dict[int, dict[int, tuple[float | None, int, list[str]]]] = {}
+    for subject_id, subject in journal.subjects:
+        _write_subject(workbook, f, journal, subject_id, subject, used, stats)
+    _write_summary(summary, workbook, f, journal, stats)
+    summary.activate()
+    workbook.close()
+    return {
+        "class": journal.school_class.name,
+        "students": len(journal.students),
+        "subjects": len(journal.subjects),
+        "lessons": journal.lesson_count,
+        "marks": sum(len(m) for m in journal.marks.values()),
+        "absences": len(journal.absences),
+    }
+
+
+def export_journals(
+    session: Session,
+    school: School,
+    classes: list[SchoolClass],
+    dates: DateRange,
+    out: Path,
+    *,
+    folder: bool,
+    operator: str,
+    overwrite: bool = False,
+    progress: Callable[[int], None] = lambda _n: None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Export the journals of `classes` for `dates`: into the file `out`, or with `folder`,
+    one `<class>.xlsx` per class into the folder `out` (created if missing).
+
+    Classes are loaded and written one at a time, so memory does not grow with their number.
+    Files appear atomically. Raises Refused if a file exists and `overwrite` is false.
+    """
+    if not classes:
+        raise Refused("There are no classes to export.")
+    if folder:
+        if out.exists() and not out.is_dir():
+            raise Refused(f"{out} is a file; --all writes a folder with one workbook per class.")
+        out.mkdir(parents=True, exist_ok=True)
+        targets = [out / f"{c.name}.xlsx" for c in classes]
+        if not overwrite:
+            existing = [str(t) for t in targets if t.exists()]
+            if existing:
+                raise Refused(
+                    f"{len(existing)} file(s) already exist, e.g. {existing[0]}; "
+                    "use --force to overwrite them."
+                )
+    else:
+        if len(classes) != 1:
+            raise Refused("Several classes go into a folder: give --out a folder name.")
+        targets = [out]
+    written = []
+    for school_class, target in zip(classes, targets, strict=True):
+        journal = load_class_journal(session, school_class, dates)
+        with atomic_output(target, 0o640, overwrite) as stream:
+            counts = write_class_workbook(journal, stream)
+        counts["file"] = str(target)
+        written.append(counts)
+        del journal
+        progress(1)
+    audit.record(
+        session,
+        operator,
+        "journal.export",
+        f"school:{school.code}",
+        {
+            "classes": [c.name for c in classes],
+            "from": dates.starts_on.isoformat(),
+            "to": dates.ends_on.isoformat(),
+            "period": dates.name,
+            "files": len(written),
+        },
+        now=now,
+    )
+    return {
+        "period": dates.label,
+        "files": written,
+        "classes": len(written),
+        "lessons": sum(w["lessons"] for w in written),
+        "marks": sum(w["marks"] for w in written),
+        "absences": sum(w["absences"] for w in written),
+    }
