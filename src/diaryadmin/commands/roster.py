@@ -1,0 +1,181 @@
+"""diaryadmin roster import|list|export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import roster
+from ..context import AppContext, pass_app
+from .options import format_option
+
+_FILE = click.Path(exists=True, path_type=Path)
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Class lists: import students and guardians, list them, export them."""
+
+
+@roster_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option(
+    "--school", "school_code", metavar="CODE", help="School code (default: the only one)."
+)
+@click.option("--sheet", metavar="NAME", help="Read only this sheet of each spreadsheet.")
+@click.option(
+    "--class", "class_name", metavar="CLASS", help="Class for a file without a class column."
+)
+@click.option("--encoding", metavar="NAME", help="CSV encoding (default: detected).")
+@click.option(
+    "--delimiter",
+    type=click.Choice([";", ",", "tab"]),
+    help="CSV delimiter (default: detected).",
+)
+@click.option(
+    "--sync", is_flag=True, help="Deactivate the school's students missing from the files."
+)
+@click.option("--dry-run", is_flag=True, help="Check and show the plan; write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before deactivating students (--sync).")
+@format_option
+@pass_app
+def import_command(
+    app: AppContext, files, school_code, sheet, class_name, encoding, delimiter, sync, dry_run, yes
+) -> None:
+    """Import class lists: xlsx/xls/ods/CSV files, or a OneRoster folder or zip.
+
+    All or nothing: any error in any row means nothing is imported, and every error is
+    listed with its file, sheet, row and column. Importing the same file again changes
+    nothing. Students are matched by ID, else birth certificate, else name and birth date.
+
+    \b
+    Example:
+      diaryadmin roster import roster.xlsx parents.csv
+      diaryadmin roster import 5A.csv --class 5А --dry-run
+      diaryadmin roster import school.xlsx --sync --yes --format json
+    """
+
+    def confirm(students) -> bool:
+        _show_deactivations(app, students)
+        if yes:
+            return True
+        return click.confirm(f"Deactivate these {len(students)} student(s)?", err=True)
+
+    with app.transaction() as session:
+        report = roster.import_roster(
+            session,
+            list(files),
+            settings=app.settings,
+            operator=app.operator,
+            school_code=school_code,
+            sheet=sheet,
+            class_name=class_name,
+            encoding=encoding,
+            delimiter="\t" if delimiter == "tab" else delimiter,
+            sync=sync,
+            dry_run=dry_run,
+            confirm=confirm,
+            progress=app.progress,
+        )
+    if dry_run and report.to_deactivate:
+        _show_deactivations(app, report.to_deactivate)
+    for warning in report.warnings:
+        app.warn(str(warning))
+    if app.fmt == "table":
+        app.result({k: v for k, v in report.to_dict().items() if k not in ("errors", "warnings")})
+    else:
+        app.result(report.to_dict())
+    if dry_run:
+        app.say("Dry run: nothing was written.")
+    elif not report.changed:
+        app.say("Nothing changed: the roster is already up to date.")
+
+
+def _show_deactivations(app: AppContext, students) -> None:
+    app.say(f"{len(students)} active student(s) are missing from the files:")
+    for student in students[:200]:
+        ident = f" [{student['external_id']}]" if student["external_id"] else ""
+        app.say(f"  {student['class'] or '-'}  {student['name']}{ident}")
+    if len(students) > 200:
+        app.say(f"  ... and {len(students) - 200} more")
+
+
+@roster_group.command("list")
+@click.option(
+    "--school", "school_code", metavar="CODE", help="School code (default: the only one)."
+)
+@click.option("--class", "class_name", metavar="CLASS", help="Only this class, e.g. 5А.")
+@click.option("--inactive", is_flag=True, help="Include deactivated students.")
+@format_option
+@pass_app
+def list_command(app: AppContext, school_code, class_name, inactive) -> None:
+    """List students with their class and guardians.
+
+    \b
+    Example:
+      diaryadmin roster list --class 5А
+      diaryadmin roster list --inactive --format json
+    """
+    with app.transaction() as session:
+        rows = roster.list_students(
+            session, app.settings, school_code=school_code, class_name=class_name,
+            inactive=inactive,
+        )  # fmt: skip
+    if app.fmt == "json":
+        app.table(rows)
+        return
+    flat = [
+        {
+            **row,
+            "guardians": "; ".join(
+                ", ".join(
+                    x
+                    for x in (
+                        g["name"],
+                        roster.relation_word(g["relation"]),
+                        g["email"],
+                        g["phone"],
+                    )
+                    if x
+                )  # fmt: skip
+                for g in row["guardians"]
+            ),
+        }
+        for row in rows
+    ]
+    columns = ["id", "external_id", "surname", "name", "patronymic", "birth_date", "class"]
+    if inactive:
+        columns.append("active")
+    app.table(flat, [*columns, "guardians"])
+
+
+@roster_group.command("export")
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--school", "school_code", metavar="CODE", help="School code (default: the only one)."
+)
+@click.option("--class", "class_name", metavar="CLASS", help="Only this class, e.g. 5А.")
+@click.option(
+    "--oneroster", is_flag=True, help="Write a OneRoster 1.1 CSV folder (or .zip) instead."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_app
+def export_command(app: AppContext, target: Path, school_code, class_name, oneroster, force):
+    """Export active students and guardians as xlsx, CSV or a OneRoster CSV folder/zip.
+
+    The xlsx and CSV have exactly the columns `roster import` reads, so importing an export
+    changes nothing. A folder or .zip target (or --oneroster) writes OneRoster CSV files.
+
+    \b
+    Example:
+      diaryadmin roster export roster.xlsx
+      diaryadmin roster export 5A.csv --class 5А
+      diaryadmin roster export oneroster.zip
+    """
+    with app.transaction() as session:
+        count = roster.export_roster(
+            session, app.settings, target, school_code=school_code, class_name=class_name,
+            oneroster=oneroster, overwrite=force,
+        )  # fmt: skip
+    app.say(f"Wrote {count} student(s) to {target}.")

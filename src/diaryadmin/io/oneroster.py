@@ -1,0 +1,134 @@
+"""OneRoster 1.1/1.2 CSV bulk files: a folder or a zip of `orgs.csv`, `users.csv`, ...
+
+Only the file handling lives here (which files, their rows with row numbers, writing them);
+what the rows mean for a roster is `diaryadmin.roster_oneroster`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from diaryadmin.errors import InputError, Problem, Refused
+from diaryadmin.io.files import atomic_output
+
+FILES = (
+    "manifest", "orgs", "academicSessions", "courses", "classes", "users", "enrollments",
+    "demographics",
+)  # fmt: skip
+
+
+@dataclass
+class Table:
+    """One OneRoster CSV file: its name for messages, header fields and rows by field."""
+
+    file: str
+    fields: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (1-based row number, field -> value)
+
+
+def is_oneroster(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a folder or zip holding a OneRoster `users.csv`."""
+    path = Path(path)
+    if path.is_dir():
+        return (path / "users.csv").is_file()
+    if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return any(Path(n).name == "users.csv" for n in archive.namelist())
+    return False
+
+
+def _parse(text: str, name: str) -> Table:
+    reader = csv.reader(io.StringIO(text))
+    fields: list[str] = []
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for number, record in enumerate(reader, 1):
+            if number == 1:
+                fields = [f.strip().lstrip("\ufeff") for f in record]
+                continue
+            if not any(value.strip() for value in record):
+                continue
+            rows.append((number, {f: v.strip() for f, v in zip(fields, record, strict=False)}))
+    except csv.Error as exc:
+        message = f"not a readable CSV file ({exc})"
+        raise InputError(f"{name}: {message}", [Problem(message, name)]) from None
+    return Table(name, fields, rows)
+
+
+def read_tables(path: str | os.PathLike[str]) -> dict[str, Table]:
+    """The OneRoster CSV files of a folder or zip, by name without `.csv` (`users`, ...).
+
+    Files are UTF-8 (a BOM is allowed), as the standard says. Raises InputError if the path
+    is neither, a file is not UTF-8, or `users.csv` is missing.
+    """
+    path = Path(path)
+    label = str(path)
+    texts: dict[str, tuple[str, bytes]] = {}
+    if path.is_dir():
+        for name in FILES:
+            file = path / f"{name}.csv"
+            if file.is_file():
+                texts[name] = (str(file), file.read_bytes())
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                stem = Path(member).stem
+                if Path(member).suffix.lower() == ".csv" and stem in FILES:
+                    texts[stem] = (f"{label}:{member}", archive.read(member))
+    else:
+        raise InputError(
+            f"{label}: not a OneRoster folder or zip", [Problem("not a OneRoster folder or zip")]
+        )
+    if "users" not in texts:
+        message = "no users.csv: not a OneRoster roster"
+        raise InputError(f"{label}: {message}", [Problem(message, label)])
+    tables = {}
+    for name, (file, data) in texts.items():
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            message = f"not UTF-8 as OneRoster requires ({exc.reason})"
+            raise InputError(f"{file}: {message}", [Problem(message, file)]) from None
+        tables[name] = _parse(text, file)
+    return tables
+
+
+def write_tables(
+    target: str | os.PathLike[str],
+    tables: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Write OneRoster CSV files (UTF-8, comma, CRLF) into a folder, or a zip if `.zip`.
+
+    Raises Refused if a target file exists and `overwrite` is false.
+    """
+    target = Path(target)
+    rendered = []
+    for name, header, rows in tables:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        rendered.append((f"{name}.csv", buffer.getvalue().encode("utf-8")))
+    if target.suffix.lower() == ".zip":
+        with (
+            atomic_output(target, overwrite=overwrite) as stream,
+            zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for member, data in rendered:
+                archive.writestr(member, data)
+        return
+    if target.exists() and not target.is_dir():
+        raise Refused(f"{target}: exists and is not a folder")
+    target.mkdir(parents=True, exist_ok=True)
+    for member, data in rendered:
+        with atomic_output(target / member, overwrite=overwrite) as stream:
+            stream.write(data)

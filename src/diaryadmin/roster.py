@@ -1,0 +1,227 @@
+"""Roster import, listing and export: the core behind `diaryadmin roster`.
+
+Reading (files → records, every problem collected) is in `roster_read`, planning and the
+set-based writes in `roster_write`, exports in `roster_export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .config import Settings
+from .errors import InputError, NotFound
+from .models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
+from .names import canonical_class
+from .roster_export import export_roster
+from .roster_read import RELATION_WORDS, Normaliser, ParsedRoster, RosterReader
+from .roster_write import ImportReport, plan_and_write
+from .schools import resolve_school, school_year_of
+
+__all__ = [
+    "ImportReport",
+    "export_roster",
+    "import_roster",
+    "list_students",
+    "read_roster",
+]
+
+
+def read_roster(
+    paths: Iterable[str | Path],
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    sheet: str | None = None,
+    class_name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> ParsedRoster:
+    """Read roster files (spreadsheets, CSV, OneRoster folders or zips) into records.
+
+    Never raises for bad rows: every problem is in the result's `errors` and `warnings`.
+    Raises ConfigError without a secret key (certificates are fingerprinted while reading).
+    """
+    now = now or utcnow()
+    normaliser = Normaliser(settings.require_secret_key(), now.date(), school_year_of(now.date()))
+    reader = RosterReader(
+        normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
+    )
+    return reader.read(paths)
+
+
+def import_roster(
+    session: Session,
+    paths: Sequence[str | Path],
+    *,
+    settings: Settings,
+    operator: str,
+    school_code: str | None = None,
+    sheet: str | None = None,
+    class_name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sync: bool = False,
+    dry_run: bool = False,
+    confirm: Callable[[list[dict[str, Any]]], bool] | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int, str], Any] | None = None,
+) -> ImportReport:
+    """Import roster files into the school: create, update, move and (with `sync`) deactivate.
+
+    All or nothing: any error in any row raises InputError carrying every problem and the
+    report (`result`), and nothing is written. With `dry_run` the report is the plan and
+    nothing is written. `confirm` is asked, with the students to deactivate, before a sync
+    deactivates anyone; declining raises Refused. `progress(length, label)`, when given, is
+    a context manager yielding an `update(n)` callback (like `AppContext.progress`). The
+    caller owns the transaction.
+    """
+    now = now or utcnow()
+    year = school_year_of(now.date())
+    if class_name is not None:
+        try:
+            class_name = canonical_class(class_name)
+        except ValueError as exc:
+            raise InputError(f"--class {class_name!r}: {exc}") from None
+    parsed = read_roster(
+        paths,
+        settings=settings,
+        now=now,
+        sheet=sheet,
+        class_name=class_name,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    if parsed.errors:
+        report = ImportReport(warnings=parsed.warnings, errors=parsed.errors, dry_run=dry_run)
+        raise InputError(
+            f"{len(parsed.errors)} problem(s) in the roster; nothing was imported",
+            parsed.errors,
+            result=report.to_dict(),
+        )
+    try:
+        school = resolve_school(session, school_code, settings, create=not dry_run)
+    except NotFound:
+        if not dry_run:
+            raise
+        school = None  # a dry run into an empty database: everything would be new
+    bar = progress(len(parsed.students), "Importing") if progress else nullcontext(None)
+    with bar as update:
+        report = plan_and_write(
+            session,
+            school,
+            parsed,
+            school_year=year,
+            now=now,
+            sync=sync,
+            sync_class=class_name,
+            dry_run=dry_run,
+            confirm=confirm,
+            progress=update,
+        )
+    if not dry_run and report.changed:
+        audit.record(
+            session,
+            operator,
+            "roster.import",
+            target=school.code if school else None,
+            details={
+                "files": [Path(p).name for p in paths],
+                "created": report.created,
+                "updated": report.updated,
+                "moved": report.moved,
+                "unchanged": report.unchanged,
+                "deactivated": report.deactivated,
+                "guardians_created": report.guardians_created,
+                "warnings": len(report.warnings),
+            },
+            now=now,
+        )
+    return report
+
+
+def list_students(
+    session: Session,
+    settings: Settings,
+    *,
+    school_code: str | None = None,
+    class_name: str | None = None,
+    inactive: bool = False,
+) -> list[dict[str, Any]]:
+    """The school's students with their guardians, by class and name.
+
+    Active students only unless `inactive` (then everyone). Raises NotFound for an unknown
+    school, InputError for a malformed class name.
+    """
+    school = resolve_school(session, school_code, settings)
+    query = (
+        select(Student, SchoolClass.name)
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
+        .where(Student.school_id == school.id)
+    )
+    if class_name is not None:
+        try:
+            class_name = canonical_class(class_name)
+        except ValueError as exc:
+            raise InputError(f"--class {class_name!r}: {exc}") from None
+        query = query.where(SchoolClass.name == class_name)
+    if not inactive:
+        query = query.where(Student.active.is_(True))
+    rows = session.execute(query).all()
+    guardians = _guardians_of(session, school)
+    result = [
+        {
+            "id": student.id,
+            "external_id": student.external_id,
+            "surname": student.surname,
+            "name": student.name,
+            "patronymic": student.patronymic,
+            "birth_date": student.birth_date.isoformat(),
+            "class": klass,
+            "active": student.active,
+            "guardians": guardians.get(student.id, []),
+        }
+        for student, klass in rows
+    ]
+    result.sort(key=_class_order)
+    return result
+
+
+def _class_order(row: dict[str, Any]) -> tuple:
+    klass = row["class"] or ""
+    grade = int(klass[:-1]) if klass[:-1].isdigit() else 99
+    return (grade, klass, row["surname"], row["name"], row["patronymic"] or "", row["id"])
+
+
+def _guardians_of(session: Session, school: School) -> dict[int, list[dict[str, Any]]]:
+    """Active guardianships of the school's students: student id → guardians, in link order."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    query = (
+        select(Guardianship.student_id, Guardianship.relation, Guardian)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .join(Student, Student.id == Guardianship.student_id)
+        .where(Student.school_id == school.id, Guardianship.active.is_(True))
+        .order_by(Guardianship.id)
+    )
+    for student_id, relation, guardian in session.execute(query):
+        found.setdefault(student_id, []).append(
+            {
+                "name": guardian.full_name,
+                "relation": relation,
+                "email": guardian.email,
+                "phone": guardian.phone,
+            }
+        )
+    return found
+
+
+def relation_word(relation: str) -> str:
+    """The Russian word for a relation, as the importer reads it back."""
+    return RELATION_WORDS.get(relation, relation)

@@ -1,0 +1,564 @@
+"""Planning and writing a roster import: set-based, idempotent, all or nothing.
+
+The plan compares the parsed records with the school's students, guardians and guardianships,
+preloaded once into dicts; the writes are a handful of executemany statements. A record is the
+same student as a database row by external id, else by birth-certificate fingerprint, else by
+name key and birth date. Nothing is written when nothing differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from .errors import InputError, Problem, Refused
+from .models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
+from .roster_read import GuardianRecord, ParsedRoster, StudentRecord
+from .schools import get_or_create_class
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
+
+STUDENTS = Student.__table__
+GUARDIANS = Guardian.__table__
+GUARDIANSHIPS = Guardianship.__table__
+ENROLMENTS = Enrolment.__table__
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do). Counts are disjoint per student:
+    created, moved (class changed, maybe more), updated (other changes), unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    deactivated: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+    guardians_created: int = 0
+    to_deactivate: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable shape of `roster import --format json`."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "deactivated": self.deactivated,
+            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [p.to_dict() for p in self.errors],
+        }
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.moved or self.deactivated)
+
+
+def _located(record: StudentRecord, message: str, column: str | None = None, value=None):
+    return Problem(message, record.file, record.sheet, record.row, column, value)
+
+
+def _full_name(surname: str, name: str, patronymic: str | None) -> str:
+    return " ".join(p for p in (surname, name, patronymic) if p)
+
+
+def find_duplicates(records: list[StudentRecord]) -> list[Problem]:
+    """The same student twice in the files: same ID, same certificate, or same name and birth
+    date (unless their IDs or certificates say they are different children)."""
+    problems = []
+    by_id: dict[str, StudentRecord] = {}
+    by_certificate: dict[str, StudentRecord] = {}
+    by_name: dict[tuple[str, date], StudentRecord] = {}
+    for record in records:
+        first = None
+        if record.external_id is not None:
+            first = by_id.setdefault(record.external_id, record)
+            if first is not record:
+                problems.append(
+                    _located(record, f"the same ID as {first.where}", "ID", record.external_id)
+                )
+                continue
+        if record.certificate_fp is not None:
+            first = by_certificate.setdefault(record.certificate_fp, record)
+            if first is not record:
+                problems.append(
+                    _located(record, f"the same birth certificate as {first.where}", None)
+                )
+                continue
+        first = by_name.setdefault((record.key, record.birth_date), record)
+        if first is not record:
+            differ_by_id = (
+                first.external_id and record.external_id and first.external_id != record.external_id
+            )
+            differ_by_certificate = (
+                first.certificate_fp
+                and record.certificate_fp
+                and first.certificate_fp != record.certificate_fp
+            )
+            if not (differ_by_id or differ_by_certificate):
+                name = _full_name(record.surname, record.name, record.patronymic)
+                problems.append(
+                    _located(
+                        record,
+                        f"the same student (name and birth date) as {first.where}",
+                        None,
+                        f"{name}, {record.birth_date:%d.%m.%Y}",
+                    )
+                )
+    return problems
+
+
+class _GuardianEntity:
+    """One guardian as the import sees it: a database row (id set) or a new one."""
+
+    __slots__ = ("id", "surname", "name", "patronymic", "key", "email", "phone", "dirty", "index")
+
+    def __init__(self, id_, surname, name, patronymic, key, email, phone) -> None:
+        self.id = id_
+        self.surname, self.name, self.patronymic = surname, name, patronymic
+        self.key, self.email, self.phone = key, email, phone
+        self.dirty = False
+        self.index = -1  # position among new guardians
+
+
+class _Guardians:
+    """Shared guardians, matched by e-mail, else phone, else full name (when not contradicted)."""
+
+    def __init__(self) -> None:
+        self.by_email: dict[str, _GuardianEntity] = {}
+        self.by_phone: dict[str, _GuardianEntity] = {}
+        self.by_key: dict[str, list[_GuardianEntity]] = {}
+        self.new: list[_GuardianEntity] = []
+
+    def add(self, entity: _GuardianEntity) -> None:
+        if entity.email:
+            self.by_email.setdefault(entity.email.casefold(), entity)
+        if entity.phone:
+            self.by_phone.setdefault(entity.phone, entity)
+        self.by_key.setdefault(entity.key, []).append(entity)
+
+    def resolve(self, g: GuardianRecord, warnings: list[Problem]) -> _GuardianEntity:
+        entity = None
+        if g.email:
+            entity = self.by_email.get(g.email.casefold())
+        if entity is None and g.phone:
+            found = self.by_phone.get(g.phone)
+            if found is not None and not (found.email and g.email):
+                entity = found
+        if entity is None:
+            for found in self.by_key.get(g.key, ()):
+                if (found.email and g.email) or (
+                    found.phone and g.phone and found.phone != g.phone
+                ):
+                    continue
+                entity = found
+                break
+        if entity is None:
+            entity = _GuardianEntity(None, g.surname, g.name, g.patronymic, g.key, g.email, g.phone)
+            entity.index = len(self.new)
+            self.new.append(entity)
+            self.add(entity)
+            return entity
+        if entity.key != g.key:
+            entity.surname, entity.name, entity.patronymic, entity.key = (
+                g.surname, g.name, g.patronymic, g.key,
+            )  # fmt: skip
+            entity.dirty = True
+            self.by_key.setdefault(g.key, []).append(entity)
+        if g.email and not entity.email:
+            entity.email = g.email
+            entity.dirty = True
+            self.by_email.setdefault(g.email.casefold(), entity)
+        if g.phone and entity.phone != g.phone:
+            if entity.phone and entity.id is None:
+                warnings.append(
+                    Problem(
+                        f"{g.where}: another phone for the same guardian, the first kept",
+                        value=g.phone,
+                    )  # fmt: skip
+                )
+            else:
+                entity.phone = g.phone
+                entity.dirty = True
+                self.by_phone.setdefault(g.phone, entity)
+        return entity
+
+
+def plan_and_write(
+    session: Session,
+    school: School | None,
+    parsed: ParsedRoster,
+    *,
+    school_year: int,
+    now: datetime,
+    sync: bool = False,
+    sync_class: str | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[list[dict[str, Any]]], bool] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Compare `parsed` with the school's data and write the difference (unless dry_run).
+
+    Raises InputError (with the report as its result) for duplicates in the files or rows
+    that contradict the database; Refused if `confirm` declines the deactivations.
+    """
+    report = ImportReport(warnings=parsed.warnings, dry_run=dry_run)
+    records = parsed.students
+    errors = find_duplicates(records)
+    school_id = school.id if school is not None else None
+
+    # Preload the school: classes, students, guardians and guardianships.
+    classes: dict[int, tuple[int, str]] = {}
+    year_classes: dict[str, int] = {}
+    existing: dict[int, tuple] = {}
+    by_id: dict[str, int] = {}
+    by_certificate: dict[str, int] = {}
+    by_name: dict[tuple[str, date], int] = {}
+    guardians = _Guardians()
+    guardian_rows: dict[int, _GuardianEntity] = {}
+    links: dict[tuple[int, int], tuple[int, str]] = {}
+    if school_id is not None:
+        for class_id, year, name in session.execute(
+            select(SchoolClass.id, SchoolClass.school_year, SchoolClass.name).where(
+                SchoolClass.school_id == school_id
+            )
+        ):
+            classes[class_id] = (year, name)
+            if year == school_year:
+                year_classes[name] = class_id
+        columns = (
+            Student.id, Student.external_id, Student.certificate_fp, Student.snils_fp,
+            Student.name_key, Student.birth_date, Student.surname, Student.name,
+            Student.patronymic, Student.class_id, Student.active,
+        )  # fmt: skip
+        for row in session.execute(select(*columns).where(Student.school_id == school_id)):
+            row = tuple(row)
+            existing[row[0]] = row
+            if row[1] is not None:
+                by_id[row[1]] = row[0]
+            if row[2] is not None:
+                by_certificate.setdefault(row[2], row[0])
+            by_name.setdefault((row[4], row[5]), row[0])
+        school_students = select(Student.id).where(Student.school_id == school_id)
+        for g in session.execute(
+            select(
+                Guardian.id, Guardian.surname, Guardian.name, Guardian.patronymic,
+                Guardian.name_key, Guardian.email, Guardian.phone,
+            ).where(
+                Guardian.id.in_(
+                    select(Guardianship.guardian_id).where(
+                        Guardianship.student_id.in_(school_students)
+                    )
+                )
+            ).order_by(Guardian.id)
+        ):  # fmt: skip
+            entity = _GuardianEntity(*g)
+            guardian_rows[entity.id] = entity
+            guardians.add(entity)
+        for link_id, guardian_id, student_id, relation in session.execute(
+            select(
+                Guardianship.id, Guardianship.guardian_id, Guardianship.student_id,
+                Guardianship.relation,
+            ).where(Guardianship.student_id.in_(school_students))
+        ):  # fmt: skip
+            links[(guardian_id, student_id)] = (link_id, relation)
+
+    # Match every record and work out what changes.
+    matched: dict[int, StudentRecord] = {}
+    inserts: list[dict[str, Any]] = []
+    new_records: list[StudentRecord] = []
+    updates: list[dict[str, Any]] = []
+    moves: list[tuple[int, str]] = []  # (student id, class name)
+    student_of: list[tuple[StudentRecord, int | None, int]] = []  # record, db id, new index
+    tick = progress or (lambda _n: None)
+    for n, record in enumerate(records, 1):
+        if n % 1000 == 0:
+            tick(1000)
+        student_id = None
+        if record.external_id is not None:
+            student_id = by_id.get(record.external_id)
+        if student_id is None and record.certificate_fp is not None:
+            student_id = by_certificate.get(record.certificate_fp)
+            if student_id is not None:
+                other = existing[student_id][1]
+                if other is not None and record.external_id and other != record.external_id:
+                    errors.append(
+                        _located(
+                            record,
+                            f"this birth certificate belongs to the student with ID {other!r}",
+                            "ID",
+                            record.external_id,
+                        )  # fmt: skip
+                    )
+                    continue
+        if student_id is None:
+            student_id = by_name.get((record.key, record.birth_date))
+            if student_id is not None:
+                row = existing[student_id]
+                if (row[1] is not None and record.external_id and row[1] != record.external_id) or (
+                    row[2] is not None and record.certificate_fp and row[2] != record.certificate_fp
+                ):
+                    student_id = None  # same name and birthday, but another child
+        if student_id is not None:
+            first = matched.setdefault(student_id, record)
+            if first is not record:
+                errors.append(
+                    _located(record, f"the same student in the database as {first.where}")
+                )
+                continue
+        if errors:
+            continue
+        if student_id is None:
+            student_of.append((record, None, len(inserts)))
+            new_records.append(record)
+            inserts.append(
+                {
+                    "school_id": school_id,
+                    "external_id": record.external_id,
+                    "surname": record.surname,
+                    "name": record.name,
+                    "patronymic": record.patronymic,
+                    "name_key": record.key,
+                    "birth_date": record.birth_date,
+                    "class_id": None,
+                    "active": True,
+                    "certificate_fp": record.certificate_fp,
+                    "snils_fp": record.snils_fp,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        student_of.append((record, student_id, -1))
+        row = existing[student_id]
+        (_, external_id, certificate_fp, snils_fp, key, birth_date, surname, name, patronymic,
+         class_id, active) = row  # fmt: skip
+        changed = (
+            surname != record.surname
+            or name != record.name
+            or patronymic != record.patronymic
+            or key != record.key
+            or birth_date != record.birth_date
+            or not active
+            or (record.external_id is not None and external_id != record.external_id)
+            or (record.certificate_fp is not None and certificate_fp != record.certificate_fp)
+            or (record.snils_fp is not None and snils_fp != record.snils_fp)
+        )
+        moved = classes.get(class_id) != (school_year, record.class_name)
+        if moved:
+            moves.append((student_id, record.class_name))
+            report.moved += 1
+        elif changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if changed or moved:
+            updates.append(
+                {
+                    "b_id": student_id,
+                    "external_id": record.external_id or external_id,
+                    "surname": record.surname,
+                    "name": record.name,
+                    "patronymic": record.patronymic,
+                    "name_key": record.key,
+                    "birth_date": record.birth_date,
+                    "active": True,
+                    "certificate_fp": record.certificate_fp or certificate_fp,
+                    "snils_fp": record.snils_fp or snils_fp,
+                    "class_name": record.class_name,
+                    "updated_at": now,
+                }
+            )
+    if errors:
+        report.errors = errors
+        raise InputError(f"{len(errors)} problem(s) in the roster; nothing was imported",
+                         errors, result=report.to_dict())  # fmt: skip
+    report.created = len(inserts)
+
+    # Guardians and guardianships.
+    pending_links: list[tuple[_GuardianEntity, int | None, int, str]] = []
+    relation_updates: list[dict[str, Any]] = []
+    touched_students: set[int] = set()
+    seen_pairs: set[tuple[int, int, int]] = set()
+    for record, student_id, new_index in student_of:
+        for g in record.guardians:
+            entity = guardians.resolve(g, report.warnings)
+            pair = (id(entity), student_id or 0, new_index)
+            if pair in seen_pairs:
+                continue
+            seen_pairs.add(pair)
+            if entity.id is not None and student_id is not None:
+                link = links.get((entity.id, student_id))
+                if link is not None:
+                    if link[1] != g.relation and link[1] != "trusted":
+                        relation_updates.append({"b_id": link[0], "relation": g.relation})
+                        touched_students.add(student_id)
+                    continue
+            pending_links.append((entity, student_id, new_index, g.relation))
+            if student_id is not None:
+                touched_students.add(student_id)
+    dirty = [e for e in guardian_rows.values() if e.dirty]
+    if dirty:
+        dirty_ids = {e.id for e in dirty}
+        touched_students.update(
+            student_id
+            for guardian_id, student_id in links
+            if guardian_id in dirty_ids and student_id in matched
+        )
+    updated_ids = {u["b_id"] for u in updates}
+    moved_ids = {student_id for student_id, _ in moves}
+    only_links = len(touched_students - updated_ids - moved_ids)
+    report.unchanged -= only_links
+    report.updated += only_links
+    report.guardians_created = len(guardians.new)
+
+    # Students missing from the files.
+    if sync:
+        for student_id, row in existing.items():
+            if not row[10] or student_id in matched:
+                continue
+            class_name = classes.get(row[9], (None, None))[1]
+            if sync_class is not None and class_name != sync_class:
+                continue
+            report.to_deactivate.append(
+                {
+                    "id": student_id,
+                    "external_id": row[1],
+                    "name": _full_name(row[6], row[7], row[8]),
+                    "class": class_name,
+                }
+            )
+        report.deactivated = len(report.to_deactivate)
+    if dry_run:
+        return report
+    if report.to_deactivate and confirm is not None and not confirm(report.to_deactivate):
+        raise Refused("Nothing was imported: the deactivations were not confirmed.")
+    if not (report.changed or pending_links or relation_updates or dirty or guardians.new):
+        return report
+
+    # Write.
+    today = now.date()
+    if school is None:
+        raise ValueError("a school is needed to write a roster")
+    cache: dict = {}
+
+    def class_id_of(name: str) -> int:
+        found = year_classes.get(name)
+        if found is None:
+            found = get_or_create_class(session, school, name, school_year, cache).id
+            year_classes[name] = found
+        return found
+
+    new_ids: list[int] = []
+    if inserts:
+        for values, record in zip(inserts, new_records, strict=True):
+            values["class_id"] = class_id_of(record.class_name)
+        new_ids = _insert_returning(session, STUDENTS, inserts)
+        session.execute(
+            insert(ENROLMENTS),
+            [
+                {"student_id": i, "class_id": v["class_id"], "started_on": today,
+                 "ended_on": None}
+                for i, v in zip(new_ids, inserts, strict=True)
+            ],
+        )  # fmt: skip
+    if updates:
+        for values in updates:
+            values["class_id"] = class_id_of(values.pop("class_name"))
+        session.execute(
+            update(STUDENTS)
+            .where(STUDENTS.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in updates[0] if k != "b_id"}),
+            updates,
+        )
+    if moves:
+        moved_list = [student_id for student_id, _ in moves]
+        for chunk in _chunks(moved_list):
+            session.execute(
+                update(ENROLMENTS)
+                .where(ENROLMENTS.c.student_id.in_(chunk), ENROLMENTS.c.ended_on.is_(None))
+                .values(ended_on=today)
+            )
+        session.execute(
+            insert(ENROLMENTS),
+            [
+                {"student_id": student_id, "class_id": class_id_of(name), "started_on": today,
+                 "ended_on": None}
+                for student_id, name in moves
+            ],
+        )  # fmt: skip
+    if guardians.new:
+        ids = _insert_returning(
+            session,
+            GUARDIANS,
+            [
+                {"surname": e.surname, "name": e.name, "patronymic": e.patronymic,
+                 "name_key": e.key, "email": e.email, "phone": e.phone, "passport_fp": None,
+                 "external_identity": None, "created_at": now}
+                for e in guardians.new
+            ],
+        )  # fmt: skip
+        for entity, new_id in zip(guardians.new, ids, strict=True):
+            entity.id = new_id
+    if dirty:
+        session.execute(
+            update(GUARDIANS)
+            .where(GUARDIANS.c.id == bindparam("b_id"))
+            .values(
+                surname=bindparam("surname"), name=bindparam("name"),
+                patronymic=bindparam("patronymic"), name_key=bindparam("name_key"),
+                email=bindparam("email"), phone=bindparam("phone"),
+            ),
+            [
+                {"b_id": e.id, "surname": e.surname, "name": e.name,
+                 "patronymic": e.patronymic, "name_key": e.key, "email": e.email,
+                 "phone": e.phone}
+                for e in dirty
+            ],
+        )  # fmt: skip
+    if pending_links:
+        session.execute(
+            insert(GUARDIANSHIPS),
+            [
+                {"guardian_id": entity.id,
+                 "student_id": student_id if student_id is not None else new_ids[index],
+                 "relation": relation, "trusted": False, "granted_by_id": None, "active": True,
+                 "created_at": now, "revoked_at": None}
+                for entity, student_id, index, relation in pending_links
+            ],
+        )  # fmt: skip
+    if relation_updates:
+        session.execute(
+            update(GUARDIANSHIPS)
+            .where(GUARDIANSHIPS.c.id == bindparam("b_id"))
+            .values(relation=bindparam("relation")),
+            relation_updates,
+        )
+    if report.to_deactivate:
+        for chunk in _chunks([s["id"] for s in report.to_deactivate]):
+            session.execute(
+                update(STUDENTS)
+                .where(STUDENTS.c.id.in_(chunk))
+                .values(active=False, updated_at=now)
+            )
+    return report
+
+
+def _insert_returning(session: Session, table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in batches; the new ids in the order of `rows`."""
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
