@@ -79,13 +79,16 @@ def smtp_server(refuse=(), security: str = "none", cert: tuple[Path, Path] | Non
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
-        yield mailbox, {
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_security": security,
-            "smtp_from": "school@example.org",
-            "smtp_timeout": 10,
-        }
+        yield (
+            mailbox,
+            {
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "smtp_security": security,
+                "smtp_from": "school@example.org",
+                "smtp_timeout": 10,
+            },
+        )
     finally:
         controller.stop()
 

@@ -8,6 +8,7 @@ first, hashed on all cores, then written in bulk.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,12 @@ from .models import (
 )
 from .names import canonical_class, fold
 
+log = logging.getLogger(__name__)
+
 STATES = ("temporary", "active", "expired", "locked", "revoked")
-WORKING_STATES = ("temporary", "active")
+WORKING_log = logging.getLogger(__name__)
+
+STATES = ("temporary", "active")
 INSERT_BATCH = 500
 EXPIRE_BATCH = 50_000
 _ID_CHUNK = 5_000
@@ -237,7 +242,7 @@ def _guardian_counts(session: Session, student_ids: Iterable[int]) -> Counter[in
             .where(Guardianship.student_id.in_(chunk), Guardianship.active.is_(True))
             .group_by(Guardianship.student_id)
         )
-        counts.update(dict(rows.tuples().all()))
+        counts.update({student_id: count for student_id, count in rows})
     return counts
 
 
@@ -267,6 +272,7 @@ def _insert_new(
             except IntegrityError:
                 if attempt == _RETRIES - 1:
                     raise
+                log.info("a login or credential was written by someone else meanwhile; retrying")
                 ids = [r["guardianship_id"] for r in batch]
                 issued = set(
                     session.scalars(
