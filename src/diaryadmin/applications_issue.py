@@ -219,11 +219,11 @@ def issue_for_approved(
 
 @dataclass
 class Outcome:
-    """What `process_pending` did: counts for output, and the issued credentials (in memory
-    only: their passwords are already in the --out file and go nowhere else but e-mail)."""
+    """What `process_pending` did: counts for output and, with issuing, the credentials
+    module's IssueResult (passwords in memory only, for the --out file and the letters)."""
 
     summary: dict[str, Any]
-    issued: list[Any] = field(default_factory=list)
+    issued: Any = None  # credentials.IssueResult
 
 
 def process_pending(
@@ -231,16 +231,18 @@ def process_pending(
     settings: Settings,
     *,
     operator: str,
+    issue: bool = False,
     issue_out: Path | None = None,
     report: Path | None = None,
     force: bool = False,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """`applications verify` inside one transaction: decide every pending application; with
-    `issue_out`, link the approved applicants and issue credentials into that file; with
-    `report`, write the xlsx report. A failure anywhere raises and leaves nothing behind
-    (the caller's transaction rolls back). E-mail is the caller's job, after the commit.
+    """`applications verify` inside the caller's transaction: decide every pending
+    application; with `issue`, link the approved applicants and issue their credentials (and
+    with `issue_out`, write the passwords there); with `report`, write the xlsx report.
+    A failure anywhere raises, so the caller's transaction leaves nothing behind. E-mail is
+    the caller's job, after the commit.
     """
     from .applications_report import write_report
     from .applications_verify import verify_applications
@@ -248,14 +250,14 @@ def process_pending(
     now = now or utcnow()
     result = verify_applications(session, operator=operator, now=now, progress=progress)
     outcome = Outcome(summary=result.to_dict())
-    if issue_out is not None:
-        from .letters import write_credentials_file
-
+    if issue or issue_out is not None:
         link, issued = issue_for_approved(session, settings, operator=operator, now=now)
-        write_credentials_file(issued.issued, issue_out, settings, force=force)
         outcome.summary.update(linked=link.linked, guardians_created=link.guardians_created)
-        outcome.summary.update(issued.to_dict())
-        outcome.issued = issued.issued
+        outcome.issued = issued
+        if issue_out is not None:
+            from .letters import write_credentials_file
+
+            write_credentials_file(issued.issued, issue_out, settings, force=force)
     if report is not None:
         write_report(session, settings, report, overwrite=force)
     return outcome

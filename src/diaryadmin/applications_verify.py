@@ -227,7 +227,8 @@ def decide(a: Application, batch: _Batch) -> tuple[_Reasons, Candidate | None]:
         what = "is missing" if flags["certificate"] == "missing" else "is not in a valid form"
         reasons.add(
             "certificate_malformed",
-            f"The birth-certificate series and number {what} (expected like IV-МЮ 123456).",
+            f"The birth-certificate series and number {what} "
+            "(expected a series like IV-МЮ and six digits).",
         )
     if flags.get("passport"):
         what = "are missing" if flags["passport"] == "missing" else "are not in a valid form"
@@ -460,7 +461,7 @@ def _guardians_of(session: Session, decided: list[tuple]) -> list[tuple[Guardian
                 Guardianship.active.is_(True),
             )
         )
-        rows.extend(session.execute(query).tuples())
+        rows.extend((guardian, student_id) for guardian, student_id in session.execute(query))
     return rows
 
 

@@ -116,48 +116,54 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
         raise click.UsageError("--issue needs --out FILE for the passwords.")
     if issue and dry_run:
         raise click.UsageError("--dry-run cannot be combined with --issue.")
-    if issue:
-        from ..letters import check_output_path, require_smtp
-
-        check_output_path(out, force)
-        if email:
-            require_smtp(app.settings)
     if report is not None:
         _check_report_path(report, force)
+    outcome = None
 
-    try:
-        with app.transaction() as session:
-            with app.progress(count_pending(session), "Verifying") as update:
-                outcome = process_pending(
-                    session,
-                    app.settings,
-                    operator=app.operator,
-                    issue_out=out if issue else None,
-                    report=report,
-                    force=force,
-                    progress=update,
-                )
-            if dry_run:
-                raise _DryRun(outcome)
-    except _DryRun as done:
-        outcome = done.result
-        app.say("Dry run: no decision was stored.")
-    summary = outcome.summary
+    def run(session):
+        nonlocal outcome
+        with app.progress(count_pending(session), "Verifying") as update:
+            outcome = process_pending(
+                session,
+                app.settings,
+                operator=app.operator,
+                issue=issue,
+                report=report,
+                force=force,
+                progress=update,
+            )
+        return outcome.issued
+
     if issue:
-        app.say(f"Wrote {len(outcome.issued)} login(s) and password(s) to {out}.")
+        # Credentials are issued, written and e-mailed exactly as 'credentials issue' does.
+        from .credentials import issue_and_deliver
+
+        issued = issue_and_deliver(app, run, out, force, email)
+    else:
+        try:
+            with app.transaction() as session:
+                run(session)
+                if dry_run:
+                    raise _DryRun(outcome)
+        except _DryRun:
+            app.say("Dry run: no decision was stored.")
+        issued = None
     if report is not None:
         app.say(f"Wrote the report to {report}.")
-    if issue and email:
-        from ..letters import send_credential_letters
-
-        sent, failures = send_credential_letters(outcome.issued, app.settings)
-        summary["emailed"], summary["failed"] = sent, failures
-        if failures:
+    summary = dict(outcome.summary)
+    if issued is not None:
+        summary.update(issued.to_dict())
+        if issued.failed:
             if app.fmt == "table":
                 app.result(summary)
+            for failure in issued.failed:
+                app.warn(
+                    f"e-mail to {failure.get('guardian')} <{failure.get('email') or '-'}> "
+                    f"failed: {failure['error']}"
+                )
             raise PartialFailure(
-                f"{len(failures)} letter(s) could not be sent; the credentials stay issued and "
-                f"are all in {out}.",
+                f"{len(issued.failed)} letter(s) could not be sent; the credentials stay "
+                "issued and the --out file lists everyone.",
                 result=summary,
             )
     app.result(summary)

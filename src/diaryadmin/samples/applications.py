@@ -519,9 +519,9 @@ def demo_step(demo) -> None:
         )
     demo.files["applications_slips"] = slips
     demo.files["applications_report"] = report_path
-    summary = outcome.summary
+    summary, issued = outcome.summary, outcome.issued
     demo.say(
         f"Verified: {summary['approved']} approved, {summary['review']} for review, "
-        f"{summary['rejected']} rejected; issued {summary['issued']} new login(s) "
-        f"({summary['skipped']} already had one) -> {slips.name}; report -> {report_path.name}."
+        f"{summary['rejected']} rejected; issued {len(issued.issued)} new login(s) "
+        f"({issued.skipped} already had one) -> {slips.name}; report -> {report_path.name}."
     )

@@ -1,0 +1,220 @@
+"""Importing applications: real xlsx and CSV files, all or nothing, flags, re-import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from applications_corpus import CORPUS, SMIRNOV, application, write_xlsx
+from diaryadmin import audit
+from diaryadmin.models import Application
+
+CSV_HEADER = (
+    "№ заявления;ФИО заявителя;Степень родства;Серия паспорта;Номер паспорта;Эл. почта;"
+    "Телефон;ФИО ребёнка;Дата рождения;Серия свидетельства;Номер свидетельства;"
+    "Согласие на обработку ПДн;Дата подачи"
+)
+
+
+def csv_bytes(lines: list[str], encoding: str = "cp1251") -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def test_csv_in_cp1251_with_full_names_split_columns_and_a_title_row(run_cli, workdir, sessions):
+    path = workdir / "office.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                "Заявления на доступ к электронному дневнику;;;",
+                "",
+                CSV_HEADER,
+                "П-17;Смирнова Елена Игоревна;Мать;45 08;123456;Elena@Example.RU;"
+                "8 (912) 000-00-01;Смирнов Артём Олегович;14.03.2015;XIV МЮ;123456;"
+                "01.09.2026;02.09.2026",
+                "П-18;Мамедов Рашид Алиевич;отец;4508;12345;;+7 912 000 00 03;"
+                "Мамедова Лейла Рашид кызы;2016-05-07;iv-мю;№ 654321;нет;02.09.2026",
+            ]
+        )
+    )
+    result = run_cli("--format", "json", "applications", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "created": 2,
+        "unchanged": 0,
+        "flagged": 1,
+        "dry_run": False,
+        "warnings": [],
+        "errors": [],
+    }
+    with sessions() as session:
+        first, second = session.scalars(select(Application).order_by(Application.id)).all()
+        assert (first.applicant_surname, first.applicant_name, first.applicant_patronymic) == (
+            "Смирнова",
+            "Елена",
+            "Игоревна",
+        )
+        assert first.relation == "mother"
+        assert first.email == "Elena@example.ru"
+        assert first.phone == "+79120000001"
+        assert first.consent is True  # a date in the consent column means it was given
+        assert first.applied_on == date(2026, 9, 2)
+        assert first.child_birth_date == date(2015, 3, 14)
+        assert first.child_name_key == "смирнов артем олегович"
+        assert len(first.certificate_fp) == 64 and len(first.passport_fp) == 64
+        assert first.document_flags == {}
+        assert first.status == "pending" and first.source == "office.csv"
+        assert second.child_patronymic == "Рашид кызы"
+        assert second.consent is False
+        assert second.document_flags == {"passport": "malformed"}
+        assert second.passport_fp is None
+        assert second.snils_fp is None
+
+
+def test_no_document_number_is_stored_in_plain_text(run_cli, workdir, db_snapshot):
+    path = write_xlsx(workdir / "portal.xlsx", [row for row, *_ in CORPUS])
+    result = run_cli("applications", "import", str(path))
+    assert result.exit_code == 0, result.output
+    dump = json.dumps(db_snapshot(), ensure_ascii=False)
+    for number in ("123456", "4508", "112-233-445", "11223344595", "555555", "444444"):
+        assert number not in dump
+
+
+def test_reimport_changes_nothing_and_says_so(run_cli, workdir, db_snapshot):
+    path = write_xlsx(workdir / "portal.xlsx", [row for row, *_ in CORPUS])
+    first = run_cli("applications", "import", str(path))
+    assert first.exit_code == 0, first.output
+    before = db_snapshot()
+    again = run_cli("--format", "json", "applications", "import", str(path))
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.stdout)
+    assert (report["created"], report["unchanged"]) == (0, len(CORPUS))
+    after = db_snapshot()
+    assert after["applications"] == before["applications"]
+    # the same file under another name, without application numbers: still no duplicates
+    rows = [dict(row, **{"Номер заявления": None}) for row, *_ in CORPUS[:3]]
+    bare = write_xlsx(workdir / "bare.xlsx", rows)
+    assert run_cli("applications", "import", str(bare)).exit_code == 0
+    assert run_cli("applications", "import", str(bare)).exit_code == 0
+    assert len(db_snapshot()["applications"]) == len(CORPUS) + 3
+
+
+def test_the_same_application_twice_in_one_file_is_imported_once(run_cli, workdir, sessions):
+    row = application(1, SMIRNOV)
+    path = write_xlsx(workdir / "twice.xlsx", [row, row])
+    result = run_cli("--format", "json", "applications", "import", str(path))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["created"] == 1
+    assert report["warnings"][0]["row"] == 4
+    assert "the same application as at sheet 'Заявления', row 3" in report["warnings"][0]["message"]
+
+
+def test_every_broken_row_is_reported_and_nothing_is_written(run_cli, workdir, db_snapshot):
+    rows = [
+        application(1, SMIRNOV),
+        application(2, SMIRNOV, birth_date="31.02.2015"),  # not a real date
+        dict(application(3, SMIRNOV), **{"Имя ребёнка": None}),
+        dict(application(4, SMIRNOV), **{"E-mail": "mama@"}),
+        dict(application(5, SMIRNOV), **{"Кем приходится": "сосед"}),
+        dict(application(6, SMIRNOV), **{"Согласие на обработку персональных данных": "может"}),
+        application(7, SMIRNOV, passport="12", snils="1", certificate="??"),  # flags only
+    ]
+    path = write_xlsx(workdir / "broken.xlsx", rows)
+    before = db_snapshot()
+    result = run_cli("--format", "json", "applications", "import", str(path))
+    assert result.exit_code == 1
+    errors = json.loads(result.stdout)["errors"]
+    found = {(e["row"], e["column"], e["value"]) for e in errors}
+    assert found == {
+        (4, "Дата рождения ребёнка", "31.02.2015"),
+        (5, "Имя ребёнка", None),
+        (6, "E-mail", "mama@"),
+        (7, "Кем приходится", "сосед"),
+        (8, "Согласие на обработку персональных данных", "может"),
+    }
+    assert all(e["file"] == str(path) and e["sheet"] == "Заявления" for e in errors)
+    assert "5 problem(s) found; nothing was imported." in result.stderr
+    assert "row 4, column 'Дата рождения ребёнка' ('31.02.2015'): not a real date" in result.stderr
+    assert db_snapshot() == before
+
+
+def test_missing_required_columns_are_named(run_cli, workdir, db_snapshot):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["ФИО заявителя", "Кем приходится", "ФИО ребёнка", "Дата рождения"])
+    sheet.append(["Смирнова Елена Игоревна", "мать", "Смирнов Артём Олегович", "14.03.2015"])
+    path = workdir / "short.xlsx"
+    workbook.save(path)
+    before = db_snapshot()
+    result = run_cli("applications", "import", str(path))
+    assert result.exit_code == 1
+    assert (
+        "missing required column(s): Свидетельство о рождении, "
+        "Согласие на обработку персональных данных"
+    ) in result.stderr
+    assert db_snapshot() == before
+
+
+def test_not_a_spreadsheet_and_empty_file_are_refused(run_cli, workdir, db_snapshot):
+    fake = workdir / "fake.xlsx"
+    fake.write_bytes(b"this is not a zip")
+    empty = workdir / "empty.csv"
+    empty.write_bytes(b"")
+    before = db_snapshot()
+    for path, message in ((fake, "is not a readable spreadsheet"), (empty, "is empty")):
+        result = run_cli("applications", "import", str(path))
+        assert result.exit_code == 1
+        assert message in result.stderr
+        assert "Traceback" not in result.output
+    assert db_snapshot() == before
+
+
+def test_a_number_already_imported_with_other_content_is_an_error(run_cli, workdir, db_snapshot):
+    first = write_xlsx(workdir / "first.xlsx", [application(1, SMIRNOV)])
+    assert run_cli("applications", "import", str(first)).exit_code == 0
+    before = db_snapshot()
+    changed = write_xlsx(workdir / "changed.xlsx", [application(1, SMIRNOV, consent="нет")])
+    result = run_cli("applications", "import", str(changed))
+    assert result.exit_code == 1
+    assert "application number 'A-0001' was already imported with different content" in (
+        result.stderr
+    )
+    assert db_snapshot() == before
+
+
+def test_dry_run_reports_and_writes_nothing(run_cli, workdir, db_snapshot):
+    path = write_xlsx(workdir / "portal.xlsx", [row for row, *_ in CORPUS[:5]])
+    before = db_snapshot()
+    result = run_cli("--format", "json", "applications", "import", str(path), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 5
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert db_snapshot() == before
+
+
+def test_import_is_audited_without_document_numbers(run_cli, workdir, sessions):
+    path = write_xlsx(workdir / "portal.xlsx", [row for row, *_ in CORPUS[:4]])
+    assert run_cli("--operator", "secretary", "applications", "import", str(path)).exit_code == 0
+    with sessions() as session:
+        events = audit.list_events(session, action="applications.import")
+    assert len(events) == 1
+    assert events[0]["operator"] == "secretary"
+    assert events[0]["details"] == {"created": 4, "unchanged": 0, "flagged": 0}
+
+
+def test_look_alike_letters_in_names_are_fixed_with_a_warning(run_cli, workdir, sessions):
+    row = application(1, SMIRNOV, child_name=("Cмирнов", "Артём", "Олегович"))  # Latin C
+    path = write_xlsx(workdir / "portal.xlsx", [row])
+    result = run_cli("--format", "json", "applications", "import", str(path))
+    assert result.exit_code == 0, result.output
+    warning = json.loads(result.stdout)["warnings"][0]
+    assert (warning["row"], warning["column"], warning["value"]) == (
+        3,
+        "Фамилия ребёнка",
+        "Cмирнов",
+    )
+    with sessions() as session:
+        assert session.scalar(select(Application.child_surname)) == "Смирнов"
