@@ -36,9 +36,7 @@ from .names import canonical_class, fold
 log = logging.getLogger(__name__)
 
 STATES = ("temporary", "active", "expired", "locked", "revoked")
-WORKING_log = logging.getLogger(__name__)
-
-STATES = ("temporary", "active")
+WORKING_STATES = ("temporary", "active")
 INSERT_BATCH = 500
 EXPIRE_BATCH = 50_000
 _ID_CHUNK = 5_000
