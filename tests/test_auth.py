@@ -1,0 +1,132 @@
+"""The portal's authentication API: reasons, lockout, bcrypt upgrade, password changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import bcrypt
+import pytest
+from sqlalchemy import select
+
+import test_credentials as tc
+from diaryadmin import auth, passwords
+from diaryadmin.models import AuditEvent, Credential
+
+
+@pytest.fixture
+def fast(settings):
+    return settings.with_overrides(**tc.FAST, lockout_threshold=3)
+
+
+@pytest.fixture
+def issued(sessions, fast):
+    with sessions.begin() as session:
+        tc.make_roster(session)
+    result = tc.issue(sessions, fast, classes=["5А"])
+    return {c.login: c.password for c in result.issued}
+
+
+def credential(session, login) -> Credential:
+    return session.scalar(select(Credential).where(Credential.login == login))
+
+
+def test_success_resets_the_counter_and_says_the_password_is_temporary(sessions, fast, issued):
+    login, password = "iuliia.shchukina", issued["iuliia.shchukina"]
+    with sessions.begin() as session:
+        assert auth.authenticate(session, login, "nope", tc.NOW, settings=fast).reason == (
+            "wrong_password"
+        )
+        assert credential(session, login).failed_attempts == 1
+        result = auth.authenticate(session, f"  {login.upper()} ", password, tc.NOW, settings=fast)
+        assert result == auth.AuthResult(True, None, login, result.credential_id, True)
+        row = credential(session, login)
+        assert (row.failed_attempts, row.last_login_at) == (0, tc.NOW)
+
+
+def test_failed_attempts_lock_the_credential(sessions, fast, issued):
+    login, password = "iuliia.shchukina", issued["iuliia.shchukina"]
+    with sessions.begin() as session:
+        reasons = [
+            auth.authenticate(session, login, f"guess{n}", tc.NOW, settings=fast).reason
+            for n in range(3)
+        ]
+        assert reasons == ["wrong_password", "wrong_password", "locked"]
+        # once locked, even the right password is refused
+        assert auth.authenticate(session, login, password, tc.NOW, settings=fast).reason == "locked"
+        assert credential(session, login).state == "locked"
+        assert (
+            session.scalar(select(AuditEvent.target).where(AuditEvent.action == "credentials.lock"))
+            == login
+        )
+
+
+def test_unknown_login_costs_a_hash_too(sessions, fast, issued, monkeypatch):
+    calls = []
+    real = passwords.matches
+    monkeypatch.setattr(passwords, "matches", lambda *a: calls.append(1) or real(*a))
+    with sessions.begin() as session:
+        assert auth.authenticate(session, "no.such", "whatever", settings=fast).reason == "unknown"
+    assert calls == [1]
+
+
+def test_expired_and_revoked_fail_with_their_reason(sessions, fast, issued):
+    login, password = "iuliia.shchukina", issued["iuliia.shchukina"]
+    with sessions.begin() as session:
+        later = tc.NOW + timedelta(days=31)
+        assert auth.authenticate(session, login, password, later, settings=fast).reason == (
+            "expired"
+        )
+        assert credential(session, login).state == "expired"
+        credential(session, login).state = "revoked"
+        assert auth.authenticate(session, login, password, settings=fast).reason == "revoked"
+
+
+def test_bcrypt_hash_is_accepted_once_and_upgraded_to_argon2id(sessions, fast, issued):
+    login = "iuliia.shchukina"
+    old = bcrypt.hashpw(b"legacy password", bcrypt.gensalt(4)).decode()
+    with sessions.begin() as session:
+        row = credential(session, login)
+        row.password_hash, row.state, row.expires_at = old, "active", None
+    with sessions.begin() as session:
+        assert auth.authenticate(session, login, "legacy password", settings=fast).ok
+        assert credential(session, login).password_hash.startswith("$argon2id$v=19$m=64,t=1")
+    with sessions.begin() as session:
+        assert auth.authenticate(session, login, "legacy password", settings=fast).ok
+        assert not auth.authenticate(session, login, "Legacy password", settings=fast).ok
+
+
+def test_weaker_argon2_parameters_are_rehashed_with_the_configured_ones(sessions, fast, issued):
+    login, password = "iuliia.shchukina", issued["iuliia.shchukina"]
+    stronger = fast.with_overrides(argon2_memory_kib=128, argon2_time_cost=2)
+    with sessions.begin() as session:
+        assert auth.authenticate(session, login, password, tc.NOW, settings=stronger).ok
+        assert credential(session, login).password_hash.startswith("$argon2id$v=19$m=128,t=2")
+
+
+def test_change_password_rules_and_effect(sessions, fast, issued):
+    login, password = "petr.ivanov.mariia", issued["petr.ivanov.mariia"]
+    with sessions.begin() as session:
+        change = auth.change_password
+        assert (
+            change(session, login, password, "short", tc.NOW, settings=fast).reason == "too_short"
+        )
+        assert (
+            change(session, login, password, password, tc.NOW, settings=fast).reason
+            == "same_as_old"
+        )
+        assert change(session, login, password, login.upper(), tc.NOW, settings=fast).reason == (
+            "same_as_login"
+        )
+        assert change(
+            session, login, "wrong-old", "long enough 1", tc.NOW, settings=fast
+        ).reason == ("wrong_password")
+        assert credential(session, login).state == "temporary"
+        done = change(session, login, password, "long enough 1", tc.NOW, settings=fast)
+        assert done.ok and not done.must_change
+        row = credential(session, login)
+        assert (row.state, row.expires_at, row.changed_at) == ("active", None, tc.NOW)
+    with sessions.begin() as session:
+        later = tc.NOW + timedelta(days=365)
+        result = auth.authenticate(session, login, "long enough 1", later, settings=fast)
+        assert result.ok and not result.must_change
+        assert not auth.authenticate(session, login, password, later, settings=fast).ok

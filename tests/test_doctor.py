@@ -1,0 +1,135 @@
+"""`credentials doctor`: every code, through the core and the CLI, never showing a secret."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import test_credentials as tc
+from diaryadmin import auth, doctor
+from diaryadmin.models import Credential
+
+OWN = "goldfish lol 2"
+EN_TO_RU = str.maketrans(doctor._EN, doctor._RU)
+
+
+@pytest.fixture
+def fast(settings):
+    return settings.with_overrides(**tc.FAST)
+
+
+@pytest.fixture
+def issued(sessions, fast):
+    """5А issued on tc.NOW; the father then set his own password OWN."""
+    with sessions.begin() as session:
+        roster = tc.make_roster(session)
+    result = tc.issue(sessions, fast, classes=["5А"])
+    plain = {c.login: c.password for c in result.issued}
+    with sessions.begin() as session:
+        father = "petr.ivanov.sergei"
+        assert auth.change_password(session, father, plain[father], OWN, tc.NOW, settings=fast).ok
+    return {"roster": roster, "plain": plain}
+
+
+def codes(sessions, fast, login=None, now=tc.NOW + timedelta(days=10), **kwargs):
+    with sessions.begin() as session:
+        return [f.code for f in doctor.diagnose(session, fast, login, now=now, **kwargs)]
+
+
+def test_state_codes(sessions, fast, issued):
+    assert codes(sessions, fast, "iuliia.shchukina") == ["temporary"]
+    with sessions.begin() as session:
+        (finding,) = doctor.diagnose(session, fast, "iuliia.shchukina", now=tc.NOW)
+    assert "30 more day(s), until 01.10.2026" in finding.message
+    assert codes(sessions, fast, "petr.ivanov.sergei") == ["active"]
+    assert codes(sessions, fast, "iuliia.shchukina", now=tc.NOW + timedelta(days=31)) == ["expired"]
+    with sessions.begin() as session:
+        row = session.scalar(select(Credential).where(Credential.login == "petr.ivanov.mariia"))
+        row.state, row.failed_attempts = "locked", 10
+    assert codes(sessions, fast, "petr.ivanov.mariia") == ["locked"]
+    with sessions.begin() as session:
+        row = session.scalar(select(Credential).where(Credential.login == "iuliia.shchukina"))
+        row.state = "revoked"
+    assert codes(sessions, fast, "iuliia.shchukina") == ["revoked"]
+
+
+def test_unknown_login_names_the_closest(sessions, fast, issued):
+    with sessions.begin() as session:
+        (finding,) = doctor.diagnose(session, fast, "petr.ivanov.mari")
+    assert finding.code == "unknown_login"
+    assert "petr.ivanov.mariia" in finding.message
+    assert codes(sessions, fast, "zzzz") == ["unknown_login"]
+
+
+def test_cyrillic_login_look_alikes_and_russian_layout(sessions, fast, issued):
+    look_alike = "реtr.ivanov.sergei"  # Cyrillic р and е
+    assert look_alike != "petr.ivanov.sergei"
+    with sessions.begin() as session:
+        findings = doctor.diagnose(session, fast, look_alike, now=tc.NOW)
+    assert [f.code for f in findings] == ["login_cyrillic", "active"]
+    assert "it is petr.ivanov.sergei" in findings[0].message
+    typed_on_ru = "iuliia.shchukina".translate(EN_TO_RU)
+    assert typed_on_ru == "шгдшшфюырсрглштф"
+    assert codes(sessions, fast, typed_on_ru) == ["login_cyrillic", "temporary"]
+
+
+def test_not_issued_by_student_and_by_the_login_it_would_have(sessions, fast, issued):
+    anna = issued["roster"]["anna"]
+    assert codes(sessions, fast, student_id=anna, guardian_name="Иванова Мария") == ["not_issued"]
+    assert codes(sessions, fast, student_id=anna) == ["not_issued"]  # her only guardian
+    assert codes(sessions, fast, "anna.ivanova") == ["not_issued"]
+    petr = issued["roster"]["petr"]
+    assert codes(sessions, fast, student_id=petr, guardian_name="Иванов Сергей") == ["active"]
+
+
+@pytest.mark.parametrize(
+    ("login", "attempt", "code"),
+    [
+        ("petr.ivanov.sergei", OWN, "password_ok"),
+        ("petr.ivanov.sergei", OWN.upper(), "case_inverted"),
+        ("petr.ivanov.sergei", OWN.translate(EN_TO_RU), "keyboard_layout"),
+        ("petr.ivanov.sergei", OWN.replace("o", "0"), "zero_letter_o"),
+        ("petr.ivanov.sergei", OWN.replace("l", "1"), "one_letter_l"),
+        ("petr.ivanov.sergei", "goldfish lol 3", "password_wrong"),
+        ("iuliia.shchukina", None, "password_ok"),
+        ("iuliia.shchukina", "upper", "case_inverted"),
+        ("iuliia.shchukina", "layout", "keyboard_layout"),
+    ],
+)
+def test_attempt_codes(sessions, fast, issued, login, attempt, code):
+    temporary = issued["plain"]["iuliia.shchukina"]
+    attempt = {
+        None: temporary,
+        "upper": temporary.upper(),
+        "layout": temporary.translate(EN_TO_RU),
+    }.get(attempt, attempt)
+    found = codes(sessions, fast, login, attempt=attempt)
+    assert found[-1] == code
+    assert len(found) == 2
+
+
+def test_doctor_cli_json_reads_the_attempt_from_stdin_and_shows_no_secret(
+    run_cli, sessions, issued
+):
+    password = issued["plain"]["iuliia.shchukina"]
+    result = run_cli(
+        "--format", "json", "credentials", "doctor", "IUliia.shchukina", "--attempt",
+        input=password.upper() + "\n", env=tc.FAST_ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert [f["code"] for f in findings][-1] == "case_inverted"
+    assert all(set(f) == {"code", "message"} for f in findings)
+    with sessions() as session:
+        stored = session.scalar(
+            select(Credential.password_hash).where(Credential.login == "iuliia.shchukina")
+        )
+    for secret in (password, password.upper(), stored, stored.split("$")[-1]):
+        assert secret not in result.output
+    table = run_cli("credentials", "doctor", "nobody", env=tc.FAST_ENV)
+    assert table.exit_code == 0 and "unknown_login" in table.stdout
+    usage = run_cli("credentials", "doctor")
+    assert usage.exit_code == 2
