@@ -37,6 +37,7 @@ KIND_WEIGHTS = {
 _KIND_INDEX = {fold(kind): weight for kind, weight in KIND_WEIGHTS.items()}
 _CODE_ALIASES = {
     "н": "Н",
+    "h": "Н",  # a Latin H typed for Н (a word without Cyrillic is not fixed by fold)
     "нб": "Н",
     "б": "Б",
     "бол": "Б",

@@ -246,13 +246,13 @@ def read_cell_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
         if rels_path not in archive.namelist():
             return {}
         tree = ElementTree.fromstring(archive.read(rels_path))
-        return {
-            rel.get("Id"): (
-                rel.get("Type", ""),
-                posixpath.normpath(posixpath.join(folder, rel.get("Target", ""))),
-            )
-            for rel in tree.findall("p:Relationship", ns)
-        }
+        found = {}
+        for rel in tree.findall("p:Relationship", ns):
+            target = rel.get("Target", "")
+            # Targets are relative to the part's folder, or absolute from the package root.
+            target = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+            found[rel.get("Id")] = (rel.get("Type", ""), posixpath.normpath(target))
+        return found
 
     with archive:
         try:
@@ -382,7 +382,9 @@ def _read_long_row(row, header, labels, plan: _Plan, default_class, seq_column) 
     key = (class_name, fold(subject), day, number)
     lesson = plan.lessons.get(key)
     if lesson is None:
-        lesson = plan.lessons[key] = _Lesson(class_name, subject, day, number, where=at("date"))
+        lesson = plan.lessons[key] = _Lesson(
+            class_name, subject, day, number, where=at("date", raw_date)
+        )
     for name in ("teacher", "topic", "homework"):
         value = (_text if name == "teacher" else _multiline)(_get(header, row, name))
         if value is None:
@@ -445,7 +447,8 @@ def _read_long_row(row, header, labels, plan: _Plan, default_class, seq_column) 
     if len(problems) > before:
         return
     pending = plan.__dict__.setdefault("pending", [])
-    pending.append((student_ref, key, mark, code, at("student", student_ref[1]), False))
+    column = "student_id" if student_ref[0] == "id" else "student"
+    pending.append((student_ref, key, mark, code, at(column, student_ref[1]), False))
 
 
 def _student_ref(header: HeaderMap, row: Row) -> tuple[str, str] | None:
@@ -718,7 +721,7 @@ def plan_import(
         except ValueError as error:
             raise InputError(f"--class {default_class!r}: {error}") from None
     plan = read_journal_file(path, default_class)
-    if plan.problems:
+    if not plan.formats:
         raise _refused(path, plan)
     year = _school_year(session, school, year, plan)
     roster = _Roster(session, school, year)
@@ -775,6 +778,8 @@ def plan_import(
             if student_id is None:
                 continue
         if not roster.in_class(student_id, class_id, lesson.date):
+            if whole and not marks and code is None:
+                continue  # an empty grid cell from before or after the student was in the class
             student = roster.students[student_id]
             plan.problems.append(
                 _problem(
@@ -1044,9 +1049,7 @@ def apply_import(
                 key=_mark_order,
             )
             old_rows = old_marks.get((student_id, lid), [])
-            old = sorted(
-                ((r[3], float(r[4]), r[5], r[6], r[7]) for r in old_rows), key=_mark_order
-            )
+            old = sorted(((r[3], float(r[4]), r[5], r[6], r[7]) for r in old_rows), key=_mark_order)
             if new != old:
                 marks_delete.extend(r[0] for r in old_rows)
                 marks_insert.extend(

@@ -277,9 +277,10 @@ def load_class_journal(
         subjects = sorted(
             session.execute(
                 select(Subject.id, Subject.name).where(Subject.id.in_(list(lessons)))
-            ).tuples(),
+            ).all(),
             key=lambda s: (s[1].casefold(), s[0]),
         )
+        subjects = [(sid, name) for sid, name in subjects]
     teacher_ids = {lesson.teacher_id for ls in lessons.values() for lesson in ls}
     teacher_ids |= {m.teacher_id for ms in marks.values() for m in ms}
     teacher_ids.discard(None)

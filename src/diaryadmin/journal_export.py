@@ -141,7 +141,8 @@ def _head(sheet: Any, f: _Formats, journal: ClassJournal, subject: str | None) -
         sheet.write_string(1, 0, LABEL_SUBJECT, f.title)
         sheet.write_string(1, 1, subject, f.title)
     sheet.write_string(2, 0, LABEL_PERIOD, f.title)
-    sheet.write_string(2, 1, journal.range.name or "")
+    if journal.range.name:
+        sheet.write_string(2, 1, journal.range.name)
     sheet.write_datetime(2, 2, _dt(journal.range.starts_on), f.date)
     sheet.write_datetime(2, 3, _dt(journal.range.ends_on), f.date)
 

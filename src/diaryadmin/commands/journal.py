@@ -160,9 +160,11 @@ def export_command(
             classes = classes_of_year(session, school, school_year)
         else:
             classes = [find_class(session, school, name, school_year) for name in class_names]
-        folder = all_classes or len(classes) > 1 or out.suffix.lower() != ".xlsx"
-        if not folder and out.is_dir():
-            raise Refused(f"{out} is a folder; name the workbook, e.g. {out / 'journal.xlsx'}.")
+        folder = all_classes or len(classes) > 1 or out.is_dir()
+        if folder and out.suffix.lower() == ".xlsx":
+            raise Refused(
+                "Several classes go into a folder, one workbook each: give --out a folder."
+            )
         with app.progress(len(classes), "Exporting journals") as update:
             report = journal_export.export_journals(
                 session,
