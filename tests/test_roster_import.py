@@ -1,0 +1,625 @@
+"""Roster import through the core function: headers, normalising, matching, writing."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from diaryadmin import documents
+from diaryadmin.errors import InputError
+from diaryadmin.models import Enrolment, Guardian, Guardianship, SchoolClass, Student
+from diaryadmin.names import name_key
+from diaryadmin.roster_read import Normaliser, _snils_check
+from test_roster_support import (
+    HEADER,
+    NOW,
+    SECRET,
+    counts,
+    do_import,
+    students,
+    write_csv,
+    write_xlsx,
+)
+
+IVANOV = ["S1", "Иванов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"]
+PETROVA = ["S2", "Петрова", "Анна", "Игоревна", date(2015, 7, 1), "5А"]
+
+
+def fingerprint(kind: str, value: str) -> str:
+    return documents.fingerprint(kind, value, SECRET.encode())
+
+
+HEADER_VARIANTS = {
+    "russian": (
+        [
+            "Фамилия",
+            "Имя",
+            "Отчество",
+            "Дата рождения",
+            "Класс",
+            "Серия и номер свидетельства",
+            "СНИЛС",
+            "Личный номер",
+        ],
+        [
+            "Иванов",
+            "Пётр",
+            "Сергеевич",
+            date(2015, 3, 14),
+            "5А",
+            "IV-МЮ 123456",
+            "112-233-445 95",
+            "S1",
+        ],
+    ),
+    "english": (
+        [
+            "Student ID",
+            "Last name",
+            "First name",
+            "Middle name",
+            "DOB",
+            "Class",
+            "Birth certificate",
+            "SNILS",
+        ],
+        [
+            "S1",
+            "Иванов",
+            "Пётр",
+            "Сергеевич",
+            date(2015, 3, 14),
+            "5А",
+            "IV-МЮ 123456",
+            "11223344595",
+        ],
+    ),
+    "full name, odd case and spaces": (
+        [
+            "  ФИО ученика ",
+            "ДАТА   РОЖДЕНИЯ",
+            "класс:",
+            "ID",
+            "Серия свидетельства",
+            "Номер свидетельства",
+            "снилс",
+        ],
+        ["Иванов Пётр Сергеевич", "14.03.2015", "5 А", "S1", "IV МЮ", "123456", "112 233 445 95"],
+    ),
+    "columns in another order": (
+        [
+            "Класс",
+            "СНИЛС",
+            "Дата рождения",
+            "Отчество",
+            "Имя",
+            "Фамилия",
+            "Свидетельство о рождении",
+            "ID",
+        ],
+        ["5а", 11223344595, "2015-03-14", "Сергеевич", "Пётр", "Иванов", "iv-мю №123456", "S1"],
+    ),
+    "full name in English": (
+        [
+            "Full name",
+            "Date of birth",
+            "Class name",
+            "External ID",
+            "Certificate series",
+            "Certificate number",
+        ],
+        ["Иванов Пётр Сергеевич", date(2015, 3, 14), "5A", "S1", "IV-MЮ", 123456],
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", HEADER_VARIANTS, ids=list(HEADER_VARIANTS))
+def test_every_header_variant_gives_the_same_student(variant, tmp_path, sessions):
+    header, row = HEADER_VARIANTS[variant]
+    path = write_xlsx(tmp_path / "r.xlsx", [header, row])
+    report = do_import(sessions, [path])
+    assert (report.created, report.errors) == (1, [])
+    student = students(sessions)["Иванов Пётр"]
+    assert (student.external_id, student.patronymic, student.birth_date) == (
+        "S1",
+        "Сергеевич",
+        date(2015, 3, 14),
+    )
+    assert student.name_key == name_key("Иванов", "Пётр", "Сергеевич")
+    assert student.certificate_fp == fingerprint("certificate", "IV-МЮ 123456")
+    if "SNILS" in header or "СНИЛС" in header or "снилс" in header:
+        assert student.snils_fp == fingerprint("snils", "11223344595")
+    with sessions() as session:
+        klass = session.get(SchoolClass, student.class_id)
+        assert (klass.name, klass.school_year, klass.grade) == ("5А", 2026, 5)
+
+
+def test_title_rows_and_real_row_numbers(tmp_path, sessions):
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [HEADER, IVANOV, [], ["S2", "Петрова", "Анна", None, "31.02.2015", "5А"]],
+        title="Список 5А класса на 2026/27 учебный год",
+    )
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [path])
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column, problem.value) == (6, "Дата рождения", "31.02.2015")
+    assert problem.sheet == "Лист1" and problem.file.endswith("r.xlsx")
+    assert "not a real date" in problem.message
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        date(2015, 3, 14),
+        datetime(2015, 3, 14),
+        42077,
+        42077.0,
+        "14.03.2015",
+        "14.3.2015",
+        "14.03.15",
+        "2015-03-14",
+        "14/03/2015",
+        " 14.03.2015 г. ",
+    ],
+)
+def test_each_date_form(cell, tmp_path, sessions):
+    path = write_xlsx(tmp_path / "r.xlsx", [HEADER, ["S1", "Иванов", "Пётр", None, cell, "5А"]])
+    do_import(sessions, [path])
+    assert students(sessions)["Иванов Пётр"].birth_date == date(2015, 3, 14)
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("31.02.2015", "not a real date"),
+        ("завтра", "not a date"),
+        (date(2023, 1, 1), "younger than 5"),
+        (date(2004, 1, 1), "older than 20"),
+    ],
+)
+def test_impossible_dates_and_ages_are_refused(cell, message, tmp_path, sessions):
+    path = write_xlsx(tmp_path / "r.xlsx", [HEADER, ["S1", "Иванов", "Пётр", None, cell, "5А"]])
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [path])
+    assert message in caught.value.problems[0].message
+    assert counts(sessions)["students"] == 0
+
+
+def test_age_limits_are_inclusive(tmp_path, sessions):
+    # 5 and 20 on 1 September 2026 are allowed; the day after the limits is not.
+    rows = [
+        HEADER,
+        ["S1", "Младший", "Пётр", None, date(2021, 9, 1), "1А"],
+        ["S2", "Старший", "Пётр", None, date(2005, 9, 2), "11А"],
+    ]
+    assert do_import(sessions, [write_xlsx(tmp_path / "r.xlsx", rows)]).created == 2
+
+
+@pytest.mark.parametrize("spelling", ["5 а", "5-А", '5"А"', "5«А»", "5A", " 5 - a ", "5а"])
+def test_class_spellings(spelling, tmp_path, sessions):
+    path = write_xlsx(tmp_path / "r.xlsx", [HEADER, [*IVANOV[:5], spelling]])
+    do_import(sessions, [path])
+    with sessions() as session:
+        assert session.scalars(select(SchoolClass.name)).all() == ["5А"]
+
+
+def test_lookalike_letters_are_fixed_and_reported(tmp_path, sessions):
+    # Latin a and o inside Cyrillic words; "Anna" stays Latin (no Cyrillic letter).
+    rows = [
+        HEADER,
+        ["S1", "Ивaнов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"],
+        ["S2", "Smith", "Anna", None, date(2015, 1, 1), "5А"],
+    ]
+    report = do_import(sessions, [write_xlsx(tmp_path / "r.xlsx", rows)])
+    assert set(students(sessions)) == {"Иванов Пётр", "Smith Anna"}
+    [warning] = report.warnings
+    assert (warning.row, warning.column, warning.value) == (2, "Фамилия", "Ивaнов")
+    assert "look-alike" in warning.message and "'Иванов'" in warning.message
+
+
+def test_yo_is_kept_as_written_but_matches_e(tmp_path, sessions):
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [HEADER[1:], IVANOV[1:]])])
+    again = [HEADER[1:], ["Иванов", "Петр", "Сергеевич", date(2015, 3, 14), "5А"]]
+    report = do_import(sessions, [write_xlsx(tmp_path / "b.xlsx", again)])
+    assert (report.created, report.updated) == (0, 1)  # the same child, spelled with е
+    assert [s.name for s in students(sessions).values()] == ["Петр"]
+
+
+def test_full_name_splitting(tmp_path, sessions):
+    rows = [
+        ["ФИО", "Дата рождения", "Класс"],
+        ["Римская-Корсакова Анна Петровна", date(2015, 1, 1), "5А"],
+        ["Римская - Корсакова Мария Петровна", date(2016, 1, 1), "4А"],
+        ["Мамедов Эльдар Рашид оглы", date(2015, 2, 2), "5А"],
+        ["Ким Виктор", date(2015, 3, 3), "5А"],
+        ["ИВАНОВ  ПЁТР   СЕРГЕЕВИЧ", date(2015, 3, 14), "5А"],
+    ]
+    do_import(sessions, [write_xlsx(tmp_path / "r.xlsx", rows)])
+    found = {(s.surname, s.name, s.patronymic) for s in students(sessions).values()}
+    assert found == {
+        ("Римская-Корсакова", "Анна", "Петровна"),
+        ("Римская-Корсакова", "Мария", "Петровна"),
+        ("Мамедов", "Эльдар", "Рашид оглы"),
+        ("Ким", "Виктор", None),
+        ("ИВАНОВ", "ПЁТР", "СЕРГЕЕВИЧ"),
+    }
+
+
+def test_twins_and_siblings_share_their_guardians(tmp_path, sessions):
+    header = [*HEADER, "ФИО матери", "Телефон матери", "E-mail матери", "ФИО отца", "Телефон отца"]
+    mother = ["Сидорова Ольга Ивановна", "8 (912) 345-67-89", "Olga@Mail.RU"]
+    father = ["Сидоров Антон Павлович", "+7 912 000-11-22"]
+    rows = [
+        header,
+        ["S1", "Сидоров", "Иван", "Антонович", date(2016, 5, 5), "4А", *mother, *father],
+        ["S2", "Сидорова", "Мария", "Антоновна", date(2016, 5, 5), "4А", *mother, *father],
+        # the elder brother: the mother typed without e-mail, the father without phone
+        [
+            "S3",
+            "Сидоров",
+            "Павел",
+            "Антонович",
+            date(2012, 1, 9),
+            "8Б",
+            "Сидорова Ольга Ивановна",
+            "+79123456789",
+            None,
+            "Сидоров Антон Павлович",
+            None,
+        ],
+    ]
+    report = do_import(sessions, [write_xlsx(tmp_path / "r.xlsx", rows)])
+    assert report.created == 3 and report.guardians_created == 2
+    with sessions() as session:
+        people = session.scalars(select(Guardian).order_by(Guardian.id)).all()
+        assert [(g.full_name, g.email, g.phone) for g in people] == [
+            ("Сидорова Ольга Ивановна", "Olga@mail.ru", "+79123456789"),
+            ("Сидоров Антон Павлович", None, "+79120001122"),
+        ]
+        links = session.execute(select(Guardianship.guardian_id, Guardianship.relation)).all()
+        assert sorted(r for _, r in links) == ["father"] * 3 + ["mother"] * 3
+    # Twins: same surname and birthday, two students.
+    assert {"Сидоров Иван", "Сидорова Мария"} <= set(students(sessions))
+
+
+def test_shared_guardian_matched_against_the_database(tmp_path, sessions):
+    header = [*HEADER, "Родитель 1", "Телефон родителя 1"]
+    first = [
+        header,
+        ["S1", "Орлов", "Иван", None, date(2016, 5, 5), "4А", "Орлова Анна", "89120000001"],
+    ]
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", first)])
+    second = [
+        header,
+        ["S2", "Орлова", "Ева", None, date(2018, 1, 1), "2А", "Орлова Анна", "+7 912 000 00 01"],
+    ]
+    report = do_import(sessions, [write_xlsx(tmp_path / "b.xlsx", second)])
+    assert report.guardians_created == 0
+    assert counts(sessions)["guardians"] == 1 and counts(sessions)["guardianships"] == 2
+
+
+def test_same_name_different_email_is_another_guardian(tmp_path, sessions):
+    header = [*HEADER, "Родитель 1", "E-mail родителя 1"]
+    rows = [
+        header,
+        ["S1", "Орлов", "Иван", None, date(2016, 5, 5), "4А", "Орлова Анна", "a@x.ru"],
+        ["S2", "Орлов", "Олег", None, date(2016, 6, 6), "4Б", "Орлова Анна", "b@x.ru"],
+    ]
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
+    assert counts(sessions)["guardians"] == 2
+
+
+def test_relation_column_and_guess_from_patronymic(tmp_path, sessions):
+    header = [*HEADER, "Родитель 1", "Кем приходится 1", "Родитель 2", "Guardian 2 relation"]
+    rows = [
+        header,
+        [
+            "S1",
+            "Орлов",
+            "Иван",
+            None,
+            date(2016, 5, 5),
+            "4А",
+            "Орлова Анна Петровна",
+            None,
+            "Орлова Вера Ивановна",
+            "Бабушка",
+        ],
+    ]
+    report = do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
+    with sessions() as session:
+        relations = sorted(session.scalars(select(Guardianship.relation)))
+    assert relations == ["guardian", "mother"]
+    assert report.warnings == []
+
+
+def test_guardians_sheet_keyed_by_student_id(tmp_path, sessions):
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [HEADER, IVANOV, PETROVA],
+        sheet="Ученики",
+        more={
+            "Родители": [
+                ["ID ученика", "ФИО", "Кем приходится", "Телефон", "E-mail"],
+                ["S1", "Иванова Мария Петровна", "мать", "89001112233", "m@ivanov.ru"],
+                ["S1", "Иванов Сергей Олегович", "отец", None, None],
+                ["S2", "Петрова Ирина Юрьевна", "Мама", "+79005556677", None],
+            ]
+        },
+    )
+    report = do_import(sessions, [path])
+    assert (report.created, report.guardians_created) == (2, 3)
+    with sessions() as session:
+        rows = session.execute(
+            select(Student.external_id, Guardian.surname, Guardianship.relation)
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        ).all()
+    assert sorted(rows) == [
+        ("S1", "Иванов", "father"),
+        ("S1", "Иванова", "mother"),
+        ("S2", "Петрова", "mother"),
+    ]
+
+
+def test_guardians_file_with_an_unknown_student_is_an_error(tmp_path, sessions):
+    roster = write_xlsx(tmp_path / "r.xlsx", [HEADER, IVANOV])
+    parents = write_csv(
+        tmp_path / "parents.csv",
+        [["ID ученика", "ФИО родителя", "Телефон"], ["S9", "Иванова Мария", "89001112233"]],
+    )
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [roster, parents])
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "ID ученика", "S9")
+    assert counts(sessions)["students"] == 0
+
+
+def test_class_option_for_a_file_without_class_column(tmp_path, sessions):
+    path = write_csv(tmp_path / "5a.csv", [HEADER[:5], IVANOV[:4] + ["14.03.2015"]])
+    do_import(sessions, [path], class_name="5 а")
+    with sessions() as session:
+        assert session.scalars(select(SchoolClass.name)).all() == ["5А"]
+
+
+def test_missing_class_without_option_is_an_error(tmp_path, sessions):
+    path = write_csv(tmp_path / "5a.csv", [HEADER[:5], IVANOV[:4] + ["14.03.2015"]])
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [path])
+    assert "Класс (or --class)" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_csv_encodings_and_delimiters(encoding, delimiter, tmp_path, sessions):
+    rows = [
+        HEADER,
+        ["S1", "Иванов", "Пётр", "Сергеевич", "14.03.2015", "5А"],
+        ["S2", "Щукина", "Алёна", None, "01.07.2015", "5 Б"],
+    ]
+    path = write_csv(tmp_path / "r.csv", rows, encoding=encoding, delimiter=delimiter)
+    assert do_import(sessions, [path]).created == 2
+    assert set(students(sessions)) == {"Иванов Пётр", "Щукина Алёна"}
+
+
+def test_csv_encoding_and_delimiter_override(tmp_path, sessions):
+    # A koi8-r file would be mis-detected as cp1251; the options say what it is.
+    rows = [HEADER, ["S1", "Иванов", "Пётр", "Сергеевич", "14.03.2015", "5А"]]
+    path = write_csv(tmp_path / "r.txt", rows, encoding="koi8-r", delimiter="|")
+    do_import(sessions, [path], encoding="koi8-r", delimiter="|")
+    assert set(students(sessions)) == {"Иванов Пётр"}
+
+
+def test_sheet_option_reads_only_that_sheet(tmp_path, sessions):
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [HEADER, IVANOV],
+        sheet="5А",
+        more={"5Б": [HEADER, ["S2", *PETROVA[1:5], "5Б"]]},
+    )
+    assert do_import(sessions, [path], sheet="5Б").created == 1
+    assert set(students(sessions)) == {"Петрова Анна"}
+
+
+def test_every_sheet_is_read_and_notes_sheets_skipped(tmp_path, sessions):
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [HEADER, IVANOV],
+        sheet="5А",
+        more={
+            "5Б": [HEADER, ["S2", *PETROVA[1:5], "5Б"]],
+            "Инструкция": [["Заполните список по образцу"]],
+        },
+    )
+    assert do_import(sessions, [path]).created == 2
+
+
+def test_unknown_columns_are_noted(tmp_path, sessions):
+    path = write_xlsx(tmp_path / "r.xlsx", [[*HEADER, "Любимый предмет"], [*IVANOV, "физика"]])
+    report = do_import(sessions, [path])
+    [warning] = report.warnings
+    assert (warning.row, warning.column, warning.message) == (
+        1,
+        "Любимый предмет",
+        "unknown column, ignored",
+    )
+
+
+def test_reimport_changes_nothing_not_even_updated_at(tmp_path, sessions, db_snapshot):
+    header = [*HEADER, "ФИО матери", "E-mail матери"]
+    rows = [header, [*IVANOV, "Иванова Мария", "m@x.ru"], [*PETROVA, None, None]]
+    path = write_xlsx(tmp_path / "r.xlsx", rows)
+    first = do_import(sessions, [path])
+    assert (first.created, first.unchanged) == (2, 0)
+    before = db_snapshot()
+    again = do_import(sessions, [path], now=datetime(2026, 10, 2))
+    assert (again.created, again.updated, again.moved, again.unchanged) == (0, 0, 0, 2)
+    assert db_snapshot() == before
+
+
+def test_match_by_certificate_then_by_name_and_birth_date(tmp_path, sessions):
+    header = ["Фамилия", "Имя", "Дата рождения", "Класс", "Свидетельство о рождении"]
+    rows = [
+        header,
+        ["Иванов", "Пётр", date(2015, 3, 14), "5А", "IV-МЮ 123456"],
+        ["Петрова", "Анна", date(2015, 7, 1), "5А", None],
+    ]
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
+    # Surname changed (matched by certificate), an ID added to Petrova (matched by name + date).
+    later = [
+        ["ID", *header],
+        ["A1", "Иванов-Сидоров", "Пётр", date(2015, 3, 14), "5А", "IV МЮ № 123456"],
+        ["A2", "Петрова", "Анна", date(2015, 7, 1), "5А", None],
+    ]
+    report = do_import(sessions, [write_xlsx(tmp_path / "b.xlsx", later)])
+    assert (report.created, report.updated) == (0, 2)
+    found = students(sessions)
+    assert found["Иванов-Сидоров Пётр"].external_id == "A1"
+    assert found["Петрова Анна"].external_id == "A2"
+
+
+def test_class_move_closes_and_opens_enrolments(tmp_path, sessions):
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV, PETROVA])])
+    moved = [HEADER, IVANOV, [*PETROVA[:5], "5Б"]]
+    report = do_import(
+        sessions, [write_xlsx(tmp_path / "b.xlsx", moved)], now=datetime(2026, 11, 2)
+    )
+    assert (report.moved, report.unchanged, report.updated) == (1, 1, 0)
+    with sessions() as session:
+        petrova = session.scalars(select(Student).where(Student.surname == "Петрова")).one()
+        assert session.get(SchoolClass, petrova.class_id).name == "5Б"
+        history = session.execute(
+            select(SchoolClass.name, Enrolment.started_on, Enrolment.ended_on)
+            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+            .where(Enrolment.student_id == petrova.id)
+            .order_by(Enrolment.id)
+        ).all()
+    assert history == [
+        ("5А", date(2026, 10, 1), date(2026, 11, 2)),
+        ("5Б", date(2026, 11, 2), None),
+    ]
+
+
+def test_new_school_year_moves_everyone_into_the_new_classes(tmp_path, sessions):
+    path = write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV])
+    do_import(sessions, [path])
+    report = do_import(sessions, [path], now=datetime(2027, 9, 1))
+    assert report.moved == 1
+    with sessions() as session:
+        years = session.scalars(select(SchoolClass.school_year).order_by(SchoolClass.id)).all()
+    assert years == [2026, 2027]
+
+
+def test_sync_deactivates_missing_students_and_dry_run_only_lists(tmp_path, sessions, db_snapshot):
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV, PETROVA])])
+    only_ivanov = write_xlsx(tmp_path / "b.xlsx", [HEADER, IVANOV])
+    before = db_snapshot()
+    plan = do_import(sessions, [only_ivanov], sync=True, dry_run=True)
+    assert plan.deactivated == 1 and plan.to_deactivate[0]["name"] == "Петрова Анна Игоревна"
+    assert db_snapshot() == before
+    asked = []
+    report = do_import(
+        sessions, [only_ivanov], sync=True, confirm=lambda listed: asked.append(listed) or True
+    )
+    assert report.deactivated == 1 and len(asked[0]) == 1
+    assert not students(sessions)["Петрова Анна"].active
+    # Back in the file: active again, counted as updated.
+    report = do_import(sessions, [write_xlsx(tmp_path / "c.xlsx", [HEADER, IVANOV, PETROVA])])
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert students(sessions)["Петрова Анна"].active
+
+
+def test_dry_run_writes_nothing_even_into_an_empty_database(tmp_path, sessions, db_snapshot):
+    before = db_snapshot()
+    report = do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV])], dry_run=True)
+    assert report.created == 1
+    assert db_snapshot() == before
+
+
+def test_all_problems_are_reported_not_just_the_first(tmp_path, sessions):
+    header = [*HEADER, "СНИЛС", "Свидетельство о рождении", "E-mail родителя 1", "Родитель 1"]
+    rows = [
+        header,
+        [*IVANOV, "112-233-445 96", "IV-МЮ 123456", None, None],
+        ["S2", None, "Анна", None, "01.07.2015", "5Я", None, "ЖЖ-МЮ 123456", "x@", "Петрова Ирина"],
+        ["S3", "Сидоров", "Иван", None, "1 мая", "12А", None, "IV-МЮ 12345", None, None],
+    ]
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
+    where = sorted((p.row, p.column) for p in caught.value.problems)
+    assert where == [
+        (2, "СНИЛС"),
+        (3, "E-mail родителя 1"),
+        (3, "Свидетельство о рождении"),
+        (3, "Фамилия"),
+        (4, "Дата рождения"),
+        (4, "Класс"),
+        (4, "Свидетельство о рождении"),
+    ]
+    result = caught.value.result
+    assert len(result["errors"]) == 7 and result["created"] == 0
+    assert counts(sessions)["students"] == 0
+
+
+def test_duplicates_in_the_file_name_both_rows(tmp_path, sessions):
+    rows = [
+        HEADER,
+        IVANOV,
+        PETROVA,
+        ["S1", "Сидоров", "Иван", None, date(2015, 1, 1), "5А"],
+        ["S9", *PETROVA[1:]],
+        [None, *PETROVA[1:]],
+    ]
+    with pytest.raises(InputError) as caught:
+        do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
+    messages = sorted((p.row, p.message) for p in caught.value.problems)
+    file = tmp_path / "a.xlsx"
+    assert messages == [
+        (4, f"the same ID as {file}, sheet 'Лист1', row 2"),
+        (6, f"the same student (name and birth date) as {file}, sheet 'Лист1', row 3"),
+    ]
+
+
+def test_twins_with_ids_are_not_duplicates(tmp_path, sessions):
+    # Same name and birthday but different IDs: two children (it happens in big schools).
+    rows = [HEADER, IVANOV, ["S7", *IVANOV[1:5], "5Б"]]
+    assert do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)]).created == 2
+
+
+def test_normaliser_agrees_with_the_shared_functions():
+    rng = random.Random(5)
+    for _ in range(2000):
+        digits = f"{rng.randint(1_002_000, 999_999_999):09d}"
+        assert _snils_check(digits + "00") == documents.snils_check_number(digits)
+    norm = Normaliser(SECRET.encode(), NOW.date(), 2026)
+    for text in ["IV-МЮ 123456", "XXI-ОВ 000001", "iv мю 123456", "IVMЮ123456"]:
+        assert norm.certificate_fp(text) == fingerprint("certificate", text)
+    assert norm.snils_fp("112-233-445 95") == fingerprint("snils", "11223344595")
+    for full in [
+        "Ивaнов Пётр Сергеевич",
+        "Римская - Корсакова Анна",
+        "Мамедов Эльдар Рашид оглы",
+        "ЁЛКИН  Ёж",
+    ]:
+        surname, name, patronymic, _, key = norm.full_name(full)
+        assert key == name_key(surname, name, patronymic)
+    with pytest.raises(Exception, match="the SNILS check number"):
+        norm.snils_fp("112-233-445 96")
+    with pytest.raises(Exception, match="series must be like IV-МЮ"):
+        norm.certificate_fp("-МЮ 123456")
+
+
+def test_audit_event_only_when_something_changed(tmp_path, sessions):
+    from diaryadmin import audit
+
+    path = write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV])
+    do_import(sessions, [path])
+    do_import(sessions, [path])
+    with sessions() as session:
+        events = audit.list_events(session, action="roster.import")
+    assert len(events) == 1
+    assert events[0]["details"]["created"] == 1 and events[0]["target"] == "school"
