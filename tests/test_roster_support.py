@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from diaryadmin.config import Settings
 from diaryadmin.models import Enrolment, Guardian, Guardianship, Student
-from diaryadmin.roster import import_roster
+from diaryadmin.roster import import_roster, read_roster
 
 NOW = datetime(2026, 10, 1, 9, 30)  # school year 2026/27
 SECRET = "test-secret-key-0123456789abcdef"
@@ -83,3 +83,18 @@ def students(sessions) -> dict[str, Student]:
     """Students by 'Surname Name'."""
     with sessions() as session:
         return {f"{s.surname} {s.name}": s for s in session.scalars(select(Student))}
+
+
+def parse(paths, now: datetime = NOW, **options):
+    """Read roster files into records without a database (most parsing tests need none)."""
+    return read_roster(
+        [Path(p) for p in paths], settings=Settings(secret_key=SECRET), now=now, **options
+    )
+
+
+def parsed_one(paths, **options):
+    """The only student record of a file that must parse cleanly."""
+    result = parse(paths, **options)
+    assert result.errors == []
+    [record] = result.students
+    return record

@@ -292,7 +292,9 @@ class Normaliser:
         found = self._dates.get(value) if isinstance(value, str | date) else None
         if found is None:
             try:
-                found = parse_date(value, today=self.today)
+                # A serial number typed or saved as text (CSV has nothing else) is still one.
+                serial = isinstance(value, str) and value.strip().isdigit()
+                found = parse_date(int(value) if serial else value, today=self.today)
             except ValueError as exc:
                 found = str(exc)
             if found is not None and isinstance(value, str | date):
