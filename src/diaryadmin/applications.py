@@ -174,7 +174,6 @@ class ImportReport:
     dry_run: bool = False
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -615,8 +614,7 @@ def import_applications(
         return report
     for start in range(0, len(dicts), BATCH):
         chunk = dicts[start : start + BATCH]
-        ids = session.scalars(insert(Application).returning(Application.id), chunk).all()
-        report.ids.extend(ids)
+        session.execute(insert(Application), chunk)
     audit.record(
         session,
         operator,

@@ -30,10 +30,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, String, bindparam, select, text, update
+from sqlalchemy.orm import Session, defer
 
 from . import audit
 from .models import Application, Guardian, Guardianship, Student, utcnow
@@ -41,6 +42,7 @@ from .names import fold, within_one_edit
 
 BATCH = 1000
 IN_CHUNK = 900  # bound parameters per IN-query
+PAIR_CHUNK = 400  # (name, birth date) pairs per query
 
 REASON_CODES = (
     "child_not_found",
@@ -141,6 +143,7 @@ def swapped(day: date | None) -> date | None:
     return date(day.year, day.day, day.month)
 
 
+@lru_cache(maxsize=65536)
 def _parts(surname: str, name: str, patronymic: str | None) -> tuple[str, str, str]:
     return fold(surname), fold(name), fold(patronymic) if patronymic else ""
 
@@ -151,6 +154,9 @@ def compare_names(app: Any, student: Candidate) -> tuple[str, str | None]:
     Returns (kind, field): kind is `exact`, `patronymic_missing`, `near` (one letter off in
     `field`), `patronymic_missing_near` or `different`.
     """
+    key = getattr(app, "child_name_key", None)
+    if key and key == student.name_key:
+        return "exact", None
     a = _parts(app.child_surname, app.child_name, app.child_patronymic)
     s = _parts(student.surname, student.name, student.patronymic)
     if a == s:
@@ -175,24 +181,51 @@ def _differing(a: tuple[str, ...], s: tuple[str, ...]) -> str:
     return "name"
 
 
+def _pairs(pairs: list[tuple[str, date]]) -> Any:
+    """`(name_key = k AND birth_date = d) OR ...` as one text clause: building hundreds of
+    expression objects would cost more than the query."""
+    clauses, params = [], []
+    for i, (key, day) in enumerate(pairs):
+        clauses.append(f"(students.name_key = :k{i} AND students.birth_date = :d{i})")
+        params.append(bindparam(f"k{i}", key, type_=String))
+        params.append(bindparam(f"d{i}", day, type_=Date))
+    return text(" OR ".join(clauses)).bindparams(*params)
+
+
 class _Batch:
     """Candidates for one batch of applications, loaded with a few IN-queries."""
 
     def __init__(self, session: Session, apps: list[Application]):
         self.session = session
         fps = {a.certificate_fp for a in apps if a.certificate_fp}
-        keys = {a.child_name_key for a in apps}
         self.by_certificate: dict[str, list[Candidate]] = defaultdict(list)
         self.by_key: dict[str, list[Candidate]] = defaultdict(list)
         self.by_date: dict[date, list[Candidate]] = defaultdict(list)
         for student in self._load(Student.certificate_fp, fps):
             self.by_certificate[student.certificate_fp].append(student)
+        # Same name and birth date: lookups on the (name_key, birth_date) index. An OR of
+        # pairs, because SQLite scans the table for a row-value IN but not for this.
+        seen: set[int] = set()
+        pairs = sorted({(a.child_name_key, a.child_birth_date) for a in apps})
+        for start in range(0, len(pairs), PAIR_CHUNK):
+            chunk = pairs[start : start + PAIR_CHUNK]
+            for row in self.session.execute(select(*_CANDIDATE_COLUMNS).where(_pairs(chunk))):
+                student = Candidate(*row)
+                if student.id not in seen:
+                    seen.add(student.id)
+                    self.by_key[student.name_key].append(student)
+        for students in self.by_key.values():
+            students.sort(key=lambda s: s.id)
+        # Only where neither found the child: the same name born on another day (a wrong
+        # birth date), and the children born that day or on the swapped day (near misses).
+        unresolved = [a for a in apps if not self._resolved(a)]
+        keys = {a.child_name_key for a in unresolved}
         for student in self._load(Student.name_key, keys):
-            self.by_key[student.name_key].append(student)
-        # Near misses are looked for only where neither certificate nor name found the child.
+            if student.id not in seen:
+                self.by_key[student.name_key].append(student)
         dates: set[date] = set()
-        for a in apps:
-            if not self._resolved(a) and a.child_birth_date is not None:
+        for a in unresolved:
+            if a.child_birth_date is not None:
                 dates.add(a.child_birth_date)
                 if other := swapped(a.child_birth_date):
                     dates.add(other)
@@ -383,6 +416,7 @@ def verify_applications(
     while True:
         apps = session.scalars(
             select(Application)
+            .options(defer(Application.reasons))  # rewritten below, never read
             .where(Application.status == "pending", Application.id > last_id)
             .order_by(Application.id)
             .limit(BATCH)
@@ -427,7 +461,9 @@ def verify_applications(
             by_status[status].append(a.id)
             setattr(result, status, getattr(result, status) + 1)
             result.decided_ids.append(a.id)
-        session.execute(update(Application), updates)
+        session.execute(
+            update(Application), updates, execution_options={"synchronize_session": False}
+        )
         if progress:
             progress(len(apps))
     session.expire_all()
