@@ -660,3 +660,22 @@ def test_audit_event_only_when_something_changed(tmp_path, sessions):
         events = audit.list_events(session, action="roster.import")
     assert len(events) == 1
     assert events[0]["details"]["created"] == 1 and events[0]["target"] == "school"
+
+
+def test_conflicting_phones_keep_the_first_and_stay_idempotent(tmp_path, sessions, db_snapshot):
+    header = [*HEADER, "ФИО матери", "E-mail матери", "Телефон матери"]
+    rows = [
+        header,
+        [*IVANOV, "Иванова Мария", "m@x.ru", "89000000001"],
+        ["S5", "Иванова", "Вера", None, date(2017, 1, 1), "3А", "Иванова Мария", "m@x.ru",
+         "89000000002"],
+    ]  # fmt: skip
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    first = do_import(sessions, [path])
+    assert [(w.row, w.value) for w in first.warnings] == [(3, "+79000000002")]
+    with sessions() as session:
+        assert session.scalars(select(Guardian.phone)).all() == ["+79000000001"]
+    before = db_snapshot()
+    again = do_import(sessions, [path])
+    assert again.unchanged == 2 and len(again.warnings) == 1
+    assert db_snapshot() == before

@@ -119,13 +119,16 @@ def find_duplicates(records: list[StudentRecord]) -> list[Problem]:
 class _GuardianEntity:
     """One guardian as the import sees it: a database row (id set) or a new one."""
 
-    __slots__ = ("id", "surname", "name", "patronymic", "key", "email", "phone", "dirty", "index")
+    __slots__ = (
+        "id", "surname", "name", "patronymic", "key", "email", "phone", "dirty", "seen", "index",
+    )  # fmt: skip
 
     def __init__(self, id_, surname, name, patronymic, key, email, phone) -> None:
         self.id = id_
         self.surname, self.name, self.patronymic = surname, name, patronymic
         self.key, self.email, self.phone = key, email, phone
         self.dirty = False
+        self.seen = id_ is None  # described by a row of the files already
         self.index = -1  # position among new guardians
 
 
@@ -167,29 +170,36 @@ class _Guardians:
             self.new.append(entity)
             self.add(entity)
             return entity
-        if entity.key != g.key:
-            entity.surname, entity.name, entity.patronymic, entity.key = (
-                g.surname, g.name, g.patronymic, g.key,
-            )  # fmt: skip
-            entity.dirty = True
-            self.by_key.setdefault(g.key, []).append(entity)
+        if not entity.seen:
+            # The first row naming a database guardian may correct the name and phone.
+            entity.seen = True
+            if entity.key != g.key:
+                entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
+                entity.key = g.key
+                entity.dirty = True
+                self.by_key.setdefault(g.key, []).append(entity)
+            if g.phone and entity.phone != g.phone:
+                entity.phone = g.phone
+                entity.dirty = True
+                self.by_phone.setdefault(g.phone, entity)
+        elif g.phone and entity.phone and entity.phone != g.phone:
+            # Later rows never undo the first (that would flip on every re-import).
+            warnings.append(
+                Problem(
+                    f"another phone for this guardian than in an earlier row ({entity.phone}); "
+                    "the first is kept",
+                    *g.where,
+                    value=g.phone,
+                )
+            )
         if g.email and not entity.email:
             entity.email = g.email
             entity.dirty = True
             self.by_email.setdefault(g.email.casefold(), entity)
-        if g.phone and entity.phone != g.phone:
-            if entity.phone and entity.id is None:
-                warnings.append(
-                    Problem(
-                        "another phone for the same guardian, the first kept",
-                        *g.where,
-                        value=g.phone,
-                    )
-                )
-            else:
-                entity.phone = g.phone
-                entity.dirty = True
-                self.by_phone.setdefault(g.phone, entity)
+        if g.phone and not entity.phone:
+            entity.phone = g.phone
+            entity.dirty = True
+            self.by_phone.setdefault(g.phone, entity)
         return entity
 
 
