@@ -528,3 +528,29 @@ def test_no_password_in_database_audit_or_logs(run_cli, sessions, fast, roster, 
     for value in hashes:
         assert value.startswith("$argon2id$")
         assert all(value not in text for text in outputs)
+
+
+def test_numbered_logins_continue_after_the_highest_one_taken(sessions):
+    with sessions.begin() as session:
+        child = f.student(session)
+        taken = ["anna.ivanova", *(f"anna.ivanova{n}" for n in range(2, 52)), "petr.ivanov",
+                 "petr.ivanov7", "petr.ivanov.mariia"]  # fmt: skip
+        for n, login in enumerate(taken):
+            link = f.guardian(session, child, name=f"Гость{n}", email=None)
+            session.add(
+                Credential(
+                    guardianship_id=link.id,
+                    login=login,
+                    password_hash="x",
+                    state="active",
+                    issued_at=NOW,
+                )  # fmt: skip
+            )
+        session.flush()
+        found = logins.existing_logins(session, ["anna.ivanova", "petr.ivanov", "new.one"])
+        assert found == set(taken) - {"petr.ivanov.mariia"}
+        assert logins.allocate(["anna.ivanova", "petr.ivanov", "new.one"], found) == [
+            "anna.ivanova52",
+            "petr.ivanov8",
+            "new.one",
+        ]

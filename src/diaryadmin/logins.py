@@ -21,6 +21,8 @@ PART_MAX = 20
 LOGIN_RE = re.compile(r"^[a-z][a-z0-9.-]*$")
 _NOT_LOGIN = re.compile(r"[^a-z-]+")
 _STEM_BATCH = 200
+_IN_BATCH = 500
+_NUMBERS = range(2, 51)
 
 
 def login_part(text: str | None) -> str:
@@ -51,12 +53,31 @@ def _numbered(stem: str) -> re.Pattern[str]:
     return re.compile(re.escape(stem) + r"(\d*)")
 
 
-def existing_logins(session: Session, stems: Iterable[str]) -> set[str]:
-    """Every stored login that is one of `stems`, with or without a number, in few queries."""
-    unique = sorted(set(stems))
+def _present(session: Session, candidates: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(unique), _STEM_BATCH):
-        chunk = unique[start : start + _STEM_BATCH]
+    for start in range(0, len(candidates), _IN_BATCH):
+        chunk = candidates[start : start + _IN_BATCH]
+        found.update(session.scalars(select(Credential.login).where(Credential.login.in_(chunk))))
+    return found
+
+
+def existing_logins(session: Session, stems: Iterable[str]) -> set[str]:
+    """Every stored login that is one of `stems`, with or without a number.
+
+    Equality look-ups on the unique index (fast on any collation): first the stems, then
+    `stem2`…`stem50` for the stems that are taken; only a stem with all of those taken is
+    searched with LIKE.
+    """
+    unique = sorted(set(stems))
+    found = _present(session, unique)
+    taken = [stem for stem in unique if stem in found]
+    if not taken:
+        return found
+    numbered = [f"{stem}{n}" for stem in taken for n in _NUMBERS]
+    found |= _present(session, numbered)
+    crowded = [stem for stem in taken if all(f"{stem}{n}" in found for n in _NUMBERS)]
+    for start in range(0, len(crowded), _STEM_BATCH):
+        chunk = crowded[start : start + _STEM_BATCH]
         conditions = [
             Credential.login.like(stem.replace("_", r"\_").replace("%", r"\%") + "%", escape="\\")
             for stem in chunk

@@ -62,15 +62,20 @@ def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, ema
     return result
 
 
-def _finish(app: AppContext, result, what: str) -> None:
+def _finish(app: AppContext, result, out: Path | None) -> None:
     data = result.to_dict()
     if result.failed:
         if app.fmt == "table":
             app.result(data)
             _report_failures(app, result.failed)
+        where = (
+            f"{out} lists everyone"
+            if out is not None
+            else "give them a new password with 'diaryadmin credentials reset LOGIN --out FILE'"
+        )
         raise PartialFailure(
             f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued "
-            "and the --out file lists everyone.",
+            f"and {where}.",
             result=data,
         )
     app.result(data)
@@ -141,7 +146,7 @@ def issue_command(
     result = issue_and_deliver(app, issue, out, force, email)
     if not result.issued:
         app.say("Nothing to issue: everyone in scope already has a login (use --reissue).")
-    _finish(app, result, "issue")
+    _finish(app, result, out)
 
 
 @credentials_group.command("reset")
@@ -179,7 +184,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
             operator=app.operator,
         )
 
-    _finish(app, issue_and_deliver(app, issue, out, force, email), "reset")
+    _finish(app, issue_and_deliver(app, issue, out, force, email), out)
 
 
 def _end_of(day: date | None) -> datetime | None:

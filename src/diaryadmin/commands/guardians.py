@@ -62,7 +62,7 @@ def grant_command(
             session, app.settings, [grant.guardianship_id], reissue=True, operator=app.operator
         )
 
-    _finish(app, issue_and_deliver(app, issue, out, force, email), "grant")
+    _finish(app, issue_and_deliver(app, issue, out, force, email), out)
 
 
 @guardians_group.command("revoke")
