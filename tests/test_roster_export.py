@@ -136,3 +136,21 @@ def test_export_cli(run_cli, workdir):
     assert (workdir / "or" / "users.csv").exists()
     again = run_cli("roster", "import", "out.xlsx", "--format", "json")
     assert json.loads(again.stdout)["unchanged"] == 60
+
+
+def test_committed_fixtures_are_the_generated_sample(tmp_path):
+    from test_roster_support import parse
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    school = generate_school(40, seed=2026, school_year=2026)
+    fresh = write_roster_xlsx(tmp_path / "fresh.xlsx", school, sheet_per_grade=True)
+
+    def records(path):
+        result = parse([path])
+        assert result.errors == []
+        return sorted((r.external_id, r.key, r.birth_date, r.class_name) for r in result.students)
+
+    expected = records(fresh)
+    assert len(expected) == 40
+    assert records(fixtures / "roster-sample.xlsx") == expected
+    assert records(fixtures / "roster-sample.csv") == expected
