@@ -218,3 +218,18 @@ def test_look_alike_letters_in_names_are_fixed_with_a_warning(run_cli, workdir, 
     )
     with sessions() as session:
         assert session.scalar(select(Application.child_surname)) == "Смирнов"
+
+
+def test_one_number_twice_with_different_content_names_both_rows(run_cli, workdir, db_snapshot):
+    rows = [application(1, SMIRNOV), application(1, SMIRNOV, consent="нет")]
+    path = write_xlsx(workdir / "twice.xlsx", rows)
+    before = db_snapshot()
+    result = run_cli("--format", "json", "applications", "import", str(path))
+    assert result.exit_code == 1
+    [error] = json.loads(result.stdout)["errors"]
+    assert (error["row"], error["column"], error["value"]) == (4, "Номер заявления", "A-0001")
+    assert error["message"] == (
+        "application number 'A-0001' appears twice with different content "
+        "(first at sheet 'Заявления', row 3)"
+    )
+    assert db_snapshot() == before

@@ -190,6 +190,7 @@ class ImportReport:
 class _Parsed:
     row: Row
     values: dict[str, Any]
+    number_column: str = "Номер заявления"  # the application-number header as written
 
 
 class _RowReader:
@@ -502,7 +503,8 @@ def read_applications(
                 if problems:
                     report.errors.extend(problems)
                 elif values is not None:
-                    parsed.append(_Parsed(row, values))
+                    label = header.labels.get("external_id", "Номер заявления")
+                    parsed.append(_Parsed(row, values, label))
         if not found_header and not any(p.file == str(path) for p in report.errors):
             report.errors.append(
                 Problem(
@@ -538,7 +540,7 @@ def _check_duplicates_in_files(parsed: list[_Parsed], report: ImportReport) -> N
                         row.file,
                         row.sheet,
                         row.number,
-                        "external_id",
+                        item.number_column,
                         number,
                     )
                 )
@@ -669,7 +671,7 @@ def _new_applications(
                         row.file,
                         row.sheet,
                         row.number,
-                        "external_id",
+                        item.number_column,
                         number,
                     )
                 )
