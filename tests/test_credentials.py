@@ -371,6 +371,9 @@ def test_reset_by_login_and_by_student_and_guardian(run_cli, sessions, fast, ros
     assert by_name.exit_code == 0, by_name.output
     assert "petr.ivanov.sergei;" in (workdir / "forgot.csv").read_text(encoding="utf-8-sig")
 
+    with sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert actions.count("credentials.reset") == 2
     missing = run_cli("credentials", "reset", "nobody.here", "--out", "r.html", env=FAST_ENV)
     assert missing.exit_code == 1 and "There is no login 'nobody.here'" in missing.stderr
 

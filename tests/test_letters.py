@@ -175,13 +175,15 @@ def test_reminders_are_sent_once(run_cli, sessions, fast, roster):
     with smtp_server() as (box, overrides):
         env = env_for(overrides)
         first = run_cli("--format", "json", "credentials", "expire", "--remind", "5", env=env)
-        assert first.exit_code == 3, first.output  # Щукина has no e-mail
-        assert json.loads(first.stdout)["reminded"] == 2
+        assert first.exit_code == 0, first.output  # Щукина has no e-mail: nothing to send
+        assert json.loads(first.stdout) == {"expired": 0, "reminded": 2}
         again = run_cli("--format", "json", "credentials", "expire", "--remind", "5", env=env)
         assert json.loads(again.stdout)["reminded"] == 0
     assert sorted(m["To"] for m in box.messages) == ["maria@example.org", "sergei@example.org"]
     assert "истекает" in box.messages[0]["Subject"]
     with sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert actions.count("credentials.remind") == 1
         reminded = session.scalars(
             select(Credential.login).where(Credential.reminded_at.is_not(None))
         ).all()
@@ -191,6 +193,23 @@ def test_reminders_are_sent_once(run_cli, sessions, fast, roster):
         ids = credentials.select_guardianships(session, classes=["5А"])
         credentials.issue_credentials(session, fast, ids, reissue=True, operator="t")
         assert session.query(Credential).filter(Credential.reminded_at.is_not(None)).count() == 0
+
+
+def test_failed_reminders_are_tried_again_next_time(run_cli, sessions, fast, roster):
+    tc.issue(sessions, fast, classes=["5А"], now=datetime.now() - timedelta(days=27))
+    with smtp_server(refuse={"sergei@example.org"}) as (box, overrides):
+        env = env_for(overrides)
+        first = run_cli("--format", "json", "credentials", "expire", "--remind", "5", env=env)
+        assert first.exit_code == 3
+        report = json.loads(first.stdout)
+        assert (report["reminded"], [f["login"] for f in report["failed"]]) == (
+            1,
+            ["petr.ivanov.sergei"],
+        )
+        box.refuse.clear()
+        again = run_cli("--format", "json", "credentials", "expire", "--remind", "5", env=env)
+        assert json.loads(again.stdout) == {"expired": 0, "reminded": 1}
+    assert sorted(m["To"] for m in box.messages) == ["maria@example.org", "sergei@example.org"]
 
 
 def test_trusted_person_letter(run_cli, roster):

@@ -299,6 +299,7 @@ def issue_credentials(
     operator: str,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    action: str | None = None,
 ) -> IssueResult:
     """Issue a credential with a fresh temporary password for each guardianship.
 
@@ -370,7 +371,7 @@ def issue_credentials(
     audit.record(
         session,
         operator,
-        "credentials.reissue" if reissue else "credentials.issue",
+        action or ("credentials.reissue" if reissue else "credentials.issue"),
         target=f"{len(issued)} credential(s)",
         details={
             "issued": len(issued),
@@ -483,7 +484,15 @@ def reset_credential(
         raise Refused("Name the login, or the student and the guardian (--student, --guardian).")
     if _inactive(session, [link_id]):
         raise Refused("This access was withdrawn (or the student left); it cannot be reset.")
-    return issue_credentials(session, settings, [link_id], reissue=True, operator=operator, now=now)
+    return issue_credentials(
+        session,
+        settings,
+        [link_id],
+        reissue=True,
+        operator=operator,
+        now=now,
+        action="credentials.reset",
+    )
 
 
 def revoke_credential(
@@ -554,15 +563,23 @@ def expire_credentials(
 def claim_reminders(
     session: Session, *, days: int, as_of: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Temporary credentials expiring within `days` that have had no reminder, with a
-    guardian's e-mail; marks them reminded (a concurrent run cannot claim them too)."""
+    """Temporary credentials expiring within `days` that have had no reminder and whose
+    guardian has an e-mail address; marks them reminded (a concurrent run cannot claim them
+    too; `unclaim_reminders` gives back the ones whose letter failed)."""
     as_of = as_of or utcnow()
     horizon = as_of + timedelta(days=days)
-    candidates = select(Credential.id).where(
-        Credential.state == "temporary",
-        Credential.reminded_at.is_(None),
-        Credential.expires_at > as_of,
-        Credential.expires_at <= horizon,
+    candidates = (
+        select(Credential.id)
+        .join(Guardianship, Guardianship.id == Credential.guardianship_id)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .where(
+            Credential.state == "temporary",
+            Credential.reminded_at.is_(None),
+            Credential.expires_at > as_of,
+            Credential.expires_at <= horizon,
+            Guardian.email.is_not(None),
+            Guardianship.active.is_(True),
+        )
     )
     claimed = list(
         session.scalars(
