@@ -176,6 +176,20 @@ def test_reviewer_decides_with_a_reason_and_it_is_audited(corpus, sessions):
 
 
 def test_reviewer_decision_refusals(corpus, sessions):
+    with (
+        sessions() as session,
+        session.begin(),
+        pytest.raises(Refused, match="has not been verified yet"),
+    ):
+        decide_application(session, "A-0001", approve=True, reason="x", operator="d")
+    with sessions() as session, session.begin():
+        verify_applications(session, operator="secretary", now=NOW)
+    with (
+        sessions() as session,
+        session.begin(),
+        pytest.raises(Refused, match="names no pupil on the roster"),
+    ):
+        decide_application(session, "A-0020", approve=True, reason="x", operator="d")
     with sessions() as session, session.begin():
         with pytest.raises(NotFound, match="no application 'A-9999'"):
             decide_application(session, "A-9999", approve=True, reason="x", operator="d")

@@ -751,6 +751,13 @@ def decide_application(
             f"Application {application.id} was approved and access issued; "
             "revoke the credential instead ('diaryadmin credentials revoke LOGIN')."
         )
+    if approve and application.student_id is None:
+        what = (
+            "has not been verified yet: run 'diaryadmin applications verify' first"
+            if application.status == "pending"
+            else "names no pupil on the roster, so there is no child to give access to"
+        )
+        raise Refused(f"Application {application.id} {what}.")
     before = application.status
     reasons = [r for r in (application.reasons or []) if r.get("code") != "reviewer"]
     reasons.append({"code": "reviewer", "message": reason})

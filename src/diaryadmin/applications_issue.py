@@ -55,6 +55,7 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
             Application.student_id.is_not(None),
         )
         .order_by(Application.id)
+        .with_for_update()
     ).all()
     if not apps:
         return result

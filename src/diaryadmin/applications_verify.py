@@ -420,6 +420,7 @@ def verify_applications(
             .where(Application.status == "pending", Application.id > last_id)
             .order_by(Application.id)
             .limit(BATCH)
+            .with_for_update()  # a second verify at once waits, then finds them decided
         ).all()
         if not apps:
             break
