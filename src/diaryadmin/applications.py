@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -290,8 +291,7 @@ class _RowReader:
         return self._clean_name(name, text)
 
     def _clean_name(self, name: str, text: str) -> str | None:
-        cleaned = clean_spaces(text)
-        fixed, changed = fix_lookalikes(cleaned)
+        fixed, changed = _tidy_name(text)
         if changed:
             self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
         if not any(ch.isalpha() for ch in fixed):
@@ -424,6 +424,13 @@ class _RowReader:
         ]
         message = "application\x1f" + "\x1f".join(parts)
         return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=16384)
+def _tidy_name(text: str) -> tuple[str, bool]:
+    """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
+    repeat a lot in a batch, so this is cached)."""
+    return fix_lookalikes(clean_spaces(text))
 
 
 def _raw(value: Any) -> str:
@@ -616,7 +623,8 @@ def import_applications(
         return report
     for start in range(0, len(dicts), BATCH):
         chunk = dicts[start : start + BATCH]
-        session.execute(insert(Application), chunk)
+        # Core executemany: the ORM would split rows by which columns happen to be None.
+        session.execute(insert(Application.__table__), chunk)
     audit.record(
         session,
         operator,
