@@ -4,7 +4,7 @@ indexed matching, the reviewer's decision."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import event, select
@@ -199,3 +199,64 @@ def test_reviewer_decision_refusals(corpus, sessions):
         app.guardianship_id = None
         row = decide_application(session, str(app.id), approve=False, reason="no", operator="d")
         assert row["status"] == "rejected"
+
+
+def test_generated_batches_get_the_decisions_they_were_made_for(sessions, settings, tmp_path):
+    """The sample generator (demo, benchmark) against a roster made with the factories."""
+    import random
+
+    import factories
+    from diaryadmin.samples.applications import (
+        KINDS,
+        Child,
+        Parent,
+        make_batch,
+        random_certificate,
+        write_batch,
+    )
+
+    rng = random.Random(5)
+    surnames = ["Петров", "Сидоров", "Кузнецов", "Новиков", "Морозов", "Волков", "Зайцев", "Орлов"]
+    first = ["Иван", "Глеб", "Фёдор", "Артём", "Тимур", "Семён", "Роман", "Марат", "Денис", "Егор"]
+    children = []
+    with sessions() as session, session.begin():
+        for i in range(80):
+            kid = Child(
+                surnames[i % 8],
+                first[i // 8],
+                "Олегович",
+                date(2014, 1 + i % 12, 1 + i % 27),
+                random_certificate(rng, roman=["IV", "XII", "XIV", "II"]),
+                active=i % 19 != 3,
+            )
+            student = factories.student(
+                session, kid.surname, kid.name, kid.patronymic, kid.birth_date,
+                certificate=kid.certificate, secret=settings.require_secret_key(),
+                active=kid.active,
+            )  # fmt: skip
+            if i % 4 == 0:
+                email, phone = f"a{i}@example.ru", f"+7912000{i:04d}"
+                parent = Parent(kid.surname + "а", "Анна", "Ивановна", "mother", email, phone)
+                factories.guardian(
+                    session, student, surname=parent.surname, name=parent.name,
+                    patronymic=parent.patronymic, email=parent.email, phone=parent.phone,
+                )  # fmt: skip
+                kid.guardians.append(parent)
+            children.append(kid)
+    batch = make_batch(children, 60, seed=9)
+    assert {a.kind for a in batch} >= set(KINDS) - {"duplicate"}
+    for suffix in (".xlsx", ".csv"):
+        path = write_batch(tmp_path / f"batch{suffix}", batch)
+        with sessions() as session, session.begin():
+            import_applications(session, settings, [path], operator="t", now=NOW)
+    with sessions() as session, session.begin():
+        verify_applications(session, operator="t", now=NOW)
+        rows = list_applications(session)
+    assert len(rows) == len(batch)  # the CSV repeats the xlsx: nothing imported twice
+    wrong = [
+        (a.kind, a.expected, a.code, row["status"], [r["code"] for r in row["reasons"]])
+        for a, row in zip(batch, rows, strict=True)
+        if row["status"] != a.expected
+        or (a.code and a.code not in {r["code"] for r in row["reasons"]})
+    ]
+    assert wrong == []
