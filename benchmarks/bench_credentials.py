@@ -21,7 +21,8 @@ from pathlib import Path
 
 from diaryadmin import db, passwords
 from diaryadmin.config import Settings
-from diaryadmin.credentials import expire_credentials, issue_credentials, select_guardianships
+from diaryadmin.credential_status import expire_credentials
+from diaryadmin.credentials import issue_credentials, select_guardianships
 from diaryadmin.letters import write_credentials_file
 from diaryadmin.samples.credentials import insert_credential_rows, populate
 

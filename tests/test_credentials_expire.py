@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 import factories as f
 import test_credentials as tc
-from diaryadmin import auth, credentials
+from diaryadmin import auth, credential_status, credentials
 from diaryadmin.models import AuditEvent, Credential, Guardianship
 from test_credentials import issue
 
@@ -81,7 +81,7 @@ def test_changed_passwords_never_expire(sessions, fast, roster):
             session, first.login, first.password, "a-new-password", ISSUED, settings=fast
         ).ok
     with sessions.begin() as session:
-        count = credentials.expire_credentials(
+        count = credential_status.expire_credentials(
             session, as_of=ISSUED + timedelta(days=400), operator="cron"
         )
         assert count == 2
@@ -115,7 +115,7 @@ def _bulk_credentials(sessions, count: int, due: int) -> None:
 def test_expire_in_batches(sessions):
     _bulk_credentials(sessions, 25, due=17)
     with sessions.begin() as session:
-        count = credentials.expire_credentials(
+        count = credential_status.expire_credentials(
             session, as_of=ISSUED + timedelta(days=20), operator="cron", batch_size=4
         )
     assert count == 17
@@ -133,7 +133,7 @@ def test_two_expire_runs_at_once_count_each_row_once(sessions):
             barrier.wait(10)
             with sessions.begin() as session:
                 counts.append(
-                    credentials.expire_credentials(
+                    credential_status.expire_credentials(
                         session, as_of=ISSUED + timedelta(days=20), operator="cron", batch_size=7
                     )
                 )
@@ -156,7 +156,7 @@ def test_expire_skips_revoked_guardianships_untouched(sessions, fast, roster):
     with sessions.begin() as session:
         link = session.get(Guardianship, roster["julia_mother"])
         credentials.revoke_credential(session, link.credential.login, operator="t")
-        count = credentials.expire_credentials(
+        count = credential_status.expire_credentials(
             session, as_of=datetime.combine(date(2026, 12, 1), datetime.min.time()), operator="t"
         )
         assert count == 3

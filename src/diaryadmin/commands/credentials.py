@@ -212,25 +212,25 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
       diaryadmin -q credentials expire --remind 5
       diaryadmin credentials expire --as-of 01.10.2026 --dry-run
     """
-    from .. import credentials, letters
+    from .. import credential_status, letters
 
     moment = _end_of(as_of)
     if remind and not dry_run:
         letters.require_smtp(app.settings)
     reminded, failed = 0, []
     with app.transaction() as session:
-        expired = credentials.expire_credentials(
+        expired = credential_status.expire_credentials(
             session, as_of=moment, dry_run=dry_run, operator=app.operator
         )
         if remind:
             if dry_run:
                 rows = []
             else:
-                rows = credentials.claim_reminders(session, days=remind, as_of=moment)
+                rows = credential_status.claim_reminders(session, days=remind, as_of=moment)
             if rows:
                 reminded, failed = letters.send_reminders(rows, app.settings)
                 failed_logins = {f["login"] for f in failed}
-                credentials.unclaim_reminders(
+                credential_status.unclaim_reminders(
                     session, [r["credential_id"] for r in rows if r["login"] in failed_logins]
                 )
                 audit.record(
@@ -268,7 +268,7 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
       diaryadmin credentials status --class 5А
       diaryadmin credentials status --as-of 01.10.2026 --format json
     """
-    from ..credentials import credential_status
+    from ..credential_status import credential_status
 
     with app.transaction() as session:
         rows, missing = credential_status(

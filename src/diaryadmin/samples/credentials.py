@@ -179,7 +179,8 @@ def insert_credential_rows(
 def demo_step(demo) -> None:
     """Issue credentials for every class, write the slips (html) and the mail-merge file
     (xlsx) into the demo folder, then show `credentials status`."""
-    from ..credentials import credential_status, issue_credentials, select_guardianships
+    from ..credential_status import credential_status
+    from ..credentials import issue_credentials, select_guardianships
     from ..letters import write_credentials_file
     from ..output import render
 
