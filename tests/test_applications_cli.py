@@ -286,3 +286,24 @@ def test_decide_needs_a_choice_and_a_known_application(run_cli, imported):
     missing = run_cli("applications", "decide", "999", "--reject", "--reason", "x")
     assert missing.exit_code == 1
     assert "There is no application '999'" in missing.stderr
+
+
+def test_an_approved_contact_conflict_links_the_childs_own_guardian(
+    run_cli, imported, workdir, sessions
+):
+    assert run_cli("applications", "verify").exit_code == 0
+    decided = run_cli(
+        "applications", "decide", "A-0014", "--approve", "--reason", "Телефон сменился"
+    )
+    assert decided.exit_code == 0, decided.output
+    out = workdir / "slips.csv"
+    result = run_cli("--format", "json", "applications", "verify", "--issue", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    with sessions() as session:
+        orlovs = session.scalars(select(Guardian).where(Guardian.surname == "Орлов")).all()
+        assert len(orlovs) == 1  # the roster's Андрей Орлов, not a second copy
+        assert orlovs[0].phone == "+79120000002"  # contacts are not overwritten silently
+        app = session.scalar(select(Application).where(Application.external_id == "A-0014"))
+        assert session.get(Guardianship, app.guardianship_id).guardian_id == orlovs[0].id
+    slips = {s["guardian"]: s for s in read_slips_csv(out)}
+    assert slips["Орлов Андрей Викторович"]["relation"] in ("father", "отец")

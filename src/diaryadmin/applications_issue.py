@@ -68,6 +68,20 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
             .order_by(Guardian.id)
         ):
             known.setdefault(guardian.name_key, []).append(guardian)
+    # The child's own guardian of that name: the same person even when a reviewer approved
+    # the application over a contact conflict (new contacts are not copied over silently).
+    of_child: dict[tuple[int, str], Guardian] = {}
+    student_ids = sorted({a.student_id for a in apps})
+    for start in range(0, len(student_ids), IN_CHUNK):
+        query = (
+            select(Guardian, Guardianship.student_id)
+            .join(Guardianship, Guardianship.guardian_id == Guardian.id)
+            .where(Guardianship.student_id.in_(student_ids[start : start + IN_CHUNK]))
+            .order_by(Guardian.id)
+        )
+        for guardian, student_id in session.execute(query):
+            if guardian.name_key in known:
+                of_child.setdefault((student_id, guardian.name_key), guardian)
 
     # New guardians first, in one set-based insert; siblings' applicant becomes one guardian.
     chosen: dict[int, Guardian | dict[str, Any]] = {}
@@ -75,6 +89,7 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
     for app in apps:
         candidates = known.get(app.applicant_name_key, [])
         found = next((g for g in candidates if _matches(g, app)), None)
+        found = found or of_child.get((app.student_id, app.applicant_name_key))
         if found is None:
             pending = next(
                 (
@@ -100,7 +115,7 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
         else:
             chosen[app.id] = found
     if new_guardians:
-        ids = session.scalars(insert(Guardian).returning(Guardian.id), new_guardians).all()
+        ids = _insert_returning_ids(session, Guardian, new_guardians)
         for values, new_id in zip(new_guardians, ids, strict=True):
             values["id"] = new_id
         result.guardians_created = len(new_guardians)
@@ -126,7 +141,7 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
         }
     if to_create:
         rows = list(to_create.values())
-        ids = session.scalars(insert(Guardianship).returning(Guardianship.id), rows).all()
+        ids = _insert_returning_ids(session, Guardianship, rows)
         for values, new_id in zip(rows, ids, strict=True):
             existing[(values["guardian_id"], values["student_id"])] = (new_id, True)
         result.guardianships_created = len(rows)
@@ -160,6 +175,13 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
         now=now,
     )
     return result
+
+
+def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with one executemany; the new ids in the order of `rows`."""
+    table = model.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
 
 
 def _matches_new(values: dict[str, Any], app: Application) -> bool:
