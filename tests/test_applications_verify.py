@@ -260,3 +260,31 @@ def test_generated_batches_get_the_decisions_they_were_made_for(sessions, settin
         or (a.code and a.code not in {r["code"] for r in row["reasons"]})
     ]
     assert wrong == []
+
+
+def test_two_verifies_at_once_decide_each_application_once(corpus, sessions):
+    import threading
+    import time
+
+    first = sessions()
+    first.begin()
+    try:
+        decided_first = verify_applications(first, operator="first", now=NOW)
+        outcome = {}
+
+        def second() -> None:
+            with sessions() as session, session.begin():
+                outcome["result"] = verify_applications(session, operator="second", now=NOW)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second run now waits for the first one's locks
+        assert "result" not in outcome
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=60)
+    assert len(decided_first.decided_ids) == len(CORPUS)
+    assert outcome["result"].decided_ids == []
+    with sessions() as session:
+        assert set(session.scalars(select(Application.decided_by))) == {"first"}
