@@ -228,6 +228,8 @@ def issue_for_approved(
     from . import credentials
 
     link = link_approved(session, operator=operator, now=now)
+    if not link.guardianship_ids:
+        return link, credentials.IssueResult(issued=[], skipped=0)
     issued = credentials.issue_credentials(
         session,
         settings,
