@@ -290,8 +290,11 @@ def _match(a: Application, batch: _Batch, reasons: _Reasons) -> Candidate | None
         kind, part = compare_names(a, student)
         if kind == "exact":
             return student
-        if exact:
-            other = exact[0]
+        # A child of exactly this name born that day (the twin the parent meant): only the
+        # certificate is wrong. Same-day only, so the outcome never depends on the batch.
+        same_day = [s for s in exact if s.birth_date == a.child_birth_date]
+        if same_day:
+            other = same_day[0]
             reasons.add(
                 "certificate_mismatch",
                 "The birth-certificate number does not match our records for this child.",
