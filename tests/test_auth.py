@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import bcrypt
 import pytest
 from sqlalchemy import select
 
@@ -82,6 +81,7 @@ def test_expired_and_revoked_fail_with_their_reason(sessions, fast, issued):
 
 
 def test_bcrypt_hash_is_accepted_once_and_upgraded_to_argon2id(sessions, fast, issued):
+    bcrypt = pytest.importorskip("bcrypt")
     login = "iuliia.shchukina"
     old = bcrypt.hashpw(b"legacy password", bcrypt.gensalt(4)).decode()
     with sessions.begin() as session:

@@ -82,18 +82,27 @@ def hash_password(password: str, settings: Settings) -> str:
 
 def verify_password(password: str, stored: str, settings: Settings) -> tuple[bool, str | None]:
     """(matches, replacement hash or None): a replacement when the stored hash is deprecated
-    (bcrypt) or made with other parameters. Comparison is constant-time inside libpass."""
-    try:
-        return crypt_context(settings).verify_and_update(password, stored)
-    except (ValueError, TypeError):  # unknown or malformed hash: never matches
-        return False, None
+    (bcrypt) or made with other parameters. Comparison is constant-time inside libpass; a
+    malformed or unknown hash never matches."""
+    return _guarded(lambda: crypt_context(settings).verify_and_update(password, stored))
 
 
 def matches(password: str, stored: str, settings: Settings) -> bool:
+    """Whether `password` matches the stored hash (never raises for a bad hash)."""
+    return _guarded(lambda: (crypt_context(settings).verify(password, stored), None))[0]
+
+
+def _guarded(check: Callable[[], tuple[bool, str | None]]) -> tuple[bool, str | None]:
+    from passlib.exc import MissingBackendError
+
     try:
-        return bool(crypt_context(settings).verify(password, stored))
+        ok, replacement = check()
+        return bool(ok), replacement
     except (ValueError, TypeError):
-        return False
+        return False, None
+    except MissingBackendError as exc:
+        log.error("cannot verify an old hash: %s (install the 'bcrypt' package)", exc)
+        return False, None
 
 
 @lru_cache(maxsize=8)
