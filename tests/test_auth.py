@@ -130,3 +130,12 @@ def test_change_password_rules_and_effect(sessions, fast, issued):
         result = auth.authenticate(session, login, "long enough 1", later, settings=fast)
         assert result.ok and not result.must_change
         assert not auth.authenticate(session, login, password, later, settings=fast).ok
+
+
+def test_a_malformed_stored_hash_never_matches(sessions, fast, issued):
+    login = "iuliia.shchukina"
+    with sessions.begin() as session:
+        credential(session, login).password_hash = "not-a-hash"
+    with sessions.begin() as session:
+        result = auth.authenticate(session, login, issued[login], tc.NOW, settings=fast)
+        assert result.reason == "wrong_password"

@@ -557,3 +557,21 @@ def test_numbered_logins_continue_after_the_highest_one_taken(sessions):
             "petr.ivanov8",
             "new.one",
         ]
+
+
+def test_status_for_one_class_lists_who_has_no_working_access(run_cli, sessions, fast, roster):
+    issue(sessions, fast, classes=["5А"])
+    with sessions.begin() as session:
+        row = session.scalar(select(Credential).where(Credential.login == "petr.ivanov.sergei"))
+        row.state = "locked"
+    one = run_cli("--format", "json", "credentials", "status", "--class", "5a",
+                  "--as-of", "10.09.2026")  # fmt: skip
+    assert json.loads(one.stdout) == [
+        {"class": "5А", "temporary": 2, "active": 0, "expired": 0, "locked": 1, "revoked": 0,
+         "none": 0},
+    ]  # fmt: skip
+    table = run_cli("credentials", "status", "--as-of", "10.09.2026")
+    lines = table.stdout.splitlines()
+    assert ["all", "2", "0", "0", "1", "0", "1"] in [line.split() for line in lines]
+    assert "Without working access (2):" in table.stdout
+    assert any("petr.ivanov.sergei" in line and "locked" in line for line in lines)
