@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Date, String, bindparam, select, text, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from . import audit
 from .models import Application, Guardian, Guardianship, Student, utcnow
@@ -92,11 +92,22 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-@dataclass
-class Decision:
-    status: str
-    reasons: list[dict[str, str]]
-    student_id: int | None
+_APPLICATION_COLUMNS = (
+    Application.id,
+    Application.school_id,
+    Application.applicant_name_key,
+    Application.email,
+    Application.phone,
+    Application.passport_fp,
+    Application.child_surname,
+    Application.child_name,
+    Application.child_patronymic,
+    Application.child_name_key,
+    Application.child_birth_date,
+    Application.certificate_fp,
+    Application.consent,
+    Application.document_flags,
+)
 
 
 @dataclass
@@ -417,9 +428,10 @@ def verify_applications(
     by_status: dict[str, list[int]] = defaultdict(list)
     last_id = 0
     while True:
-        apps = session.scalars(
-            select(Application)
-            .options(defer(Application.reasons))  # rewritten below, never read
+        # Plain rows with the columns matching needs (attribute access like the model's):
+        # no ORM objects to build and track for thousands of applications.
+        apps = session.execute(
+            select(*_APPLICATION_COLUMNS)
             .where(Application.status == "pending", Application.id > last_id)
             .order_by(Application.id)
             .limit(BATCH)
