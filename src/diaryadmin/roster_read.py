@@ -236,7 +236,6 @@ class Normaliser:
         self._names: dict[str, tuple[str, str, bool]] = {}
         self._dates: dict[Any, date | str] = {}
         self._classes: dict[Any, str | None] = {}
-        self._full_names: dict[str, Any] = {}
 
     def name(self, value: Any) -> tuple[str, str, bool]:
         """(text as written but cleaned and look-alikes fixed, fold, whether fixed)."""
@@ -255,27 +254,23 @@ class Normaliser:
 
     def full_name(self, value: Any) -> tuple[str, str, str | None, bool, str]:
         """(surname, name, patronymic, whether look-alikes were fixed, name key) of a cell."""
-        found = self._full_names.get(value)
-        if found is None:
-            text = cell_text(value) or ""
-            words = None if _DASHES.search(text) else text.split()
-            if words and len(words) == 4 and fold(words[3]) in PATRONYMIC_SUFFIXES:
-                words = [words[0], words[1], f"{words[2]} {words[3]}"]
-            if words and 2 <= len(words) <= 3:
-                # Words repeat across a roster: clean and check them one by one, cached.
-                cleaned = [self.name(word) for word in words]
-                found = (
-                    cleaned[0][0],
-                    cleaned[1][0],
-                    cleaned[2][0] if len(cleaned) == 3 else None,
-                    any(c[2] for c in cleaned),
-                    " ".join(c[1] for c in cleaned),
-                )
-            else:
-                found = self._full_name_slow(text)
-            if isinstance(value, str):
-                self._full_names[value] = found
-        return found
+        # Not cached: full names are nearly all different, and a cache of 100,000 of them would
+        # cost more memory than the words' cache saves time.
+        text = cell_text(value) or ""
+        words = None if _DASHES.search(text) else text.split()
+        if words and len(words) == 4 and fold(words[3]) in PATRONYMIC_SUFFIXES:
+            words = [words[0], words[1], f"{words[2]} {words[3]}"]
+        if not words or not 2 <= len(words) <= 3:
+            return self._full_name_slow(text)
+        # Words repeat across a roster: clean and check them one by one, cached.
+        cleaned = [self.name(word) for word in words]
+        return (
+            cleaned[0][0],
+            cleaned[1][0],
+            cleaned[2][0] if len(cleaned) == 3 else None,
+            any(c[2] for c in cleaned),
+            " ".join(c[1] for c in cleaned),
+        )
 
     def _full_name_slow(self, text: str) -> tuple[str, str, str | None, bool, str]:
         fixed, changed = fix_lookalikes(clean_spaces(text))
@@ -486,6 +481,7 @@ class RosterReader:
             read_oneroster(path, self)
             return
         names = sheet_names(path)
+        names_present = set(names)
         if self.sheet is not None and names:
             names = [self.sheet]  # iter_rows says so when the sheet does not exist
         formulas = formula_cells(path)
@@ -494,7 +490,11 @@ class RosterReader:
             return
         found_any = False
         for sheet in names:
-            rows = iter_rows(path, sheet=sheet)
+            rows = (
+                stream_sheet(path, name, sheet)
+                if sheet in names_present
+                else iter_rows(path, sheet=sheet)
+            )
             found_any |= self.read_table(rows, formulas.get(sheet), several=len(names) > 1)
         if not found_any:
             self.error("no sheet has a roster header (Фамилия, Имя, Дата рождения...)", None)
@@ -805,6 +805,40 @@ class RosterReader:
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
+
+
+def stream_sheet(path: Path, name: str, sheet: str) -> Iterator[Row]:
+    """The rows of one worksheet, like `io.iter_rows` but streamed from calamine's sheet.
+
+    `io.iter_rows` turns the whole sheet into Python lists first (`to_python`), which costs
+    about 110 MB more at 100,000 rows; calamine's `iter_rows` hands them out one by one.
+    Rows come from row 1 on; columns from the sheet's first used column, so we pad them.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own, zip, xml and plain errors
+        message = f"is not a readable spreadsheet ({error})"
+        raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
+    try:
+        try:
+            worksheet = workbook.get_sheet_by_name(sheet)
+            lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
+            rows = worksheet.iter_rows()
+        except Exception as error:
+            message = f"sheet {sheet!r} is not readable ({error})"
+            raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
+        for number, cells in enumerate(rows, 1):
+            end = len(cells)
+            while end and (cells[end - 1] is None or cells[end - 1] == ""):
+                end -= 1
+            if end:
+                values = [None if c == "" and isinstance(c, str) else c for c in cells[:end]]
+                yield Row(name, sheet, number, (*lead, *values) if lead else tuple(values))
+        del rows, worksheet
+    finally:
+        workbook.close()
 
 
 def _try_header(head: list[Row], aliases) -> Any:

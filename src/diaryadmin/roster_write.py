@@ -8,6 +8,7 @@ name key and birth date. Nothing is written when nothing differs.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,6 +23,8 @@ from .roster_read import GuardianRecord, ParsedRoster, StudentRecord
 from .schools import get_or_create_class
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
+PRELOAD_BATCH = 5000  # rows fetched at a time when preloading the school
+WRITE_BATCH = 5000  # rows per executemany, so the parameter tuples never all exist at once
 
 STUDENTS = Student.__table__
 GUARDIANS = Guardian.__table__
@@ -138,7 +141,7 @@ class _Guardians:
     def __init__(self) -> None:
         self.by_email: dict[str, _GuardianEntity] = {}
         self.by_phone: dict[str, _GuardianEntity] = {}
-        self.by_key: dict[str, list[_GuardianEntity]] = {}
+        self.by_key: dict[str, Any] = {}  # an entity, or a list of namesakes
         self.new: list[_GuardianEntity] = []
 
     def add(self, entity: _GuardianEntity) -> None:
@@ -146,7 +149,16 @@ class _Guardians:
             self.by_email.setdefault(entity.email.casefold(), entity)
         if entity.phone:
             self.by_phone.setdefault(entity.phone, entity)
-        self.by_key.setdefault(entity.key, []).append(entity)
+        self._index_key(entity)
+
+    def _index_key(self, entity: _GuardianEntity) -> None:
+        # One entity per key, a list only for the rare namesakes (saves memory at 100,000).
+        found = self.by_key.setdefault(entity.key, entity)
+        if found is not entity:
+            if isinstance(found, list):
+                found.append(entity)
+            else:
+                self.by_key[entity.key] = [found, entity]
 
     def resolve(self, g: GuardianRecord, warnings: list[Problem]) -> _GuardianEntity:
         entity = None
@@ -157,7 +169,12 @@ class _Guardians:
             if found is not None and not (found.email and g.email):
                 entity = found
         if entity is None:
-            for found in self.by_key.get(g.key, ()):
+            candidates = self.by_key.get(g.key)
+            if candidates is None:
+                candidates = ()
+            elif not isinstance(candidates, list):
+                candidates = (candidates,)
+            for found in candidates:
                 if (found.email and g.email) or (
                     found.phone and g.phone and found.phone != g.phone
                 ):
@@ -177,7 +194,7 @@ class _Guardians:
                 entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
                 entity.key = g.key
                 entity.dirty = True
-                self.by_key.setdefault(g.key, []).append(entity)
+                self._index_key(entity)
             if g.phone and entity.phone != g.phone:
                 entity.phone = g.phone
                 entity.dirty = True
@@ -226,7 +243,8 @@ def plan_and_write(
     errors = find_duplicates(records)
     school_id = school.id if school is not None else None
 
-    # Preload the school: classes, students, guardians and guardianships.
+    # Preload the school: classes, students, guardians and guardianships. Rows are streamed,
+    # and what is kept is compact: repeated strings and dates shared, names only as a hash.
     classes: dict[int, tuple[int, str]] = {}
     year_classes: dict[str, int] = {}
     existing: dict[int, tuple] = {}
@@ -235,9 +253,12 @@ def plan_and_write(
     by_name: dict[tuple[str, date], int] = {}
     guardians = _Guardians()
     guardian_rows: dict[int, _GuardianEntity] = {}
-    links: dict[tuple[int, int], tuple[int, str]] = {}
+    links: dict[int, tuple[int, str]] = {}  # guardian id << 32 | student id -> (id, relation)
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
+    connection = session.connection().execution_options(yield_per=PRELOAD_BATCH)
     if school_id is not None:
-        for class_id, year, name in session.execute(
+        for class_id, year, name in connection.execute(
             select(SchoolClass.id, SchoolClass.school_year, SchoolClass.name).where(
                 SchoolClass.school_id == school_id
             )
@@ -250,16 +271,22 @@ def plan_and_write(
             Student.name_key, Student.birth_date, Student.surname, Student.name,
             Student.patronymic, Student.class_id, Student.active,
         )  # fmt: skip
-        for row in session.execute(select(*columns).where(Student.school_id == school_id)):
-            row = tuple(row)
-            existing[row[0]] = row
-            if row[1] is not None:
-                by_id[row[1]] = row[0]
-            if row[2] is not None:
-                by_certificate.setdefault(row[2], row[0])
-            by_name.setdefault((row[4], row[5]), row[0])
+        for (student_id, external_id, certificate_fp, snils_fp, key, birth_date, surname, name,
+             patronymic, class_id, active) in connection.execute(
+            select(*columns).where(Student.school_id == school_id)
+        ):  # fmt: skip
+            birth_date = share(birth_date, birth_date)
+            existing[student_id] = (
+                external_id, certificate_fp, key, birth_date, class_id, active,
+                hash((surname, name, patronymic)), hash(snils_fp),
+            )  # fmt: skip
+            if external_id is not None:
+                by_id[external_id] = student_id
+            if certificate_fp is not None:
+                by_certificate.setdefault(certificate_fp, student_id)
+            by_name.setdefault((key, birth_date), student_id)
         school_students = select(Student.id).where(Student.school_id == school_id)
-        for g in session.execute(
+        for g in connection.execute(
             select(
                 Guardian.id, Guardian.surname, Guardian.name, Guardian.patronymic,
                 Guardian.name_key, Guardian.email, Guardian.phone,
@@ -271,16 +298,19 @@ def plan_and_write(
                 )
             ).order_by(Guardian.id)
         ):  # fmt: skip
-            entity = _GuardianEntity(*g)
+            entity = _GuardianEntity(
+                g[0], share(g[1], g[1]), share(g[2], g[2]), share(g[3], g[3]), g[4], g[5], g[6]
+            )
             guardian_rows[entity.id] = entity
             guardians.add(entity)
-        for link_id, guardian_id, student_id, relation in session.execute(
+        for link_id, guardian_id, student_id, relation in connection.execute(
             select(
                 Guardianship.id, Guardianship.guardian_id, Guardianship.student_id,
                 Guardianship.relation,
             ).where(Guardianship.student_id.in_(school_students))
         ):  # fmt: skip
-            links[(guardian_id, student_id)] = (link_id, relation)
+            links[guardian_id << 32 | student_id] = (link_id, share(relation, relation))
+    shared.clear()
 
     # Match every record and work out what changes.
     matched: dict[int, StudentRecord] = {}
@@ -298,7 +328,7 @@ def plan_and_write(
         if student_id is None and record.certificate_fp is not None:
             student_id = by_certificate.get(record.certificate_fp)
             if student_id is not None:
-                other = existing[student_id][1]
+                other = existing[student_id][0]
                 if other is not None and record.external_id and other != record.external_id:
                     errors.append(
                         _located(
@@ -313,8 +343,8 @@ def plan_and_write(
             student_id = by_name.get((record.key, record.birth_date))
             if student_id is not None:
                 row = existing[student_id]
-                if (row[1] is not None and record.external_id and row[1] != record.external_id) or (
-                    row[2] is not None and record.certificate_fp and row[2] != record.certificate_fp
+                if (row[0] is not None and record.external_id and row[0] != record.external_id) or (
+                    row[1] is not None and record.certificate_fp and row[1] != record.certificate_fp
                 ):
                     student_id = None  # same name and birthday, but another child
         if student_id is not None:
@@ -331,19 +361,16 @@ def plan_and_write(
             new_records.append(record)
             continue
         student_of.append((record, student_id, -1))
-        row = existing[student_id]
-        (_, external_id, certificate_fp, snils_fp, key, birth_date, surname, name, patronymic,
-         class_id, active) = row  # fmt: skip
+        (external_id, certificate_fp, key, birth_date, class_id, active, names_hash,
+         snils_hash) = existing[student_id]  # fmt: skip
         changed = (
-            surname != record.surname
-            or name != record.name
-            or patronymic != record.patronymic
-            or key != record.key
+            key != record.key
             or birth_date != record.birth_date
             or not active
+            or names_hash != hash((record.surname, record.name, record.patronymic))
             or (record.external_id is not None and external_id != record.external_id)
             or (record.certificate_fp is not None and certificate_fp != record.certificate_fp)
-            or (record.snils_fp is not None and snils_fp != record.snils_fp)
+            or (record.snils_fp is not None and snils_hash != hash(record.snils_fp))
         )
         moved = classes.get(class_id) != (school_year, record.class_name)
         if moved:
@@ -365,7 +392,7 @@ def plan_and_write(
                     "birth_date": record.birth_date,
                     "active": True,
                     "certificate_fp": record.certificate_fp or certificate_fp,
-                    "snils_fp": record.snils_fp or snils_fp,
+                    "snils_fp": record.snils_fp,  # None keeps the stored one (COALESCE)
                     "class_name": record.class_name,
                     "updated_at": now,
                 }
@@ -389,7 +416,7 @@ def plan_and_write(
                 continue
             seen_pairs.add(pair)
             if entity.id is not None and student_id is not None:
-                link = links.get((entity.id, student_id))
+                link = links.get(entity.id << 32 | student_id)
                 if link is not None:
                     if link[1] != g.relation and link[1] != "trusted":
                         relation_updates.append({"b_id": link[0], "relation": g.relation})
@@ -402,9 +429,9 @@ def plan_and_write(
     if dirty:
         dirty_ids = {e.id for e in dirty}
         touched_students.update(
-            student_id
-            for guardian_id, student_id in links
-            if guardian_id in dirty_ids and student_id in matched
+            pair & 0xFFFFFFFF
+            for pair in links
+            if pair >> 32 in dirty_ids and pair & 0xFFFFFFFF in matched
         )
     updated_ids = {u["b_id"] for u in updates}
     moved_ids = {student_id for student_id, _ in moves}
@@ -415,20 +442,30 @@ def plan_and_write(
 
     # Students missing from the files.
     if sync:
-        for student_id, row in existing.items():
-            if not row[10] or student_id in matched:
-                continue
-            class_name = classes.get(row[9], (None, None))[1]
-            if sync_class is not None and class_name != sync_class:
-                continue
-            report.to_deactivate.append(
-                {
-                    "id": student_id,
-                    "external_id": row[1],
-                    "name": _full_name(row[6], row[7], row[8]),
-                    "class": class_name,
-                }
-            )
+        missing = [
+            student_id
+            for student_id, row in existing.items()
+            if row[5]
+            and student_id not in matched
+            and (sync_class is None or classes.get(row[4], (None, None))[1] == sync_class)
+        ]
+        for chunk in _chunks(missing):
+            query = select(
+                Student.id, Student.external_id, Student.surname, Student.name,
+                Student.patronymic, Student.class_id,
+            ).where(Student.id.in_(chunk))  # fmt: skip
+            for student_id, external_id, surname, name, patronymic, class_id in session.execute(
+                query
+            ):
+                report.to_deactivate.append(
+                    {
+                        "id": student_id,
+                        "external_id": external_id,
+                        "name": _full_name(surname, name, patronymic),
+                        "class": classes.get(class_id, (None, None))[1],
+                    }
+                )
+        report.to_deactivate.sort(key=lambda s: (s["class"] or "", s["name"], s["id"]))
         report.deactivated = len(report.to_deactivate)
     if dry_run:
         return report
@@ -462,28 +499,29 @@ def plan_and_write(
             ("id", "school_id", "external_id", "surname", "name", "patronymic", "name_key",
              "birth_date", "class_id", "active", "certificate_fp", "snils_fp", "created_at",
              "updated_at"),
-            [
+            (
                 (i, school_id, r.external_id, r.surname, r.name, r.patronymic, r.key,
                  day(r.birth_date), c, True, r.certificate_fp, r.snils_fp, stamp, stamp)
                 for i, r, c in zip(new_ids, new_records, class_ids, strict=True)
-            ],
+            ),
         )  # fmt: skip
         bulk.insert(
             ENROLMENTS,
             ("student_id", "class_id", "started_on"),
-            [(i, c, today_value) for i, c in zip(new_ids, class_ids, strict=True)],
+            ((i, c, today_value) for i, c in zip(new_ids, class_ids, strict=True)),
         )
     if updates:
         bulk.update(
             STUDENTS,
             ("external_id", "surname", "name", "patronymic", "name_key", "birth_date", "active",
              "certificate_fp", "snils_fp", "class_id", "updated_at"),
-            [
+            (
                 (u["external_id"], u["surname"], u["name"], u["patronymic"], u["name_key"],
                  day(u["birth_date"]), True, u["certificate_fp"], u["snils_fp"],
                  class_id_of(u["class_name"]), stamp, u["b_id"])
                 for u in updates
-            ],
+            ),
+            keep=("snils_fp",),
         )  # fmt: skip
     if moves:
         moved_list = [student_id for student_id, _ in moves]
@@ -505,10 +543,10 @@ def plan_and_write(
         bulk.insert(
             GUARDIANS,
             ("id", "surname", "name", "patronymic", "name_key", "email", "phone", "created_at"),
-            [
+            (
                 (e.id, e.surname, e.name, e.patronymic, e.key, e.email, e.phone, stamp)
                 for e in guardians.new
-            ],
+            ),
         )
     if dirty:
         bulk.update(
@@ -520,11 +558,11 @@ def plan_and_write(
         bulk.insert(
             GUARDIANSHIPS,
             ("guardian_id", "student_id", "relation", "trusted", "active", "created_at"),
-            [
+            (
                 (entity.id, student_id if student_id is not None else new_ids[index], relation,
                  False, True, stamp)
                 for entity, student_id, index, relation in pending_links
-            ],
+            ),
         )  # fmt: skip
     if relation_updates:
         bulk.update(
@@ -558,18 +596,27 @@ class _Bulk:
     def moment(self, value: datetime) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
 
-    def insert(self, table, columns: Sequence[str], rows: list[tuple]) -> None:
-        if rows:
-            marks = ", ".join([self.mark] * len(columns))
-            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-            self.connection.exec_driver_sql(sql, rows)
+    def insert(self, table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        """Insert rows (tuples in `columns` order, or a generator of them) in batches."""
+        marks = ", ".join([self.mark] * len(columns))
+        self._run(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def update(self, table, columns: Sequence[str], rows: list[tuple]) -> None:
-        """Rows are the new values in `columns` order, then the id."""
-        if rows:
-            assignments = ", ".join(f"{column} = {self.mark}" for column in columns)
-            sql = f"UPDATE {table.name} SET {assignments} WHERE id = {self.mark}"
-            self.connection.exec_driver_sql(sql, rows)
+    def update(
+        self, table, columns: Sequence[str], rows: Iterable[tuple], keep: Sequence[str] = ()
+    ) -> None:
+        """Rows are the new values in `columns` order, then the id; a None for a column in
+        `keep` leaves the stored value."""
+        assignments = ", ".join(
+            f"{c} = COALESCE({self.mark}, {c})" if c in keep else f"{c} = {self.mark}"
+            for c in columns
+        )
+        sql = f"UPDATE {table.name} SET {assignments} WHERE id = {self.mark}"
+        self._run(sql, rows)
+
+    def _run(self, sql: str, rows: Iterable[tuple]) -> None:
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, WRITE_BATCH)):
+            self.connection.exec_driver_sql(sql, batch)
 
 
 def allocate_ids(session: Session, table, count: int) -> list[int]:
