@@ -1,0 +1,568 @@
+"""Reading application spreadsheets: header aliases, one row → one Application's columns,
+every problem collected with file, sheet, row and column; nothing touches the database.
+
+A malformed passport, SNILS or birth certificate is not a problem here: it becomes a flag in
+`document_flags` (and a rejection reason at verify). Document numbers leave this module only
+as fingerprints; the content key (re-import dedupe) is an HMAC of the normalised content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from .cells import cell_text, parse_bool, parse_date
+from .config import Settings
+from .contacts import normalise_email, normalise_phone
+from .documents import (
+    fingerprint,
+    normalise_certificate,
+    normalise_passport,
+    normalise_snils,
+)
+from .errors import InputError, Problem
+from .io import HeaderMap, Row, find_header, iter_rows, sheet_names
+from .names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
+
+# Header aliases, matched case-, space- and punctuation-insensitively (io.find_header).
+ALIASES: dict[str, list[str]] = {
+    "external_id": [
+        "Номер заявления",
+        "№ заявления",
+        "Номер заявки",
+        "Application number",
+        "Application ID",
+        "External ID",
+    ],
+    "applied_on": ["Дата заявления", "Дата подачи", "Дата подачи заявления", "Application date"],
+    "applicant_full_name": [
+        "ФИО заявителя",
+        "Заявитель",
+        "ФИО родителя",
+        "ФИО законного представителя",
+        "Applicant",
+        "Applicant full name",
+    ],
+    "applicant_surname": [
+        "Фамилия заявителя",
+        "Фамилия родителя",
+        "Applicant surname",
+        "Applicant last name",
+    ],
+    "applicant_name": ["Имя заявителя", "Имя родителя", "Applicant name", "Applicant first name"],
+    "applicant_patronymic": [
+        "Отчество заявителя",
+        "Отчество родителя",
+        "Applicant patronymic",
+        "Applicant middle name",
+    ],
+    "relation": [
+        "Кем приходится",
+        "Кем приходится ребёнку",
+        "Степень родства",
+        "Отношение к ребёнку",
+        "Relation",
+        "Relationship",
+    ],
+    "passport": [
+        "Паспорт",
+        "Серия и номер паспорта",
+        "Паспорт заявителя",
+        "Passport",
+        "Passport number",
+    ],
+    "passport_series": ["Серия паспорта", "Passport series"],
+    "passport_number": ["Номер паспорта", "Passport no"],
+    "snils": ["СНИЛС", "СНИЛС заявителя", "SNILS"],
+    "email": ["E-mail", "Email", "Электронная почта", "Эл почта", "Адрес электронной почты"],
+    "phone": ["Телефон", "Контактный телефон", "Телефон заявителя", "Phone", "Mobile"],
+    "child_full_name": [
+        "ФИО ребёнка",
+        "ФИО ученика",
+        "ФИО обучающегося",
+        "Ребёнок",
+        "Child",
+        "Child full name",
+    ],
+    "child_surname": [
+        "Фамилия ребёнка",
+        "Фамилия ученика",
+        "Фамилия обучающегося",
+        "Child surname",
+        "Child last name",
+    ],
+    "child_name": ["Имя ребёнка", "Имя ученика", "Имя обучающегося", "Child name"],
+    "child_patronymic": [
+        "Отчество ребёнка",
+        "Отчество ученика",
+        "Отчество обучающегося",
+        "Child patronymic",
+        "Child middle name",
+    ],
+    "child_birth_date": [
+        "Дата рождения ребёнка",
+        "Дата рождения",
+        "Дата рождения ученика",
+        "Child birth date",
+        "Birth date",
+        "Date of birth",
+        "DOB",
+    ],
+    "certificate": [
+        "Свидетельство о рождении",
+        "Серия и номер свидетельства",
+        "Серия и номер свидетельства о рождении",
+        "Birth certificate",
+    ],
+    "certificate_series": ["Серия свидетельства", "Серия свидетельства о рождении"],
+    "certificate_number": ["Номер свидетельства", "Номер свидетельства о рождении"],
+    "consent": [
+        "Согласие на обработку персональных данных",
+        "Согласие на обработку ПДн",
+        "Согласие",
+        "Consent",
+    ],
+}
+
+# Each required thing, and the column sets that can supply it (the first alias names it).
+REQUIRED_GROUPS: list[tuple[str, list[tuple[str, ...]]]] = [
+    ("ФИО заявителя", [("applicant_full_name",), ("applicant_surname", "applicant_name")]),
+    ("Кем приходится", [("relation",)]),
+    ("ФИО ребёнка", [("child_full_name",), ("child_surname", "child_name")]),
+    ("Дата рождения ребёнка", [("child_birth_date",)]),
+    ("Свидетельство о рождении", [("certificate",), ("certificate_series", "certificate_number")]),
+    ("Согласие на обработку персональных данных", [("consent",)]),
+]
+
+_RELATION_WORDS = {
+    "mother": ("мать", "мама", "mother", "mom", "mum"),
+    "father": ("отец", "папа", "father", "dad"),
+    "guardian": (
+        "опекун",
+        "попечитель",
+        "законный представитель",
+        "приемный родитель",
+        "guardian",
+        "legal guardian",
+    ),
+    "trusted": ("доверенное лицо", "trusted", "trusted person"),
+}
+RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with --dry-run, would do)."""
+
+    created: int = 0
+    unchanged: int = 0
+    flagged: int = 0  # created with a malformed document (a rejection reason at verify)
+    dry_run: bool = False
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "flagged": self.flagged,
+            "dry_run": self.dry_run,
+            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [p.to_dict() for p in self.errors],
+        }
+
+
+@dataclass
+class ParsedApplication:
+    """One checked data row: where it was and the Application columns it gives."""
+
+    row: Row
+    values: dict[str, Any]
+    number_column: str = "Номер заявления"  # the application-number header as written
+
+
+class _RowReader:
+    """Turns one data row into the columns of an Application, collecting every problem."""
+
+    def __init__(self, header: HeaderMap, key: bytes, warnings: list[Problem], today: date):
+        self.header = header
+        self.key = key
+        self.warnings = warnings
+        self.today = today
+
+    def read(self, row: Row) -> tuple[dict[str, Any] | None, list[Problem]]:
+        problems: list[Problem] = []
+        self._row, self._problems = row, problems
+        out: dict[str, Any] = {}
+        flags: dict[str, str] = {}
+
+        out["external_id"] = self._text("external_id", limit=64)
+        out["applied_on"] = self._date("applied_on", required=False)
+        a_surname, a_name, a_patronymic = self._person(
+            "applicant_full_name", "applicant_surname", "applicant_name", "applicant_patronymic"
+        )
+        out.update(
+            applicant_surname=a_surname, applicant_name=a_name, applicant_patronymic=a_patronymic
+        )
+        out["relation"] = self._relation()
+        c_surname, c_name, c_patronymic = self._person(
+            "child_full_name", "child_surname", "child_name", "child_patronymic"
+        )
+        out.update(child_surname=c_surname, child_name=c_name, child_patronymic=c_patronymic)
+        out["child_birth_date"] = self._date("child_birth_date", required=True)
+        birth = out["child_birth_date"]
+        if birth is not None and birth > self.today:
+            self._problem("child_birth_date", "the birth date is in the future")
+            out["child_birth_date"] = None
+        out["email"] = self._contact("email", normalise_email)
+        out["phone"] = self._contact("phone", normalise_phone)
+        out["consent"] = self._consent()
+
+        passport = self._joined("passport", "passport_series", "passport_number")
+        out["passport_fp"], canonical_passport = self._document(
+            "passport", passport, normalise_passport, flags, "malformed"
+        )
+        snils = self._value("snils")
+        out["snils_fp"], canonical_snils = (None, None)
+        if cell_text(snils) is not None:
+            out["snils_fp"], canonical_snils = self._document(
+                "snils", snils, normalise_snils, flags, "invalid"
+            )
+        certificate = self._certificate_text()
+        out["certificate_fp"], canonical_certificate = self._document(
+            "certificate", certificate, normalise_certificate, flags, "malformed"
+        )
+        out["document_flags"] = flags
+        if problems:
+            return None, problems
+
+        out["applicant_name_key"] = name_key(a_surname, a_name, a_patronymic)
+        out["child_name_key"] = name_key(c_surname, c_name, c_patronymic)
+        out["content_key"] = self._content_key(
+            out,
+            canonical_passport or _raw(passport),
+            canonical_snils or _raw(snils),
+            canonical_certificate or _raw(certificate),
+        )
+        return out, problems
+
+    # -- cells ---------------------------------------------------------------------------
+    def _value(self, name: str) -> Any:
+        return self.header.get(self._row, name)
+
+    def _problem(self, name: str, message: str, value: Any = None) -> None:
+        row = self._row
+        column = self.header.labels.get(name, ALIASES.get(name, [name])[0])
+        self._problems.append(Problem(message, row.file, row.sheet, row.number, column, value))
+
+    def _warn(self, name: str, message: str, value: Any) -> None:
+        row = self._row
+        column = self.header.labels.get(name, name)
+        self.warnings.append(Problem(message, row.file, row.sheet, row.number, column, value))
+
+    def _text(self, name: str, limit: int = 100) -> str | None:
+        raw = self._value(name)
+        text = cell_text(raw)
+        if text is not None and len(text) > limit:
+            self._problem(name, f"longer than {limit} characters", text[:40] + "…")
+            return None
+        return text
+
+    def _name_part(self, name: str, required: bool) -> str | None:
+        raw = self._value(name)
+        text = cell_text(raw)
+        if text is None:
+            if required:
+                self._problem(name, "is empty; the name is required")
+            return None
+        return self._clean_name(name, text)
+
+    def _clean_name(self, name: str, text: str) -> str | None:
+        fixed, changed = _tidy_name(text)
+        if changed:
+            self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
+        if not any(ch.isalpha() for ch in fixed):
+            self._problem(name, "is not a name", text)
+            return None
+        if len(fixed) > 100:
+            self._problem(name, "longer than 100 characters", fixed[:40] + "…")
+            return None
+        return fixed
+
+    def _person(
+        self, full: str, surname: str, name: str, patronymic: str
+    ) -> tuple[str, str, str | None]:
+        if full in self.header.columns and surname not in self.header.columns:
+            raw = cell_text(self._value(full))
+            if raw is None:
+                self._problem(full, "is empty; the full name is required")
+                return "", "", None
+            try:
+                parts = split_full_name(raw)
+            except ValueError as error:
+                self._problem(full, str(error), raw)
+                return "", "", None
+            cleaned = [self._clean_name(full, p) if p else None for p in parts]
+            return cleaned[0] or "", cleaned[1] or "", cleaned[2]
+        return (
+            self._name_part(surname, True) or "",
+            self._name_part(name, True) or "",
+            self._name_part(patronymic, False),
+        )
+
+    def _date(self, name: str, required: bool) -> date | None:
+        raw = self._value(name)
+        if cell_text(raw) is None:
+            if required:
+                self._problem(name, "is empty; a date is required")
+            return None
+        try:
+            return parse_date(raw, today=self.today)
+        except ValueError as error:
+            self._problem(name, f"{error}", cell_text(raw))
+            return None
+
+    def _relation(self) -> str:
+        raw = cell_text(self._value("relation"))
+        if raw is None:
+            self._problem("relation", "is empty; expected mother, father, guardian or trusted")
+            return ""
+        relation = RELATION_BY_WORD.get(fold(raw.rstrip(".")))
+        if relation is None:
+            self._problem(
+                "relation",
+                "unknown relation; expected мать/отец/опекун/доверенное лицо "
+                "(mother/father/guardian/trusted)",
+                raw,
+            )
+            return ""
+        return relation
+
+    def _contact(self, name: str, normalise: Callable[[Any], str]) -> str | None:
+        raw = self._value(name)
+        if cell_text(raw) is None:
+            return None
+        try:
+            return normalise(raw if not isinstance(raw, str) else raw.strip())
+        except ValueError as error:
+            self._problem(name, str(error), cell_text(raw))
+            return None
+
+    def _consent(self) -> bool:
+        raw = self._value("consent")
+        if cell_text(raw) is None:
+            return False  # an empty consent box is no consent: a rejection reason, not an error
+        try:
+            return parse_bool(raw)
+        except ValueError as error:
+            self._problem("consent", str(error), cell_text(raw))
+            return False
+
+    def _joined(self, whole: str, first: str, second: str) -> str | None:
+        if whole in self.header.columns:
+            return cell_text(self._value(whole))
+        parts = [cell_text(self._value(first)), cell_text(self._value(second))]
+        if not any(parts):
+            return None
+        return " ".join(p for p in parts if p)
+
+    def _certificate_text(self) -> str | None:
+        if "certificate" in self.header.columns:
+            return cell_text(self._value("certificate"))
+        series = cell_text(self._value("certificate_series"))
+        number = cell_text(self._value("certificate_number"))
+        if series is None and number is None:
+            return None
+        return f"{series or ''} {number or ''}".strip()
+
+    def _document(
+        self,
+        kind: str,
+        raw: Any,
+        normalise: Callable[[Any], str],
+        flags: dict[str, str],
+        bad: str,
+    ) -> tuple[str | None, str | None]:
+        """(fingerprint, canonical form), or (None, None) with a flag: never an import error."""
+        if cell_text(raw) is None:
+            flags[kind] = "missing"
+            return None, None
+        try:
+            canonical = normalise(raw)
+        except ValueError:
+            flags[kind] = bad
+            return None, None
+        return fingerprint(kind, canonical, self.key), canonical
+
+    def _content_key(self, out: dict[str, Any], passport: str, snils: str, cert: str) -> str:
+        parts = [
+            out["external_id"] or "",
+            out["applied_on"].isoformat() if out["applied_on"] else "",
+            out["applicant_name_key"],
+            out["relation"],
+            passport,
+            snils,
+            (out["email"] or "").casefold(),
+            out["phone"] or "",
+            out["child_name_key"],
+            out["child_birth_date"].isoformat(),
+            cert,
+            "1" if out["consent"] else "0",
+        ]
+        message = "application\x1f" + "\x1f".join(parts)
+        return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=16384)
+def _tidy_name(text: str) -> tuple[str, bool]:
+    """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
+    repeat a lot in a batch, so this is cached)."""
+    return fix_lookalikes(clean_spaces(text))
+
+
+def _raw(value: Any) -> str:
+    """A malformed document as typed, compacted, for the content key only (never stored)."""
+    text = cell_text(value) or ""
+    return "!" + "".join(text.split()).casefold()
+
+
+def _pick_columns(header: HeaderMap) -> list[str]:
+    """The required things the header lacks (by their display names)."""
+    missing = []
+    for label, options in REQUIRED_GROUPS:
+        if not any(all(name in header.columns for name in option) for option in options):
+            missing.append(label)
+    return missing
+
+
+def _sheets(path: str | os.PathLike[str], sheet: str | None, **csv_options: Any) -> Iterator:
+    """(sheet name, rows) per sheet to read: every worksheet, or only `sheet`; CSV is one."""
+    names = sheet_names(path)
+    if not names or sheet is not None:
+        yield sheet, iter_rows(path, sheet=sheet, **csv_options)
+        return
+    for name in names:
+        yield name, iter_rows(path, sheet=name)
+
+
+def read_applications(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    today: date | None = None,
+) -> tuple[list[ParsedApplication], ImportReport]:
+    """Read and check every row of the files; nothing touches the database.
+
+    Returns the parsed rows and a report holding every problem found (errors) and every fix
+    made (warnings). Raises InputError only when a file cannot be read at all.
+    """
+    key = settings.require_secret_key()
+    report = ImportReport()
+    parsed: list[ParsedApplication] = []
+    today = today or date.today()
+    for path in paths:
+        found_header = False
+        for sheet_name, rows in _sheets(path, sheet, encoding=encoding, delimiter=delimiter):
+            rows = iter(rows)
+            first = next(rows, None)
+            if first is None:
+                continue
+            try:
+                header, data = find_header(_chain(first, rows), ALIASES)
+            except InputError as error:
+                # A sheet with no recognisable header (a notes sheet) is passed over, unless
+                # it is the one asked for.
+                if sheet is not None or sheet_name is None:
+                    report.errors.extend(error.problems)
+                continue
+            missing = _pick_columns(header)
+            if missing:
+                report.errors.append(
+                    Problem(
+                        "missing required column(s): " + ", ".join(missing),
+                        file=header.row.file,
+                        sheet=header.row.sheet,
+                        row=header.row.number,
+                    )
+                )
+                found_header = True
+                continue
+            found_header = True
+            reader = _RowReader(header, key, report.warnings, today)
+            for row in data:
+                values, problems = reader.read(row)
+                if problems:
+                    report.errors.extend(problems)
+                elif values is not None:
+                    label = header.labels.get("external_id", "Номер заявления")
+                    parsed.append(ParsedApplication(row, values, label))
+        if not found_header and not any(p.file == str(path) for p in report.errors):
+            report.errors.append(
+                Problem(
+                    "no sheet has an application header row (expected columns such as "
+                    "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)",
+                    file=str(path),
+                )
+            )
+    _check_duplicates_in_files(parsed, report)
+    return parsed, report
+
+
+def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    yield first
+    yield from rest
+
+
+def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportReport) -> None:
+    """The same application twice is kept once (a warning); one number twice is an error."""
+    by_content: dict[str, Row] = {}
+    by_number: dict[str, tuple[Row, str]] = {}
+    kept: list[ParsedApplication] = []
+    for item in parsed:
+        row, values = item.row, item.values
+        number = values["external_id"]
+        if number is not None and number in by_number:
+            first_row, first_key = by_number[number]
+            if first_key != values["content_key"]:
+                report.errors.append(
+                    Problem(
+                        f"application number {number!r} appears twice with different content "
+                        f"(first at {_where(first_row)})",
+                        row.file,
+                        row.sheet,
+                        row.number,
+                        item.number_column,
+                        number,
+                    )
+                )
+                continue
+        if values["content_key"] in by_content:
+            first_row = by_content[values["content_key"]]
+            report.warnings.append(
+                Problem(
+                    f"the same application as at {_where(first_row)}; imported once",
+                    row.file,
+                    row.sheet,
+                    row.number,
+                )
+            )
+            continue
+        by_content[values["content_key"]] = row
+        if number is not None:
+            by_number[number] = (row, values["content_key"])
+        kept.append(item)
+    parsed[:] = kept
+
+
+def _where(row: Row) -> str:
+    place = f"row {row.number}"
+    return f"sheet {row.sheet!r}, {place}" if row.sheet else place
