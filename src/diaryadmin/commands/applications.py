@@ -103,6 +103,12 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
     (and, with --email, to the guardians). Prints the counts per decision.
 
     \b
+    Reason codes: child_not_found, child_inactive, birth_date_mismatch, date_swapped,
+    certificate_mismatch, certificate_malformed, name_near_miss, patronymic_missing,
+    no_consent, passport_malformed, snils_invalid, duplicate_application, contact_conflict
+    (and reviewer, for a decision made with 'applications decide').
+
+    \b
     Example:
       diaryadmin applications verify --report decisions.xlsx
       diaryadmin applications verify --issue --out slips.html --email --report decisions.xlsx
