@@ -87,24 +87,24 @@ def weighted_average(marks: Iterable[tuple[float, float]]) -> float | None:
 
     Pairs with a weight of zero or less count for nothing.
     """
-    total = Decimal(0)
-    weights = Decimal(0)
+    total = 0.0
+    weights = 0.0
     for value, weight in marks:
         if weight is None:
             weight = 1.0
-        if weight <= 0:
-            continue
-        w = _decimal(weight)
-        total += _decimal(value) * w
-        weights += w
+        if weight > 0:
+            total += value * weight
+            weights += weight
     if not weights:
         return None
-    return float((total / weights).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return round_average(total / weights)
 
 
 def round_average(value: float) -> float:
-    """A number to two decimals, half-up."""
-    return float(_decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """A number to two decimals, half-up (2.675 → 2.68, where round() gives 2.67)."""
+    # Rounding to 9 places first drops float noise from sums (4.165 stays 4.165, never
+    # 4.16499…), then decimal arithmetic rounds half-up as on paper.
+    return float(_decimal(round(value, 9)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def suggested_grade(average: float | None) -> int | None:

@@ -37,6 +37,7 @@ from .journal_export import (
     LABEL_CLASS,
     LABEL_PERIOD,
     LABEL_SUBJECT,
+    NO_KIND,
     NOTE_COMMENT,
     NOTE_KIND,
     NOTE_TEACHER,
@@ -117,6 +118,17 @@ class _Plan:
     rows: int = 0
     formats: set[str] = field(default_factory=set)
     skipped_sheets: list[str] = field(default_factory=list)
+    # Read from the file: entries waiting for their student to be resolved, grid rows waiting
+    # for the lesson lists, and what our lesson lists say (number -> lesson; kind and weight).
+    pending: list[tuple] = field(default_factory=list)
+    grids: list[tuple] = field(default_factory=list)
+    lesson_lists: dict[tuple[str, str], dict[int, tuple]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    lesson_work: dict[tuple, tuple[str | None, float]] = field(default_factory=dict)
+    # Resolved against the database.
+    class_ids: dict[str, int] = field(default_factory=dict)
+    year: int = 0
 
 
 class _Roster:
@@ -306,7 +318,8 @@ def parse_note(text: str) -> dict[str, Any]:
         if key == NOTE_WEIGHT:
             found["weight"] = parse_float(value.strip())
         elif key == NOTE_KIND:
-            found["kind"] = value.strip() or None
+            kind = value.strip()
+            found["kind"] = None if kind in ("", NO_KIND) else kind
         elif key == NOTE_TEACHER:
             found["teacher"] = clean_spaces(value) or None
     return found
@@ -401,12 +414,23 @@ def _read_long_row(row, header, labels, plan: _Plan, default_class, seq_column) 
                 )
             )
     if seq_column is not None and len(row.values) > seq_column:
-        lesson_lists = plan.__dict__.setdefault("lesson_lists", defaultdict(dict))
+        lesson_lists = plan.lesson_lists
         try:
             seq = parse_int(row.values[seq_column])
             lesson_lists[(class_name, fold(subject))][seq] = key
         except ValueError:
             pass
+        # Our lesson lists give the kind of work and weight most of the lesson's marks have.
+        kind = _text(_get(header, row, "kind"))
+        raw_weight = _get(header, row, "weight")
+        if kind is not None or cell_text(raw_weight) is not None:
+            weight = 1.0
+            if cell_text(raw_weight) is not None:
+                try:
+                    weight = parse_float(raw_weight)
+                except ValueError as error:
+                    problems.append(_problem(at("weight", raw_weight), str(error)))
+            plan.lesson_work[key] = (kind, weight)
 
     student_ref = _student_ref(header, row)
     raw_mark = _get(header, row, "mark")
@@ -446,7 +470,7 @@ def _read_long_row(row, header, labels, plan: _Plan, default_class, seq_column) 
             problems.append(_problem(at("absence", raw_absence), str(error)))
     if len(problems) > before:
         return
-    pending = plan.__dict__.setdefault("pending", [])
+    pending = plan.pending
     column = "student_id" if student_ref[0] == "id" else "student"
     pending.append((student_ref, key, mark, code, at(column, student_ref[1]), False))
 
@@ -525,7 +549,7 @@ def _read_grid(path: Path, sheet: str, plan: _Plan, notes: dict, default_class) 
                     value,
                 )
             )
-    grid = plan.__dict__.setdefault("grids", [])
+    grid = plan.grids
     sheet_notes = notes.get(sheet, {})
     for row in rows:
         if row.number <= header.number + 1:
@@ -579,8 +603,9 @@ def _column_letter(col: int) -> str:
 
 def _grid_entries(plan: _Plan) -> None:
     """Turn grid rows into pending entries, now that every lesson list has been read."""
-    lesson_lists = plan.__dict__.get("lesson_lists", {})
-    pending = plan.__dict__.setdefault("pending", [])
+    lesson_lists = plan.lesson_lists
+    lesson_work = plan.lesson_work
+    pending = plan.pending
     for (
         class_name,
         subject,
@@ -591,7 +616,7 @@ def _grid_entries(plan: _Plan) -> None:
         period,
         where,
         grade_where,
-    ) in plan.__dict__.get("grids", []):
+    ) in plan.grids:
         lessons = lesson_lists.get((class_name, fold(subject)))
         if lessons is None:
             plan.problems.append(
@@ -605,6 +630,7 @@ def _grid_entries(plan: _Plan) -> None:
                 )
                 continue
             marks, code = [], None
+            kind, weight = lesson_work.get(lessons[seq], (None, 1.0))
             for _col, value, at, note in cells.get(seq, ()):
                 if isinstance(value, str) and not _numeric(value):
                     try:
@@ -627,9 +653,14 @@ def _grid_entries(plan: _Plan) -> None:
                         info = parse_note(note)
                     except ValueError as error:
                         plan.problems.append(_problem(at, f"the note's weight: {error}"))
-                weight = info.get("weight", 1.0)
                 marks.append(
-                    (mark, weight, info.get("kind"), info.get("comment"), info.get("teacher"))
+                    (
+                        mark,
+                        info.get("weight", weight),
+                        info.get("kind", kind),
+                        info.get("comment"),
+                        info.get("teacher"),
+                    )
                 )
             pending.append((ref, lessons[seq], marks, code, where, True))
         if period:
@@ -691,7 +722,7 @@ def read_journal_file(path: Path, default_class: str | None = None) -> _Plan:
 def _resolve_students(plan: _Plan, roster: _Roster) -> list[tuple]:
     """Pending entries with the student id and class id resolved (problems collected)."""
     resolved = []
-    for ref, key, marks, code, where, whole in plan.__dict__.get("pending", []):
+    for ref, key, marks, code, where, whole in plan.pending:
         class_name = None if key[0] == "grade" else key[0]
         student_id = None
         if ref[0] == "id":
@@ -808,8 +839,8 @@ def plan_import(
             pair.absence = code
     if plan.problems:
         raise _refused(path, plan)
-    plan.__dict__["class_ids"] = class_ids
-    plan.__dict__["year"] = year
+    plan.class_ids = class_ids
+    plan.year = year
     return plan, _report(path, plan, dry_run=True)
 
 
@@ -882,8 +913,8 @@ def apply_import(
 ) -> dict[str, Any]:
     """Write a checked plan: lessons, marks, absences, period grades, in set-based statements."""
     report = _report(path, plan, dry_run=False)
-    class_ids: dict[str, int] = plan.__dict__["class_ids"]
-    year: int = plan.__dict__["year"]
+    class_ids = plan.class_ids
+    year = plan.year
 
     subjects = {
         fold(name): sid

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -61,8 +62,11 @@ class JournalLesson:
     teacher_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class JournalMark:
+class JournalMark(NamedTuple):
+    """A mark as the loader gives it (a database row with these fields, by name and index)."""
+
+    student_id: int
+    lesson_id: int
     value: int
     weight: float
     kind: str | None
@@ -206,7 +210,8 @@ def load_class_journal(
         Lesson.date <= dates.ends_on,
     )
     lessons: dict[int, list[JournalLesson]] = defaultdict(list)
-    for row in session.execute(
+    connection = session.connection()
+    for row in connection.execute(
         select(
             Lesson.id,
             Lesson.subject_id,
@@ -221,9 +226,10 @@ def load_class_journal(
     ):
         lessons[row[1]].append(JournalLesson(*row))
 
-    lesson_ids = select(Lesson.id).where(in_range).scalar_subquery()
+    # The biggest query of an export: plain Core rows (they have .value, .weight, .kind,
+    # .comment, .teacher_id) instead of an object per mark.
     marks: dict[tuple[int, int], list[JournalMark]] = defaultdict(list)
-    for student_id, lesson_id, value, weight, kind, comment, teacher_id in session.execute(
+    for row in connection.execute(
         select(
             Mark.student_id,
             Mark.lesson_id,
@@ -233,18 +239,17 @@ def load_class_journal(
             Mark.comment,
             Mark.teacher_id,
         )
-        .where(Mark.lesson_id.in_(lesson_ids))
+        .join(Lesson, Lesson.id == Mark.lesson_id)
+        .where(in_range)
         .order_by(Mark.id)
-    ):
-        marks[(student_id, lesson_id)].append(
-            JournalMark(value, 1.0 if weight is None else weight, kind, comment, teacher_id)
-        )
+    ).all():
+        marks[(row[0], row[1])].append(row)
     absences = {
         (student_id, lesson_id): code
         for student_id, lesson_id, code in session.execute(
-            select(Absence.student_id, Absence.lesson_id, Absence.code).where(
-                Absence.lesson_id.in_(lesson_ids)
-            )
+            select(Absence.student_id, Absence.lesson_id, Absence.code)
+            .join(Lesson, Lesson.id == Absence.lesson_id)
+            .where(in_range)
         )
     }
 

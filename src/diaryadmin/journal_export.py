@@ -8,10 +8,12 @@ Layout of a class workbook (the journal import reads the same layout back):
   row 4 has the lesson dates (`dd.mm`, `dd.mm/2` for a day's second lesson of the subject),
   row 5 each column's lesson number in the lesson list; then one row per student: №, surname
   and name, student ID, marks (numbers; a lesson gets as many columns as its most marks, an
-  absence code comes first), weighted average, missed lessons, period grade. A mark's weight,
-  kind of work, comment and (if not the lesson's) teacher are in its cell note.
+  absence code comes first), weighted average, missed lessons, period grade. A mark's comment,
+  and its weight, kind of work and teacher where they differ from the lesson's, are in its
+  cell note.
 - `<subject> (темы)` beside each subject: №, date, lesson number, class, subject, teacher,
-  topic, homework: a long-form table the import also reads.
+  topic, homework, and the kind of work and weight most of the lesson's marks have (a note
+  then only shows where a mark differs): a long-form table the import also reads.
 
 Rows are written in order with `constant_memory`, so a class costs little memory and a whole
 school streams class by class. Every text goes through `write_string`: a name or comment
@@ -23,7 +25,8 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,6 +61,8 @@ LESSON_COLUMNS = (
     "Учитель",
     "Тема",
     "Домашнее задание",
+    "Вид работы",
+    "Вес",
 )
 NOTE_WEIGHT = "Вес"
 NOTE_KIND = "Вид работы"
@@ -77,14 +82,20 @@ def sheet_title(title: str, used: set[str], limit: int = 31) -> str:
     return candidate
 
 
-def mark_note(mark, lesson_teacher_id: int | None, teachers: dict[int, str]) -> str | None:
-    """The cell note of a mark: weight, kind, teacher (if not the lesson's) and comment."""
+NO_KIND = "—"
+
+
+def mark_note(
+    mark, lesson_teacher_id: int | None, teachers: dict[int, str], work: tuple[str | None, float]
+) -> str | None:
+    """A mark's cell note: its weight and kind where they differ from the lesson's `work`
+    (kind, weight), its teacher if not the lesson's, and its comment."""
     lines = []
-    if mark.weight != 1 or mark.kind:
+    if mark.weight != work[1]:
         weight = f"{mark.weight:g}".replace(".", ",")
         lines.append(f"{NOTE_WEIGHT}: {weight}")
-    if mark.kind:
-        lines.append(f"{NOTE_KIND}: {mark.kind}")
+    if mark.kind != work[0]:
+        lines.append(f"{NOTE_KIND}: {mark.kind or NO_KIND}")
     if mark.teacher_id is not None and mark.teacher_id != lesson_teacher_id:
         lines.append(f"{NOTE_TEACHER}: {teachers.get(mark.teacher_id, '')}")
     if mark.comment:
@@ -151,6 +162,74 @@ def _dt(day) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
+@dataclass
+class _Partition:
+    """A class's marks and absences split by subject in one pass, with the sums the summary
+    needs (class average per subject and per week)."""
+
+    cells: dict[int, dict[int, dict[int, Any]]]  # subject -> student -> lesson index -> marks
+    codes: dict[int, dict[int, dict[int, str]]]  # subject -> student -> lesson index -> code
+    subject_sums: dict[int, list[float]]  # subject -> [weighted total, weights]
+    week_sums: dict[date, list[float]]  # Monday -> [weighted total, weights]
+    work: dict[int, tuple[str | None, float]]  # lesson -> most marks' (kind, weight)
+
+
+def _partition(journal: ClassJournal) -> _Partition:
+    # Marks are rows (student, lesson, value, weight, kind, comment, teacher): indexes are
+    # used below because this loop runs once per mark of a whole school.
+    where: dict[int, tuple[int, int]] = {}
+    for subject_id, lessons in journal.lessons.items():
+        for i, lesson in enumerate(lessons):
+            where[lesson.id] = (subject_id, i)
+    cells: dict[int, dict[int, dict[int, Any]]] = {s: {} for s in journal.lessons}
+    codes: dict[int, dict[int, dict[int, str]]] = {s: {} for s in journal.lessons}
+    lesson_sums: dict[int, list[float]] = {}
+    kinds: dict[int, dict[tuple[str | None, float], int]] = {}
+    for key, marks in journal.marks.items():
+        lesson_id = key[1]
+        subject_id, i = where[lesson_id]
+        by_student = cells[subject_id]
+        entries = by_student.get(key[0])
+        if entries is None:
+            entries = by_student[key[0]] = {}
+        entries[i] = marks
+        counts = kinds.get(lesson_id)
+        if counts is None:
+            counts = kinds[lesson_id] = {}
+            sums = lesson_sums[lesson_id] = [0.0, 0.0]
+        else:
+            sums = lesson_sums[lesson_id]
+        for mark in marks:
+            weight = mark[3]
+            work = (mark[4], weight)
+            counts[work] = counts.get(work, 0) + 1
+            if weight > 0:
+                sums[0] += mark[2] * weight
+                sums[1] += weight
+    for (student_id, lesson_id), code in journal.absences.items():
+        subject_id, i = where[lesson_id]
+        codes[subject_id].setdefault(student_id, {})[i] = code
+        cells[subject_id].setdefault(student_id, {}).setdefault(i, ())
+    subject_sums = {s: [0.0, 0.0] for s in journal.lessons}
+    week_sums: dict[date, list[float]] = {}
+    for subject_id, lessons in journal.lessons.items():
+        for lesson in lessons:
+            sums = lesson_sums.get(lesson.id)
+            if sums is None:
+                continue
+            monday = lesson.date - timedelta(days=lesson.date.weekday())
+            for target in (subject_sums[subject_id], week_sums.setdefault(monday, [0.0, 0.0])):
+                target[0] += sums[0]
+                target[1] += sums[1]
+    # Ties go to the first kind seen, which is stable: marks come in id order.
+    work = {lesson: max(counts, key=counts.__getitem__) for lesson, counts in kinds.items()}
+    return _Partition(cells, codes, subject_sums, week_sums, work)
+
+
+def _average(sums: list[float]) -> float | None:
+    return grading.round_average(sums[0] / sums[1]) if sums[1] else None
+
+
 def _write_subject(
     workbook: Any,
     f: _Formats,
@@ -159,23 +238,14 @@ def _write_subject(
     subject: str,
     used: set[str],
     stats: dict[int, dict[int, tuple[float | None, int, list[str]]]],
+    parts: _Partition,
 ) -> None:
     lessons = journal.lessons[subject_id]
     students = journal.students
-    lesson_index = {lesson.id: i for i, lesson in enumerate(lessons)}
     # Columns per lesson: its most entries (absence code first, then marks) for one student.
     width = [1] * len(lessons)
-    cells: dict[int, dict[int, Any]] = defaultdict(dict)  # student -> lesson index -> marks
-    for (student_id, lesson_id), marks in journal.marks.items():
-        i = lesson_index.get(lesson_id)
-        if i is not None:
-            cells[student_id][i] = marks
-    codes: dict[int, dict[int, str]] = defaultdict(dict)
-    for (student_id, lesson_id), code in journal.absences.items():
-        i = lesson_index.get(lesson_id)
-        if i is not None:
-            codes[student_id][i] = code
-            cells[student_id].setdefault(i, ())
+    cells = parts.cells[subject_id]
+    codes = parts.codes[subject_id]
     for student_id, entries in cells.items():
         student_codes = codes.get(student_id, {})
         for i, marks in entries.items():
@@ -227,29 +297,44 @@ def _write_subject(
     write_string = sheet.write_string
     teachers = journal.teachers
     subject_stats = stats.setdefault(subject_id, {})
+    work = parts.work
+    plain = (None, 1.0)
+    mark_format, two_format, absence_format = f.mark, f.two, f.absence
     for n, student in enumerate(students):
         row = FIRST_STUDENT_ROW + n
         write_number(row, 0, n + 1)
         write_string(row, 1, student.label)
         if student.external_id:
             write_string(row, 2, student.external_id)
-        pairs: list[tuple[float, float]] = []
+        total = weights = 0.0
         student_codes = codes.get(student.id, {})
         for i, marks in cells.get(student.id, {}).items():
             col = start[i]
             code = student_codes.get(i)
             if code is not None:
-                write_string(row, col, code, f.absence)
+                write_string(row, col, code, absence_format)
                 col += 1
+            if not marks:
+                continue
+            lesson = lessons[i]
+            kind, weight_of_lesson = work.get(lesson.id, plain)
             for mark in marks:
-                write_number(row, col, mark.value, f.two if mark.value <= 2 else f.mark)
-                pairs.append((mark.value, mark.weight))
-                if mark.weight != 1 or mark.kind or mark.comment or mark.teacher_id is not None:
-                    note = mark_note(mark, lessons[i].teacher_id, teachers)
+                value, weight = mark[2], mark[3]
+                write_number(row, col, value, two_format if value <= 2 else mark_format)
+                if weight > 0:
+                    total += value * weight
+                    weights += weight
+                if (
+                    mark[5]
+                    or mark[4] != kind
+                    or weight != weight_of_lesson
+                    or (mark[6] is not None and mark[6] != lesson.teacher_id)
+                ):
+                    note = mark_note(mark, lesson.teacher_id, teachers, (kind, weight_of_lesson))
                     if note:
                         sheet.write_comment(row, col, note)
                 col += 1
-        average = grading.weighted_average(pairs)
+        average = grading.round_average(total / weights) if weights else None
         codes_list = list(student_codes.values())
         missed = grading.missed(codes_list)
         subject_stats[student.id] = (average, missed, codes_list)
@@ -260,10 +345,10 @@ def _write_subject(
         if grade is not None:
             write_number(row, col_grade, grade, f.grade_two if grade <= 2 else f.grade)
 
-    _write_lesson_list(workbook, f, journal, subject, lessons, used)
+    _write_lesson_list(workbook, f, journal, subject, lessons, used, parts.work)
 
 
-def _write_lesson_list(workbook, f, journal, subject, lessons, used) -> None:
+def _write_lesson_list(workbook, f, journal, subject, lessons, used, work) -> None:
     sheet = workbook.add_worksheet(sheet_title(subject[:24] + LESSONS_SUFFIX, used))
     for col, title in enumerate(LESSON_COLUMNS):
         sheet.write_string(0, col, title, f.header)
@@ -275,6 +360,8 @@ def _write_lesson_list(workbook, f, journal, subject, lessons, used) -> None:
     sheet.set_column(4, 4, _text_width([subject], 10, 30))
     sheet.set_column(5, 5, _text_width((teachers.get(x.teacher_id) for x in lessons), 10, 32))
     sheet.set_column(6, 7, 45, f.wrap)
+    sheet.set_column(8, 8, _text_width((work.get(x.id, (None,))[0] for x in lessons), 10, 26))
+    sheet.set_column(9, 9, 5)
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, (0, 0), 0)
     name = journal.school_class.name
@@ -290,9 +377,16 @@ def _write_lesson_list(workbook, f, journal, subject, lessons, used) -> None:
             sheet.write_string(n, 6, lesson.topic, f.wrap)
         if lesson.homework:
             sheet.write_string(n, 7, lesson.homework, f.wrap)
+        lesson_work = work.get(lesson.id)
+        if lesson_work is not None:
+            if lesson_work[0]:
+                sheet.write_string(n, 8, lesson_work[0], f.top)
+            sheet.write_number(n, 9, lesson_work[1], f.top)
 
 
-def _write_summary(sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal, stats) -> None:
+def _write_summary(
+    sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal, stats, parts: _Partition
+) -> None:
     _head(sheet, f, journal, None)
     sheet.write_string(1, 0, "Сводка", f.title)
     sheet.write_string(1, 1, "Средние баллы, оценки за период и пропуски", f.title)
@@ -349,7 +443,7 @@ def _write_summary(sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal
         sheet.write_number(row, codes_col + 5, first, f.count)
         sheet.write_number(row, codes_col + 6, last, f.count)
     row = FIRST_STUDENT_ROW + len(students)
-    averages = [journal.class_average(subject_id) for subject_id, _ in subjects]
+    averages = [_average(parts.subject_sums[subject_id]) for subject_id, _ in subjects]
     sheet.write_string(row, 1, "Средний по классу", f.title)
     for k, average in enumerate(averages):
         if average is not None:
@@ -365,7 +459,8 @@ def _write_summary(sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal
         if averages[k] is not None:
             sheet.write_number(row + 1 + k, 2, averages[k], f.average)
     row += len(subjects) + 2
-    weeks = journal.weekly_averages()
+    weeks = [(monday, _average(sums)) for monday, sums in sorted(parts.week_sums.items())]
+    weeks = [(monday, average) for monday, average in weeks if average is not None]
     week_top = row
     sheet.write_string(row, 1, "Неделя (с понедельника)", f.header)
     sheet.write_string(row, 2, "Средний балл", f.header)
@@ -424,9 +519,10 @@ def write_class_workbook(journal: ClassJournal, target: str | os.PathLike[str] |
     used = {SUMMARY_SHEET.casefold()}
     summary = workbook.add_worksheet(SUMMARY_SHEET)
     stats: dict[int, dict[int, tuple[float | None, int, list[str]]]] = {}
+    parts = _partition(journal)
     for subject_id, subject in journal.subjects:
-        _write_subject(workbook, f, journal, subject_id, subject, used, stats)
-    _write_summary(summary, workbook, f, journal, stats)
+        _write_subject(workbook, f, journal, subject_id, subject, used, stats, parts)
+    _write_summary(summary, workbook, f, journal, stats, parts)
     summary.activate()
     workbook.close()
     return {

@@ -53,13 +53,14 @@ HOMEWORK = [
     "+ повторить §{n}",
     "",
 ]
-# Kind of work, weight, share of marks.
+# Kind of work of a lesson, its weight, share of lessons; a few marks differ from their lesson's.
 KINDS: list[tuple[str | None, float, float]] = [
     (None, 1.0, 0.78),
     ("домашняя работа", 1.0, 0.08),
     ("самостоятельная работа", 1.5, 0.08),
     ("контрольная работа", 2.0, 0.06),
 ]
+OTHER_KIND_SHARE = 0.02
 COMMENTS = ["Молодец!", "Не выполнено задание 3", "=отлично", "Исправить ошибки", "@доска"]
 ABSENCE_WEIGHTS = {"Н": 0.3, "Б": 0.45, "УП": 0.15, "ОП": 0.1}
 LESSONS_A_DAY = 7
@@ -141,6 +142,10 @@ def generate_class_term(
                 subject, _, teacher = subjects[s]
                 k = counters[subject] = counters.get(subject, 0) + 1
                 lessons.append(_lesson(subject, teacher, day, position + 1, k, seed))
+    kinds = []
+    for index in range(len(lessons)):
+        rng = _rng("kind", seed, class_name, index)
+        kinds.append(rng.choices(KINDS, weights=[k[2] for k in KINDS])[0][:2])
     entries: list[SampleEntry] = []
     for student in students:
         rng = _rng(seed, class_name, student)
@@ -155,9 +160,9 @@ def generate_class_term(
                     entries.append(SampleEntry(student, index, (), code))
                     continue
             if r < absence_rate + mark_rate:
-                marks.append(_mark(rng, ability))
+                marks.append(_mark(rng, ability, kinds[index]))
                 if rng.random() < 0.05:
-                    marks.append(_mark(rng, ability))
+                    marks.append(_mark(rng, ability, kinds[index]))
             if marks or code:
                 entries.append(SampleEntry(student, index, tuple(marks), code))
     return lessons, entries
@@ -176,10 +181,14 @@ def _choose(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _mark(rng: random.Random, ability: float) -> tuple[int, float, str | None, str | None]:
+def _mark(
+    rng: random.Random, ability: float, work: tuple[str | None, float]
+) -> tuple[int, float, str | None, str | None]:
     value = round(rng.gauss(3.9 + ability, 0.8))
     value = max(1 if rng.random() < 0.02 else 2, min(5, value))
-    kind, weight, _ = rng.choices(KINDS, weights=[k[2] for k in KINDS])[0]
+    kind, weight = work
+    if rng.random() < OTHER_KIND_SHARE:
+        kind, weight, _ = rng.choice(KINDS)
     comment = rng.choice(COMMENTS) if rng.random() < 0.03 else None
     return value, weight, kind, comment
 
