@@ -120,7 +120,7 @@ MESSAGES = {
     "one_letter_l": "The password is right except that digit 1 and letter l (or I) are swapped.",
     "password_wrong": (
         "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap. "
-        "If the parent has lost it, reset it: diaryadmin credentials reset LOGIN --out FILE."
+        "If the parent has lost it, reset it: diaryadmin credentials reset {login} --out FILE."
     ),
 }
 
@@ -131,7 +131,7 @@ def _check_attempt(credential: Credential, attempt: str, settings: Settings) -> 
     for code, variant in _variants(attempt):
         if passwords.matches(variant, credential.password_hash, settings):
             return Finding(code, MESSAGES[code])
-    return Finding("password_wrong", MESSAGES["password_wrong"])
+    return Finding("password_wrong", MESSAGES["password_wrong"].format(login=credential.login))
 
 
 def _state_findings(session: Session, credential: Credential, now: datetime) -> list[Finding]:
