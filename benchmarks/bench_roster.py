@@ -25,6 +25,15 @@ SECRET = "benchmark-secret-key-0123456789"
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS. Linux keeps ru_maxrss across fork+exec (a child would report
+    its parent's size), so read VmHWM, which belongs to this process image alone."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

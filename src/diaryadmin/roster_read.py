@@ -186,7 +186,8 @@ class GuardianRecord:
     relation: str  # mother | father | guardian
     email: str | None
     phone: str | None
-    where: tuple[str, str | None, int]  # file, sheet and row, for messages
+    origin: tuple[str, str | None]  # file and sheet (one shared tuple per sheet)
+    row: int
 
 
 @dataclass(slots=True)
@@ -454,6 +455,7 @@ class RosterReader:
         self.delimiter = delimiter
         self.result = ParsedRoster()
         self._guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
+        self._origins: dict[tuple, tuple] = {}
 
     # -- problems
     def error(self, message: str, row: Row | None, column: str | None = None, value=None):
@@ -756,7 +758,8 @@ class RosterReader:
             return None
         return GuardianRecord(
             surname, name, patronymic, key, relation, email, phone,
-            (row.file, row.sheet, row.number),
+            self._origins.setdefault((row.file, row.sheet), (row.file, row.sheet)),
+            row.number,
         )  # fmt: skip
 
     # -- a guardians sheet or file

@@ -205,7 +205,9 @@ class _Guardians:
                 Problem(
                     f"another phone for this guardian than in an earlier row ({entity.phone}); "
                     "the first is kept",
-                    *g.where,
+                    g.origin[0],
+                    g.origin[1],
+                    g.row,
                     value=g.phone,
                 )
             )
@@ -407,14 +409,13 @@ def plan_and_write(
     pending_links: list[tuple[_GuardianEntity, int | None, int, str]] = []
     relation_updates: list[dict[str, Any]] = []
     touched_students: set[int] = set()
-    seen_pairs: set[tuple[int, int, int]] = set()
     for record, student_id, new_index in student_of:
+        seen: list[_GuardianEntity] = []  # the same guardian twice on one row (g1 and mother)
         for g in record.guardians:
             entity = guardians.resolve(g, report.warnings)
-            pair = (id(entity), student_id or 0, new_index)
-            if pair in seen_pairs:
+            if entity in seen:
                 continue
-            seen_pairs.add(pair)
+            seen.append(entity)
             if entity.id is not None and student_id is not None:
                 link = links.get(entity.id << 32 | student_id)
                 if link is not None:
