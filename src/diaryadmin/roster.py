@@ -21,8 +21,8 @@ from .errors import InputError, NotFound
 from .models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
 from .names import canonical_class
 from .roster_export import export_roster
-from .roster_read import RELATION_WORDS, Normaliser, ParsedRoster, RosterReader
-from .roster_write import ImportReport, plan_and_write
+from .roster_read import RELATION_WORDS, Normaliser, ParsedRoster, RosterReader, estimate_rows
+from .roster_write import ImportReport, RosterWriter
 from .schools import resolve_school, school_year_of
 
 __all__ = [
@@ -77,11 +77,12 @@ def import_roster(
     """Import roster files into the school: create, update, move and (with `sync`) deactivate.
 
     All or nothing: any error in any row raises InputError carrying every problem and the
-    report (`result`), and nothing is written. With `dry_run` the report is the plan and
-    nothing is written. `confirm` is asked, with the students to deactivate, before a sync
-    deactivates anyone; declining raises Refused. `progress(length, label)`, when given, is
-    a context manager yielding an `update(n)` callback (like `AppContext.progress`). The
-    caller owns the transaction.
+    report (`result`); rows are written in chunks as they are read, so the caller must roll
+    back its transaction on any exception (as `AppContext.transaction` does). With `dry_run`
+    the report is the plan and nothing is written. `confirm` is asked, with the students to
+    deactivate, before a sync deactivates anyone; declining raises Refused.
+    `progress(length, label)`, when given, is a context manager yielding an `update(n)`
+    callback (like `AppContext.progress`).
     """
     now = now or utcnow()
     year = school_year_of(now.date())
@@ -90,41 +91,41 @@ def import_roster(
             class_name = canonical_class(class_name)
         except ValueError as exc:
             raise InputError(f"--class {class_name!r}: {exc}") from None
-    parsed = read_roster(
-        paths,
-        settings=settings,
-        now=now,
-        sheet=sheet,
-        class_name=class_name,
-        encoding=encoding,
-        delimiter=delimiter,
+    normaliser = Normaliser(settings.require_secret_key(), now.date(), year)
+    reader = RosterReader(
+        normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
     )
-    if parsed.errors:
-        report = ImportReport(warnings=parsed.warnings, errors=parsed.errors, dry_run=dry_run)
-        raise InputError(
-            f"{len(parsed.errors)} problem(s) in the roster; nothing was imported",
-            parsed.errors,
-            result=report.to_dict(),
-        )
     try:
         school = resolve_school(session, school_code, settings, create=not dry_run)
     except NotFound:
         if not dry_run:
             raise
         school = None  # a dry run into an empty database: everything would be new
-    bar = progress(len(parsed.students), "Importing") if progress else nullcontext(None)
+    bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
     with bar as update:
-        report = plan_and_write(
+        writer = RosterWriter(
             session,
             school,
-            parsed,
             school_year=year,
             now=now,
-            sync=sync,
-            sync_class=class_name,
+            errors=reader.result.errors,
+            warnings=reader.result.warnings,
             dry_run=dry_run,
-            confirm=confirm,
-            progress=update,
+            tick=update,
+        )
+        reader.sink = writer.add
+        reader.read(paths)
+        report = writer.finish(
+            reader.guardian_rows, sync=sync, sync_class=class_name, confirm=confirm
+        )
+    if report.errors:
+        # Whatever was written before the first error is rolled back by the caller.
+        report.created = report.updated = report.unchanged = report.moved = 0
+        report.deactivated = 0
+        raise InputError(
+            f"{len(report.errors)} problem(s) in the roster; nothing was imported",
+            report.errors,
+            result=report.to_dict(),
         )
     if not dry_run and report.changed:
         audit.record(

@@ -147,7 +147,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
             identifier = sourced_id
         surname, name, patronymic = (values[f][0] for f in ("surname", "name", "patronymic"))
         key = " ".join(values[f][1] for f in ("surname", "name", "patronymic") if values[f][1])
-        reader.result.students.append(
+        reader.emit(
             StudentRecord(
                 users.file, None, number, identifier, surname, name, patronymic, key,
                 birth_date, class_name, None, None, guardians,

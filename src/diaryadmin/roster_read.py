@@ -14,7 +14,7 @@ import itertools
 import operator
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -454,8 +454,19 @@ class RosterReader:
         self.encoding = encoding
         self.delimiter = delimiter
         self.result = ParsedRoster()
-        self._guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
+        self.guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
+        self.sink: Callable[[StudentRecord], None] | None = None
+        self.count = 0
         self._origins: dict[tuple, tuple] = {}
+
+    def emit(self, record: StudentRecord) -> None:
+        """Hand a parsed student on: to the sink (an import streaming into the database),
+        else into the result."""
+        self.count += 1
+        if self.sink is None:
+            self.result.students.append(record)
+        else:
+            self.sink(record)
 
     # -- problems
     def error(self, message: str, row: Row | None, column: str | None = None, value=None):
@@ -471,8 +482,9 @@ class RosterReader:
                 self.read_file(Path(path), str(path))
             except InputError as exc:
                 self.result.errors.extend(exc.problems or [Problem(str(exc), file=str(path))])
-        self._attach_guardians()
-        if not self.result.students and not self.result.errors:
+        if self.sink is None:
+            self._attach_guardians()
+        if not self.count and not self.result.errors:
             self.result.errors.append(Problem("no students found in the file(s)"))
         return self.result
 
@@ -556,7 +568,7 @@ class RosterReader:
     def read_students(self, header, rows: Iterable[Row], formulas: set) -> None:
         labels = header.labels
         norm = self.norm
-        students = self.result.students
+        emit = self.emit
         errors = self.result.errors
         default_class = self.default_class
         if default_class is not None:
@@ -684,7 +696,7 @@ class RosterReader:
                     guardians.append(guardian)
             if len(errors) > problems_before:
                 continue
-            students.append(
+            emit(
                 StudentRecord(
                     row.file, row.sheet, row.number, external_id, surname, name, patronymic,
                     " ".join(key_parts), birth_date, class_name, certificate_fp, snils_fp,
@@ -791,13 +803,13 @@ class RosterReader:
             )  # fmt: skip
             if guardian is not None:
                 problem = _problem("", row, labels["student_id"], student_id)
-                self._guardian_rows.append((problem, student_id, guardian))
+                self.guardian_rows.append((problem, student_id, guardian))
 
     def _attach_guardians(self) -> None:
-        if not self._guardian_rows:
+        if not self.guardian_rows:
             return
         by_id = {s.external_id: s for s in self.result.students if s.external_id}
-        for where, student_id, guardian in self._guardian_rows:
+        for where, student_id, guardian in self.guardian_rows:
             student = by_id.get(student_id)
             if student is None:
                 self.result.errors.append(
@@ -808,6 +820,34 @@ class RosterReader:
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
+
+
+def estimate_rows(paths: Iterable[str | Path]) -> int:
+    """About how many rows the files hold, for a progress bar (0 when it cannot tell cheaply):
+    lines of a CSV, the `<dimension>` of each xlsx sheet."""
+    total = 0
+    for path in map(Path, paths):
+        suffix = path.suffix.lower()
+        try:
+            if suffix in (".csv", ".tsv", ".txt"):
+                with path.open("rb") as stream:
+                    total += sum(
+                        block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b"")
+                    )
+            elif suffix in (".xlsx", ".xlsm"):
+                with zipfile.ZipFile(path) as archive:
+                    for member in archive.namelist():
+                        if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                            with archive.open(member) as stream:
+                                head = stream.read(4096)
+                            if match := _DIMENSION.search(head):
+                                total += int(match.group(1) or 1)
+        except (OSError, zipfile.BadZipFile):
+            continue
+    return total
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
 
 
 def stream_sheet(path: Path, name: str, sheet: str) -> Iterator[Row]:

@@ -1,15 +1,17 @@
-"""Planning and writing a roster import: set-based, idempotent, all or nothing.
+"""Planning and writing a roster import: streamed in chunks, set-based, idempotent.
 
-The plan compares the parsed records with the school's students, guardians and guardianships,
-preloaded once into dicts; the writes are a handful of executemany statements. A record is the
-same student as a database row by external id, else by birth-certificate fingerprint, else by
-name key and birth date. Nothing is written when nothing differs.
+Records arrive one by one from the reader and are handled in chunks: each chunk loads the
+school's students, guardians and guardianships it points at (a few IN queries), compares, and
+writes the difference with executemany statements. A record is the same student as a database
+row by external id, else by birth-certificate fingerprint, else by name key and birth date.
+Nothing is written when nothing differs. All or nothing: after the first error nothing more is
+written, and the caller rolls the transaction back.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,13 +19,14 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from .errors import InputError, Problem, Refused
+from .errors import Problem, Refused
 from .models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
-from .roster_read import GuardianRecord, ParsedRoster, StudentRecord
+from .roster_read import GuardianRecord, StudentRecord
 from .schools import get_or_create_class
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
-PRELOAD_BATCH = 5000  # rows fetched at a time when preloading the school
+CHUNK_RECORDS = 2000  # student rows planned and written together
+IN_BATCH = 5000  # values per IN (...) when loading what a chunk needs
 WRITE_BATCH = 5000  # rows per executemany, so the parameter tuples never all exist at once
 
 STUDENTS = Student.__table__
@@ -73,52 +76,6 @@ def _full_name(surname: str, name: str, patronymic: str | None) -> str:
     return " ".join(p for p in (surname, name, patronymic) if p)
 
 
-def find_duplicates(records: list[StudentRecord]) -> list[Problem]:
-    """The same student twice in the files: same ID, same certificate, or same name and birth
-    date (unless their IDs or certificates say they are different children)."""
-    problems = []
-    by_id: dict[str, StudentRecord] = {}
-    by_certificate: dict[str, StudentRecord] = {}
-    by_name: dict[tuple[str, date], StudentRecord] = {}
-    for record in records:
-        first = None
-        if record.external_id is not None:
-            first = by_id.setdefault(record.external_id, record)
-            if first is not record:
-                problems.append(
-                    _located(record, f"the same ID as {first.where}", "ID", record.external_id)
-                )
-                continue
-        if record.certificate_fp is not None:
-            first = by_certificate.setdefault(record.certificate_fp, record)
-            if first is not record:
-                problems.append(
-                    _located(record, f"the same birth certificate as {first.where}", None)
-                )
-                continue
-        first = by_name.setdefault((record.key, record.birth_date), record)
-        if first is not record:
-            differ_by_id = (
-                first.external_id and record.external_id and first.external_id != record.external_id
-            )
-            differ_by_certificate = (
-                first.certificate_fp
-                and record.certificate_fp
-                and first.certificate_fp != record.certificate_fp
-            )
-            if not (differ_by_id or differ_by_certificate):
-                name = _full_name(record.surname, record.name, record.patronymic)
-                problems.append(
-                    _located(
-                        record,
-                        f"the same student (name and birth date) as {first.where}",
-                        None,
-                        f"{name}, {record.birth_date:%d.%m.%Y}",
-                    )
-                )
-    return problems
-
-
 class _GuardianEntity:
     """One guardian as the import sees it: a database row (id set) or a new one."""
 
@@ -143,6 +100,7 @@ class _Guardians:
         self.by_phone: dict[str, _GuardianEntity] = {}
         self.by_key: dict[str, Any] = {}  # an entity, or a list of namesakes
         self.new: list[_GuardianEntity] = []
+        self.loaded: list[_GuardianEntity] = []  # database rows, to write back those changed
 
     def add(self, entity: _GuardianEntity) -> None:
         if entity.email:
@@ -222,363 +180,545 @@ class _Guardians:
         return entity
 
 
-def plan_and_write(
-    session: Session,
-    school: School | None,
-    parsed: ParsedRoster,
-    *,
-    school_year: int,
-    now: datetime,
-    sync: bool = False,
-    sync_class: str | None = None,
-    dry_run: bool = False,
-    confirm: Callable[[list[dict[str, Any]]], bool] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Compare `parsed` with the school's data and write the difference (unless dry_run).
+def _where(location: tuple[str, str | None, int]) -> str:
+    file, sheet, row = location
+    return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
 
-    Raises InputError (with the report as its result) for duplicates in the files or rows
-    that contradict the database; Refused if `confirm` declines the deactivations.
+
+class RosterWriter:
+    """Plans and writes streamed student records chunk by chunk, in the caller's transaction.
+
+    What is kept across chunks is compact: the first row of each ID, certificate and name +
+    birth date (as hashes, to find duplicates), the database students already matched, the
+    guardians already described and the students counted unchanged. Each chunk loads only its
+    own students, guardians and guardianships. Once any error is known (the reader's or ours)
+    nothing more is written and the caller must roll back; a dry run never writes.
     """
-    report = ImportReport(warnings=parsed.warnings, dry_run=dry_run)
-    records = parsed.students
-    errors = find_duplicates(records)
-    school_id = school.id if school is not None else None
 
-    # Preload the school: classes, students, guardians and guardianships. Rows are streamed,
-    # and what is kept is compact: repeated strings and dates shared, names only as a hash.
-    classes: dict[int, tuple[int, str]] = {}
-    year_classes: dict[str, int] = {}
-    existing: dict[int, tuple] = {}
-    by_id: dict[str, int] = {}
-    by_certificate: dict[str, int] = {}
-    by_name: dict[tuple[str, date], int] = {}
-    guardians = _Guardians()
-    guardian_rows: dict[int, _GuardianEntity] = {}
-    links: dict[int, tuple[int, str]] = {}  # guardian id << 32 | student id -> (id, relation)
-    shared: dict[Any, Any] = {}
-    share = shared.setdefault
-    connection = session.connection().execution_options(yield_per=PRELOAD_BATCH)
-    if school_id is not None:
-        for class_id, year, name in connection.execute(
-            select(SchoolClass.id, SchoolClass.school_year, SchoolClass.name).where(
-                SchoolClass.school_id == school_id
+    def __init__(
+        self,
+        session: Session,
+        school: School | None,
+        *,
+        school_year: int,
+        now: datetime,
+        errors: list[Problem],
+        warnings: list[Problem],
+        dry_run: bool = False,
+        chunk_size: int | None = None,
+        tick: Callable[[int], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.school = school
+        self.school_id = school.id if school is not None else None
+        self.school_year = school_year
+        self.now = now
+        self.errors = errors
+        self.report = ImportReport(warnings=warnings, errors=errors, dry_run=dry_run)
+        self.dry_run = dry_run
+        self.chunk_size = chunk_size or CHUNK_RECORDS
+        self.tick = tick or (lambda _n: None)
+        self.pending: list[StudentRecord] = []
+        self._first_id: dict[int, tuple] = {}
+        self._first_certificate: dict[int, tuple] = {}
+        self._first_name: dict[int, tuple] = {}
+        self.matched: dict[int, tuple] = {}  # database student id -> its row in the files
+        self.unchanged_ids: set[int] = set()
+        self.guardians_seen: set[int] = set()
+        self.classes: dict[int, tuple[int, str]] = {}
+        self.year_classes: dict[str, int] = {}
+        self._class_cache: dict = {}
+        if self.school_id is not None:
+            for class_id, year, name in session.execute(
+                select(SchoolClass.id, SchoolClass.school_year, SchoolClass.name).where(
+                    SchoolClass.school_id == self.school_id
+                )
+            ):
+                self.classes[class_id] = (year, name)
+                if year == school_year:
+                    self.year_classes[name] = class_id
+        self.bulk = _Bulk(session)
+        self.stamp = self.bulk.moment(now)
+        self.today = self.bulk.day(now.date())
+
+    @property
+    def writing(self) -> bool:
+        return not self.dry_run and not self.errors and self.school is not None
+
+    # -- records in
+    def add(self, record: StudentRecord) -> None:
+        """Take one parsed student; duplicates of an earlier row become errors."""
+        if not self._duplicate(record):
+            self.pending.append(record)
+            if len(self.pending) >= self.chunk_size:
+                self.flush()
+
+    def _duplicate(self, record: StudentRecord) -> bool:
+        """The same student twice in the files: same ID, same certificate, or same name and
+        birth date (unless their IDs or certificates say they are different children)."""
+        location = (record.file, record.sheet, record.row)
+        id_hash = None if record.external_id is None else hash(record.external_id)
+        certificate_hash = None if record.certificate_fp is None else hash(record.certificate_fp)
+        if id_hash is not None:
+            first = self._first_id.setdefault(id_hash, location)
+            if first is not location:
+                self.errors.append(
+                    _located(record, f"the same ID as {_where(first)}", "ID", record.external_id)
+                )
+                return True
+        if certificate_hash is not None:
+            first = self._first_certificate.setdefault(certificate_hash, location)
+            if first is not location:
+                self.errors.append(
+                    _located(record, f"the same birth certificate as {_where(first)}")
+                )
+                return True
+        entry = (location, id_hash, certificate_hash)
+        first = self._first_name.setdefault(hash((record.key, record.birth_date)), entry)
+        if first is not entry:
+            differ_by_id = first[1] is not None and id_hash is not None and first[1] != id_hash
+            differ_by_certificate = (
+                first[2] is not None
+                and certificate_hash is not None
+                and first[2] != certificate_hash
             )
+            if not (differ_by_id or differ_by_certificate):
+                name = _full_name(record.surname, record.name, record.patronymic)
+                self.errors.append(
+                    _located(
+                        record,
+                        f"the same student (name and birth date) as {_where(first[0])}",
+                        None,
+                        f"{name}, {record.birth_date:%d.%m.%Y}",
+                    )
+                )
+                return True
+        return False
+
+    def has_id(self, external_id: str) -> bool:
+        """Whether a student row of the files had this ID."""
+        return hash(external_id) in self._first_id
+
+    # -- loading what a chunk needs
+    def _select_in(self, query, column, values) -> Iterator:
+        values = list(values)
+        for start in range(0, len(values), IN_BATCH):
+            yield from self.session.execute(
+                query.where(column.in_(values[start : start + IN_BATCH]))
+            )
+
+    def _load_students(self, chunk: list[StudentRecord]) -> dict[int, tuple]:
+        """The school's students that the chunk's IDs, certificates or name keys point at."""
+        if self.school_id is None:
+            return {}
+        query = select(
+            Student.id, Student.external_id, Student.certificate_fp, Student.name_key,
+            Student.birth_date, Student.class_id, Student.active, Student.surname, Student.name,
+            Student.patronymic, Student.snils_fp,
+        ).where(Student.school_id == self.school_id)  # fmt: skip
+        found: dict[int, tuple] = {}
+        for column, values in (
+            (Student.external_id, {r.external_id for r in chunk if r.external_id is not None}),
+            (Student.certificate_fp, {r.certificate_fp for r in chunk if r.certificate_fp}),
+            (Student.name_key, {r.key for r in chunk}),
         ):
-            classes[class_id] = (year, name)
-            if year == school_year:
-                year_classes[name] = class_id
-        columns = (
-            Student.id, Student.external_id, Student.certificate_fp, Student.snils_fp,
-            Student.name_key, Student.birth_date, Student.surname, Student.name,
-            Student.patronymic, Student.class_id, Student.active,
+            for row in self._select_in(query, column, values):
+                if row[0] not in found:
+                    (student_id, external_id, certificate_fp, key, birth_date, class_id, active,
+                     surname, name, patronymic, snils_fp) = row  # fmt: skip
+                    found[student_id] = (
+                        external_id, certificate_fp, key, birth_date, class_id, active,
+                        hash((surname, name, patronymic)), hash(snils_fp),
+                    )  # fmt: skip
+        return found
+
+    def _load_guardians(self, records: Iterable[GuardianRecord]) -> _Guardians:
+        """The school's guardians that these guardians' e-mails, phones or names point at."""
+        registry = _Guardians()
+        if self.school_id is None:
+            return registry
+        emails, phones, keys = set(), set(), set()
+        for g in records:
+            if g.email:
+                emails.update((g.email, g.email.lower()))
+            if g.phone:
+                phones.add(g.phone)
+            keys.add(g.key)
+        linked = (
+            select(Guardianship.id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Guardianship.guardian_id == Guardian.id, Student.school_id == self.school_id)
+            .exists()
+        )
+        query = select(
+            Guardian.id, Guardian.surname, Guardian.name, Guardian.patronymic, Guardian.name_key,
+            Guardian.email, Guardian.phone,
+        ).where(linked)  # fmt: skip
+        loaded: dict[int, tuple] = {}
+        for column, values in ((Guardian.email, emails), (Guardian.phone, phones),
+                               (Guardian.name_key, keys)):  # fmt: skip
+            for row in self._select_in(query, column, values):
+                loaded.setdefault(row[0], tuple(row))
+        for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
+            entity = _GuardianEntity(*row)
+            entity.seen = entity.id in self.guardians_seen
+            registry.add(entity)
+            registry.loaded.append(entity)
+        return registry
+
+    def _load_links(self, student_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+        """Guardianships of these students: guardian id << 32 | student id -> (id, relation)."""
+        query = select(
+            Guardianship.id, Guardianship.guardian_id, Guardianship.student_id,
+            Guardianship.relation,
         )  # fmt: skip
-        for (student_id, external_id, certificate_fp, snils_fp, key, birth_date, surname, name,
-             patronymic, class_id, active) in connection.execute(
-            select(*columns).where(Student.school_id == school_id)
-        ):  # fmt: skip
-            birth_date = share(birth_date, birth_date)
-            existing[student_id] = (
-                external_id, certificate_fp, key, birth_date, class_id, active,
-                hash((surname, name, patronymic)), hash(snils_fp),
-            )  # fmt: skip
-            if external_id is not None:
-                by_id[external_id] = student_id
-            if certificate_fp is not None:
-                by_certificate.setdefault(certificate_fp, student_id)
-            by_name.setdefault((key, birth_date), student_id)
-        school_students = select(Student.id).where(Student.school_id == school_id)
-        for g in connection.execute(
-            select(
-                Guardian.id, Guardian.surname, Guardian.name, Guardian.patronymic,
-                Guardian.name_key, Guardian.email, Guardian.phone,
-            ).where(
-                Guardian.id.in_(
-                    select(Guardianship.guardian_id).where(
-                        Guardianship.student_id.in_(school_students)
-                    )
-                )
-            ).order_by(Guardian.id)
-        ):  # fmt: skip
-            entity = _GuardianEntity(
-                g[0], share(g[1], g[1]), share(g[2], g[2]), share(g[3], g[3]), g[4], g[5], g[6]
+        return {
+            guardian_id << 32 | student_id: (link_id, relation)
+            for link_id, guardian_id, student_id, relation in self._select_in(
+                query, Guardianship.student_id, student_ids
             )
-            guardian_rows[entity.id] = entity
-            guardians.add(entity)
-        for link_id, guardian_id, student_id, relation in connection.execute(
-            select(
-                Guardianship.id, Guardianship.guardian_id, Guardianship.student_id,
-                Guardianship.relation,
-            ).where(Guardianship.student_id.in_(school_students))
-        ):  # fmt: skip
-            links[guardian_id << 32 | student_id] = (link_id, share(relation, relation))
-    shared.clear()
+        }
 
-    # Match every record and work out what changes.
-    matched: dict[int, StudentRecord] = {}
-    new_records: list[StudentRecord] = []
-    updates: list[dict[str, Any]] = []
-    moves: list[tuple[int, str]] = []  # (student id, class name)
-    student_of: list[tuple[StudentRecord, int | None, int]] = []  # record, db id, new index
-    tick = progress or (lambda _n: None)
-    for n, record in enumerate(records, 1):
-        if n % 1000 == 0:
-            tick(1000)
-        student_id = None
-        if record.external_id is not None:
-            student_id = by_id.get(record.external_id)
-        if student_id is None and record.certificate_fp is not None:
-            student_id = by_certificate.get(record.certificate_fp)
+    # -- one chunk
+    def flush(self) -> None:
+        """Plan (and unless refused or dry, write) the pending records."""
+        chunk, self.pending = self.pending, []
+        if not chunk:
+            return
+        self.tick(len(chunk))
+        existing = self._load_students(chunk)
+        by_id: dict[str, int] = {}
+        by_certificate: dict[str, int] = {}
+        by_name: dict[tuple[str, date], int] = {}
+        for student_id, row in existing.items():
+            if row[0] is not None:
+                by_id[row[0]] = student_id
+            if row[1] is not None:
+                by_certificate.setdefault(row[1], student_id)
+            by_name.setdefault((row[2], row[3]), student_id)
+        report, errors = self.report, self.errors
+        new_records: list[StudentRecord] = []
+        updates: list[tuple] = []
+        moves: list[tuple[int, str]] = []
+        placed: list[tuple[StudentRecord, int | None, int]] = []  # record, db id, new index
+        status: dict[int, str] = {}
+        for record in chunk:
+            student_id = None
+            if record.external_id is not None:
+                student_id = by_id.get(record.external_id)
+            if student_id is None and record.certificate_fp is not None:
+                student_id = by_certificate.get(record.certificate_fp)
+                if student_id is not None:
+                    other = existing[student_id][0]
+                    if other is not None and record.external_id and other != record.external_id:
+                        errors.append(
+                            _located(
+                                record,
+                                f"this birth certificate belongs to the student with ID {other!r}",
+                                "ID",
+                                record.external_id,
+                            )
+                        )
+                        continue
+            if student_id is None:
+                student_id = by_name.get((record.key, record.birth_date))
+                if student_id is not None:
+                    row = existing[student_id]
+                    if (
+                        row[0] is not None and record.external_id and row[0] != record.external_id
+                    ) or (
+                        row[1] is not None
+                        and record.certificate_fp
+                        and row[1] != record.certificate_fp
+                    ):
+                        student_id = None  # same name and birthday, but another child
             if student_id is not None:
-                other = existing[student_id][0]
-                if other is not None and record.external_id and other != record.external_id:
+                location = (record.file, record.sheet, record.row)
+                first = self.matched.setdefault(student_id, location)
+                if first is not location:
                     errors.append(
-                        _located(
-                            record,
-                            f"this birth certificate belongs to the student with ID {other!r}",
-                            "ID",
-                            record.external_id,
-                        )  # fmt: skip
+                        _located(record, f"the same student in the database as {_where(first)}")
                     )
                     continue
-        if student_id is None:
-            student_id = by_name.get((record.key, record.birth_date))
-            if student_id is not None:
-                row = existing[student_id]
-                if (row[0] is not None and record.external_id and row[0] != record.external_id) or (
-                    row[1] is not None and record.certificate_fp and row[1] != record.certificate_fp
-                ):
-                    student_id = None  # same name and birthday, but another child
-        if student_id is not None:
-            first = matched.setdefault(student_id, record)
-            if first is not record:
-                errors.append(
-                    _located(record, f"the same student in the database as {first.where}")
-                )
+            if student_id is None:
+                placed.append((record, None, len(new_records)))
+                new_records.append(record)
                 continue
-        if errors:
-            continue
-        if student_id is None:
-            student_of.append((record, None, len(new_records)))
-            new_records.append(record)
-            continue
-        student_of.append((record, student_id, -1))
-        (external_id, certificate_fp, key, birth_date, class_id, active, names_hash,
-         snils_hash) = existing[student_id]  # fmt: skip
-        changed = (
-            key != record.key
-            or birth_date != record.birth_date
-            or not active
-            or names_hash != hash((record.surname, record.name, record.patronymic))
-            or (record.external_id is not None and external_id != record.external_id)
-            or (record.certificate_fp is not None and certificate_fp != record.certificate_fp)
-            or (record.snils_fp is not None and snils_hash != hash(record.snils_fp))
-        )
-        moved = classes.get(class_id) != (school_year, record.class_name)
-        if moved:
-            moves.append((student_id, record.class_name))
-            report.moved += 1
-        elif changed:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        if changed or moved:
-            updates.append(
-                {
-                    "b_id": student_id,
-                    "external_id": record.external_id or external_id,
-                    "surname": record.surname,
-                    "name": record.name,
-                    "patronymic": record.patronymic,
-                    "name_key": record.key,
-                    "birth_date": record.birth_date,
-                    "active": True,
-                    "certificate_fp": record.certificate_fp or certificate_fp,
-                    "snils_fp": record.snils_fp,  # None keeps the stored one (COALESCE)
-                    "class_name": record.class_name,
-                    "updated_at": now,
-                }
+            placed.append((record, student_id, -1))
+            (external_id, certificate_fp, key, birth_date, class_id, active, names_hash,
+             snils_hash) = existing[student_id]  # fmt: skip
+            changed = (
+                key != record.key
+                or birth_date != record.birth_date
+                or not active
+                or names_hash != hash((record.surname, record.name, record.patronymic))
+                or (record.external_id is not None and external_id != record.external_id)
+                or (record.certificate_fp is not None and certificate_fp != record.certificate_fp)
+                or (record.snils_fp is not None and snils_hash != hash(record.snils_fp))
             )
-    if errors:
-        report.errors = errors
-        raise InputError(f"{len(errors)} problem(s) in the roster; nothing was imported",
-                         errors, result=report.to_dict())  # fmt: skip
-    report.created = len(new_records)
+            moved = self.classes.get(class_id) != (self.school_year, record.class_name)
+            if moved:
+                moves.append((student_id, record.class_name))
+                status[student_id] = "moved"
+            else:
+                status[student_id] = "updated" if changed else "unchanged"
+            if changed or moved:
+                updates.append(
+                    (record.external_id or external_id, record.surname, record.name,
+                     record.patronymic, record.key, record.birth_date, True,
+                     record.certificate_fp or certificate_fp, record.snils_fp,
+                     record.class_name, student_id)
+                )  # fmt: skip
 
-    # Guardians and guardianships.
-    pending_links: list[tuple[_GuardianEntity, int | None, int, str]] = []
-    relation_updates: list[dict[str, Any]] = []
-    touched_students: set[int] = set()
-    for record, student_id, new_index in student_of:
-        seen: list[_GuardianEntity] = []  # the same guardian twice on one row (g1 and mother)
-        for g in record.guardians:
-            entity = guardians.resolve(g, report.warnings)
-            if entity in seen:
-                continue
-            seen.append(entity)
-            if entity.id is not None and student_id is not None:
-                link = links.get(entity.id << 32 | student_id)
-                if link is not None:
-                    if link[1] != g.relation and link[1] != "trusted":
-                        relation_updates.append({"b_id": link[0], "relation": g.relation})
-                        touched_students.add(student_id)
+        # Guardians and guardianships of the chunk.
+        registry = self._load_guardians(g for r in chunk for g in r.guardians)
+        links = self._load_links(status)
+        pending_links: list[tuple[_GuardianEntity, int | None, int, str]] = []
+        relation_updates: list[tuple[str, int]] = []
+        for record, student_id, new_index in placed:
+            seen: list[_GuardianEntity] = []  # one guardian twice on a row (g1 and mother)
+            for g in record.guardians:
+                entity = registry.resolve(g, report.warnings)
+                if entity in seen:
                     continue
-            pending_links.append((entity, student_id, new_index, g.relation))
-            if student_id is not None:
-                touched_students.add(student_id)
-    dirty = [e for e in guardian_rows.values() if e.dirty]
-    if dirty:
-        dirty_ids = {e.id for e in dirty}
-        touched_students.update(
-            pair & 0xFFFFFFFF
-            for pair in links
-            if pair >> 32 in dirty_ids and pair & 0xFFFFFFFF in matched
-        )
-    updated_ids = {u["b_id"] for u in updates}
-    moved_ids = {student_id for student_id, _ in moves}
-    only_links = len(touched_students - updated_ids - moved_ids)
-    report.unchanged -= only_links
-    report.updated += only_links
-    report.guardians_created = len(guardians.new)
+                seen.append(entity)
+                if student_id is None:
+                    pending_links.append((entity, None, new_index, g.relation))
+                    continue
+                if entity.dirty and status[student_id] == "unchanged":
+                    status[student_id] = "updated"
+                if entity.id is not None:
+                    link = links.get(entity.id << 32 | student_id)
+                    if link is not None:
+                        if link[1] != g.relation and link[1] != "trusted":
+                            relation_updates.append((g.relation, link[0]))
+                            if status[student_id] == "unchanged":
+                                status[student_id] = "updated"
+                        continue
+                pending_links.append((entity, student_id, -1, g.relation))
+                if status[student_id] == "unchanged":
+                    status[student_id] = "updated"
+        report.created += len(new_records)
+        for student_id, state in status.items():
+            if state == "unchanged":
+                report.unchanged += 1
+                self.unchanged_ids.add(student_id)
+            elif state == "moved":
+                report.moved += 1
+            else:
+                report.updated += 1
+        if not self.writing:
+            self.guardians_seen.update(e.id for e in registry.loaded)
+            return
 
-    # Students missing from the files.
-    if sync:
+        # Write the chunk.
+        bulk, stamp, today = self.bulk, self.stamp, self.today
+        day = bulk.day
+        new_ids: list[int] = []
+        if new_records:
+            new_ids = allocate_ids(self.session, STUDENTS, len(new_records))
+            class_ids = [self._class_id(r.class_name) for r in new_records]
+            bulk.insert(
+                STUDENTS,
+                ("id", "school_id", "external_id", "surname", "name", "patronymic", "name_key",
+                 "birth_date", "class_id", "active", "certificate_fp", "snils_fp", "created_at",
+                 "updated_at"),
+                (
+                    (i, self.school_id, r.external_id, r.surname, r.name, r.patronymic, r.key,
+                     day(r.birth_date), c, True, r.certificate_fp, r.snils_fp, stamp, stamp)
+                    for i, r, c in zip(new_ids, new_records, class_ids, strict=True)
+                ),
+            )  # fmt: skip
+            bulk.insert(
+                ENROLMENTS,
+                ("student_id", "class_id", "started_on"),
+                ((i, c, today) for i, c in zip(new_ids, class_ids, strict=True)),
+            )
+            for new_id, record in zip(new_ids, new_records, strict=True):
+                self.matched[new_id] = (record.file, record.sheet, record.row)
+        if updates:
+            bulk.update(
+                STUDENTS,
+                ("external_id", "surname", "name", "patronymic", "name_key", "birth_date",
+                 "active", "certificate_fp", "snils_fp", "class_id", "updated_at"),
+                (
+                    (*u[:5], day(u[5]), u[6], u[7], u[8], self._class_id(u[9]), stamp, u[10])
+                    for u in updates
+                ),
+                keep=("snils_fp",),
+            )  # fmt: skip
+        if moves:
+            for chunk_ids in _chunks([student_id for student_id, _ in moves]):
+                self.session.execute(
+                    update(ENROLMENTS)
+                    .where(ENROLMENTS.c.student_id.in_(chunk_ids), ENROLMENTS.c.ended_on.is_(None))
+                    .values(ended_on=self.now.date())
+                )
+            bulk.insert(
+                ENROLMENTS,
+                ("student_id", "class_id", "started_on"),
+                ((student_id, self._class_id(name), today) for student_id, name in moves),
+            )
+        self._write_guardians(registry, pending_links, relation_updates, new_ids)
+
+    def _class_id(self, name: str) -> int:
+        found = self.year_classes.get(name)
+        if found is None:
+            klass = get_or_create_class(
+                self.session, self.school, name, self.school_year, self._class_cache
+            )
+            found = self.year_classes[name] = klass.id
+            self.classes[found] = (self.school_year, name)
+        return found
+
+    def _write_guardians(self, registry, pending_links, relation_updates, new_ids) -> None:
+        bulk, stamp = self.bulk, self.stamp
+        if registry.new:
+            ids = allocate_ids(self.session, GUARDIANS, len(registry.new))
+            for entity, new_id in zip(registry.new, ids, strict=True):
+                entity.id = new_id
+            bulk.insert(
+                GUARDIANS,
+                ("id", "surname", "name", "patronymic", "name_key", "email", "phone",
+                 "created_at"),
+                (
+                    (e.id, e.surname, e.name, e.patronymic, e.key, e.email, e.phone, stamp)
+                    for e in registry.new
+                ),
+            )  # fmt: skip
+            self.report.guardians_created += len(registry.new)
+        dirty = [e for e in registry.loaded if e.dirty]
+        if dirty:
+            bulk.update(
+                GUARDIANS,
+                ("surname", "name", "patronymic", "name_key", "email", "phone"),
+                [(e.surname, e.name, e.patronymic, e.key, e.email, e.phone, e.id) for e in dirty],
+            )
+        if pending_links:
+            bulk.insert(
+                GUARDIANSHIPS,
+                ("guardian_id", "student_id", "relation", "trusted", "active", "created_at"),
+                (
+                    (entity.id, student_id if student_id is not None else new_ids[index],
+                     relation, False, True, stamp)
+                    for entity, student_id, index, relation in pending_links
+                ),
+            )  # fmt: skip
+        if relation_updates:
+            bulk.update(GUARDIANSHIPS, ("relation",), relation_updates)
+        self.guardians_seen.update(e.id for e in registry.loaded)
+        self.guardians_seen.update(e.id for e in registry.new)
+
+    # -- the end
+    def finish(
+        self,
+        guardian_rows: list[tuple[Problem, str, GuardianRecord]] = (),
+        *,
+        sync: bool = False,
+        sync_class: str | None = None,
+        confirm: Callable[[list[dict[str, Any]]], bool] | None = None,
+    ) -> ImportReport:
+        """Write the last chunk, the guardians of a guardians sheet, and the sync."""
+        self.flush()
+        if guardian_rows:
+            self._attach_guardian_rows(guardian_rows)
+        if sync and not self.errors:
+            self._plan_sync(sync_class)
+        if self.errors or self.dry_run:
+            return self.report
+        if self.report.to_deactivate:
+            if confirm is not None and not confirm(self.report.to_deactivate):
+                raise Refused("Nothing was imported: the deactivations were not confirmed.")
+            for chunk_ids in _chunks([s["id"] for s in self.report.to_deactivate]):
+                self.session.execute(
+                    update(STUDENTS)
+                    .where(STUDENTS.c.id.in_(chunk_ids))
+                    .values(active=False, updated_at=self.now)
+                )
+        return self.report
+
+    def _attach_guardian_rows(self, rows: list[tuple[Problem, str, GuardianRecord]]) -> None:
+        """Guardians from a separate sheet or file, keyed by the student's ID."""
+        for where, student_id, _ in rows:
+            if not self.has_id(student_id):
+                self.errors.append(
+                    Problem(
+                        f"no student with ID {student_id!r} in the roster",
+                        where.file, where.sheet, where.row, where.column, student_id,
+                    )
+                )  # fmt: skip
+        if self.errors or self.school_id is None:
+            return
+        ids = {
+            external_id: student_id
+            for student_id, external_id in self._select_in(
+                select(Student.id, Student.external_id).where(Student.school_id == self.school_id),
+                Student.external_id,
+                {student_id for _, student_id, _ in rows},
+            )
+        }
+        registry = self._load_guardians(g for _, _, g in rows)
+        links = self._load_links(ids.values())
+        pending_links, relation_updates, seen = [], [], set()
+        for _, external_id, g in rows:
+            entity = registry.resolve(g, self.report.warnings)
+            student_id = ids.get(external_id)
+            if student_id is None or (id(entity), student_id) in seen:
+                continue  # a dry run's new student: nothing to link to yet
+            seen.add((id(entity), student_id))
+            changed = entity.dirty
+            link = links.get(entity.id << 32 | student_id) if entity.id is not None else None
+            if link is None:
+                pending_links.append((entity, student_id, -1, g.relation))
+                changed = True
+            elif link[1] != g.relation and link[1] != "trusted":
+                relation_updates.append((g.relation, link[0]))
+                changed = True
+            if changed and student_id in self.unchanged_ids:
+                self.unchanged_ids.discard(student_id)
+                self.report.unchanged -= 1
+                self.report.updated += 1
+        if self.writing:
+            self._write_guardians(registry, pending_links, relation_updates, [])
+
+    def _plan_sync(self, sync_class: str | None) -> None:
+        """The school's active students that no row of the files named."""
+        if self.school_id is None:
+            return
         missing = [
             student_id
-            for student_id, row in existing.items()
-            if row[5]
-            and student_id not in matched
-            and (sync_class is None or classes.get(row[4], (None, None))[1] == sync_class)
+            for student_id, class_id in self.session.execute(
+                select(Student.id, Student.class_id).where(
+                    Student.school_id == self.school_id, Student.active.is_(True)
+                )
+            )
+            if student_id not in self.matched
+            and (sync_class is None or self.classes.get(class_id, (None, None))[1] == sync_class)
         ]
-        for chunk in _chunks(missing):
+        listed = self.report.to_deactivate
+        for chunk_ids in _chunks(missing):
             query = select(
                 Student.id, Student.external_id, Student.surname, Student.name,
                 Student.patronymic, Student.class_id,
-            ).where(Student.id.in_(chunk))  # fmt: skip
-            for student_id, external_id, surname, name, patronymic, class_id in session.execute(
-                query
-            ):
-                report.to_deactivate.append(
+            ).where(Student.id.in_(chunk_ids))  # fmt: skip
+            for (
+                student_id,
+                external_id,
+                surname,
+                name,
+                patronymic,
+                class_id,
+            ) in self.session.execute(query):
+                listed.append(
                     {
                         "id": student_id,
                         "external_id": external_id,
                         "name": _full_name(surname, name, patronymic),
-                        "class": classes.get(class_id, (None, None))[1],
+                        "class": self.classes.get(class_id, (None, None))[1],
                     }
                 )
-        report.to_deactivate.sort(key=lambda s: (s["class"] or "", s["name"], s["id"]))
-        report.deactivated = len(report.to_deactivate)
-    if dry_run:
-        return report
-    if report.to_deactivate and confirm is not None and not confirm(report.to_deactivate):
-        raise Refused("Nothing was imported: the deactivations were not confirmed.")
-    if not (report.changed or pending_links or relation_updates or dirty or guardians.new):
-        return report
-
-    # Write.
-    today = now.date()
-    if school is None:
-        raise ValueError("a school is needed to write a roster")
-    cache: dict = {}
-
-    def class_id_of(name: str) -> int:
-        found = year_classes.get(name)
-        if found is None:
-            found = get_or_create_class(session, school, name, school_year, cache).id
-            year_classes[name] = found
-        return found
-
-    bulk = _Bulk(session)
-    day, moment = bulk.day, bulk.moment
-    stamp, today_value = moment(now), day(today)
-    new_ids: list[int] = []
-    if new_records:
-        new_ids = allocate_ids(session, STUDENTS, len(new_records))
-        class_ids = [class_id_of(r.class_name) for r in new_records]
-        bulk.insert(
-            STUDENTS,
-            ("id", "school_id", "external_id", "surname", "name", "patronymic", "name_key",
-             "birth_date", "class_id", "active", "certificate_fp", "snils_fp", "created_at",
-             "updated_at"),
-            (
-                (i, school_id, r.external_id, r.surname, r.name, r.patronymic, r.key,
-                 day(r.birth_date), c, True, r.certificate_fp, r.snils_fp, stamp, stamp)
-                for i, r, c in zip(new_ids, new_records, class_ids, strict=True)
-            ),
-        )  # fmt: skip
-        bulk.insert(
-            ENROLMENTS,
-            ("student_id", "class_id", "started_on"),
-            ((i, c, today_value) for i, c in zip(new_ids, class_ids, strict=True)),
-        )
-    if updates:
-        bulk.update(
-            STUDENTS,
-            ("external_id", "surname", "name", "patronymic", "name_key", "birth_date", "active",
-             "certificate_fp", "snils_fp", "class_id", "updated_at"),
-            (
-                (u["external_id"], u["surname"], u["name"], u["patronymic"], u["name_key"],
-                 day(u["birth_date"]), True, u["certificate_fp"], u["snils_fp"],
-                 class_id_of(u["class_name"]), stamp, u["b_id"])
-                for u in updates
-            ),
-            keep=("snils_fp",),
-        )  # fmt: skip
-    if moves:
-        moved_list = [student_id for student_id, _ in moves]
-        for chunk in _chunks(moved_list):
-            session.execute(
-                update(ENROLMENTS)
-                .where(ENROLMENTS.c.student_id.in_(chunk), ENROLMENTS.c.ended_on.is_(None))
-                .values(ended_on=today)
-            )
-        bulk.insert(
-            ENROLMENTS,
-            ("student_id", "class_id", "started_on"),
-            [(student_id, class_id_of(name), today_value) for student_id, name in moves],
-        )
-    if guardians.new:
-        ids = allocate_ids(session, GUARDIANS, len(guardians.new))
-        for entity, new_id in zip(guardians.new, ids, strict=True):
-            entity.id = new_id
-        bulk.insert(
-            GUARDIANS,
-            ("id", "surname", "name", "patronymic", "name_key", "email", "phone", "created_at"),
-            (
-                (e.id, e.surname, e.name, e.patronymic, e.key, e.email, e.phone, stamp)
-                for e in guardians.new
-            ),
-        )
-    if dirty:
-        bulk.update(
-            GUARDIANS,
-            ("surname", "name", "patronymic", "name_key", "email", "phone"),
-            [(e.surname, e.name, e.patronymic, e.key, e.email, e.phone, e.id) for e in dirty],
-        )
-    if pending_links:
-        bulk.insert(
-            GUARDIANSHIPS,
-            ("guardian_id", "student_id", "relation", "trusted", "active", "created_at"),
-            (
-                (entity.id, student_id if student_id is not None else new_ids[index], relation,
-                 False, True, stamp)
-                for entity, student_id, index, relation in pending_links
-            ),
-        )  # fmt: skip
-    if relation_updates:
-        bulk.update(
-            GUARDIANSHIPS,
-            ("relation",),
-            [(u["relation"], u["b_id"]) for u in relation_updates],
-        )
-    if report.to_deactivate:
-        for chunk in _chunks([s["id"] for s in report.to_deactivate]):
-            session.execute(
-                update(STUDENTS)
-                .where(STUDENTS.c.id.in_(chunk))
-                .values(active=False, updated_at=now)
-            )
-    return report
+        listed.sort(key=lambda s: (s["class"] or "", s["name"], s["id"]))
+        self.report.deactivated = len(listed)
 
 
 class _Bulk:
