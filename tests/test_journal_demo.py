@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 import factories
 from diaryadmin.demo import Demo
-from diaryadmin.models import AcademicPeriod, Lesson, Mark
+from diaryadmin.models import AcademicPeriod, Lesson, Mark, PeriodGrade
 from diaryadmin.samples import journal as samples
 
 
@@ -41,6 +41,8 @@ def test_demo_step_imports_a_term_and_exports_every_class(tmp_path, settings, en
         lessons = session.scalar(select(func.count(Lesson.id)))
         assert lessons > 2 * 8 * 25  # two classes, eight weeks, ~5 lessons a day
         assert session.scalar(select(func.count(Mark.id))) > 0
+        assert session.scalar(select(func.count(PeriodGrade.id))) > 0
+    assert any(line.startswith("Set ") and "Q1 grades" in line for line in said)
     book = load_workbook(tmp_path / "journals" / "5А.xlsx")
     assert book.sheetnames[0] == "Сводка" and "Математика" in book.sheetnames
 

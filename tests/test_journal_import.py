@@ -315,3 +315,37 @@ def test_missing_columns_and_files(sessions, roster, tmp_path):
         assert "no sheet has a journal table" in str(caught.value.problems)
         with pytest.raises(InputError, match="file not found"):
             journal.import_journal(session, school, tmp_path / "nope.xlsx", "op")
+
+
+def test_first_enrolment_counts_from_before_the_roster_import(sessions, roster, tmp_path):
+    """The roster import records a class from the day it ran; the term began before that."""
+    with sessions() as session, session.begin():
+        late = factories.student(session, "Новикова", "Нина", None, external_id="N5")
+        enrol(session, late, "5А", date(2026, 11, 28))
+    path = write_xlsx(tmp_path / "n.xlsx", [row(date(2026, 9, 15), 1, "Физика", ("N5", None), 5)])
+    with sessions() as session, session.begin():
+        school = factories.school(session)
+        assert journal.import_journal(session, school, path, "op")["marks_added"] == 1
+        from diaryadmin.journal_data import load_class_journal
+        from diaryadmin.periods import DateRange
+
+        sept = DateRange(date(2026, 9, 1), date(2026, 9, 10))  # before any mark of hers
+        labels = [
+            s.label
+            for s in load_class_journal(session, factories.school_class(session), sept).students
+        ]
+        assert "Новикова Нина" in labels
+
+
+def test_parse_note_reads_what_the_export_writes_and_ignores_an_author_line():
+    assert journal.parse_note("Вес: 1,5\nВид работы: тест\nКомментарий: =да\nи ещё") == {
+        "weight": 1.5,
+        "kind": "тест",
+        "comment": "=да\nи ещё",
+    }
+    assert journal.parse_note("Завуч Иванова:\nВид работы: —\nУчитель: Петров  П. П.") == {
+        "kind": None,
+        "teacher": "Петров П. П.",
+    }
+    with pytest.raises(ValueError):
+        journal.parse_note("Вес: много")

@@ -32,6 +32,7 @@ def test_export_then_import_into_an_empty_journal_is_equal(sessions, tmp_path):
     assert len(original["marks"]) == 8 and len(original["grades"]) == 2
     with sessions() as session, session.begin():
         clear_journal(session)  # the same roster, no lessons, subjects, teachers or periods
+        factories.school_class(session, "5А", year=2027)  # the roster has moved on a year
     with sessions() as session, session.begin():
         school = factories.school(session)
         for file in report["files"]:
@@ -119,3 +120,43 @@ def test_grid_edits_are_imported_and_empty_cells_remove(sessions, tmp_path):
     assert result["period_grades_set"] == 1
     assert ("A1", "Математика", "Q1", 5) in content["grades"]
     assert not any(a[0] == "B2" and a[4] == "Н" for a in content["absences"])
+
+
+def test_lesson_kind_of_work_goes_to_the_lesson_list_and_notes_show_exceptions(sessions, tmp_path):
+    from diaryadmin.models import AcademicPeriod, Subject
+    from test_journal_support import enrol, lesson, mark
+
+    with sessions() as session, session.begin():
+        school = factories.school(session)
+        klass = factories.school_class(session, "7В")
+        ann = factories.student(session, "Ан", "Ана", None, class_name="7В", external_id="K1")
+        bob = factories.student(session, "Бо", "Боб", None, class_name="7В", external_id="K2")
+        for student in (ann, bob):
+            enrol(session, student, "7В", date(2026, 9, 1))
+        q1 = {"name": "Q1", "starts_on": date(2026, 9, 1), "ends_on": date(2026, 10, 24)}
+        session.add(AcademicPeriod(school_id=school.id, school_year=2026, **q1))
+        chemistry = Subject(school_id=school.id, name="Химия")
+        session.add(chemistry)
+        session.flush()
+        test = lesson(session, klass, chemistry, date(2026, 9, 8), 4, "Контрольная работа № 1")
+        mark(session, ann, test, 5, 2.0, "контрольная работа")
+        mark(session, bob, test, 3, 2.0, "контрольная работа")
+        mark(session, bob, test, 4)  # an oral answer in the same lesson
+        session.flush()
+        report = export_all(session, tmp_path / "out")
+        original = journal_content(session)
+    path = next(f["file"] for f in report["files"] if f["class"] == "7В")
+    book = load_workbook(path)
+    topics = book["Химия (темы)"]
+    assert [topics.cell(1, c).value for c in (9, 10)] == ["Вид работы", "Вес"]
+    assert [topics.cell(2, c).value for c in (9, 10)] == ["контрольная работа", 2]
+    grid = book["Химия"]
+    assert [grid["D6"].value, grid["D7"].value, grid["E7"].value] == [5, 3, 4]
+    assert grid["D6"].comment is None and grid["D7"].comment is None
+    assert grid["E7"].comment.text == "Вес: 1\nВид работы: —"
+    assert grid["F6"].value == 5 and grid["F7"].value == 3.33  # (3×2 + 4×1) / 3
+    with sessions() as session, session.begin():
+        clear_journal(session)
+    with sessions() as session, session.begin():
+        journal.import_journal(session, factories.school(session), path, "op")
+        assert journal_content(session) == original

@@ -129,6 +129,7 @@ class _Plan:
     # Resolved against the database.
     class_ids: dict[str, int] = field(default_factory=dict)
     year: int = 0
+    file_years: set[int] = field(default_factory=set)  # school years grid sheets name
 
 
 class _Roster:
@@ -180,11 +181,18 @@ class _Roster:
                 self.names[class_id][name_key(row[2], row[3])].add(student_id)
 
     def in_class(self, student_id: int, class_id: int, day: date) -> bool:
+        """Whether the student was in the class on `day`.
+
+        A student's first enrolment counts from any earlier day: the roster records when the
+        office learned of a student's class, not when the child joined it. Only later
+        enrolments (class moves) start on their date.
+        """
         history = self.history.get(student_id)
         if not history:
             return self.students[student_id][5] == class_id
+        first = min(start for _, start, _ in history)
         return any(
-            c == class_id and start <= day and (end is None or day <= end)
+            c == class_id and (start <= day or start == first) and (end is None or day <= end)
             for c, start, end in history
         )
 
@@ -504,6 +512,9 @@ def _read_grid(path: Path, sheet: str, plan: _Plan, notes: dict, default_class) 
         subject = _text(subject_row.values[1])
     if not subject:
         problems.append(Problem("the subject in B2 is missing", str(path), sheet, 2, "B"))
+    year_text = cell_text(class_row.values[3]) if class_row and len(class_row.values) > 3 else None
+    if year_text and (match := re.fullmatch(r"(\d{4})/\d{2}", year_text)):
+        plan.file_years.add(int(match[1]))
     period_row = meta.get(LABEL_PERIOD)
     period_name = None
     if period_row is not None and len(period_row.values) > 1:
@@ -688,8 +699,11 @@ def _numeric(text: str) -> bool:
 
 
 def _school_year(session: Session, school: School, year: int | None, plan: _Plan) -> int:
+    """The school year given, else the one our grid workbook names, else the roster's latest."""
     if year is not None:
         return year
+    if len(plan.file_years) == 1:
+        return next(iter(plan.file_years))
     latest = session.scalar(
         select(SchoolClass.school_year)
         .where(SchoolClass.school_id == school.id)

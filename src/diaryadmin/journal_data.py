@@ -1,6 +1,7 @@
 """One class's journal for a date range, loaded in a handful of set-based queries.
 
-Export and reports share it. Students are those enrolled in the class at any time in the range,
+Export and reports share it. Students are those enrolled in the class at any time in the range
+(a first enrolment counts from before its start date: see `journal._Roster.in_class`),
 those without any enrolment history whose current class it is, and anyone with a mark or an
 absence in the class's lessons (a student who moved keeps their marks with the class they had).
 """
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from . import grading
 from .errors import NotFound
@@ -253,9 +254,15 @@ def load_class_journal(
         )
     }
 
+    # A student's first enrolment counts from any earlier day (the roster records when the
+    # office learned of the class, not when the child joined it); later ones are class moves.
+    earlier = aliased(Enrolment)
+    first = ~exists().where(
+        earlier.student_id == Enrolment.student_id, earlier.started_on < Enrolment.started_on
+    )
     enrolled = select(Enrolment.student_id).where(
         Enrolment.class_id == school_class.id,
-        Enrolment.started_on <= dates.ends_on,
+        or_(Enrolment.started_on <= dates.ends_on, first),
         or_(Enrolment.ended_on.is_(None), Enrolment.ended_on >= dates.starts_on),
     )
     no_history = select(Student.id).where(

@@ -315,6 +315,11 @@ def demo_step(demo) -> None:
         f"Imported {path.name}: {report['lessons_added']} lessons, {report['marks_added']} marks, "
         f"{report['absences_added']} absences for {len(classes)} classes."
     )
+    with demo.sessions() as session, session.begin():
+        school = session.get(School, school.id)
+        dates = periods.resolve_range(session, school, q1_name, year=year)
+        count = set_period_grades(session, classes_of_year(session, school, year), dates)
+    demo.say(f"Set {count} {q1_name} grades from the weighted averages (x.5 rounds up).")
     out = demo.folder / "journals"
     with demo.sessions() as session, session.begin():
         school = session.get(School, school.id)
@@ -331,3 +336,28 @@ def demo_step(demo) -> None:
         )
     demo.files["journals"] = out
     demo.say(f"Exported {result['classes']} class journals for {dates.label} into {out}.")
+
+
+def set_period_grades(session, classes, dates) -> int:
+    """Sample period grades: what each average suggests, as a teacher usually sets them."""
+    from sqlalchemy import insert
+
+    from .. import grading
+    from ..journal_data import load_class_journal
+    from ..models import PeriodGrade
+
+    rows = []
+    for school_class in classes:
+        journal = load_class_journal(session, school_class, dates)
+        for subject_id, _ in journal.subjects:
+            teacher = journal.lessons[subject_id][0].teacher_id
+            for student_id, (average, _, _) in journal.subject_stats(subject_id).items():
+                grade = grading.suggested_grade(average)
+                if grade is not None:
+                    rows.append(
+                        {"student_id": student_id, "subject_id": subject_id,
+                         "period_id": dates.period_id, "value": grade, "teacher_id": teacher}
+                    )  # fmt: skip
+    if rows:
+        session.execute(insert(PeriodGrade), rows)
+    return len(rows)
