@@ -180,11 +180,6 @@ class _Guardians:
         return entity
 
 
-def _where(location: tuple[str, str | None, int]) -> str:
-    file, sheet, row = location
-    return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
-
-
 class RosterWriter:
     """Plans and writes streamed student records chunk by chunk, in the caller's transaction.
 
@@ -219,10 +214,12 @@ class RosterWriter:
         self.chunk_size = chunk_size or CHUNK_RECORDS
         self.tick = tick or (lambda _n: None)
         self.pending: list[StudentRecord] = []
-        self._first_id: dict[int, tuple] = {}
-        self._first_certificate: dict[int, tuple] = {}
-        self._first_name: dict[int, tuple] = {}
-        self.matched: dict[int, tuple] = {}  # database student id -> its row in the files
+        self._origins: dict[tuple[str, str | None], int] = {}
+        self._origin_list: list[tuple[str, str | None]] = []
+        self._first_id: dict[int, int] = {}  # hash of an ID -> the first row with it
+        self._first_certificate: dict[int, int] = {}
+        self._first_name: dict[int, tuple] = {}  # hash of name and date -> row, ID, certificate
+        self.matched: dict[int, int] = {}  # database student id -> its row in the files
         self.unchanged_ids: set[int] = set()
         self.guardians_seen: set[int] = set()
         self.classes: dict[int, tuple[int, str]] = {}
@@ -238,6 +235,7 @@ class RosterWriter:
                 if year == school_year:
                     self.year_classes[name] = class_id
         self.bulk = _Bulk(session)
+        self.connection = self.bulk.connection  # Core rows: no ORM work per row
         self.stamp = self.bulk.moment(now)
         self.today = self.bulk.day(now.date())
 
@@ -256,21 +254,23 @@ class RosterWriter:
     def _duplicate(self, record: StudentRecord) -> bool:
         """The same student twice in the files: same ID, same certificate, or same name and
         birth date (unless their IDs or certificates say they are different children)."""
-        location = (record.file, record.sheet, record.row)
+        location = self._locate(record)
         id_hash = None if record.external_id is None else hash(record.external_id)
         certificate_hash = None if record.certificate_fp is None else hash(record.certificate_fp)
         if id_hash is not None:
             first = self._first_id.setdefault(id_hash, location)
-            if first is not location:
+            if first != location:
                 self.errors.append(
-                    _located(record, f"the same ID as {_where(first)}", "ID", record.external_id)
+                    _located(
+                        record, f"the same ID as {self._where(first)}", "ID", record.external_id
+                    )
                 )
                 return True
         if certificate_hash is not None:
             first = self._first_certificate.setdefault(certificate_hash, location)
-            if first is not location:
+            if first != location:
                 self.errors.append(
-                    _located(record, f"the same birth certificate as {_where(first)}")
+                    _located(record, f"the same birth certificate as {self._where(first)}")
                 )
                 return True
         entry = (location, id_hash, certificate_hash)
@@ -287,13 +287,28 @@ class RosterWriter:
                 self.errors.append(
                     _located(
                         record,
-                        f"the same student (name and birth date) as {_where(first[0])}",
+                        f"the same student (name and birth date) as {self._where(first[0])}",
                         None,
                         f"{name}, {record.birth_date:%d.%m.%Y}",
                     )
                 )
                 return True
         return False
+
+    def _locate(self, record: StudentRecord) -> int:
+        """A row's place as one int (file and sheet index << 32 | row): 100,000 of them
+        cost far less than tuples."""
+        key = (record.file, record.sheet)
+        index = self._origins.get(key)
+        if index is None:
+            index = self._origins[key] = len(self._origin_list)
+            self._origin_list.append(key)
+        return index << 32 | record.row
+
+    def _where(self, location: int) -> str:
+        file, sheet = self._origin_list[location >> 32]
+        row = location & 0xFFFFFFFF
+        return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
 
     def has_id(self, external_id: str) -> bool:
         """Whether a student row of the files had this ID."""
@@ -303,7 +318,7 @@ class RosterWriter:
     def _select_in(self, query, column, values) -> Iterator:
         values = list(values)
         for start in range(0, len(values), IN_BATCH):
-            yield from self.session.execute(
+            yield from self.connection.execute(
                 query.where(column.in_(values[start : start + IN_BATCH]))
             )
 
@@ -317,19 +332,26 @@ class RosterWriter:
             Student.patronymic, Student.snils_fp,
         ).where(Student.school_id == self.school_id)  # fmt: skip
         found: dict[int, tuple] = {}
-        for column, values in (
-            (Student.external_id, {r.external_id for r in chunk if r.external_id is not None}),
-            (Student.certificate_fp, {r.certificate_fp for r in chunk if r.certificate_fp}),
-            (Student.name_key, {r.key for r in chunk}),
-        ):
+        seen_ids: set[str] = set()
+        seen_certificates: set[str] = set()
+
+        def load(column, values) -> None:
             for row in self._select_in(query, column, values):
-                if row[0] not in found:
-                    (student_id, external_id, certificate_fp, key, birth_date, class_id, active,
-                     surname, name, patronymic, snils_fp) = row  # fmt: skip
-                    found[student_id] = (
-                        external_id, certificate_fp, key, birth_date, class_id, active,
-                        hash((surname, name, patronymic)), hash(snils_fp),
-                    )  # fmt: skip
+                (student_id, external_id, certificate_fp, key, birth_date, class_id, active,
+                 surname, name, patronymic, snils_fp) = row  # fmt: skip
+                seen_ids.add(external_id)
+                seen_certificates.add(certificate_fp)
+                found.setdefault(
+                    student_id,
+                    (external_id, certificate_fp, key, birth_date, class_id, active,
+                     hash((surname, name, patronymic)), hash(snils_fp)),
+                )  # fmt: skip
+
+        # The matching order, so each student is fetched about once: ID, certificate, name.
+        load(Student.external_id, {r.external_id for r in chunk if r.external_id is not None})
+        rest = [r for r in chunk if r.external_id not in seen_ids]
+        load(Student.certificate_fp, {r.certificate_fp for r in rest if r.certificate_fp})
+        load(Student.name_key, {r.key for r in rest if r.certificate_fp not in seen_certificates})
         return found
 
     def _load_guardians(self, records: Iterable[GuardianRecord]) -> _Guardians:
@@ -337,13 +359,7 @@ class RosterWriter:
         registry = _Guardians()
         if self.school_id is None:
             return registry
-        emails, phones, keys = set(), set(), set()
-        for g in records:
-            if g.email:
-                emails.update((g.email, g.email.lower()))
-            if g.phone:
-                phones.add(g.phone)
-            keys.add(g.key)
+        records = list(records)
         linked = (
             select(Guardianship.id)
             .join(Student, Student.id == Guardianship.student_id)
@@ -355,10 +371,22 @@ class RosterWriter:
             Guardian.email, Guardian.phone,
         ).where(linked)  # fmt: skip
         loaded: dict[int, tuple] = {}
-        for column, values in ((Guardian.email, emails), (Guardian.phone, phones),
-                               (Guardian.name_key, keys)):  # fmt: skip
+        found_emails: set[str] = set()
+        found_phones: set[str] = set()
+
+        def load(column, values) -> None:
             for row in self._select_in(query, column, values):
                 loaded.setdefault(row[0], tuple(row))
+                if row[5]:
+                    found_emails.add(row[5].casefold())
+                if row[6]:
+                    found_phones.add(row[6])
+
+        # The matching order, so each guardian is fetched about once: e-mail, phone, name.
+        load(Guardian.email, {e for g in records if g.email for e in (g.email, g.email.lower())})
+        rest = [g for g in records if not (g.email and g.email.casefold() in found_emails)]
+        load(Guardian.phone, {g.phone for g in rest if g.phone})
+        load(Guardian.name_key, {g.key for g in rest if g.phone not in found_phones})
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
             entity = _GuardianEntity(*row)
             entity.seen = entity.id in self.guardians_seen
@@ -433,11 +461,13 @@ class RosterWriter:
                     ):
                         student_id = None  # same name and birthday, but another child
             if student_id is not None:
-                location = (record.file, record.sheet, record.row)
+                location = self._locate(record)
                 first = self.matched.setdefault(student_id, location)
-                if first is not location:
+                if first != location:
                     errors.append(
-                        _located(record, f"the same student in the database as {_where(first)}")
+                        _located(
+                            record, f"the same student in the database as {self._where(first)}"
+                        )
                     )
                     continue
             if student_id is None:
@@ -535,7 +565,7 @@ class RosterWriter:
                 ((i, c, today) for i, c in zip(new_ids, class_ids, strict=True)),
             )
             for new_id, record in zip(new_ids, new_records, strict=True):
-                self.matched[new_id] = (record.file, record.sheet, record.row)
+                self.matched[new_id] = self._locate(record)
         if updates:
             bulk.update(
                 STUDENTS,
