@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import NamedTuple
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -63,16 +62,10 @@ class JournalLesson:
     teacher_id: int | None
 
 
-class JournalMark(NamedTuple):
-    """A mark as the loader gives it (a database row with these fields, by name and index)."""
-
-    student_id: int
-    lesson_id: int
-    value: int
-    weight: float
-    kind: str | None
-    comment: str | None
-    teacher_id: int | None
+# A mark as the loader gives it: a plain row (student id, lesson id, value, weight, kind,
+# comment, teacher id), read by index, because an export of a school reads a million of them.
+JournalMark = tuple
+VALUE, WEIGHT, KIND, COMMENT, TEACHER = 2, 3, 4, 5, 6
 
 
 @dataclass
@@ -115,7 +108,7 @@ class ClassJournal:
             for lesson in lessons:
                 key = (student.id, lesson.id)
                 for mark in self.marks.get(key, ()):
-                    pairs.append((mark.value, mark.weight))
+                    pairs.append((mark[VALUE], mark[WEIGHT]))
                 code = self.absences.get(key)
                 if code:
                     codes.append(code)
@@ -126,7 +119,7 @@ class ClassJournal:
         """The weighted average of every mark given in the class in one subject."""
         ids = {lesson.id for lesson in self.lessons.get(subject_id, [])}
         pairs = [
-            (m.value, m.weight)
+            (m[VALUE], m[WEIGHT])
             for (_, lesson_id), marks in self.marks.items()
             if lesson_id in ids
             for m in marks
@@ -140,7 +133,7 @@ class ClassJournal:
         for (_, lesson_id), marks in self.marks.items():
             day = day_of[lesson_id]
             monday = day - timedelta(days=day.weekday())
-            weeks[monday].extend((m.value, m.weight) for m in marks)
+            weeks[monday].extend((m[VALUE], m[WEIGHT]) for m in marks)
         return [
             (monday, grading.weighted_average(pairs))
             for monday, pairs in sorted(weeks.items())
@@ -201,6 +194,29 @@ def teacher_label(surname: str, name: str | None, patronymic: str | None) -> str
     return " ".join(p for p in (surname, name, patronymic) if p)
 
 
+def _plain_rows(connection, statement) -> list[tuple]:
+    """The rows of a select whose columns need no type conversion (numbers, text).
+
+    On SQLite straight from the driver's cursor: this is the biggest query of an export, and
+    skipping SQLAlchemy's row objects saves a third of its time. Dates among the parameters
+    become ISO text, as SQLite stores them.
+    """
+    if connection.dialect.name != "sqlite":
+        return connection.execute(statement).all()
+    compiled = statement.compile(dialect=connection.dialect)
+    values = compiled.construct_params()
+    parameters = tuple(
+        value.isoformat() if isinstance(value, date) else value
+        for value in (values[name] for name in compiled.positiontup)
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def load_class_journal(
     session: Session, school_class: SchoolClass, dates: DateRange
 ) -> ClassJournal:
@@ -227,10 +243,9 @@ def load_class_journal(
     ):
         lessons[row[1]].append(JournalLesson(*row))
 
-    # The biggest query of an export: plain Core rows (they have .value, .weight, .kind,
-    # .comment, .teacher_id) instead of an object per mark.
+    # The biggest query of an export: plain rows, no object per mark.
     marks: dict[tuple[int, int], list[JournalMark]] = defaultdict(list)
-    for row in connection.execute(
+    statement = (
         select(
             Mark.student_id,
             Mark.lesson_id,
@@ -243,7 +258,8 @@ def load_class_journal(
         .join(Lesson, Lesson.id == Mark.lesson_id)
         .where(in_range)
         .order_by(Mark.id)
-    ).all():
+    )
+    for row in _plain_rows(connection, statement):
         marks[(row[0], row[1])].append(row)
     absences = {
         (student_id, lesson_id): code
@@ -294,7 +310,7 @@ def load_class_journal(
         )
         subjects = [(sid, name) for sid, name in subjects]
     teacher_ids = {lesson.teacher_id for ls in lessons.values() for lesson in ls}
-    teacher_ids |= {m.teacher_id for ms in marks.values() for m in ms}
+    teacher_ids |= {m[TEACHER] for ms in marks.values() for m in ms}
     teacher_ids.discard(None)
     teachers = {}
     if teacher_ids:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from . import audit, grading
 from .errors import Refused
 from .io import atomic_output
-from .journal_data import ClassJournal, load_class_journal
+from .journal_data import COMMENT, KIND, TEACHER, WEIGHT, ClassJournal, load_class_journal
 from .models import School, SchoolClass
 from .periods import DateRange, year_label
 
@@ -91,15 +91,16 @@ def mark_note(
     """A mark's cell note: its weight and kind where they differ from the lesson's `work`
     (kind, weight), its teacher if not the lesson's, and its comment."""
     lines = []
-    if mark.weight != work[1]:
-        weight = f"{mark.weight:g}".replace(".", ",")
-        lines.append(f"{NOTE_WEIGHT}: {weight}")
-    if mark.kind != work[0]:
-        lines.append(f"{NOTE_KIND}: {mark.kind or NO_KIND}")
-    if mark.teacher_id is not None and mark.teacher_id != lesson_teacher_id:
-        lines.append(f"{NOTE_TEACHER}: {teachers.get(mark.teacher_id, '')}")
-    if mark.comment:
-        lines.append(f"{NOTE_COMMENT}: {mark.comment}")
+    kind, weight, comment, teacher_id = mark[KIND], mark[WEIGHT], mark[COMMENT], mark[TEACHER]
+    if weight != work[1]:
+        shown = f"{weight:g}".replace(".", ",")
+        lines.append(f"{NOTE_WEIGHT}: {shown}")
+    if kind != work[0]:
+        lines.append(f"{NOTE_KIND}: {kind or NO_KIND}")
+    if teacher_id is not None and teacher_id != lesson_teacher_id:
+        lines.append(f"{NOTE_TEACHER}: {teachers.get(teacher_id, '')}")
+    if comment:
+        lines.append(f"{NOTE_COMMENT}: {comment}")
     return "\n".join(lines) or None
 
 
@@ -125,7 +126,6 @@ class _Formats:
         )
         self.date = add({"num_format": "dd.mm.yyyy", "align": "left"})
         self.wrap = add({"text_wrap": True, "valign": "top"})
-        self.top = add({"valign": "top"})
 
 
 def _print_setup(sheet: Any, header_rows: tuple[int, int], columns: int) -> None:
@@ -299,7 +299,8 @@ def _write_subject(
     subject_stats = stats.setdefault(subject_id, {})
     work = parts.work
     plain = (None, 1.0)
-    mark_format, two_format, absence_format = f.mark, f.two, f.absence
+    # Ordinary marks go without a format: a style on every cell costs time, a 2 stands out.
+    mark_format, two_format, absence_format = None, f.two, f.absence
     for n, student in enumerate(students):
         row = FIRST_STUDENT_ROW + n
         write_number(row, 0, n + 1)
@@ -365,14 +366,15 @@ def _write_lesson_list(workbook, f, journal, subject, lessons, used, work) -> No
     sheet.freeze_panes(1, 0)
     _print_setup(sheet, (0, 0), 0)
     name = journal.school_class.name
+    # Only dates and the long texts get a format: a style on every cell costs export time.
     for n, lesson in enumerate(lessons, 1):
-        sheet.write_number(n, 0, n, f.top)
+        sheet.write_number(n, 0, n)
         sheet.write_datetime(n, 1, _dt(lesson.date), f.date)
-        sheet.write_number(n, 2, lesson.number, f.top)
-        sheet.write_string(n, 3, name, f.top)
-        sheet.write_string(n, 4, subject, f.top)
+        sheet.write_number(n, 2, lesson.number)
+        sheet.write_string(n, 3, name)
+        sheet.write_string(n, 4, subject)
         if lesson.teacher_id is not None:
-            sheet.write_string(n, 5, teachers.get(lesson.teacher_id, ""), f.top)
+            sheet.write_string(n, 5, teachers.get(lesson.teacher_id, ""))
         if lesson.topic:
             sheet.write_string(n, 6, lesson.topic, f.wrap)
         if lesson.homework:
@@ -380,8 +382,8 @@ def _write_lesson_list(workbook, f, journal, subject, lessons, used, work) -> No
         lesson_work = work.get(lesson.id)
         if lesson_work is not None:
             if lesson_work[0]:
-                sheet.write_string(n, 8, lesson_work[0], f.top)
-            sheet.write_number(n, 9, lesson_work[1], f.top)
+                sheet.write_string(n, 8, lesson_work[0])
+            sheet.write_number(n, 9, lesson_work[1])
 
 
 def _write_summary(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from . import grading
-from .journal_data import ClassJournal, load_class_journal
+from .journal_data import VALUE, WEIGHT, ClassJournal, load_class_journal
 from .models import SchoolClass
 from .periods import DateRange
 
@@ -57,7 +57,7 @@ def grades_report(session: Session, school_class: SchoolClass, dates: DateRange)
                 for lesson_id in lesson_ids
                 for mark in journal.marks.get((student.id, lesson_id), ())
             ]
-            average = grading.weighted_average((m.value, m.weight) for m in values)
+            average = grading.weighted_average((m[VALUE], m[WEIGHT]) for m in values)
             grade = journal.period_grades.get((student.id, subject_id))
             risk = grading.at_risk(average, grade)
             if risk and student.label not in at_risk:
