@@ -413,16 +413,22 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
             for sheet in book.iter(f"{ns}sheet"):
                 target = targets.get(sheet.get(f"{rel_ns}id"), "")
                 member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                data = archive.read(member)
-                if b"<f" not in data and b":f>" not in data and b":f " not in data:
-                    continue
                 cells = set()
-                for match in _FORMULA_CELL.finditer(data):
-                    letters, number = match.group(1).decode(), int(match.group(2))
-                    column = 0
-                    for letter in letters:
-                        column = column * 26 + ord(letter) - 64
-                    cells.add((number, column - 1))
+                # In blocks (a 100,000-row sheet is tens of MB of XML); the overlap keeps a
+                # cell cut at a block's end whole, and the set drops what is seen twice.
+                with archive.open(member) as stream:
+                    tail = b""
+                    while block := stream.read(1 << 22):
+                        data = tail + block
+                        tail = data[-_OVERLAP:]
+                        if b"<f" not in data and b":f>" not in data and b":f " not in data:
+                            continue
+                        for match in _FORMULA_CELL.finditer(data):
+                            letters, number = match.group(1).decode(), int(match.group(2))
+                            column = 0
+                            for letter in letters:
+                                column = column * 26 + ord(letter) - 64
+                            cells.add((number, column - 1))
                 if cells:
                     found[sheet.get("name")] = cells
     except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
@@ -430,6 +436,7 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
     return found
 
 
+_OVERLAP = 512
 _FORMULA_CELL = re.compile(
     rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).){0,200}?<(?:\w+:)?f[\s>/]',
     re.S,

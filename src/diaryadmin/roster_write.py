@@ -11,6 +11,7 @@ written, and the caller rolls the transaction back.
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -180,6 +181,11 @@ class _Guardians:
         return entity
 
 
+def _hash(value: Any) -> int:
+    """A non-zero hash of a value, 0 for None (the arrays' 'nothing')."""
+    return 0 if value is None else (hash(value) or 1)
+
+
 class RosterWriter:
     """Plans and writes streamed student records chunk by chunk, in the caller's transaction.
 
@@ -216,11 +222,17 @@ class RosterWriter:
         self.pending: list[StudentRecord] = []
         self._origins: dict[tuple[str, str | None], int] = {}
         self._origin_list: list[tuple[str, str | None]] = []
-        self._first_id: dict[int, int] = {}  # hash of an ID -> the first row with it
-        self._first_certificate: dict[int, int] = {}
-        self._first_name: dict[int, tuple] = {}  # hash of name and date -> row, ID, certificate
-        self.matched: dict[int, int] = {}  # database student id -> its row in the files
-        self.unchanged_ids: set[int] = set()
+        # One entry per row, in reading order (8 bytes each, not a dict entry each).
+        self._ids = array("q")  # hash of the external id, 0 for none
+        self._certificates = array("q")  # hash of the certificate fingerprint, 0 for none
+        self._names = array("q")  # hash of name key and birth date
+        self._places = array("q")  # file and sheet index << 32 | row
+        self._id_texts: list[str | None] = []
+        self._id_set: set[int] | None = None
+        # Database students matched or created, with the row that did it.
+        self._matched_ids = array("q")
+        self._matched_places = array("q")
+        self._unchanged = array("q")  # database students counted unchanged
         self.guardians_seen: set[int] = set()
         self.classes: dict[int, tuple[int, str]] = {}
         self.year_classes: dict[str, int] = {}
@@ -245,55 +257,73 @@ class RosterWriter:
 
     # -- records in
     def add(self, record: StudentRecord) -> None:
-        """Take one parsed student; duplicates of an earlier row become errors."""
-        if not self._duplicate(record):
-            self.pending.append(record)
-            if len(self.pending) >= self.chunk_size:
-                self.flush()
+        """Take one parsed student. Duplicates are looked for at the end, in compact arrays:
+        any duplicate is an error, and the caller rolls back whatever was written."""
+        self._ids.append(_hash(record.external_id))
+        self._certificates.append(_hash(record.certificate_fp))
+        self._names.append(_hash((record.key, record.birth_date)))
+        self._places.append(self._locate(record))
+        self._id_texts.append(record.external_id)
+        self.pending.append(record)
+        if len(self.pending) >= self.chunk_size:
+            self.flush()
 
-    def _duplicate(self, record: StudentRecord) -> bool:
-        """The same student twice in the files: same ID, same certificate, or same name and
-        birth date (unless their IDs or certificates say they are different children)."""
-        location = self._locate(record)
-        id_hash = None if record.external_id is None else hash(record.external_id)
-        certificate_hash = None if record.certificate_fp is None else hash(record.certificate_fp)
-        if id_hash is not None:
-            first = self._first_id.setdefault(id_hash, location)
-            if first != location:
-                self.errors.append(
-                    _located(
-                        record, f"the same ID as {self._where(first)}", "ID", record.external_id
+    def _find_duplicates(self) -> set[int]:
+        """Errors for the same student twice in the files: same ID, same certificate, or same
+        name and birth date (unless their IDs or certificates say they are different
+        children); returns the places of the later rows."""
+        found: list[tuple[int, Problem]] = []
+        reported: set[int] = set()  # record ordinals
+        places = self._places
+
+        def groups(values: array, skip: set[int]):
+            order = sorted((i for i in range(len(values)) if values[i]), key=values.__getitem__)
+            for _, group in itertools.groupby(order, key=values.__getitem__):
+                members = [i for i in group if i not in skip]
+                if len(members) > 1:
+                    yield members
+
+        def problem(index: int, message: str, column=None, value=None) -> None:
+            file, sheet = self._origin_list[places[index] >> 32]
+            row = places[index] & 0xFFFFFFFF
+            found.append((places[index], Problem(message, file, sheet, row, column, value)))
+            reported.add(index)
+
+        for first, *later in groups(self._ids, reported):
+            for index in later:
+                problem(index, f"the same ID as {self._where(places[first])}", "ID",
+                        self._id_texts[index])  # fmt: skip
+        for first, *later in groups(self._certificates, set(reported)):
+            for index in later:
+                problem(index, f"the same birth certificate as {self._where(places[first])}")
+        ids, certificates = self._ids, self._certificates
+        for first, *later in groups(self._names, set(reported)):
+            for index in later:
+                differ = (ids[first] and ids[index] and ids[first] != ids[index]) or (
+                    certificates[first]
+                    and certificates[index]
+                    and certificates[first] != certificates[index]
+                )
+                if not differ:
+                    problem(
+                        index,
+                        f"the same student (name and birth date) as {self._where(places[first])}",
                     )
+        reported_places = {places[i] for i in reported}
+        matched, matched_places = self._matched_ids, self._matched_places
+        order = sorted(range(len(matched)), key=lambda i: (matched[i], matched_places[i]))
+        for _, group in itertools.groupby(order, key=matched.__getitem__):
+            members = [i for i in group if matched_places[i] not in reported_places]
+            for index in members[1:]:
+                place = matched_places[index]
+                file, sheet = self._origin_list[place >> 32]
+                message = (
+                    f"the same student in the database as {self._where(matched_places[members[0]])}"
                 )
-                return True
-        if certificate_hash is not None:
-            first = self._first_certificate.setdefault(certificate_hash, location)
-            if first != location:
-                self.errors.append(
-                    _located(record, f"the same birth certificate as {self._where(first)}")
-                )
-                return True
-        entry = (location, id_hash, certificate_hash)
-        first = self._first_name.setdefault(hash((record.key, record.birth_date)), entry)
-        if first is not entry:
-            differ_by_id = first[1] is not None and id_hash is not None and first[1] != id_hash
-            differ_by_certificate = (
-                first[2] is not None
-                and certificate_hash is not None
-                and first[2] != certificate_hash
-            )
-            if not (differ_by_id or differ_by_certificate):
-                name = _full_name(record.surname, record.name, record.patronymic)
-                self.errors.append(
-                    _located(
-                        record,
-                        f"the same student (name and birth date) as {self._where(first[0])}",
-                        None,
-                        f"{name}, {record.birth_date:%d.%m.%Y}",
-                    )
-                )
-                return True
-        return False
+                found.append((place, Problem(message, file, sheet, place & 0xFFFFFFFF)))
+        found.sort(key=lambda item: item[0])
+        self.errors.extend(problem for _, problem in found)
+        return reported_places
 
     def _locate(self, record: StudentRecord) -> int:
         """A row's place as one int (file and sheet index << 32 | row): 100,000 of them
@@ -312,7 +342,9 @@ class RosterWriter:
 
     def has_id(self, external_id: str) -> bool:
         """Whether a student row of the files had this ID."""
-        return hash(external_id) in self._first_id
+        if self._id_set is None:
+            self._id_set = set(self._ids)
+        return _hash(external_id) in self._id_set
 
     # -- loading what a chunk needs
     def _select_in(self, query, column, values) -> Iterator:
@@ -430,6 +462,7 @@ class RosterWriter:
         moves: list[tuple[int, str]] = []
         placed: list[tuple[StudentRecord, int | None, int]] = []  # record, db id, new index
         status: dict[int, str] = {}
+        new_ids_here: set[str] = set()
         for record in chunk:
             student_id = None
             if record.external_id is not None:
@@ -461,15 +494,14 @@ class RosterWriter:
                     ):
                         student_id = None  # same name and birthday, but another child
             if student_id is not None:
-                location = self._locate(record)
-                first = self.matched.setdefault(student_id, location)
-                if first != location:
-                    errors.append(
-                        _located(
-                            record, f"the same student in the database as {self._where(first)}"
-                        )
-                    )
-                    continue
+                self._matched_ids.append(student_id)
+                self._matched_places.append(self._locate(record))
+                if student_id in status:
+                    continue  # twice in this chunk: reported at the end, not written twice
+            elif record.external_id is not None:
+                if record.external_id in new_ids_here:
+                    continue  # the same new ID twice in this chunk: reported at the end
+                new_ids_here.add(record.external_id)
             if student_id is None:
                 placed.append((record, None, len(new_records)))
                 new_records.append(record)
@@ -532,7 +564,7 @@ class RosterWriter:
         for student_id, state in status.items():
             if state == "unchanged":
                 report.unchanged += 1
-                self.unchanged_ids.add(student_id)
+                self._unchanged.append(student_id)
             elif state == "moved":
                 report.moved += 1
             else:
@@ -565,7 +597,8 @@ class RosterWriter:
                 ((i, c, today) for i, c in zip(new_ids, class_ids, strict=True)),
             )
             for new_id, record in zip(new_ids, new_records, strict=True):
-                self.matched[new_id] = self._locate(record)
+                self._matched_ids.append(new_id)
+                self._matched_places.append(self._locate(record))
         if updates:
             bulk.update(
                 STUDENTS,
@@ -650,6 +683,7 @@ class RosterWriter:
     ) -> ImportReport:
         """Write the last chunk, the guardians of a guardians sheet, and the sync."""
         self.flush()
+        self._find_duplicates()
         if guardian_rows:
             self._attach_guardian_rows(guardian_rows)
         if sync and not self.errors:
@@ -689,6 +723,7 @@ class RosterWriter:
         }
         registry = self._load_guardians(g for _, _, g in rows)
         links = self._load_links(ids.values())
+        unchanged = set(self._unchanged)
         pending_links, relation_updates, seen = [], [], set()
         for _, external_id, g in rows:
             entity = registry.resolve(g, self.report.warnings)
@@ -704,8 +739,8 @@ class RosterWriter:
             elif link[1] != g.relation and link[1] != "trusted":
                 relation_updates.append((g.relation, link[0]))
                 changed = True
-            if changed and student_id in self.unchanged_ids:
-                self.unchanged_ids.discard(student_id)
+            if changed and student_id in unchanged:
+                unchanged.discard(student_id)
                 self.report.unchanged -= 1
                 self.report.updated += 1
         if self.writing:
@@ -715,6 +750,7 @@ class RosterWriter:
         """The school's active students that no row of the files named."""
         if self.school_id is None:
             return
+        matched = set(self._matched_ids)
         missing = [
             student_id
             for student_id, class_id in self.session.execute(
@@ -722,7 +758,7 @@ class RosterWriter:
                     Student.school_id == self.school_id, Student.active.is_(True)
                 )
             )
-            if student_id not in self.matched
+            if student_id not in matched
             and (sync_class is None or self.classes.get(class_id, (None, None))[1] == sync_class)
         ]
         listed = self.report.to_deactivate

@@ -34,7 +34,9 @@ def roster_group() -> None:
     help="CSV delimiter (default: detected).",
 )
 @click.option(
-    "--sync", is_flag=True, help="Deactivate the school's students missing from the files."
+    "--sync",
+    is_flag=True,
+    help="Deactivate active students missing from the files (with --class: of that class).",
 )
 @click.option("--dry-run", is_flag=True, help="Check and show the plan; write nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before deactivating students (--sync).")
