@@ -27,7 +27,7 @@ from .schools import get_or_create_class
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
 CHUNK_RECORDS = 2000  # student rows planned and written together
-IN_BATCH = 5000  # values per IN (...) when loading what a chunk needs
+IN_BATCH = 4096  # values per IN (...) when loading what a chunk needs (a power of two)
 WRITE_BATCH = 5000  # rows per executemany, so the parameter tuples never all exist at once
 
 STUDENTS = Student.__table__
@@ -348,11 +348,17 @@ class RosterWriter:
 
     # -- loading what a chunk needs
     def _select_in(self, query, column, values) -> Iterator:
+        """Rows of `query` whose `column` is among `values`, IN_BATCH values at a time.
+
+        Each IN list is padded (by repeating its last value) to a power of two: the driver
+        caches a prepared statement per distinct SQL text, and one per list length would
+        hold tens of MB of big statements at 100,000 rows."""
         values = list(values)
         for start in range(0, len(values), IN_BATCH):
-            yield from self.connection.execute(
-                query.where(column.in_(values[start : start + IN_BATCH]))
-            )
+            batch = values[start : start + IN_BATCH]
+            size = max(16, 1 << (len(batch) - 1).bit_length())
+            batch += [batch[-1]] * (size - len(batch))
+            yield from self.connection.execute(query.where(column.in_(batch)))
 
     def _load_students(self, chunk: list[StudentRecord]) -> dict[int, tuple]:
         """The school's students that the chunk's IDs, certificates or name keys point at."""
