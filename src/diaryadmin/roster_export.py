@@ -13,7 +13,7 @@ from .config import Settings
 from .errors import InputError, Refused
 from .models import Guardian, Guardianship, School, SchoolClass, Student
 from .names import canonical_class
-from .roster_read import RELATION_WORDS
+from .roster_columns import RELATION_WORDS
 from .schools import resolve_school
 
 # The importer's own aliases, so export → import is a no-op.

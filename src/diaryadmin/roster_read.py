@@ -33,135 +33,16 @@ from .names import (
     fold,
     split_full_name,
 )
+from .roster_columns import (
+    GUARDIAN_SLOTS,
+    GUARDIAN_TABLE_ALIASES,
+    RELATIONS,
+    ROSTER_ALIASES,
+    ROSTER_FIELDS,
+)
 
 MIN_AGE, MAX_AGE = 5, 20
 HEADER_SCAN = 15
-
-STUDENT_ALIASES: dict[str, list[str]] = {
-    # The running number of a hand-made list: known, and ignored without a note.
-    "row_number": ["№ п/п", "№", "N", "No", "Номер п/п", "П/п", "#"],
-    "external_id": [
-        "ID", "Личный номер", "Идентификатор", "ID ученика", "Личный номер ученика",
-        "Номер личного дела", "Student ID", "External ID", "Student number", "Код ученика",
-    ],
-    "surname": ["Фамилия", "Фамилия ученика", "Surname", "Last name", "Family name", "Lastname"],
-    "name": ["Имя", "Имя ученика", "Name", "First name", "Given name", "Firstname"],
-    "patronymic": ["Отчество", "Отчество ученика", "Patronymic", "Middle name", "Middlename"],
-    "full_name": [
-        "ФИО", "ФИО ученика", "Ф.И.О.", "Ф.И.О. ученика", "ФИО обучающегося", "Обучающийся",
-        "Ученик", "Full name", "Student", "Student name", "Student full name",
-    ],
-    "birth_date": [
-        "Дата рождения", "Дата рождения ученика", "Д.р.", "ДР", "Birth date", "Date of birth",
-        "DOB", "Birthdate", "Birthday",
-    ],
-    "class": ["Класс", "Класс ученика", "Class", "Class name", "Form"],
-    "certificate": [
-        "Серия и номер свидетельства", "Серия и номер свидетельства о рождении",
-        "Свидетельство о рождении", "Свидетельство", "Св-во о рождении", "Birth certificate",
-        "Certificate",
-    ],
-    "certificate_series": [
-        "Серия свидетельства", "Серия свидетельства о рождении", "Серия св-ва", "Серия",
-        "Certificate series",
-    ],
-    "certificate_number": [
-        "Номер свидетельства", "Номер свидетельства о рождении", "Номер св-ва", "Номер",
-        "Certificate number",
-    ],
-    "snils": ["СНИЛС", "СНИЛС ученика", "SNILS"],
-}  # fmt: skip
-
-
-def _guardian_aliases() -> dict[str, list[str]]:
-    aliases: dict[str, list[str]] = {}
-    for n in (1, 2):
-        bare = n == 1
-        aliases[f"g{n}_full_name"] = [
-            f"Родитель {n}", f"ФИО родителя {n}", f"Родитель {n} ФИО", f"ФИО родителя {n} ",
-            f"Законный представитель {n}", f"ФИО законного представителя {n}", f"Parent {n}",
-            f"Parent {n} name", f"Guardian {n}", f"Guardian {n} name", f"Guardian {n} full name",
-        ] + (["Родитель", "ФИО родителя", "Законный представитель",
-              "ФИО законного представителя", "Parent", "Parent name", "Guardian",
-              "Guardian name"] if bare else [])  # fmt: skip
-        aliases[f"g{n}_relation"] = [
-            f"Кем приходится {n}", f"Родитель {n} кем приходится", f"Степень родства {n}",
-            f"Родство {n}", f"Guardian {n} relation", f"Guardian {n} relationship",
-            f"Parent {n} relation", f"Relation {n}",
-        ] + (["Кем приходится", "Степень родства", "Родство", "Relation", "Relationship",
-              "Guardian relation"] if bare else [])  # fmt: skip
-        aliases[f"g{n}_email"] = [
-            f"E-mail родителя {n}", f"Email родителя {n}", f"Электронная почта родителя {n}",
-            f"Почта родителя {n}", f"Родитель {n} e-mail", f"Родитель {n} email",
-            f"Guardian {n} email", f"Guardian {n} e-mail", f"Parent {n} email",
-            f"Parent {n} e-mail",
-        ] + (["E-mail родителя", "Email родителя", "Электронная почта родителя",
-              "Почта родителя", "Parent email", "Guardian email"] if bare else [])  # fmt: skip
-        aliases[f"g{n}_phone"] = [
-            f"Телефон родителя {n}", f"Родитель {n} телефон", f"Guardian {n} phone",
-            f"Parent {n} phone", f"Мобильный телефон родителя {n}",
-        ] + (["Телефон родителя", "Parent phone", "Guardian phone"] if bare else [])  # fmt: skip
-    for slot, whose, english in (("mother", "матери", "Mother"), ("father", "отца", "Father")):
-        word = "Мать" if slot == "mother" else "Отец"
-        aliases[f"{slot}_full_name"] = [
-            f"ФИО {whose}",
-            word,
-            f"{word} (ФИО)",
-            english,
-            f"{english} name",
-            f"{english} full name",
-            f"{english}'s name",
-        ]
-        aliases[f"{slot}_email"] = [
-            f"E-mail {whose}",
-            f"Email {whose}",
-            f"Почта {whose}",
-            f"Электронная почта {whose}",
-            f"{english} email",
-            f"{english} e-mail",
-            f"{english}'s email",
-        ]
-        aliases[f"{slot}_phone"] = [
-            f"Телефон {whose}",
-            f"Мобильный телефон {whose}",
-            f"{english} phone",
-            f"{english}'s phone",
-        ]
-    return aliases
-
-
-GUARDIAN_SLOTS = ("g1", "g2", "mother", "father")
-ROSTER_ALIASES = {**STUDENT_ALIASES, **_guardian_aliases()}
-ROSTER_FIELDS = [
-    *STUDENT_ALIASES,
-    *(f"{slot}_{part}" for slot in GUARDIAN_SLOTS for part in ("full_name", "relation", "email",
-                                                              "phone")),
-]  # fmt: skip
-
-# A separate guardians sheet or file: one guardian per row, keyed by the student's ID.
-GUARDIAN_TABLE_ALIASES: dict[str, list[str]] = {
-    "student_id": [
-        "ID ученика", "Личный номер ученика", "Student ID", "Student", "ID", "Личный номер",
-        "Ученик (ID)", "Student sourcedId",
-    ],
-    "full_name": [
-        "ФИО", "ФИО родителя", "Родитель", "ФИО законного представителя",
-        "Законный представитель", "Guardian", "Guardian name", "Parent", "Parent name",
-        "Full name", "Name",
-    ],
-    "relation": ["Кем приходится", "Степень родства", "Родство", "Relation", "Relationship"],
-    "email": ["E-mail", "Email", "Электронная почта", "Почта", "Адрес электронной почты"],
-    "phone": ["Телефон", "Мобильный телефон", "Phone", "Mobile", "Phone number"],
-}  # fmt: skip
-
-RELATIONS = {
-    "мать": "mother", "мама": "mother", "mother": "mother", "mom": "mother", "mum": "mother",
-    "отец": "father", "папа": "father", "father": "father", "dad": "father",
-    "опекун": "guardian", "попечитель": "guardian", "законный представитель": "guardian",
-    "guardian": "guardian", "parent": "guardian", "родитель": "guardian",
-    "бабушка": "guardian", "дедушка": "guardian", "другое": "guardian", "relative": "guardian",
-}  # fmt: skip
-RELATION_WORDS = {"mother": "мать", "father": "отец", "guardian": "опекун", "trusted": "доверенное"}
 
 _DASHES = re.compile(r"[-\u2010-\u2015\u00ad\u200b-\u200d\u2060\ufeff]")
 _CANONICAL_CERTIFICATE = re.compile(
