@@ -7,14 +7,16 @@ Generates a whole school's term (students spread over classes, every subject wit
 lessons per class, marks with kinds, weights and comments, absences with every code) and
 inserts it set-based into a fresh database. Then, each in a fresh subprocess:
 
-- export: `diaryadmin journal export --all --from .. --to .. --out DIR` (queries, averages,
-  styles, notes, lesson lists, summary, charts), timed around the whole command;
+- export: `diaryadmin journal export --all --from .. --to .. --out DIR --jobs N` (queries,
+  averages, styles, notes, lesson lists, summary, charts; N worker processes, default one per
+  core), timed around the whole command; CPU time counts the workers too;
 - bare: the same cells (every cell of every sheet the export wrote: subject grids, lesson
   lists, summaries; read back from the export beforehand and not timed) written with
   xlsxwriter `constant_memory` and `write_row`, no formats, notes or charts, timed around the
   writes only.
 
-Prints seconds, peak RSS (resource.getrusage ru_maxrss of each child) and the ratio.
+Prints seconds, peak RSS (resource.getrusage ru_maxrss of each child, and of the largest
+export worker: the export's peak is at most parent + jobs × worker) and the ratios.
 Targets (issue 6): export ≤ 1.2 × bare; export peak memory ≤ 300 MB.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -160,19 +163,25 @@ def generate(database: str, students: int, classes: int, subjects: int, lessons:
     return counts
 
 
-def child_export(database: str, out: str) -> dict:
+def child_export(database: str, out: str, jobs: str = "0") -> dict:
     from click.testing import CliRunner
 
     from diaryadmin.cli import cli
 
     dates = ["--from", START.strftime("%d.%m.%Y"), "--to", END.strftime("%d.%m.%Y")]
     args = ["--database-url", database, "-q", "journal", "export", "--all", *dates, "--out", out]
+    args += ["--jobs", str(jobs)]
     started, cpu = time.perf_counter(), time.process_time()
     result = CliRunner().invoke(cli, args, env={"DIARYADMIN_SECRET_KEY": SECRET})
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if result.exit_code != 0:
         raise SystemExit(result.output)
-    return {"seconds": seconds, "cpu": cpu}
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "seconds": seconds,
+        "cpu": cpu + workers.ru_utime + workers.ru_stime,
+        "workers_peak_mb": round(workers.ru_maxrss / 1024, 1),
+    }
 
 
 def child_bare(folder: str, out: str) -> dict:
@@ -220,6 +229,9 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=15)
     parser.add_argument("--lessons", type=int, default=170)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="Export worker processes (0: one per core)."
+    )
     parser.add_argument("--keep", type=Path, help="Keep the database and files in this folder.")
     parser.add_argument("--database-url", help="Default: a new SQLite file.")
     parser.add_argument(
@@ -261,10 +273,11 @@ def main() -> None:
         for folder in (out, bare):
             shutil.rmtree(folder, ignore_errors=True)
         bare.mkdir()
-        exports.append(run_child("export", database, str(out)))
+        exports.append(run_child("export", database, str(out), str(options.jobs)))
         bares.append(run_child("bare", str(out), str(bare)))
         print(f"  round {round_ + 1}: export {exports[-1]['seconds']:.2f} s "
-              f"(cpu {exports[-1]['cpu']:.2f} s, {exports[-1]['peak_mb']} MB), "
+              f"(cpu {exports[-1]['cpu']:.2f} s, {exports[-1]['peak_mb']} MB "
+              f"+ workers {exports[-1]['workers_peak_mb']} MB each), "
               f"bare {bares[-1]['seconds']:.2f} s (cpu {bares[-1]['cpu']:.2f} s, "
               f"{bares[-1]['cells']:,} cells)", flush=True)  # fmt: skip
     # Ratios are paired by round (export and bare ran back to back, under the same load).
@@ -281,6 +294,8 @@ def main() -> None:
         "bare_cpu_seconds": round(min(r["cpu"] for r in bares), 2),
         "cpu_ratio_by_round": [round(r, 2) for r in cpu_ratios],
         "export_peak_mb": max(r["peak_mb"] for r in exports),
+        "export_worker_peak_mb": max(r["workers_peak_mb"] for r in exports),
+        "export_jobs": options.jobs or os.cpu_count(),
         "bare_peak_mb": max(r["peak_mb"] for r in bares),
         "cells_written": bare["cells"],
         "export_mb": round(size, 1),

@@ -57,7 +57,8 @@ def test_subject_sheet_cell_by_cell(exported):
     assert sheet["B3"].value == "Q1"
     assert sheet["C3"].value.date() == date(2026, 9, 1)
     assert sheet["D3"].value.date() == date(2026, 10, 24)
-    # Lessons: 02.09 (1st and 3rd lesson, two marks for one student), 09.09, 05.10 (ОП + 4).
+    # Lessons: 02.09 (1st and 3rd lesson of the day, two marks for one student), 09.09, 05.10
+    # (ОП + 4): a day with two lessons of the subject shows their numbers.
     assert values(sheet, [4], 12) == [
         [
             "№",
@@ -65,7 +66,7 @@ def test_subject_sheet_cell_by_cell(exported):
             "ID",
             "02.09/1",
             None,
-            "02.09/2",
+            "02.09/3",
             "09.09",
             "05.10",
             None,
@@ -276,3 +277,27 @@ def test_cli_export_mistakes(run_cli, sessions, args, code, message):
     assert result.exit_code == code, result.output
     assert message in result.output
     assert not Path("x.xlsx").exists()
+
+
+def test_worker_processes_write_the_same_workbooks(run_cli, sessions, workdir):
+    with sessions() as session, session.begin():
+        build_journal(session)
+    for jobs in ("1", "2"):
+        result = run_cli(
+            "journal", "export", "--all", "--period", "Q1", "--out", f"jobs{jobs}", "--jobs", jobs
+        )
+        assert result.exit_code == 0, result.output
+
+    def cells(path):
+        book = load_workbook(path)
+        return {
+            (sheet.title, cell.coordinate): (cell.value, cell.comment and cell.comment.text)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+            if cell.value is not None
+        }
+
+    for name in ("5А.xlsx", "5Б.xlsx"):
+        serial, parallel = cells(workdir / "jobs1" / name), cells(workdir / "jobs2" / name)
+        assert serial == parallel and len(serial) > 20

@@ -5,19 +5,19 @@ Layout of a class workbook (the journal import reads the same layout back):
 - `Сводка`: students × subjects (weighted average and period grade), absences by code, absences
   from the first and last lesson of the day, the class average per subject and by week, charts.
 - One sheet per subject, like a paper journal: rows 1–3 name the class, subject and period;
-  row 4 has the lesson dates (`dd.mm`, `dd.mm/2` for a day's second lesson of the subject),
-  row 5 each column's lesson number in the lesson list; then one row per student: №, surname
-  and name, student ID, marks (numbers; a lesson gets as many columns as its most marks, an
-  absence code comes first), weighted average, missed lessons, period grade. A mark's comment,
-  and its weight, kind of work and teacher where they differ from the lesson's, are in its
-  cell note.
+  row 4 has the lesson dates (`dd.mm`; `dd.mm/3` with the lesson number on a day with two
+  lessons of the subject), row 5 each column's lesson number in the lesson list; then one row
+  per student: №, surname and name, student ID, marks (numbers; a lesson gets as many columns
+  as its most marks, an absence code comes first), weighted average, missed lessons, period
+  grade. A mark's comment, and its weight, kind of work and teacher where they differ from the
+  lesson's, are in its cell note.
 - `<subject> (темы)` beside each subject: №, date, lesson number, class, subject, teacher,
   topic, homework, and the kind of work and weight most of the lesson's marks have (a note
   then only shows where a mark differs): a long-form table the import also reads.
 
 Rows are written in order with `constant_memory`, so a class costs little memory and a whole
-school streams class by class. Every text goes through `write_string`: a name or comment
-starting with `=` stays text.
+school streams class by class (on several cores, worker processes take classes in turn).
+Every text goes through `write_string`: a name or comment starting with `=` stays text.
 """
 
 from __future__ import annotations
@@ -274,12 +274,10 @@ def _write_subject(
     per_day: dict[Any, int] = defaultdict(int)
     for lesson in lessons:
         per_day[lesson.date] += 1
-    seen: dict[Any, int] = defaultdict(int)
     for i, lesson in enumerate(lessons):
-        seen[lesson.date] += 1
         label = f"{lesson.date:%d.%m}"
-        if per_day[lesson.date] > 1:
-            label += f"/{seen[lesson.date]}"
+        if per_day[lesson.date] > 1:  # two lessons of the subject that day: add the number
+            label += f"/{lesson.number}"
         sheet.write_string(HEADER_ROW, start[i], label, f.date_header)
         for extra in range(1, width[i]):
             sheet.write_blank(HEADER_ROW, start[i] + extra, None, f.date_header)
@@ -548,13 +546,16 @@ def export_journals(
     operator: str,
     overwrite: bool = False,
     progress: Callable[[int], None] = lambda _n: None,
+    jobs: int = 1,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Export the journals of `classes` for `dates`: into the file `out`, or with `folder`,
     one `<class>.xlsx` per class into the folder `out` (created if missing).
 
-    Classes are loaded and written one at a time, so memory does not grow with their number.
-    Files appear atomically. Raises Refused if a file exists and `overwrite` is false.
+    Classes are loaded and written one at a time, so memory does not grow with their number;
+    with `jobs` > 1, that many worker processes (each with its own database connection) take
+    the classes in turn. Files appear atomically. Raises Refused if a file exists and
+    `overwrite` is false.
     """
     if not classes:
         raise Refused("There are no classes to export.")
@@ -574,15 +575,16 @@ def export_journals(
         if len(classes) != 1:
             raise Refused("Several classes go into a folder: give --out a folder name.")
         targets = [out]
-    written = []
-    for school_class, target in zip(classes, targets, strict=True):
-        journal = load_class_journal(session, school_class, dates)
-        with atomic_output(target, 0o640, overwrite) as stream:
-            counts = write_class_workbook(journal, stream)
-        counts["file"] = str(target)
-        written.append(counts)
-        del journal
-        progress(1)
+    url = _worker_url(session) if jobs > 1 and len(classes) > 1 else None
+    if url is not None:
+        written = _export_in_workers(url, classes, targets, dates, overwrite, jobs, progress)
+    else:
+        written = []
+        for school_class, target in zip(classes, targets, strict=True):
+            journal = load_class_journal(session, school_class, dates)
+            written.append(_write_file(journal, target, overwrite))
+            del journal
+            progress(1)
     audit.record(
         session,
         operator,
@@ -605,3 +607,58 @@ def export_journals(
         "marks": sum(w["marks"] for w in written),
         "absences": sum(w["absences"] for w in written),
     }
+
+
+def _write_file(journal: ClassJournal, target: Path, overwrite: bool) -> dict[str, Any]:
+    with atomic_output(target, 0o640, overwrite) as stream:
+        counts = write_class_workbook(journal, stream)
+    counts["file"] = str(target)
+    return counts
+
+
+def _worker_url(session: Session) -> str | None:
+    """The database URL workers can open, or None (an in-memory SQLite database)."""
+    url = session.get_bind().url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _export_in_workers(url, classes, targets, dates, overwrite, jobs, progress) -> list[dict]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: a forked child would share the parent's database connections.
+    context = multiprocessing.get_context("spawn")
+    written: list[dict[str, Any]] = [{} for _ in classes]
+    with ProcessPoolExecutor(min(jobs, len(classes)), mp_context=context) as pool:
+        futures = {
+            pool.submit(_export_class, url, c.id, dates, str(t), overwrite): k
+            for k, (c, t) in enumerate(zip(classes, targets, strict=True))
+        }
+        for future in as_completed(futures):
+            written[futures[future]] = future.result()
+            progress(1)
+    return written
+
+
+_worker_engines: dict[str, Any] = {}
+
+
+def _export_class(
+    url: str, class_id: int, dates: DateRange, target: str, overwrite: bool
+) -> dict[str, Any]:
+    """One class, in a worker process with its own read-only connection."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from . import db
+
+    engine = _worker_engines.get(url)
+    if engine is None:
+        # SQLite: plain reads without BEGIN IMMEDIATE, which would wait for the parent's lock.
+        sqlite = make_url(url).get_backend_name() == "sqlite"
+        engine = _worker_engines[url] = create_engine(url) if sqlite else db.make_engine(url)
+    with Session(engine) as session:
+        journal = load_class_journal(session, session.get(SchoolClass, class_id), dates)
+    return _write_file(journal, Path(target), overwrite)

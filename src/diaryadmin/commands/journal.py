@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -127,6 +128,13 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
     help="The workbook (one class) or a folder (several classes, --all).",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Classes exported at once, in worker processes (0: one per core).",
+)
 @year_option
 @school_option
 @format_option
@@ -140,6 +148,7 @@ def export_command(
     to_date,
     out: Path,
     force,
+    jobs,
     year,
     school_code,
 ) -> None:
@@ -176,6 +185,7 @@ def export_command(
                 operator=app.operator,
                 overwrite=force,
                 progress=update,
+                jobs=jobs or os.cpu_count() or 1,
             )
     if app.fmt == "json":
         app.result(report)
