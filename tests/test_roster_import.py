@@ -12,7 +12,7 @@ from diaryadmin import documents
 from diaryadmin.errors import InputError
 from diaryadmin.models import Enrolment, Guardian, Guardianship, SchoolClass, Student
 from diaryadmin.names import name_key
-from diaryadmin.roster_read import Normaliser, _snils_check
+from diaryadmin.roster_normalise import Normaliser, _snils_check
 from test_roster_support import (
     HEADER,
     NOW,

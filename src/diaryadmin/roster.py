@@ -22,7 +22,9 @@ from .models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
 from .names import canonical_class
 from .roster_columns import RELATION_WORDS
 from .roster_export import export_roster
-from .roster_read import Normaliser, ParsedRoster, RosterReader, estimate_rows
+from .roster_files import estimate_rows
+from .roster_normalise import Normaliser, ParsedRoster
+from .roster_read import RosterReader
 from .roster_write import ImportReport, RosterWriter
 from .schools import resolve_school, school_year_of
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .io.oneroster import read_tables, write_tables
 from .io.reader import Row
 from .names import canonical_class
-from .roster_read import GuardianRecord, StudentRecord, _Invalid
+from .roster_normalise import GuardianRecord, StudentRecord, _Invalid
 
 if TYPE_CHECKING:
     from .models import School

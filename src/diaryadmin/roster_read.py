@@ -8,320 +8,35 @@ error and warning with its file, sheet, row and column.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import operator
-import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .cells import cell_text, parse_date
-from .contacts import normalise_email, normalise_phone
-from .documents import normalise_certificate, normalise_snils
+from .cells import cell_text
 from .errors import InputError, Problem
 from .io import Row, find_header, iter_rows, sheet_names
 from .names import (
-    PATRONYMIC_SUFFIXES,
     canonical_class,
-    clean_spaces,
-    fix_lookalikes,
-    fold,
-    split_full_name,
 )
 from .roster_columns import (
     GUARDIAN_SLOTS,
     GUARDIAN_TABLE_ALIASES,
-    RELATIONS,
     ROSTER_ALIASES,
     ROSTER_FIELDS,
 )
+from .roster_files import formula_cells, stream_sheet
+from .roster_normalise import (
+    GuardianRecord,
+    Normaliser,
+    ParsedRoster,
+    StudentRecord,
+    _Invalid,
+    guess_relation,
+    relation_of,
+)
 
-MIN_AGE, MAX_AGE = 5, 20
 HEADER_SCAN = 15
-
-_DASHES = re.compile(r"[-\u2010-\u2015\u00ad\u200b-\u200d\u2060\ufeff]")
-_CANONICAL_CERTIFICATE = re.compile(
-    r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})-[А-ЯЁ]{2} \d{6}"
-)
-_PLAIN_SNILS = re.compile(r"(\d{3})-?(\d{3})-?(\d{3})[ -]?(\d{2})")
-_PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-)
-_PLAIN_PHONE = re.compile(r"\+7\d{10}")
-_NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
-_FEMININE_PATRONYMIC = ("вна", "чна", "кызы", "гызы")
-_MASCULINE_PATRONYMIC = ("вич", "ич", "оглы", "улы", "уулу")
-
-
-@dataclass(slots=True)
-class GuardianRecord:
-    surname: str
-    name: str
-    patronymic: str | None
-    key: str  # names.name_key of the full name
-    relation: str  # mother | father | guardian
-    email: str | None
-    phone: str | None
-    origin: tuple[str, str | None]  # file and sheet (one shared tuple per sheet)
-    row: int
-
-
-@dataclass(slots=True)
-class StudentRecord:
-    file: str
-    sheet: str | None
-    row: int
-    external_id: str | None
-    surname: str
-    name: str
-    patronymic: str | None
-    key: str  # names.name_key
-    birth_date: date
-    class_name: str
-    certificate_fp: str | None
-    snils_fp: str | None
-    guardians: list[GuardianRecord] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        sheet = f", sheet {self.sheet!r}" if self.sheet else ""
-        return f"{self.file}{sheet}, row {self.row}"
-
-
-@dataclass
-class ParsedRoster:
-    students: list[StudentRecord] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-
-class _Invalid(Exception):
-    """A cell is refused; carries the message for the Problem."""
-
-
-class Normaliser:
-    """Cell normalisation with caches: rosters repeat names, dates, classes and parents."""
-
-    def __init__(self, secret: bytes, today: date, school_year: int) -> None:
-        self._certificate_mac = hmac.new(secret, b"certificate:", hashlib.sha256)
-        self._snils_mac = hmac.new(secret, b"snils:", hashlib.sha256)
-        self.today = today
-        start = date(school_year, 9, 1)
-        # Born on or before `oldest`... means older than MAX_AGE at the start of the year.
-        self.youngest = date(start.year - MIN_AGE, start.month, start.day)
-        self.oldest = date(start.year - MAX_AGE - 1, start.month, start.day)
-        self._names: dict[str, tuple[str, str, bool]] = {}
-        self._dates: dict[Any, date | str] = {}
-        self._classes: dict[Any, str | None] = {}
-
-    def name(self, value: Any) -> tuple[str, str, bool]:
-        """(text as written but cleaned and look-alikes fixed, fold, whether fixed)."""
-        found = self._names.get(value)
-        if found is None:
-            text = clean_spaces(cell_text(value) or "")
-            if not text:
-                raise _Invalid("is empty")
-            fixed, changed = fix_lookalikes(text)
-            if not _NAME.fullmatch(fixed):
-                raise _Invalid("is not a name (letters, hyphens and apostrophes only)")
-            found = (fixed, fold(fixed), changed)
-            if isinstance(value, str):
-                self._names[value] = found
-        return found
-
-    def full_name(self, value: Any) -> tuple[str, str, str | None, bool, str]:
-        """(surname, name, patronymic, whether look-alikes were fixed, name key) of a cell."""
-        # Not cached: full names are nearly all different, and a cache of 100,000 of them would
-        # cost more memory than the words' cache saves time.
-        text = cell_text(value) or ""
-        words = None if _DASHES.search(text) else text.split()
-        if words and len(words) == 4 and fold(words[3]) in PATRONYMIC_SUFFIXES:
-            words = [words[0], words[1], f"{words[2]} {words[3]}"]
-        if not words or not 2 <= len(words) <= 3:
-            return self._full_name_slow(text)
-        # Words repeat across a roster: clean and check them one by one, cached.
-        cleaned = [self.name(word) for word in words]
-        return (
-            cleaned[0][0],
-            cleaned[1][0],
-            cleaned[2][0] if len(cleaned) == 3 else None,
-            any(c[2] for c in cleaned),
-            " ".join(c[1] for c in cleaned),
-        )
-
-    def _full_name_slow(self, text: str) -> tuple[str, str, str | None, bool, str]:
-        fixed, changed = fix_lookalikes(clean_spaces(text))
-        try:
-            parts = split_full_name(fixed)
-        except ValueError as exc:
-            raise _Invalid(str(exc)) from None
-        for part in parts:
-            if part is not None and not _NAME.fullmatch(part):
-                raise _Invalid("is not a name (letters, hyphens and apostrophes only)")
-        return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
-
-    def birth_date(self, value: Any) -> date:
-        found = self._dates.get(value) if isinstance(value, str | date) else None
-        if found is None:
-            try:
-                # A serial number typed or saved as text (CSV has nothing else) is still one.
-                serial = isinstance(value, str) and value.strip().isdigit()
-                found = parse_date(int(value) if serial else value, today=self.today)
-            except ValueError as exc:
-                found = str(exc)
-            if found is not None and isinstance(value, str | date):
-                self._dates[value] = found
-        if isinstance(found, str):
-            raise _Invalid(found)
-        if found > self.youngest:
-            raise _Invalid(f"the student would be younger than {MIN_AGE} on 1 September")
-        if found <= self.oldest:
-            raise _Invalid(f"the student would be older than {MAX_AGE} on 1 September")
-        return found
-
-    def class_name(self, value: Any) -> str:
-        found = self._classes.get(value, False)
-        if found is False:
-            try:
-                found = canonical_class(cell_text(value) or "")
-            except ValueError as exc:
-                found = None
-                self._classes[value] = None
-                raise _Invalid(str(exc)) from None
-            self._classes[value] = found
-        if found is None:
-            raise _Invalid("a class is a grade 1–11 and one letter, like 5А")
-        return found
-
-    def certificate_fp(self, series: Any, number: Any = None) -> str:
-        if number is None and isinstance(series, str) and _CANONICAL_CERTIFICATE.fullmatch(series):
-            canonical = series  # already `IV-МЮ 123456`: normalising would change nothing
-        else:
-            try:
-                canonical = normalise_certificate(series, number)
-            except ValueError as exc:
-                raise _Invalid(str(exc)) from None
-        mac = self._certificate_mac.copy()
-        mac.update(canonical.encode())
-        return mac.hexdigest()
-
-    def snils_fp(self, value: Any) -> str:
-        match = _PLAIN_SNILS.fullmatch(value) if isinstance(value, str) else None
-        if match is not None:
-            canonical = "".join(match.groups())
-            if int(canonical[:9]) > 1001998 and _snils_check(canonical) != int(canonical[9:]):
-                raise _Invalid("the SNILS check number does not match (a typing mistake?)")
-        else:
-            try:
-                canonical = normalise_snils(value)
-            except ValueError as exc:
-                raise _Invalid(str(exc)) from None
-        mac = self._snils_mac.copy()
-        mac.update(canonical.encode())
-        return mac.hexdigest()
-
-    def email(self, value: Any) -> str:
-        if isinstance(value, str) and _PLAIN_EMAIL.fullmatch(value):
-            return value  # contacts.normalise_email would return it unchanged
-        try:
-            return normalise_email(cell_text(value) or "")
-        except ValueError as exc:
-            raise _Invalid(str(exc)) from None
-
-    def phone(self, value: Any) -> str:
-        if isinstance(value, str) and _PLAIN_PHONE.fullmatch(value):
-            return value  # already +7XXXXXXXXXX
-        try:
-            return normalise_phone(cell_text(value) or "" if isinstance(value, str) else value)
-        except ValueError as exc:
-            raise _Invalid(str(exc)) from None
-
-
-_SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
-
-
-def _snils_check(digits: str) -> int:
-    """documents.snils_check_number, unrolled for 100,000 rows (tests prove them equal)."""
-    total = sum(map(operator.mul, map(int, digits[:9]), _SNILS_WEIGHTS))
-    if total < 100:
-        return total
-    if total in (100, 101):
-        return 0
-    return total % 101 % 100
-
-
-def guess_relation(patronymic: str | None) -> str:
-    """mother/father from a patronymic's ending; guardian when it says nothing."""
-    if patronymic:
-        folded = patronymic.casefold()
-        if folded.endswith(_FEMININE_PATRONYMIC):
-            return "mother"
-        if folded.endswith(_MASCULINE_PATRONYMIC):
-            return "father"
-    return "guardian"
-
-
-def relation_of(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return RELATIONS.get(" ".join(text.casefold().replace("ё", "е").split()))
-
-
-def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
-    """(row, 0-based column) of every formula cell by sheet name, for .xlsx/.xlsm files.
-
-    Calamine hands back a formula's cached value (or nothing, if the file was never opened in
-    a spreadsheet program), so formulas are found in the sheet XML itself. Only called on
-    files whose XML mentions a formula at all, which is a cheap byte search.
-    """
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return {}
-    from defusedxml import ElementTree
-
-    found: dict[str, set[tuple[int, int]]] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            targets = {r.get("Id"): r.get("Target") for r in rels}
-            for sheet in book.iter(f"{ns}sheet"):
-                target = targets.get(sheet.get(f"{rel_ns}id"), "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                cells = set()
-                # In blocks (a 100,000-row sheet is tens of MB of XML); the overlap keeps a
-                # cell cut at a block's end whole, and the set drops what is seen twice.
-                with archive.open(member) as stream:
-                    tail = b""
-                    while block := stream.read(1 << 22):
-                        data = tail + block
-                        tail = data[-_OVERLAP:]
-                        if b"<f" not in data and b":f>" not in data and b":f " not in data:
-                            continue
-                        for match in _FORMULA_CELL.finditer(data):
-                            letters, number = match.group(1).decode(), int(match.group(2))
-                            column = 0
-                            for letter in letters:
-                                column = column * 26 + ord(letter) - 64
-                            cells.add((number, column - 1))
-                if cells:
-                    found[sheet.get("name")] = cells
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return {}  # calamine reports an unreadable file with a better message
-    return found
-
-
-_OVERLAP = 512
-_FORMULA_CELL = re.compile(
-    rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).){0,200}?<(?:\w+:)?f[\s>/]',
-    re.S,
-)
 
 
 class RosterReader:
@@ -708,68 +423,6 @@ class RosterReader:
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
-
-
-def estimate_rows(paths: Iterable[str | Path]) -> int:
-    """About how many rows the files hold, for a progress bar (0 when it cannot tell cheaply):
-    lines of a CSV, the `<dimension>` of each xlsx sheet."""
-    total = 0
-    for path in map(Path, paths):
-        suffix = path.suffix.lower()
-        try:
-            if suffix in (".csv", ".tsv", ".txt"):
-                with path.open("rb") as stream:
-                    total += sum(
-                        block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b"")
-                    )
-            elif suffix in (".xlsx", ".xlsm"):
-                with zipfile.ZipFile(path) as archive:
-                    for member in archive.namelist():
-                        if member.startswith("xl/worksheets/") and member.endswith(".xml"):
-                            with archive.open(member) as stream:
-                                head = stream.read(4096)
-                            if match := _DIMENSION.search(head):
-                                total += int(match.group(1) or 1)
-        except (OSError, zipfile.BadZipFile):
-            continue
-    return total
-
-
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-
-
-def stream_sheet(path: Path, name: str, sheet: str) -> Iterator[Row]:
-    """The rows of one worksheet, like `io.iter_rows` but streamed from calamine's sheet.
-
-    `io.iter_rows` turns the whole sheet into Python lists first (`to_python`), which costs
-    about 110 MB more at 100,000 rows; calamine's `iter_rows` hands them out one by one.
-    Rows come from row 1 on; columns from the sheet's first used column, so we pad them.
-    """
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own, zip, xml and plain errors
-        message = f"is not a readable spreadsheet ({error})"
-        raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
-    try:
-        try:
-            worksheet = workbook.get_sheet_by_name(sheet)
-            lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
-            rows = worksheet.iter_rows()
-        except Exception as error:
-            message = f"sheet {sheet!r} is not readable ({error})"
-            raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
-        for number, cells in enumerate(rows, 1):
-            end = len(cells)
-            while end and (cells[end - 1] is None or cells[end - 1] == ""):
-                end -= 1
-            if end:
-                values = [None if c == "" and isinstance(c, str) else c for c in cells[:end]]
-                yield Row(name, sheet, number, (*lead, *values) if lead else tuple(values))
-        del rows, worksheet
-    finally:
-        workbook.close()
 
 
 def _try_header(head: list[Row], aliases) -> Any:

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .errors import Problem, Refused
 from .models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
-from .roster_read import GuardianRecord, StudentRecord
+from .roster_bulk import Bulk, allocate_ids, chunks
+from .roster_guardians import GuardianEntity, Guardians
+from .roster_normalise import GuardianRecord, StudentRecord
 from .schools import get_or_create_class
 
-CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
 CHUNK_RECORDS = 2000  # student rows planned and written together
 IN_BATCH = 4096  # values per IN (...) when loading what a chunk needs (a power of two)
-WRITE_BATCH = 5000  # rows per executemany, so the parameter tuples never all exist at once
 
 STUDENTS = Student.__table__
 GUARDIANS = Guardian.__table__
@@ -75,110 +75,6 @@ def _located(record: StudentRecord, message: str, column: str | None = None, val
 
 def _full_name(surname: str, name: str, patronymic: str | None) -> str:
     return " ".join(p for p in (surname, name, patronymic) if p)
-
-
-class _GuardianEntity:
-    """One guardian as the import sees it: a database row (id set) or a new one."""
-
-    __slots__ = (
-        "id", "surname", "name", "patronymic", "key", "email", "phone", "dirty", "seen", "index",
-    )  # fmt: skip
-
-    def __init__(self, id_, surname, name, patronymic, key, email, phone) -> None:
-        self.id = id_
-        self.surname, self.name, self.patronymic = surname, name, patronymic
-        self.key, self.email, self.phone = key, email, phone
-        self.dirty = False
-        self.seen = id_ is None  # described by a row of the files already
-        self.index = -1  # position among new guardians
-
-
-class _Guardians:
-    """Shared guardians, matched by e-mail, else phone, else full name (when not contradicted)."""
-
-    def __init__(self) -> None:
-        self.by_email: dict[str, _GuardianEntity] = {}
-        self.by_phone: dict[str, _GuardianEntity] = {}
-        self.by_key: dict[str, Any] = {}  # an entity, or a list of namesakes
-        self.new: list[_GuardianEntity] = []
-        self.loaded: list[_GuardianEntity] = []  # database rows, to write back those changed
-
-    def add(self, entity: _GuardianEntity) -> None:
-        if entity.email:
-            self.by_email.setdefault(entity.email.casefold(), entity)
-        if entity.phone:
-            self.by_phone.setdefault(entity.phone, entity)
-        self._index_key(entity)
-
-    def _index_key(self, entity: _GuardianEntity) -> None:
-        # One entity per key, a list only for the rare namesakes (saves memory at 100,000).
-        found = self.by_key.setdefault(entity.key, entity)
-        if found is not entity:
-            if isinstance(found, list):
-                found.append(entity)
-            else:
-                self.by_key[entity.key] = [found, entity]
-
-    def resolve(self, g: GuardianRecord, warnings: list[Problem]) -> _GuardianEntity:
-        entity = None
-        if g.email:
-            entity = self.by_email.get(g.email.casefold())
-        if entity is None and g.phone:
-            found = self.by_phone.get(g.phone)
-            if found is not None and not (found.email and g.email):
-                entity = found
-        if entity is None:
-            candidates = self.by_key.get(g.key)
-            if candidates is None:
-                candidates = ()
-            elif not isinstance(candidates, list):
-                candidates = (candidates,)
-            for found in candidates:
-                if (found.email and g.email) or (
-                    found.phone and g.phone and found.phone != g.phone
-                ):
-                    continue
-                entity = found
-                break
-        if entity is None:
-            entity = _GuardianEntity(None, g.surname, g.name, g.patronymic, g.key, g.email, g.phone)
-            entity.index = len(self.new)
-            self.new.append(entity)
-            self.add(entity)
-            return entity
-        if not entity.seen:
-            # The first row naming a database guardian may correct the name and phone.
-            entity.seen = True
-            if entity.key != g.key:
-                entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
-                entity.key = g.key
-                entity.dirty = True
-                self._index_key(entity)
-            if g.phone and entity.phone != g.phone:
-                entity.phone = g.phone
-                entity.dirty = True
-                self.by_phone.setdefault(g.phone, entity)
-        elif g.phone and entity.phone and entity.phone != g.phone:
-            # Later rows never undo the first (that would flip on every re-import).
-            warnings.append(
-                Problem(
-                    f"another phone for this guardian than in an earlier row ({entity.phone}); "
-                    "the first is kept",
-                    g.origin[0],
-                    g.origin[1],
-                    g.row,
-                    value=g.phone,
-                )
-            )
-        if g.email and not entity.email:
-            entity.email = g.email
-            entity.dirty = True
-            self.by_email.setdefault(g.email.casefold(), entity)
-        if g.phone and not entity.phone:
-            entity.phone = g.phone
-            entity.dirty = True
-            self.by_phone.setdefault(g.phone, entity)
-        return entity
 
 
 def _hash(value: Any) -> int:
@@ -246,7 +142,7 @@ class RosterWriter:
                 self.classes[class_id] = (year, name)
                 if year == school_year:
                     self.year_classes[name] = class_id
-        self.bulk = _Bulk(session)
+        self.bulk = Bulk(session)
         self.connection = self.bulk.connection  # Core rows: no ORM work per row
         self.stamp = self.bulk.moment(now)
         self.today = self.bulk.day(now.date())
@@ -392,9 +288,9 @@ class RosterWriter:
         load(Student.name_key, {r.key for r in rest if r.certificate_fp not in seen_certificates})
         return found
 
-    def _load_guardians(self, records: Iterable[GuardianRecord]) -> _Guardians:
+    def _load_guardians(self, records: Iterable[GuardianRecord]) -> Guardians:
         """The school's guardians that these guardians' e-mails, phones or names point at."""
-        registry = _Guardians()
+        registry = Guardians()
         if self.school_id is None:
             return registry
         records = list(records)
@@ -426,7 +322,7 @@ class RosterWriter:
         load(Guardian.phone, {g.phone for g in rest if g.phone})
         load(Guardian.name_key, {g.key for g in rest if g.phone not in found_phones})
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
-            entity = _GuardianEntity(*row)
+            entity = GuardianEntity(*row)
             entity.seen = entity.id in self.guardians_seen
             registry.add(entity)
             registry.loaded.append(entity)
@@ -541,10 +437,10 @@ class RosterWriter:
         # Guardians and guardianships of the chunk.
         registry = self._load_guardians(g for r in chunk for g in r.guardians)
         links = self._load_links(status)
-        pending_links: list[tuple[_GuardianEntity, int | None, int, str]] = []
+        pending_links: list[tuple[GuardianEntity, int | None, int, str]] = []
         relation_updates: list[tuple[str, int]] = []
         for record, student_id, new_index in placed:
-            seen: list[_GuardianEntity] = []  # one guardian twice on a row (g1 and mother)
+            seen: list[GuardianEntity] = []  # one guardian twice on a row (g1 and mother)
             for g in record.guardians:
                 entity = registry.resolve(g, report.warnings)
                 if entity in seen:
@@ -617,7 +513,7 @@ class RosterWriter:
                 keep=("snils_fp",),
             )  # fmt: skip
         if moves:
-            for chunk_ids in _chunks([student_id for student_id, _ in moves]):
+            for chunk_ids in chunks([student_id for student_id, _ in moves]):
                 self.session.execute(
                     update(ENROLMENTS)
                     .where(ENROLMENTS.c.student_id.in_(chunk_ids), ENROLMENTS.c.ended_on.is_(None))
@@ -699,7 +595,7 @@ class RosterWriter:
         if self.report.to_deactivate:
             if confirm is not None and not confirm(self.report.to_deactivate):
                 raise Refused("Nothing was imported: the deactivations were not confirmed.")
-            for chunk_ids in _chunks([s["id"] for s in self.report.to_deactivate]):
+            for chunk_ids in chunks([s["id"] for s in self.report.to_deactivate]):
                 self.session.execute(
                     update(STUDENTS)
                     .where(STUDENTS.c.id.in_(chunk_ids))
@@ -768,7 +664,7 @@ class RosterWriter:
             and (sync_class is None or self.classes.get(class_id, (None, None))[1] == sync_class)
         ]
         listed = self.report.to_deactivate
-        for chunk_ids in _chunks(missing):
+        for chunk_ids in chunks(missing):
             query = select(
                 Student.id, Student.external_id, Student.surname, Student.name,
                 Student.patronymic, Student.class_id,
@@ -791,62 +687,3 @@ class RosterWriter:
                 )
         listed.sort(key=lambda s: (s["class"] or "", s["name"], s["id"]))
         self.report.deactivated = len(listed)
-
-
-class _Bulk:
-    """executemany straight through the driver: SQLAlchemy's per-row parameter processing
-    would cost more than the database itself at 100,000 rows. Values must already be in the
-    driver's form (`day`, `moment` give the SQLite text forms SQLAlchemy itself writes)."""
-
-    def __init__(self, session: Session) -> None:
-        self.connection = session.connection()
-        self.sqlite = self.connection.dialect.name == "sqlite"
-        self.mark = "?" if self.sqlite else "%s"
-
-    def day(self, value: date) -> Any:
-        return value.isoformat() if self.sqlite else value
-
-    def moment(self, value: datetime) -> Any:
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
-
-    def insert(self, table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-        """Insert rows (tuples in `columns` order, or a generator of them) in batches."""
-        marks = ", ".join([self.mark] * len(columns))
-        self._run(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
-
-    def update(
-        self, table, columns: Sequence[str], rows: Iterable[tuple], keep: Sequence[str] = ()
-    ) -> None:
-        """Rows are the new values in `columns` order, then the id; a None for a column in
-        `keep` leaves the stored value."""
-        assignments = ", ".join(
-            f"{c} = COALESCE({self.mark}, {c})" if c in keep else f"{c} = {self.mark}"
-            for c in columns
-        )
-        sql = f"UPDATE {table.name} SET {assignments} WHERE id = {self.mark}"
-        self._run(sql, rows)
-
-    def _run(self, sql: str, rows: Iterable[tuple]) -> None:
-        rows = iter(rows)
-        while batch := list(itertools.islice(rows, WRITE_BATCH)):
-            self.connection.exec_driver_sql(sql, batch)
-
-
-def allocate_ids(session: Session, table, count: int) -> list[int]:
-    """`count` fresh primary keys for `table`: from its sequence on PostgreSQL; on SQLite
-    after the largest id (safe: the import's transaction holds SQLite's write lock)."""
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-        )
-        return sorted(session.scalars(query, {"table": table.name, "n": count}))
-    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
-    return list(range(start, start + count))
-
-
-def _chunks(ids: Iterable[int], size: int = CHUNK):
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

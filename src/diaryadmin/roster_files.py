@@ -1,0 +1,125 @@
+"""File-level helpers of the roster reader: formula cells, row estimates, streamed sheets."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import InputError, Problem
+from .io import Row
+
+
+def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """(row, 0-based column) of every formula cell by sheet name, for .xlsx/.xlsm files.
+
+    Calamine hands back a formula's cached value (or nothing, if the file was never opened in
+    a spreadsheet program), so formulas are found in the sheet XML itself. Only called on
+    files whose XML mentions a formula at all, which is a cheap byte search.
+    """
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    from defusedxml import ElementTree
+
+    found: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target") for r in rels}
+            for sheet in book.iter(f"{ns}sheet"):
+                target = targets.get(sheet.get(f"{rel_ns}id"), "")
+                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                cells = set()
+                # In blocks (a 100,000-row sheet is tens of MB of XML); the overlap keeps a
+                # cell cut at a block's end whole, and the set drops what is seen twice.
+                with archive.open(member) as stream:
+                    tail = b""
+                    while block := stream.read(1 << 22):
+                        data = tail + block
+                        tail = data[-_OVERLAP:]
+                        if b"<f" not in data and b":f>" not in data and b":f " not in data:
+                            continue
+                        for match in _FORMULA_CELL.finditer(data):
+                            letters, number = match.group(1).decode(), int(match.group(2))
+                            column = 0
+                            for letter in letters:
+                                column = column * 26 + ord(letter) - 64
+                            cells.add((number, column - 1))
+                if cells:
+                    found[sheet.get("name")] = cells
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return {}  # calamine reports an unreadable file with a better message
+    return found
+
+
+_OVERLAP = 512
+_FORMULA_CELL = re.compile(
+    rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).){0,200}?<(?:\w+:)?f[\s>/]',
+    re.S,
+)
+
+
+def estimate_rows(paths: Iterable[str | Path]) -> int:
+    """About how many rows the files hold, for a progress bar (0 when it cannot tell cheaply):
+    lines of a CSV, the `<dimension>` of each xlsx sheet."""
+    total = 0
+    for path in map(Path, paths):
+        suffix = path.suffix.lower()
+        try:
+            if suffix in (".csv", ".tsv", ".txt"):
+                with path.open("rb") as stream:
+                    total += sum(
+                        block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b"")
+                    )
+            elif suffix in (".xlsx", ".xlsm"):
+                with zipfile.ZipFile(path) as archive:
+                    for member in archive.namelist():
+                        if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                            with archive.open(member) as stream:
+                                head = stream.read(4096)
+                            if match := _DIMENSION.search(head):
+                                total += int(match.group(1) or 1)
+        except (OSError, zipfile.BadZipFile):
+            continue
+    return total
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def stream_sheet(path: Path, name: str, sheet: str) -> Iterator[Row]:
+    """The rows of one worksheet, like `io.iter_rows` but streamed from calamine's sheet.
+
+    `io.iter_rows` turns the whole sheet into Python lists first (`to_python`), which costs
+    about 110 MB more at 100,000 rows; calamine's `iter_rows` hands them out one by one.
+    Rows come from row 1 on; columns from the sheet's first used column, so we pad them.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own, zip, xml and plain errors
+        message = f"is not a readable spreadsheet ({error})"
+        raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
+    try:
+        try:
+            worksheet = workbook.get_sheet_by_name(sheet)
+            lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
+            rows = worksheet.iter_rows()
+        except Exception as error:
+            message = f"sheet {sheet!r} is not readable ({error})"
+            raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
+        for number, cells in enumerate(rows, 1):
+            end = len(cells)
+            while end and (cells[end - 1] is None or cells[end - 1] == ""):
+                end -= 1
+            if end:
+                values = [None if c == "" and isinstance(c, str) else c for c in cells[:end]]
+                yield Row(name, sheet, number, (*lead, *values) if lead else tuple(values))
+        del rows, worksheet
+    finally:
+        workbook.close()
