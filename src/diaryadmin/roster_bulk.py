@@ -27,6 +27,10 @@ class Bulk:
     def day(self, value: date) -> Any:
         return value.isoformat() if self.sqlite else value
 
+    def to_date(self, value: Any) -> date:
+        """A date as the driver returns it (SQLite: ISO text) back into a date."""
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
     def moment(self, value: datetime) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
 

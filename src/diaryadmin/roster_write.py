@@ -243,49 +243,53 @@ class RosterWriter:
         return _hash(external_id) in self._id_set
 
     # -- loading what a chunk needs
-    def _select_in(self, query, column, values) -> Iterator:
-        """Rows of `query` whose `column` is among `values`, IN_BATCH values at a time.
+    def _select_in(self, sql: str, values, *before: Any) -> Iterator[tuple]:
+        """Rows of `sql` (ending in `IN (`) for `values`, IN_BATCH values at a time.
 
-        Each IN list is padded (by repeating its last value) to a power of two: the driver
-        caches a prepared statement per distinct SQL text, and one per list length would
-        hold tens of MB of big statements at 100,000 rows."""
+        Plain driver SQL: SQLAlchemy would compile every one of the thousands of IN values.
+        Each list is padded (by repeating its last value) to a power of two, because the
+        driver caches a prepared statement per distinct SQL text, and one per list length
+        would hold tens of MB of big statements at 100,000 rows."""
         values = list(values)
+        mark = self.bulk.mark
         for start in range(0, len(values), IN_BATCH):
             batch = values[start : start + IN_BATCH]
             size = max(16, 1 << (len(batch) - 1).bit_length())
             batch += [batch[-1]] * (size - len(batch))
-            yield from self.connection.execute(query.where(column.in_(batch)))
+            marks = ", ".join([mark] * size)
+            yield from self.connection.exec_driver_sql(f"{sql}{marks})", (*before, *batch))
 
     def _load_students(self, chunk: list[StudentRecord]) -> dict[int, tuple]:
         """The school's students that the chunk's IDs, certificates or name keys point at."""
         if self.school_id is None:
             return {}
-        query = select(
-            Student.id, Student.external_id, Student.certificate_fp, Student.name_key,
-            Student.birth_date, Student.class_id, Student.active, Student.surname, Student.name,
-            Student.patronymic, Student.snils_fp,
-        ).where(Student.school_id == self.school_id)  # fmt: skip
         found: dict[int, tuple] = {}
         seen_ids: set[str] = set()
         seen_certificates: set[str] = set()
+        to_date = self.bulk.to_date
 
-        def load(column, values) -> None:
-            for row in self._select_in(query, column, values):
+        def load(column: str, values) -> None:
+            sql = (
+                "SELECT id, external_id, certificate_fp, name_key, birth_date, class_id, active,"
+                " surname, name, patronymic, snils_fp FROM students"
+                f" WHERE school_id = {self.bulk.mark} AND {column} IN ("
+            )
+            for row in self._select_in(sql, values, self.school_id):
                 (student_id, external_id, certificate_fp, key, birth_date, class_id, active,
                  surname, name, patronymic, snils_fp) = row  # fmt: skip
                 seen_ids.add(external_id)
                 seen_certificates.add(certificate_fp)
                 found.setdefault(
                     student_id,
-                    (external_id, certificate_fp, key, birth_date, class_id, active,
-                     hash((surname, name, patronymic)), hash(snils_fp)),
+                    (external_id, certificate_fp, key, to_date(birth_date), class_id,
+                     bool(active), hash((surname, name, patronymic)), hash(snils_fp)),
                 )  # fmt: skip
 
         # The matching order, so each student is fetched about once: ID, certificate, name.
-        load(Student.external_id, {r.external_id for r in chunk if r.external_id is not None})
+        load("external_id", {r.external_id for r in chunk if r.external_id is not None})
         rest = [r for r in chunk if r.external_id not in seen_ids]
-        load(Student.certificate_fp, {r.certificate_fp for r in rest if r.certificate_fp})
-        load(Student.name_key, {r.key for r in rest if r.certificate_fp not in seen_certificates})
+        load("certificate_fp", {r.certificate_fp for r in rest if r.certificate_fp})
+        load("name_key", {r.key for r in rest if r.certificate_fp not in seen_certificates})
         return found
 
     def _load_guardians(self, records: Iterable[GuardianRecord]) -> Guardians:
@@ -294,22 +298,19 @@ class RosterWriter:
         if self.school_id is None:
             return registry
         records = list(records)
-        linked = (
-            select(Guardianship.id)
-            .join(Student, Student.id == Guardianship.student_id)
-            .where(Guardianship.guardian_id == Guardian.id, Student.school_id == self.school_id)
-            .exists()
-        )
-        query = select(
-            Guardian.id, Guardian.surname, Guardian.name, Guardian.patronymic, Guardian.name_key,
-            Guardian.email, Guardian.phone,
-        ).where(linked)  # fmt: skip
         loaded: dict[int, tuple] = {}
         found_emails: set[str] = set()
         found_phones: set[str] = set()
 
-        def load(column, values) -> None:
-            for row in self._select_in(query, column, values):
+        def load(column: str, values) -> None:
+            sql = (
+                "SELECT g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone"
+                " FROM guardians g WHERE EXISTS (SELECT 1 FROM guardianships gs"
+                " JOIN students s ON s.id = gs.student_id"
+                f" WHERE gs.guardian_id = g.id AND s.school_id = {self.bulk.mark})"
+                f" AND g.{column} IN ("
+            )
+            for row in self._select_in(sql, values, self.school_id):
                 loaded.setdefault(row[0], tuple(row))
                 if row[5]:
                     found_emails.add(row[5].casefold())
@@ -317,10 +318,10 @@ class RosterWriter:
                     found_phones.add(row[6])
 
         # The matching order, so each guardian is fetched about once: e-mail, phone, name.
-        load(Guardian.email, {e for g in records if g.email for e in (g.email, g.email.lower())})
+        load("email", {e for g in records if g.email for e in (g.email, g.email.lower())})
         rest = [g for g in records if not (g.email and g.email.casefold() in found_emails)]
-        load(Guardian.phone, {g.phone for g in rest if g.phone})
-        load(Guardian.name_key, {g.key for g in rest if g.phone not in found_phones})
+        load("phone", {g.phone for g in rest if g.phone})
+        load("name_key", {g.key for g in rest if g.phone not in found_phones})
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
             entity = GuardianEntity(*row)
             entity.seen = entity.id in self.guardians_seen
@@ -330,15 +331,12 @@ class RosterWriter:
 
     def _load_links(self, student_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
         """Guardianships of these students: guardian id << 32 | student id -> (id, relation)."""
-        query = select(
-            Guardianship.id, Guardianship.guardian_id, Guardianship.student_id,
-            Guardianship.relation,
-        )  # fmt: skip
+        sql = (
+            "SELECT id, guardian_id, student_id, relation FROM guardianships WHERE student_id IN ("
+        )
         return {
             guardian_id << 32 | student_id: (link_id, relation)
-            for link_id, guardian_id, student_id, relation in self._select_in(
-                query, Guardianship.student_id, student_ids
-            )
+            for link_id, guardian_id, student_id, relation in self._select_in(sql, student_ids)
         }
 
     # -- one chunk
@@ -615,12 +613,14 @@ class RosterWriter:
                 )  # fmt: skip
         if self.errors or self.school_id is None:
             return
+        sql = (
+            f"SELECT id, external_id FROM students WHERE school_id = {self.bulk.mark}"
+            " AND external_id IN ("
+        )
         ids = {
             external_id: student_id
             for student_id, external_id in self._select_in(
-                select(Student.id, Student.external_id).where(Student.school_id == self.school_id),
-                Student.external_id,
-                {student_id for _, student_id, _ in rows},
+                sql, {student_id for _, student_id, _ in rows}, self.school_id
             )
         }
         registry = self._load_guardians(g for _, _, g in rows)
