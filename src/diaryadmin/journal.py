@@ -16,10 +16,8 @@ shows (an empty cell removes a mark or absence); a long-form file only touches w
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,22 +25,16 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, grading
-from .cells import cell_text, parse_date, parse_float, parse_int
+from . import audit
 from .errors import InputError, NotFound, Problem
-from .io import HeaderMap, Row, find_header, iter_rows, sheet_names
-from .journal_export import (
-    COL_AVERAGE,
-    COL_PERIOD_GRADE,
-    LABEL_CLASS,
-    LABEL_PERIOD,
-    LABEL_SUBJECT,
-    NO_KIND,
-    NOTE_COMMENT,
-    NOTE_KIND,
-    NOTE_TEACHER,
-    NOTE_WEIGHT,
-    SUMMARY_SHEET,
+from .journal_read import (
+    LONG_FORM_ALIASES,
+    Pair,
+    Plan,
+    parse_note,
+    problem_at,
+    read_cell_notes,
+    read_journal_file,
 )
 from .models import (
     Absence,
@@ -61,78 +53,20 @@ from .names import canonical_class, clean_spaces, fold, name_key
 from .periods import year_label
 from .schools import school_year_of
 
-LONG_FORM_ALIASES = {
-    "date": ["Дата", "Дата урока", "date"],
-    "number": ["Урок", "№ урока", "Номер урока", "Урок №", "lesson", "lesson number"],
-    "class": ["Класс", "class"],
-    "subject": ["Предмет", "subject"],
-    "teacher": ["Учитель", "Преподаватель", "teacher"],
-    "topic": ["Тема", "Тема урока", "topic"],
-    "homework": ["Домашнее задание", "ДЗ", "Д/з", "homework"],
-    "student_id": ["ID ученика", "ID", "Код ученика", "student id"],
-    "student": ["Ученик", "ФИО", "ФИО ученика", "student"],
-    "mark": ["Оценка", "Отметка", "mark"],
-    "weight": ["Вес", "Вес оценки", "weight"],
-    "kind": ["Вид работы", "Тип работы", "Форма работы", "kind"],
-    "absence": ["Пропуск", "Посещаемость", "Код пропуска", "absence"],
-    "comment": ["Комментарий", "Примечание", "comment"],
-}
-MAX_LESSON_NUMBER = 12
-MAX_WEIGHT = 10.0
 _CHUNK = 500
 
-
-@dataclass
-class _Lesson:
-    class_name: str
-    subject: str
-    date: date
-    number: int
-    teacher: str | None = None
-    topic: str | None = None
-    homework: str | None = None
-    where: Problem | None = None
+__all__ = [
+    "LONG_FORM_ALIASES",
+    "apply_import",
+    "import_journal",
+    "parse_note",
+    "plan_import",
+    "read_cell_notes",
+    "read_journal_file",
+]
 
 
-@dataclass
-class _Pair:
-    """What a file says about one student in one lesson."""
-
-    marks: list[tuple[int, float, str | None, str | None, str | None]] = field(
-        default_factory=list
-    )  # value, weight, kind, comment, teacher name
-    absence: str | None = None
-    marks_given: bool = False
-    whole: bool = False  # a grid cell group: empty means none
-
-
-@dataclass
-class _Plan:
-    lessons: dict[tuple, _Lesson] = field(default_factory=dict)  # (class, subject key, date, n)
-    pairs: dict[tuple[int, tuple], _Pair] = field(default_factory=dict)  # (student, lesson key)
-    period_grades: dict[tuple[int, str, str], tuple[int | None, Problem]] = field(
-        default_factory=dict
-    )  # (student, subject key, period name) -> grade
-    periods: dict[str, tuple[date, date, Problem]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    rows: int = 0
-    formats: set[str] = field(default_factory=set)
-    skipped_sheets: list[str] = field(default_factory=list)
-    # Read from the file: entries waiting for their student to be resolved, grid rows waiting
-    # for the lesson lists, and what our lesson lists say (number -> lesson; kind and weight).
-    pending: list[tuple] = field(default_factory=list)
-    grids: list[tuple] = field(default_factory=list)
-    lesson_lists: dict[tuple[str, str], dict[int, tuple]] = field(
-        default_factory=lambda: defaultdict(dict)
-    )
-    lesson_work: dict[tuple, tuple[str | None, float]] = field(default_factory=dict)
-    # Resolved against the database.
-    class_ids: dict[str, int] = field(default_factory=dict)
-    year: int = 0
-    file_years: set[int] = field(default_factory=set)  # school years grid sheets name
-
-
-class _Roster:
+class Roster:
     """The school's students, classes and class history for one school year, preloaded."""
 
     def __init__(self, session: Session, school: School, year: int) -> None:
@@ -197,508 +131,7 @@ class _Roster:
         )
 
 
-def _where(row: Row, column: str | None, value: Any = None) -> Problem:
-    return Problem("", file=row.file, sheet=row.sheet, row=row.number, column=column, value=value)
-
-
-def _problem(where: Problem, message: str) -> Problem:
-    return Problem(message, where.file, where.sheet, where.row, where.column, where.value)
-
-
-def _text(value: Any) -> str | None:
-    text = cell_text(value)
-    return clean_spaces(text) if text else None
-
-
-def _multiline(value: Any) -> str | None:
-    text = cell_text(value)
-    return text.strip() if text else None
-
-
-# ---------------------------------------------------------------- reading the file
-
-
-def _detect(path: Path) -> list[tuple[str | None, str]]:
-    """(sheet, kind) for each sheet: 'grid', 'summary' or 'long'; CSV is one 'long' sheet."""
-    names = sheet_names(path)
-    if not names:
-        return [(None, "long")]
-    kinds = []
-    for name in names:
-        first = list(_head_rows(path, name, 2))
-        a = [cell_text(r.values[0]) if r.values else None for r in first]
-        if len(a) == 2 and a[0] == LABEL_CLASS and a[1] == LABEL_SUBJECT:
-            kinds.append((name, "grid"))
-        elif name == SUMMARY_SHEET and a and a[0] == LABEL_CLASS:
-            kinds.append((name, "summary"))
-        else:
-            kinds.append((name, "long"))
-    return kinds
-
-
-def _head_rows(path: Path, sheet: str, n: int) -> Iterator[Row]:
-    for k, row in enumerate(iter_rows(path, sheet=sheet)):
-        if k >= n:
-            return
-        yield row
-
-
-def read_cell_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """Cell notes (comments) of an xlsx file: sheet -> (1-based row, 0-based column) -> text."""
-    import posixpath
-    import zipfile
-    from xml.etree import ElementTree
-
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    result: dict[str, dict[tuple[int, int], str]] = {}
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        return result
-
-    def rels(part: str) -> dict[str, tuple[str, str]]:
-        folder, name = posixpath.split(part)
-        rels_path = posixpath.join(folder, "_rels", name + ".rels")
-        if rels_path not in archive.namelist():
-            return {}
-        tree = ElementTree.fromstring(archive.read(rels_path))
-        found = {}
-        for rel in tree.findall("p:Relationship", ns):
-            target = rel.get("Target", "")
-            # Targets are relative to the part's folder, or absolute from the package root.
-            target = target[1:] if target.startswith("/") else posixpath.join(folder, target)
-            found[rel.get("Id")] = (rel.get("Type", ""), posixpath.normpath(target))
-        return found
-
-    with archive:
-        try:
-            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        except KeyError:
-            return result
-        book_rels = rels("xl/workbook.xml")
-        for sheet in workbook.findall("m:sheets/m:sheet", ns):
-            rid = sheet.get(f"{{{ns['r']}}}id")
-            if rid not in book_rels:
-                continue
-            sheet_part = book_rels[rid][1]
-            for kind, target in rels(sheet_part).values():
-                if not kind.endswith("/comments") or target not in archive.namelist():
-                    continue
-                notes = result.setdefault(sheet.get("name"), {})
-                tree = ElementTree.fromstring(archive.read(target))
-                for comment in tree.iter(f"{{{ns['m']}}}comment"):
-                    text = "".join(t.text or "" for t in comment.iter(f"{{{ns['m']}}}t"))
-                    notes[_cell_ref(comment.get("ref", "A1"))] = text
-    return result
-
-
-def _cell_ref(ref: str) -> tuple[int, int]:
-    match = re.fullmatch(r"([A-Z]+)(\d+)", ref.upper())
-    if not match:
-        return (0, 0)
-    col = 0
-    for ch in match[1]:
-        col = col * 26 + ord(ch) - 64
-    return int(match[2]), col - 1
-
-
-def parse_note(text: str) -> dict[str, Any]:
-    """A mark's cell note (as the export writes it) as weight, kind, teacher and comment.
-
-    Unknown lines (such as an author line Excel adds) are ignored; everything after
-    `Комментарий:` is the comment. Raises ValueError for a weight that is not a number.
-    """
-    found: dict[str, Any] = {}
-    lines = text.replace("\r\n", "\n").split("\n")
-    for k, line in enumerate(lines):
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key = key.strip()
-        if key == NOTE_COMMENT:
-            comment = "\n".join([value.lstrip(), *lines[k + 1 :]]).strip()
-            found["comment"] = comment or None
-            break
-        if key == NOTE_WEIGHT:
-            found["weight"] = parse_float(value.strip())
-        elif key == NOTE_KIND:
-            kind = value.strip()
-            found["kind"] = None if kind in ("", NO_KIND) else kind
-        elif key == NOTE_TEACHER:
-            found["teacher"] = clean_spaces(value) or None
-    return found
-
-
-def _read_long(path: Path, sheet: str | None, plan: _Plan, default_class: str | None) -> None:
-    rows = iter_rows(path, sheet=sheet) if sheet else iter_rows(path)
-    required = ["date", "subject"] + ([] if default_class else ["class"])
-    try:
-        header, body = find_header(rows, LONG_FORM_ALIASES, required=required)
-    except InputError as error:
-        if sheet is not None and "no header row" in str(error):
-            plan.skipped_sheets.append(sheet)
-            return
-        plan.problems.extend(error.problems)
-        return
-    plan.formats.add("long")
-    labels = header.labels
-    seq_column = 0 if cell_text(header.row.values[0]) == "№" else None
-    for row in body:
-        plan.rows += 1
-        _read_long_row(row, header, labels, plan, default_class, seq_column)
-
-
-def _get(header: HeaderMap, row: Row, name: str) -> Any:
-    return header.get(row, name)
-
-
-def _read_long_row(row, header, labels, plan: _Plan, default_class, seq_column) -> None:
-    problems = plan.problems
-    before = len(problems)
-
-    def at(name: str, value: Any = None) -> Problem:
-        return _where(row, labels.get(name, name), value)
-
-    raw_date = _get(header, row, "date")
-    day = None
-    try:
-        day = parse_date(raw_date)
-    except ValueError as error:
-        problems.append(_problem(at("date", raw_date), str(error)))
-    raw_number = _get(header, row, "number")
-    number = 1
-    if cell_text(raw_number) is not None:
-        try:
-            number = parse_int(raw_number)
-            if not 1 <= number <= MAX_LESSON_NUMBER:
-                raise ValueError(f"a lesson number is 1–{MAX_LESSON_NUMBER}")
-        except ValueError as error:
-            problems.append(_problem(at("number", raw_number), str(error)))
-    raw_class = _get(header, row, "class")
-    class_name = None
-    if cell_text(raw_class) is None:
-        class_name = default_class
-        if class_name is None:
-            problems.append(_problem(at("class"), "the class is missing"))
-    else:
-        try:
-            class_name = canonical_class(cell_text(raw_class))
-        except ValueError as error:
-            problems.append(_problem(at("class", raw_class), str(error)))
-        if class_name and default_class and class_name != default_class:
-            problems.append(
-                _problem(
-                    at("class", raw_class), f"the row is for {class_name}, not {default_class}"
-                )
-            )
-    subject = _text(_get(header, row, "subject"))
-    if subject is None:
-        problems.append(_problem(at("subject"), "the subject is missing"))
-    if len(problems) > before or day is None or class_name is None or subject is None:
-        return
-    key = (class_name, fold(subject), day, number)
-    lesson = plan.lessons.get(key)
-    if lesson is None:
-        lesson = plan.lessons[key] = _Lesson(
-            class_name, subject, day, number, where=at("date", raw_date)
-        )
-    for name in ("teacher", "topic", "homework"):
-        value = (_text if name == "teacher" else _multiline)(_get(header, row, name))
-        if value is None:
-            continue
-        current = getattr(lesson, name)
-        if current is None:
-            setattr(lesson, name, value)
-        elif current != value:
-            problems.append(
-                _problem(
-                    at(name, value),
-                    f"the lesson of {day:%d.%m.%Y} (lesson {number}) already has "
-                    f"{name} {current!r} in an earlier row",
-                )
-            )
-    if seq_column is not None and len(row.values) > seq_column:
-        lesson_lists = plan.lesson_lists
-        try:
-            seq = parse_int(row.values[seq_column])
-            lesson_lists[(class_name, fold(subject))][seq] = key
-        except ValueError:
-            pass
-        # Our lesson lists give the kind of work and weight most of the lesson's marks have.
-        kind = _text(_get(header, row, "kind"))
-        raw_weight = _get(header, row, "weight")
-        if kind is not None or cell_text(raw_weight) is not None:
-            weight = 1.0
-            if cell_text(raw_weight) is not None:
-                try:
-                    weight = parse_float(raw_weight)
-                except ValueError as error:
-                    problems.append(_problem(at("weight", raw_weight), str(error)))
-            plan.lesson_work[key] = (kind, weight)
-
-    student_ref = _student_ref(header, row)
-    raw_mark = _get(header, row, "mark")
-    raw_absence = _get(header, row, "absence")
-    has_mark = cell_text(raw_mark) is not None
-    has_absence = cell_text(raw_absence) is not None
-    if not student_ref:
-        if has_mark or has_absence:
-            problems.append(_problem(at("student"), "a mark or absence needs a student"))
-        return
-    if not (has_mark or has_absence):
-        return  # a student named with nothing to record
-    mark = None
-    if has_mark:
-        try:
-            value = grading.parse_mark(raw_mark)
-        except ValueError as error:
-            problems.append(_problem(at("mark", raw_mark), str(error)))
-        else:
-            kind = _text(_get(header, row, "kind"))
-            raw_weight = _get(header, row, "weight")
-            weight = grading.weight_for_kind(kind)
-            if cell_text(raw_weight) is not None:
-                try:
-                    weight = parse_float(raw_weight)
-                    if not 0 < weight <= MAX_WEIGHT:
-                        raise ValueError(f"a weight is above 0 and at most {MAX_WEIGHT:g}")
-                except ValueError as error:
-                    problems.append(_problem(at("weight", raw_weight), str(error)))
-            comment = _multiline(_get(header, row, "comment"))
-            mark = (value, weight, kind, comment, _text(_get(header, row, "teacher")))
-    code = None
-    if has_absence:
-        try:
-            code = grading.parse_absence_code(cell_text(raw_absence))
-        except ValueError as error:
-            problems.append(_problem(at("absence", raw_absence), str(error)))
-    if len(problems) > before:
-        return
-    pending = plan.pending
-    column = "student_id" if student_ref[0] == "id" else "student"
-    pending.append((student_ref, key, mark, code, at(column, student_ref[1]), False))
-
-
-def _student_ref(header: HeaderMap, row: Row) -> tuple[str, str] | None:
-    sid = cell_text(_get(header, row, "student_id"))
-    if sid:
-        return ("id", sid)
-    name = _text(_get(header, row, "student"))
-    if name:
-        return ("name", name)
-    return None
-
-
-def _read_grid(path: Path, sheet: str, plan: _Plan, notes: dict, default_class) -> None:
-    plan.formats.add("grid")
-    rows = list(iter_rows(path, sheet=sheet))
-    problems = plan.problems
-    meta = {cell_text(r.values[0]): r for r in rows[:3] if r.values}
-    class_row, subject_row = meta.get(LABEL_CLASS), meta.get(LABEL_SUBJECT)
-    class_name = subject = None
-    try:
-        class_name = canonical_class(cell_text(class_row.values[1]))
-    except (ValueError, IndexError, AttributeError, TypeError):
-        problems.append(Problem("the class in B1 is missing or wrong", path.name, sheet, 1, "B"))
-    if class_name and default_class and class_name != default_class:
-        problems.append(
-            Problem(f"the sheet is for {class_name}, not {default_class}", str(path), sheet, 1, "B")
-        )
-    if subject_row is not None and len(subject_row.values) > 1:
-        subject = _text(subject_row.values[1])
-    if not subject:
-        problems.append(Problem("the subject in B2 is missing", str(path), sheet, 2, "B"))
-    year_text = cell_text(class_row.values[3]) if class_row and len(class_row.values) > 3 else None
-    if year_text and (match := re.fullmatch(r"(\d{4})/\d{2}", year_text)):
-        plan.file_years.add(int(match[1]))
-    period_row = meta.get(LABEL_PERIOD)
-    period_name = None
-    if period_row is not None and len(period_row.values) > 1:
-        period_name = _text(period_row.values[1])
-        if period_name:
-            try:
-                start, end = parse_date(period_row.values[2]), parse_date(period_row.values[3])
-                plan.periods.setdefault(
-                    period_name, (start, end, _where(period_row, "C", period_name))
-                )
-            except (ValueError, IndexError):
-                problems.append(
-                    Problem("the period needs its dates in C3 and D3", str(path), sheet, 3, "C")
-                )
-    header = next((r for r in rows if cell_text(r.values[0]) == "№"), None)
-    if header is None or class_name is None or not subject:
-        if header is None:
-            problems.append(Problem("the header row (№, Ученик) is missing", str(path), sheet))
-        return
-    titles = [cell_text(v) for v in header.values]
-    try:
-        col_average = titles.index(COL_AVERAGE)
-    except ValueError:
-        problems.append(
-            Problem(f"the column {COL_AVERAGE!r} is missing", str(path), sheet, header.number)
-        )
-        return
-    col_grade = titles.index(COL_PERIOD_GRADE) if COL_PERIOD_GRADE in titles else None
-    seq_row = next((r for r in rows if r.number == header.number + 1), None)
-    lesson_of_col: dict[int, int] = {}
-    for col in range(3, col_average):
-        value = seq_row.values[col] if seq_row and col < len(seq_row.values) else None
-        try:
-            lesson_of_col[col] = parse_int(value)
-        except ValueError:
-            problems.append(
-                Problem(
-                    "the lesson number in the list of topics is missing",
-                    str(path),
-                    sheet,
-                    header.number + 1,
-                    _column_letter(col),
-                    value,
-                )
-            )
-    grid = plan.grids
-    sheet_notes = notes.get(sheet, {})
-    for row in rows:
-        if row.number <= header.number + 1:
-            continue
-        plan.rows += 1
-        values = row.values
-        sid = cell_text(values[2]) if len(values) > 2 else None
-        label = _text(values[1]) if len(values) > 1 else None
-        if not sid and not label:
-            continue
-        ref = ("id", sid) if sid else ("name", label)
-        cells: dict[int, list[tuple[int, Any, Problem, str | None]]] = defaultdict(list)
-        for col in range(3, min(col_average, len(values))):
-            value = values[col]
-            if cell_text(value) is None:
-                continue
-            cells[lesson_of_col.get(col, 0)].append(
-                (
-                    col,
-                    value,
-                    _where(row, _column_letter(col), value),
-                    sheet_notes.get((row.number, col)),
-                )
-            )
-        grade = None
-        if col_grade is not None and col_grade < len(values) and cell_text(values[col_grade]):
-            grade = values[col_grade]
-        grid.append(
-            (
-                class_name,
-                subject,
-                lesson_of_col,
-                ref,
-                cells,
-                grade,
-                period_name,
-                _where(row, "B", label),
-                _where(row, _column_letter(col_grade or 0), grade),
-            )
-        )
-
-
-def _column_letter(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _grid_entries(plan: _Plan) -> None:
-    """Turn grid rows into pending entries, now that every lesson list has been read."""
-    lesson_lists = plan.lesson_lists
-    lesson_work = plan.lesson_work
-    pending = plan.pending
-    for (
-        class_name,
-        subject,
-        lesson_of_col,
-        ref,
-        cells,
-        grade,
-        period,
-        where,
-        grade_where,
-    ) in plan.grids:
-        lessons = lesson_lists.get((class_name, fold(subject)))
-        if lessons is None:
-            plan.problems.append(
-                _problem(where, f"no list of topics for {class_name} {subject} in the file")
-            )
-            continue
-        for seq in sorted(set(lesson_of_col.values())):
-            if seq not in lessons:
-                plan.problems.append(
-                    _problem(where, f"lesson {seq} is not in the list of topics of {subject}")
-                )
-                continue
-            marks, code = [], None
-            kind, weight = lesson_work.get(lessons[seq], (None, 1.0))
-            for _col, value, at, note in cells.get(seq, ()):
-                if isinstance(value, str) and not _numeric(value):
-                    try:
-                        new_code = grading.parse_absence_code(value)
-                    except ValueError as error:
-                        plan.problems.append(_problem(at, str(error)))
-                        continue
-                    if code is not None:
-                        plan.problems.append(_problem(at, "two attendance codes in one lesson"))
-                    code = new_code
-                    continue
-                try:
-                    mark = grading.parse_mark(value)
-                except ValueError as error:
-                    plan.problems.append(_problem(at, str(error)))
-                    continue
-                info: dict[str, Any] = {}
-                if note:
-                    try:
-                        info = parse_note(note)
-                    except ValueError as error:
-                        plan.problems.append(_problem(at, f"the note's weight: {error}"))
-                marks.append(
-                    (
-                        mark,
-                        info.get("weight", weight),
-                        info.get("kind", kind),
-                        info.get("comment"),
-                        info.get("teacher"),
-                    )
-                )
-            pending.append((ref, lessons[seq], marks, code, where, True))
-        if period:
-            value = None
-            if grade is not None:
-                try:
-                    value = grading.parse_mark(grade)
-                except ValueError as error:
-                    plan.problems.append(_problem(grade_where, str(error)))
-                    continue
-            pending.append(
-                (ref, ("grade", fold(subject), period, subject), value, None, where, True)
-            )
-
-
-def _numeric(text: str) -> bool:
-    try:
-        parse_float(text)
-    except ValueError:
-        return False
-    return True
-
-
-# ---------------------------------------------------------------- planning
-
-
-def _school_year(session: Session, school: School, year: int | None, plan: _Plan) -> int:
+def _school_year(session: Session, school: School, year: int | None, plan: Plan) -> int:
     """The school year given, else the one our grid workbook names, else the roster's latest."""
     if year is not None:
         return year
@@ -715,25 +148,7 @@ def _school_year(session: Session, school: School, year: int | None, plan: _Plan
     return latest
 
 
-def read_journal_file(path: Path, default_class: str | None = None) -> _Plan:
-    """Read a journal file (long form or grid workbook) into an unresolved plan."""
-    plan = _Plan()
-    kinds = _detect(path)
-    notes = read_cell_notes(path) if any(k == "grid" for _, k in kinds) else {}
-    for sheet, kind in kinds:
-        if kind == "long":
-            _read_long(path, sheet, plan, default_class)
-        elif kind == "grid":
-            _read_grid(path, sheet, plan, notes, default_class)
-    _grid_entries(plan)
-    if not plan.formats and not plan.problems:
-        plan.problems.append(
-            Problem("no sheet has a journal table (date, class, subject, ...)", str(path))
-        )
-    return plan
-
-
-def _resolve_students(plan: _Plan, roster: _Roster) -> list[tuple]:
+def _resolve_students(plan: Plan, roster: Roster) -> list[tuple]:
     """Pending entries with the student id and class id resolved (problems collected)."""
     resolved = []
     for ref, key, marks, code, where, whole in plan.pending:
@@ -742,7 +157,7 @@ def _resolve_students(plan: _Plan, roster: _Roster) -> list[tuple]:
         if ref[0] == "id":
             student_id = roster.by_external.get(fold(ref[1]))
             if student_id is None:
-                plan.problems.append(_problem(where, f"no student with ID {ref[1]!r}"))
+                plan.problems.append(problem_at(where, f"no student with ID {ref[1]!r}"))
                 continue
         resolved.append((ref, student_id, key, marks, code, where, whole, class_name))
     return resolved
@@ -755,7 +170,7 @@ def plan_import(
     *,
     default_class: str | None = None,
     year: int | None = None,
-) -> tuple[_Plan, dict]:
+) -> tuple[Plan, dict]:
     """Read and check a journal file against the database; nothing is written.
 
     Returns the plan and a report. Raises InputError with every problem found.
@@ -769,14 +184,14 @@ def plan_import(
     if not plan.formats:
         raise _refused(path, plan)
     year = _school_year(session, school, year, plan)
-    roster = _Roster(session, school, year)
+    roster = Roster(session, school, year)
     first, last = date(year, 9, 1), date(year + 1, 8, 31)
     class_ids: dict[str, int] = {}
     for lesson in plan.lessons.values():
         where = lesson.where
         if not first <= lesson.date <= last:
             plan.problems.append(
-                _problem(
+                problem_at(
                     where,
                     f"the date is outside the school year {year_label(year)} "
                     f"({first:%d.%m.%Y} – {last:%d.%m.%Y})",
@@ -801,7 +216,7 @@ def plan_import(
     for name, (start, end, where) in plan.periods.items():
         if school_year_of(start) != year or school_year_of(end) != year or end < start:
             plan.problems.append(
-                _problem(where, f"the period {name} is not within {year_label(year)}")
+                problem_at(where, f"the period {name} is not within {year_label(year)}")
             )
 
     for ref, student_id, key, marks, code, where, whole, class_name in _resolve_students(
@@ -827,7 +242,7 @@ def plan_import(
                 continue  # an empty grid cell from before or after the student was in the class
             student = roster.students[student_id]
             plan.problems.append(
-                _problem(
+                problem_at(
                     where,
                     f"{student[2]} {student[3]} is not in class {class_name} "
                     f"on {lesson.date:%d.%m.%Y}",
@@ -836,7 +251,7 @@ def plan_import(
             continue
         pair = plan.pairs.get((student_id, key))
         if pair is None:
-            pair = plan.pairs[(student_id, key)] = _Pair(whole=whole)
+            pair = plan.pairs[(student_id, key)] = Pair(whole=whole)
         if whole:
             pair.marks = list(marks)
             pair.marks_given = True
@@ -848,7 +263,7 @@ def plan_import(
         if code is not None:
             if pair.absence is not None and pair.absence != code:
                 plan.problems.append(
-                    _problem(where, f"a second attendance code ({code}, was {pair.absence})")
+                    problem_at(where, f"a second attendance code ({code}, was {pair.absence})")
                 )
             pair.absence = code
     if plan.problems:
@@ -859,7 +274,7 @@ def plan_import(
 
 
 def _match_name(
-    name: str, roster: _Roster, class_ids: set[int], where: Problem, plan: _Plan
+    name: str, roster: Roster, class_ids: set[int], where: Problem, plan: Plan
 ) -> int | None:
     key = fold(name)
     found: set[int] = set()
@@ -868,15 +283,15 @@ def _match_name(
     if len(found) == 1:
         return next(iter(found))
     if not found:
-        plan.problems.append(_problem(where, "no such student in the class"))
+        plan.problems.append(problem_at(where, "no such student in the class"))
     else:
         plan.problems.append(
-            _problem(where, f"{len(found)} students of the class have this name; give their ID")
+            problem_at(where, f"{len(found)} students of the class have this name; give their ID")
         )
     return None
 
 
-def _refused(path: Path, plan: _Plan) -> InputError:
+def _refused(path: Path, plan: Plan) -> InputError:
     report = _report(path, plan, dry_run=False)
     count = len(plan.problems)
     return InputError(
@@ -884,7 +299,7 @@ def _refused(path: Path, plan: _Plan) -> InputError:
     )
 
 
-def _report(path: Path, plan: _Plan, dry_run: bool) -> dict[str, Any]:
+def _report(path: Path, plan: Plan, dry_run: bool) -> dict[str, Any]:
     return {
         "file": str(path),
         "format": "+".join(sorted(plan.formats)) or None,
@@ -921,7 +336,7 @@ def apply_import(
     session: Session,
     school: School,
     path: Path,
-    plan: _Plan,
+    plan: Plan,
     operator: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
