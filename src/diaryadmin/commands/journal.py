@@ -133,7 +133,7 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Classes exported at once, in worker processes (0: one per core).",
+    help="Classes exported at once, in worker processes (0: one per core for 4+ classes).",
 )
 @year_option
 @school_option
@@ -185,7 +185,7 @@ def export_command(
                 operator=app.operator,
                 overwrite=force,
                 progress=update,
-                jobs=jobs or os.cpu_count() or 1,
+                jobs=jobs or _automatic_jobs(len(classes)),
             )
     if app.fmt == "json":
         app.result(report)
@@ -195,6 +195,11 @@ def export_command(
             ["class", "students", "subjects", "lessons", "marks", "absences", "file"],
         )
     app.say(f"Exported {report['classes']} class journal(s) for {report['period']}.")
+
+
+def _automatic_jobs(classes: int) -> int:
+    """One worker per core, once there are enough classes to pay for starting them."""
+    return (os.cpu_count() or 1) if classes >= 4 else 1
 
 
 @journal_group.group("report")
