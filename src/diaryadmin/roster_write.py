@@ -268,11 +268,11 @@ class RosterWriter:
         seen_certificates: set[str] = set()
         to_date = self.bulk.to_date
 
-        def load(column: str, values) -> None:
+        def load(column: str, values, only: str = "") -> None:
             sql = (
                 "SELECT id, external_id, certificate_fp, name_key, birth_date, class_id, active,"
                 " surname, name, patronymic, snils_fp FROM students"
-                f" WHERE school_id = {self.bulk.mark} AND {column} IN ("
+                f" WHERE school_id = {self.bulk.mark} AND {only}{column} IN ("
             )
             for row in self._select_in(sql, values, self.school_id):
                 (student_id, external_id, certificate_fp, key, birth_date, class_id, active,
@@ -289,7 +289,17 @@ class RosterWriter:
         load("external_id", {r.external_id for r in chunk if r.external_id is not None})
         rest = [r for r in chunk if r.external_id not in seen_ids]
         load("certificate_fp", {r.certificate_fp for r in rest if r.certificate_fp})
-        load("name_key", {r.key for r in rest if r.certificate_fp not in seen_certificates})
+        # A name match only counts if the ID and certificate do not say it is another child;
+        # asking only for such rows keeps namesakes (common in big schools) out of the fetch.
+        by_kind: dict[str, set[str]] = {}
+        for r in rest:
+            if r.certificate_fp not in seen_certificates:
+                only = ("external_id IS NULL AND " if r.external_id is not None else "") + (
+                    "certificate_fp IS NULL AND " if r.certificate_fp is not None else ""
+                )
+                by_kind.setdefault(only, set()).add(r.key)
+        for only, keys in by_kind.items():
+            load("name_key", keys, only)
         return found
 
     def _load_guardians(self, records: Iterable[GuardianRecord]) -> Guardians:
@@ -300,28 +310,34 @@ class RosterWriter:
         records = list(records)
         loaded: dict[int, tuple] = {}
         found_emails: set[str] = set()
-        found_phones: set[str] = set()
 
-        def load(column: str, values) -> None:
+        def load(column: str, values, only: str = "") -> None:
             sql = (
                 "SELECT g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone"
                 " FROM guardians g WHERE EXISTS (SELECT 1 FROM guardianships gs"
                 " JOIN students s ON s.id = gs.student_id"
                 f" WHERE gs.guardian_id = g.id AND s.school_id = {self.bulk.mark})"
-                f" AND g.{column} IN ("
+                f" AND {only}g.{column} IN ("
             )
             for row in self._select_in(sql, values, self.school_id):
                 loaded.setdefault(row[0], tuple(row))
                 if row[5]:
                     found_emails.add(row[5].casefold())
-                if row[6]:
-                    found_phones.add(row[6])
 
         # The matching order, so each guardian is fetched about once: e-mail, phone, name.
         load("email", {e for g in records if g.email for e in (g.email, g.email.lower())})
         rest = [g for g in records if not (g.email and g.email.casefold() in found_emails)]
         load("phone", {g.phone for g in rest if g.phone})
-        load("name_key", {g.key for g in rest if g.phone not in found_phones})
+        # A name match only counts if the e-mail and phone do not say it is someone else
+        # (`Guardians.resolve`): ask only for such rows.
+        by_kind: dict[str, set[str]] = {}
+        for g in rest:
+            only = ("g.email IS NULL AND " if g.email else "") + (
+                "g.phone IS NULL AND " if g.phone else ""
+            )
+            by_kind.setdefault(only, set()).add(g.key)
+        for only, keys in by_kind.items():
+            load("name_key", keys, only)
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
             entity = GuardianEntity(*row)
             entity.seen = entity.id in self.guardians_seen
