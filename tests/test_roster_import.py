@@ -679,3 +679,18 @@ def test_conflicting_phones_keep_the_first_and_stay_idempotent(tmp_path, session
     again = do_import(sessions, [path])
     assert again.unchanged == 2 and len(again.warnings) == 1
     assert db_snapshot() == before
+
+
+def test_namesake_guardian_in_the_database_matched_only_when_contacts_allow(tmp_path, sessions):
+    header = [*HEADER, "Родитель 1", "E-mail родителя 1"]
+
+    def child(n: int, email: str | None) -> list:
+        return [f"S{n}", "Орлов", f"Иван{chr(0x430 + n)}", None, date(2016, 5, n), "4А",
+                "Орлова Анна", email]  # fmt: skip
+
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [header, child(1, None)])])
+    do_import(sessions, [write_xlsx(tmp_path / "b.xlsx", [header, child(2, "a@x.ru")])])
+    with sessions() as session:
+        assert session.scalars(select(Guardian.email)).all() == ["a@x.ru"]  # the same mother
+    do_import(sessions, [write_xlsx(tmp_path / "c.xlsx", [header, child(3, "b@x.ru")])])
+    assert counts(sessions)["guardians"] == 2  # another Anna Orlova
