@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -694,3 +695,20 @@ def test_namesake_guardian_in_the_database_matched_only_when_contacts_allow(tmp_
         assert session.scalars(select(Guardian.email)).all() == ["a@x.ru"]  # the same mother
     do_import(sessions, [write_xlsx(tmp_path / "c.xlsx", [header, child(3, "b@x.ru")])])
     assert counts(sessions)["guardians"] == 2  # another Anna Orlova
+
+
+def test_a_table_that_starts_below_and_right_of_a1(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for offset, row in enumerate(
+        [HEADER, IVANOV, ["S2", "Петрова", "Анна", None, "31.02.2015", "5А"]]
+    ):
+        for column, value in enumerate(row):
+            if value is not None:
+                sheet.cell(row=3 + offset, column=3 + column, value=value)
+    workbook.save(tmp_path / "offset.xlsx")
+    result = parse([tmp_path / "offset.xlsx"])
+    assert [(r.row, r.surname) for r in result.students] == [(4, "Иванов")]
+    assert [(p.row, p.column, p.value) for p in result.errors] == [
+        (5, "Дата рождения", "31.02.2015")
+    ]
