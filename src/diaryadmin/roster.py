@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .config import Settings
 from .errors import InputError, NotFound
-from .models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
+from .models import Guardian, Guardianship, SchoolClass, Student, utcnow
 from .names import canonical_class
 from .roster_columns import RELATION_WORDS
 from .roster_export import export_roster
@@ -165,34 +165,39 @@ def list_students(
     school, InputError for a malformed class name.
     """
     school = resolve_school(session, school_code, settings)
-    query = (
-        select(Student, SchoolClass.name)
-        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(Student.school_id == school.id)
-    )
+    conditions = [Student.school_id == school.id]
     if class_name is not None:
         try:
             class_name = canonical_class(class_name)
         except ValueError as exc:
             raise InputError(f"--class {class_name!r}: {exc}") from None
-        query = query.where(SchoolClass.name == class_name)
+        conditions.append(SchoolClass.name == class_name)
     if not inactive:
-        query = query.where(Student.active.is_(True))
-    rows = session.execute(query).all()
-    guardians = _guardians_of(session, school)
+        conditions.append(Student.active.is_(True))
+    query = (
+        select(
+            Student.id, Student.external_id, Student.surname, Student.name, Student.patronymic,
+            Student.birth_date, SchoolClass.name, Student.active,
+        )
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
+        .where(*conditions)
+    )  # fmt: skip
+    guardians = _guardians_of(session, conditions)
     result = [
         {
-            "id": student.id,
-            "external_id": student.external_id,
-            "surname": student.surname,
-            "name": student.name,
-            "patronymic": student.patronymic,
-            "birth_date": student.birth_date.isoformat(),
+            "id": student_id,
+            "external_id": external_id,
+            "surname": surname,
+            "name": name,
+            "patronymic": patronymic,
+            "birth_date": birth_date.isoformat(),
             "class": klass,
-            "active": student.active,
-            "guardians": guardians.get(student.id, []),
+            "active": active,
+            "guardians": guardians.get(student_id, []),
         }
-        for student, klass in rows
+        for student_id, external_id, surname, name, patronymic, birth_date, klass, active in (
+            session.execute(query)
+        )
     ]
     result.sort(key=_class_order)
     return result
@@ -204,23 +209,28 @@ def _class_order(row: dict[str, Any]) -> tuple:
     return (grade, klass, row["surname"], row["name"], row["patronymic"] or "", row["id"])
 
 
-def _guardians_of(session: Session, school: School) -> dict[int, list[dict[str, Any]]]:
-    """Active guardianships of the school's students: student id → guardians, in link order."""
+def _guardians_of(session: Session, conditions: list) -> dict[int, list[dict[str, Any]]]:
+    """Active guardianships of the students `conditions` select: student id → guardians,
+    in the order they were linked."""
     found: dict[int, list[dict[str, Any]]] = {}
     query = (
-        select(Guardianship.student_id, Guardianship.relation, Guardian)
+        select(
+            Guardianship.student_id, Guardianship.relation, Guardian.surname, Guardian.name,
+            Guardian.patronymic, Guardian.email, Guardian.phone,
+        )
         .join(Guardian, Guardian.id == Guardianship.guardian_id)
         .join(Student, Student.id == Guardianship.student_id)
-        .where(Student.school_id == school.id, Guardianship.active.is_(True))
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
+        .where(Guardianship.active.is_(True), *conditions)
         .order_by(Guardianship.id)
-    )
-    for student_id, relation, guardian in session.execute(query):
+    )  # fmt: skip
+    for student_id, relation, surname, name, patronymic, email, phone in session.execute(query):
         found.setdefault(student_id, []).append(
             {
-                "name": guardian.full_name,
+                "name": " ".join(p for p in (surname, name, patronymic) if p),
                 "relation": relation,
-                "email": guardian.email,
-                "phone": guardian.phone,
+                "email": email,
+                "phone": phone,
             }
         )
     return found
