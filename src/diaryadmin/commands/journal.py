@@ -84,7 +84,12 @@ def journal_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--class", "class_name", metavar="CLASS", help="Rows without a class are for it.")
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
-@year_option
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    help="School year of the lessons (2026 for 2026/27); default: the one an exported "
+    "workbook names, else the roster's latest.",
+)
 @school_option
 @format_option
 @pass_app
