@@ -712,3 +712,29 @@ def test_a_table_that_starts_below_and_right_of_a1(tmp_path):
     assert [(p.row, p.column, p.value) for p in result.errors] == [
         (5, "Дата рождения", "31.02.2015")
     ]
+
+
+def test_progress_estimate_and_bar_ticks(tmp_path, sessions):
+    from diaryadmin.roster_files import estimate_rows
+
+    rows = [HEADER] + [
+        [f"S{i}", "Иванов", f"Пётр{chr(0x430 + i)}", None, date(2015, 3, 14), "5А"]
+        for i in range(7)
+    ]
+    xlsx = write_xlsx(tmp_path / "a.xlsx", rows)
+    csv_path = write_csv(tmp_path / "a.csv", rows)
+    assert estimate_rows([xlsx]) == 8 and estimate_rows([csv_path, xlsx]) == 16
+    ticks: list[tuple] = []
+
+    class Bar:
+        def __init__(self, length, label):
+            ticks.append((length, label))
+
+        def __enter__(self):
+            return lambda n: ticks.append(n)
+
+        def __exit__(self, *exc):
+            return False
+
+    do_import(sessions, [xlsx], progress=Bar)
+    assert ticks == [(8, "Importing"), 7]

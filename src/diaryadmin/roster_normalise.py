@@ -126,22 +126,28 @@ class Normaliser:
     def full_name(self, value: Any) -> tuple[str, str, str | None, bool, str]:
         """(surname, name, patronymic, whether look-alikes were fixed, name key) of a cell."""
         # Not cached: full names are nearly all different, and a cache of 100,000 of them would
-        # cost more memory than the words' cache saves time.
-        text = cell_text(value) or ""
-        words = None if _DASHES.search(text) else text.split()
-        if words and len(words) == 4 and fold(words[3]) in PATRONYMIC_SUFFIXES:
-            words = [words[0], words[1], f"{words[2]} {words[3]}"]
-        if not words or not 2 <= len(words) <= 3:
+        # cost more memory than the words' cache saves time. Words repeat: they are cleaned
+        # and checked once each (`name`). No strip needed: split() ignores outer spaces, and a
+        # name cannot start with the apostrophe our exports put before `=`.
+        text = value if type(value) is str else (cell_text(value) or "")
+        if _DASHES.search(text):
             return self._full_name_slow(text)
-        # Words repeat across a roster: clean and check them one by one, cached.
-        cleaned = [self.name(word) for word in words]
-        return (
-            cleaned[0][0],
-            cleaned[1][0],
-            cleaned[2][0] if len(cleaned) == 3 else None,
-            any(c[2] for c in cleaned),
-            " ".join(c[1] for c in cleaned),
-        )
+        words = text.split()
+        count = len(words)
+        if count == 4 and fold(words[3]) in PATRONYMIC_SUFFIXES:
+            words = [words[0], words[1], f"{words[2]} {words[3]}"]
+            count = 3
+        cached, name = self._names.get, self.name
+        if count == 3:
+            a = cached(words[0]) or name(words[0])
+            b = cached(words[1]) or name(words[1])
+            c = cached(words[2]) or name(words[2])
+            return (a[0], b[0], c[0], a[2] or b[2] or c[2], f"{a[1]} {b[1]} {c[1]}")
+        if count == 2:
+            a = cached(words[0]) or name(words[0])
+            b = cached(words[1]) or name(words[1])
+            return (a[0], b[0], None, a[2] or b[2], f"{a[1]} {b[1]}")
+        return self._full_name_slow(text)
 
     def _full_name_slow(self, text: str) -> tuple[str, str, str | None, bool, str]:
         fixed, changed = fix_lookalikes(clean_spaces(text))
@@ -256,6 +262,15 @@ def guess_relation(patronymic: str | None) -> str:
 
 
 def relation_of(text: str | None) -> str | None:
+    """mother/father/guardian for a relation word (мать, папа, опекун...), None if unknown."""
     if text is None:
         return None
-    return RELATIONS.get(" ".join(text.casefold().replace("ё", "е").split()))
+    found = _RELATION_CACHE.get(text, False)
+    if found is False:
+        found = RELATIONS.get(" ".join(text.casefold().replace("ё", "е").split()))
+        if len(_RELATION_CACHE) < 1000:
+            _RELATION_CACHE[text] = found
+    return found
+
+
+_RELATION_CACHE: dict[str, str | None] = {}

@@ -61,6 +61,7 @@ class RosterReader:
         self.sink: Callable[[StudentRecord], None] | None = None
         self.count = 0
         self._origins: dict[tuple, tuple] = {}
+        self._last_origin: tuple = (None, None)
 
     def emit(self, record: StudentRecord) -> None:
         """Hand a parsed student on: to the sink (an import streaming into the database),
@@ -201,7 +202,12 @@ class RosterReader:
             indexes = tuple(col[f"{slot}_{part}"] for part in ("full_name", "relation", "email",
                                                                 "phone"))  # fmt: skip
             if any(i != absent for i in indexes):
-                slots.append((slot, indexes))
+                slot_labels = tuple(
+                    labels.get(f"{slot}_{part}") for part in ("full_name", "relation", "email",
+                                                              "phone")
+                )  # fmt: skip
+                default = slot if slot in ("mother", "father") else None
+                slots.append((indexes, slot_labels, default))
         formula_rows = {number for number, _ in formulas}
         mapped = [i for i in set(header.columns.values())]
         padding = (None,) * width
@@ -293,8 +299,8 @@ class RosterReader:
                 except _Invalid as exc:
                     self.error(f"SNILS: {exc}", row, labels["snils"], v[i_snils])
             guardians = []
-            for slot, indexes in slots:
-                guardian = self._guardian(row, v, slot, indexes, labels)
+            for indexes, slot_labels, default in slots:
+                guardian = self._guardian(row, v, indexes, slot_labels, default)
                 if guardian is not None:
                     guardians.append(guardian)
             if len(errors) > problems_before:
@@ -311,26 +317,17 @@ class RosterReader:
         fixed = " ".join(p for p in parts if p)
         self.warning(f"Latin look-alike letters replaced by Cyrillic: {fixed!r}", row, column, raw)
 
-    def _guardian(self, row, v, slot, indexes, labels) -> GuardianRecord | None:
-        i_full, i_relation, i_email, i_phone = indexes
+    def _guardian(self, row, v, indexes, labels, default) -> GuardianRecord | None:
         raw_name, raw_relation, raw_email, raw_phone = (
-            v[i_full],
-            v[i_relation],
-            v[i_email],
-            v[i_phone],
-        )
-        if raw_name is None and raw_email is None and raw_phone is None:
-            return None
-        label = labels.get(f"{slot}_full_name")
+            v[indexes[0]], v[indexes[1]], v[indexes[2]], v[indexes[3]]
+        )  # fmt: skip
         if raw_name is None:
-            self.error("a guardian's e-mail or phone without a name", row, label)
+            if raw_email is not None or raw_phone is not None:
+                self.error("a guardian's e-mail or phone without a name", row, labels[0])
             return None
         return self.guardian_from_cells(
-            row, raw_name, raw_relation, raw_email, raw_phone,
-            (label, labels.get(f"{slot}_relation"), labels.get(f"{slot}_email"),
-             labels.get(f"{slot}_phone")),
-            default_relation=slot if slot in ("mother", "father") else None,
-        )  # fmt: skip
+            row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=default
+        )
 
     def guardian_from_cells(
         self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None
@@ -373,9 +370,16 @@ class RosterReader:
             return None
         return GuardianRecord(
             surname, name, patronymic, key, relation, email, phone,
-            self._origins.setdefault((row.file, row.sheet), (row.file, row.sheet)),
+            self._origin(row),
             row.number,
         )  # fmt: skip
+
+    def _origin(self, row: Row) -> tuple[str, str | None]:
+        """One shared (file, sheet) tuple per sheet, for the records' places."""
+        if self._last_origin[0] is not row.file or self._last_origin[1] is not row.sheet:
+            key = (row.file, row.sheet)
+            self._last_origin = self._origins.setdefault(key, key)
+        return self._last_origin
 
     # -- a guardians sheet or file
     def read_guardian_table(self, header, rows: Iterable[Row], formulas) -> None:
