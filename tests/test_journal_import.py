@@ -349,3 +349,29 @@ def test_parse_note_reads_what_the_export_writes_and_ignores_an_author_line():
     }
     with pytest.raises(ValueError):
         journal.parse_note("Вес: много")
+
+
+def test_cell_notes_with_xml_entities_are_refused(tmp_path):
+    import zipfile
+
+    from openpyxl.comments import Comment
+
+    book = Workbook()
+    book.active["A1"] = 5
+    book.active["A1"].comment = Comment("Вес: 2", "teacher")
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    assert journal.read_cell_notes(plain)["Sheet"][(1, 0)] == "Вес: 2"
+    hostile = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(hostile, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if "comment" in item.filename and item.filename.endswith(".xml"):
+                body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+                data = (
+                    b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaaaa">'
+                    b'<!ENTITY b "&a;&a;&a;&a;&a;">]>' + body
+                )
+            target.writestr(item, data)
+    with pytest.raises(InputError, match="the cell notes cannot be read"):
+        journal.read_cell_notes(hostile)

@@ -154,56 +154,72 @@ def _head_rows(path: Path, sheet: str, n: int) -> Iterator[Row]:
         yield row
 
 
-def read_cell_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """Cell notes (comments) of an xlsx file: sheet -> (1-based row, 0-based column) -> text."""
-    import posixpath
-    import zipfile
-    from xml.etree import ElementTree
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
 
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    result: dict[str, dict[tuple[int, int], str]] = {}
+
+def read_cell_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Cell notes (comments) of an xlsx file: sheet -> (1-based row, 0-based column) -> text.
+
+    Raises InputError if the package's XML cannot be read (defusedxml refuses entities).
+    """
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return result
-
-    def rels(part: str) -> dict[str, tuple[str, str]]:
-        folder, name = posixpath.split(part)
-        rels_path = posixpath.join(folder, "_rels", name + ".rels")
-        if rels_path not in archive.namelist():
-            return {}
-        tree = ElementTree.fromstring(archive.read(rels_path))
-        found = {}
-        for rel in tree.findall("p:Relationship", ns):
-            target = rel.get("Target", "")
-            # Targets are relative to the part's folder, or absolute from the package root.
-            target = target[1:] if target.startswith("/") else posixpath.join(folder, target)
-            found[rel.get("Id")] = (rel.get("Type", ""), posixpath.normpath(target))
-        return found
-
+        return {}
     with archive:
         try:
-            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        except KeyError:
-            return result
-        book_rels = rels("xl/workbook.xml")
-        for sheet in workbook.findall("m:sheets/m:sheet", ns):
-            rid = sheet.get(f"{{{ns['r']}}}id")
-            if rid not in book_rels:
+            return _notes_in(archive)
+        except Exception as error:  # malformed or hostile XML
+            message = f"the cell notes cannot be read ({type(error).__name__})"
+            raise InputError(f"{path}: {message}", [Problem(message, str(path))]) from None
+
+
+def _relations(archive, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target part) of one part of an xlsx package."""
+    import posixpath
+
+    from defusedxml import ElementTree
+
+    folder, name = posixpath.split(part)
+    rels_path = posixpath.join(folder, "_rels", name + ".rels")
+    if rels_path not in archive.namelist():
+        return {}
+    found = {}
+    for rel in ElementTree.fromstring(archive.read(rels_path)).findall("p:Relationship", _NS):
+        target = rel.get("Target", "")
+        # Targets are relative to the part's folder, or absolute from the package root.
+        target = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+        found[rel.get("Id")] = (rel.get("Type", ""), posixpath.normpath(target))
+    return found
+
+
+def _notes_in(archive) -> dict[str, dict[tuple[int, int], str]]:
+    from defusedxml import ElementTree
+
+    result: dict[str, dict[tuple[int, int], str]] = {}
+    if "xl/workbook.xml" not in archive.namelist():
+        return result
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    book_rels = _relations(archive, "xl/workbook.xml")
+    for sheet in workbook.findall("m:sheets/m:sheet", _NS):
+        rid = sheet.get(f"{{{_NS['r']}}}id")
+        if rid not in book_rels:
+            continue
+        for kind, target in _relations(archive, book_rels[rid][1]).values():
+            if not kind.endswith("/comments") or target not in archive.namelist():
                 continue
-            sheet_part = book_rels[rid][1]
-            for kind, target in rels(sheet_part).values():
-                if not kind.endswith("/comments") or target not in archive.namelist():
-                    continue
-                notes = result.setdefault(sheet.get("name"), {})
-                tree = ElementTree.fromstring(archive.read(target))
-                for comment in tree.iter(f"{{{ns['m']}}}comment"):
-                    text = "".join(t.text or "" for t in comment.iter(f"{{{ns['m']}}}t"))
-                    notes[_cell_ref(comment.get("ref", "A1"))] = text
+            notes = result.setdefault(sheet.get("name"), {})
+            for comment in ElementTree.fromstring(archive.read(target)).iter(
+                f"{{{_NS['m']}}}comment"
+            ):
+                text = "".join(t.text or "" for t in comment.iter(f"{{{_NS['m']}}}t"))
+                notes[_cell_ref(comment.get("ref", "A1"))] = text
     return result
 
 
