@@ -738,3 +738,16 @@ def test_progress_estimate_and_bar_ticks(tmp_path, sessions):
 
     do_import(sessions, [xlsx], progress=Bar)
     assert ticks == [(8, "Importing"), 7]
+
+
+def test_the_import_cache_size_is_set_back(sessions):
+    from diaryadmin.roster import larger_sqlite_cache
+
+    with sessions() as session, session.begin():
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        pragma = "PRAGMA cache_size"
+        before = session.connection().exec_driver_sql(pragma).scalar()
+        with larger_sqlite_cache(session, 4096):
+            assert session.connection().exec_driver_sql(pragma).scalar() == -4096
+        assert session.connection().exec_driver_sql(pragma).scalar() == before

