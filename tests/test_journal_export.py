@@ -3,11 +3,12 @@ injection, a class without lessons, a student who moved class, and the CLI."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -223,15 +224,37 @@ def test_refuses_to_overwrite(sessions, tmp_path, exported):
 def test_libreoffice_opens_it_without_repair_and_shows_the_values(exported, tmp_path):
     office = shutil.which("libreoffice") or shutil.which("soffice")
     out = tmp_path / "csv"
+    # Filter options: comma, double quote, UTF-8, ..., values as shown, -1 = every sheet.
+    options = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
     done = subprocess.run(
-        [office, "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
-         "--outdir", str(out), str(exported)],
-        capture_output=True, text=True, timeout=180,
+        [office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+         "--convert-to", options, "--outdir", str(out), str(exported)],
+        capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    text = (out / "5А.csv").read_text(encoding="utf-8")
-    assert "Алексеева Анна,4.25,4" in text
-    assert INJECTED_SURNAME.replace('"', '""') in text
+    book = load_workbook(exported)
+    compared = 0
+    for sheet in book.worksheets:
+        csv_path = out / f"{exported.stem}-{sheet.title}.csv"
+        assert csv_path.exists(), f"LibreOffice did not convert sheet {sheet.title!r}"
+        shown = list(csv.reader(csv_path.read_text(encoding="utf-8").splitlines()))
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if value is None or isinstance(value, datetime | date):
+                    continue
+                text = shown[cell.row - 1][cell.column - 1]
+                if isinstance(value, str):
+                    assert text == value, (sheet.title, cell.coordinate)
+                else:
+                    assert float(text) == pytest.approx(value, abs=0.005), (
+                        sheet.title,
+                        cell.coordinate,
+                    )
+                compared += 1
+    assert compared > 100
+    every_text = "\n".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
+    assert INJECTED_SURNAME.replace('"', '""') in every_text  # text, not a formula
 
 
 def test_cli_export_all_and_one(run_cli, sessions, workdir):

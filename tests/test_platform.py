@@ -214,3 +214,18 @@ def test_demo_runs_end_to_end(tmp_path, workdir):
         db.check_schema(engine)
     finally:
         engine.dispose()
+
+
+def test_long_problem_lists_are_cut_on_stderr_but_complete_with_verbose(capsys):
+    from diaryadmin.cli import MAX_PROBLEMS_SHOWN, report_error
+    from diaryadmin.context import AppContext
+    from diaryadmin.errors import InputError, Problem
+
+    problems = [Problem("bad date", file="r.csv", row=n, column="DOB") for n in range(2, 502)]
+    error = InputError("r.csv: 500 problem(s) found; nothing was imported.", problems)
+    report_error(error, AppContext(settings=Settings(), operator="t"))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 + MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1].startswith(f"  ... and {500 - MAX_PROBLEMS_SHOWN} more problem(s)")
+    report_error(error, AppContext(settings=Settings(), operator="t", verbose=True))
+    assert "r.csv, row 501, column 'DOB': bad date" in capsys.readouterr().err

@@ -20,6 +20,8 @@ from .context import AppContext
 from .errors import EXIT_UNAVAILABLE, DiaryAdminError, InputError
 from .output import FORMATS, render_object
 
+MAX_PROBLEMS_SHOWN = 200
+
 EPILOG = """\b
 Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;
 3 partly done (failures reported, the rest committed); 4 configuration or database unavailable.
@@ -77,8 +79,16 @@ def report_error(exc: DiaryAdminError, app: AppContext | None) -> None:
         click.echo(render_object(exc.result, fmt))
     click.echo(click.style("error: ", fg="red") + str(exc), err=True)
     if isinstance(exc, InputError):
-        for problem in exc.problems:
+        verbose = bool(app and app.verbose)
+        shown = exc.problems if verbose else exc.problems[:MAX_PROBLEMS_SHOWN]
+        for problem in shown:
             click.echo(f"  {problem}", err=True)
+        if len(shown) < len(exc.problems):
+            click.echo(
+                f"  ... and {len(exc.problems) - len(shown)} more problem(s); "
+                "-v lists every one (and --format json reports them all on stdout).",
+                err=True,
+            )
     if app and app.verbose:
         traceback.print_exception(exc, file=sys.stderr)
 
