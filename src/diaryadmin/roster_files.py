@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-
-from .errors import InputError, Problem
-from .io import Row
 
 
 def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
@@ -89,37 +86,3 @@ def estimate_rows(paths: Iterable[str | Path]) -> int:
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-
-
-def stream_sheet(path: Path, name: str, sheet: str) -> Iterator[Row]:
-    """The rows of one worksheet, like `io.iter_rows` but streamed from calamine's sheet.
-
-    `io.iter_rows` turns the whole sheet into Python lists first (`to_python`), which costs
-    about 110 MB more at 100,000 rows; calamine's `iter_rows` hands them out one by one.
-    Rows come from row 1 on; columns from the sheet's first used column, so we pad them.
-    """
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own, zip, xml and plain errors
-        message = f"is not a readable spreadsheet ({error})"
-        raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
-    try:
-        try:
-            worksheet = workbook.get_sheet_by_name(sheet)
-            lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
-            rows = worksheet.iter_rows()
-        except Exception as error:
-            message = f"sheet {sheet!r} is not readable ({error})"
-            raise InputError(f"{name}: {message}", [Problem(message, file=name)]) from None
-        for number, cells in enumerate(rows, 1):
-            end = len(cells)
-            while end and (cells[end - 1] is None or cells[end - 1] == ""):
-                end -= 1
-            if end:
-                values = [None if c == "" and isinstance(c, str) else c for c in cells[:end]]
-                yield Row(name, sheet, number, (*lead, *values) if lead else tuple(values))
-        del rows, worksheet
-    finally:
-        workbook.close()

@@ -25,7 +25,7 @@ from .roster_columns import (
     ROSTER_ALIASES,
     ROSTER_FIELDS,
 )
-from .roster_files import formula_cells, stream_sheet
+from .roster_files import formula_cells
 from .roster_normalise import (
     GuardianRecord,
     Normaliser,
@@ -99,7 +99,6 @@ class RosterReader:
             read_oneroster(path, self)
             return
         names = sheet_names(path)
-        names_present = set(names)
         if self.sheet is not None and names:
             names = [self.sheet]  # iter_rows says so when the sheet does not exist
         formulas = formula_cells(path)
@@ -108,11 +107,7 @@ class RosterReader:
             return
         found_any = False
         for sheet in names:
-            rows = (
-                stream_sheet(path, name, sheet)
-                if sheet in names_present
-                else iter_rows(path, sheet=sheet)
-            )
+            rows = iter_rows(path, sheet=sheet)
             found_any |= self.read_table(rows, formulas.get(sheet), several=len(names) > 1)
         if not found_any:
             self.error("no sheet has a roster header (Фамилия, Имя, Дата рождения...)", None)

@@ -97,14 +97,18 @@ def _spreadsheet_rows(workbook: Any, name: str, sheets: list[str]) -> Iterator[R
     try:
         for sheet in sheets:
             try:
-                # skip_empty_area=False keeps rows and columns where the user sees them (A1 first)
-                grid = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                worksheet = workbook.get_sheet_by_name(sheet)
+                # calamine streams rows from row 1, but columns only from the first used one:
+                # pad them so index 0 is column A, as the user sees it.
+                lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
+                rows = worksheet.iter_rows()
             except Exception as error:
                 raise _refuse(name, f"sheet {sheet!r} is not readable ({error})") from None
-            for number, cells in enumerate(grid, 1):
+            for number, cells in enumerate(rows, 1):
                 values = _trim(cells)
                 if values:
-                    yield Row(name, sheet, number, values)
+                    yield Row(name, sheet, number, (*lead, *values) if lead else values)
+            del rows, worksheet
     finally:
         workbook.close()
 
