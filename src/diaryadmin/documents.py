@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 import re
 
 from diaryadmin.names import LOOKALIKES
@@ -18,6 +19,8 @@ _ROMAN_LOOKALIKES = str.maketrans({"Х": "X", "С": "C", "М": "M", "І": "I", "
 _CYRILLIC_PAIR = str.maketrans({k: v for k, v in LOOKALIKES.items() if k.isupper()})
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
 _NUMBER_SIGN = re.compile(r"№|[Nn][oOоО]?(?=\d)")
+
+_SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
 
 KINDS = frozenset({"certificate", "passport", "snils"})
 
@@ -73,8 +76,7 @@ def normalise_passport(text: str) -> str:
 
 def snils_check_number(first_nine: str) -> int:
     """The SNILS check number of the first nine digits (weights 9..1, modulo 101 rule)."""
-    weights = range(9, 0, -1)
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, weights, strict=True))
+    total = sum(map(operator.mul, map(int, first_nine[:9]), _SNILS_WEIGHTS))
     if total < 100:
         return total
     if total in (100, 101):
