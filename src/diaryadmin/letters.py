@@ -43,7 +43,7 @@ MAIL_MERGE_COLUMNS = (
     "email",
     "expires_at",
 )
-SLIPS_PER_PAGE = 6
+SLIPS_PER_PAGE = 4  # 97 × 140 mm each: room for long names and logins
 RELATIONS = {
     "mother": "мать",
     "father": "отец",
