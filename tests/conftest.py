@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from diaryadmin import db
 from diaryadmin.cli import cli
@@ -20,6 +22,19 @@ from diaryadmin.models import Base
 
 TEST_URL = os.environ.get("DIARYADMIN_TEST_DATABASE_URL", "").strip()
 SECRET = "test-secret-key-0123456789abcdef"
+
+
+def _drop_database(admin, name: str) -> None:
+    """Drop a test database; an autovacuum worker on it may need a moment to go away."""
+    for attempt in range(5):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _pg_admin_engine():
@@ -41,8 +56,7 @@ def _template(tmp_path_factory):
         db.upgrade(engine)
         engine.dispose()
         yield ("postgresql", name)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
@@ -63,8 +77,7 @@ def database_url(_template, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
         yield url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
     else:
         target = tmp_path / "test.sqlite3"
@@ -81,8 +94,7 @@ def empty_database_url(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
     else:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
