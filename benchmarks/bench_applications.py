@@ -1,6 +1,6 @@
 """Applications verify speed: 10,000 applications against a 100,000-student roster.
 
-    /work/venv/bin/python benchmarks/bench_applications.py [--students 100000]
+    python benchmarks/bench_applications.py [--students 100000]
         [--sizes 2500,5000,10000] [--database-url URL] [--keep DIR]
 
 Inserts the roster directly (set-based: schools, classes, students with certificate

@@ -6,7 +6,7 @@
 2. `credentials expire` over 1,000,000 credentials (10 % due), rows inserted directly in SQL
    with a dummy hash. Target: ≤ 10 s on SQLite.
 
-Run: /work/venv/bin/python benchmarks/bench_credentials.py [--guardianships 2000] [--rows 1000000]
+Run: python benchmarks/bench_credentials.py [--guardianships 2000] [--rows 1000000]
 """
 
 from __future__ import annotations

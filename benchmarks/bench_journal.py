@@ -1,6 +1,6 @@
 """Journal export speed and memory against a bare xlsxwriter write of the same cell grid.
 
-    /work/venv/bin/python benchmarks/bench_journal.py [--students 1000] [--classes 33]
+    python benchmarks/bench_journal.py [--students 1000] [--classes 33]
         [--subjects 15] [--lessons 170] [--repeat 1] [--keep DIR] [--database-url URL]
 
 Generates a whole school's term (students spread over classes, every subject with `--lessons`

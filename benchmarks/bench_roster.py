@@ -1,6 +1,6 @@
 """Roster import speed and memory against bare reads of the same files.
 
-    /work/venv/bin/python benchmarks/bench_roster.py [--rows 100000] [--keep DIR] [--profile]
+    python benchmarks/bench_roster.py [--rows 100000] [--keep DIR] [--profile]
 
 Generates a roster (one xlsx sheet and the same rows as a cp1251 `;` CSV), then, each in a
 fresh subprocess: reads the xlsx with openpyxl (read-only, values_only) and python-calamine,
