@@ -73,6 +73,12 @@ def render(
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
+def shorten(value: Any, width: int = 80) -> str:
+    """A table cell cut to `width` characters (JSON and CSV keep the whole value)."""
+    text = str(_cell(value))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def render_object(data: Mapping[str, Any], fmt: str = "table") -> str:
     """Render one result object (counts and the like): JSON as is, else as key/value rows."""
     if fmt == "json":

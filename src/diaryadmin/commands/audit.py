@@ -6,6 +6,7 @@ import click
 
 from .. import audit
 from ..context import AppContext, pass_app
+from ..output import shorten
 from .options import DATE, format_option
 
 
@@ -30,4 +31,6 @@ def list_command(app: AppContext, since, action, who, limit) -> None:
     """
     with app.transaction() as session:
         rows = audit.list_events(session, since=since, action=action, operator=who, limit=limit)
+    if app.fmt == "table":
+        rows = [{**row, "details": shorten(row["details"])} for row in rows]
     app.table(rows, ["id", "at", "operator", "action", "target", "details"])
