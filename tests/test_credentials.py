@@ -575,3 +575,50 @@ def test_status_for_one_class_lists_who_has_no_working_access(run_cli, sessions,
     assert ["all", "2", "0", "0", "1", "0", "1"] in [line.split() for line in lines]
     assert "Without working access (2):" in table.stdout
     assert any("petr.ivanov.sergei" in line and "locked" in line for line in lines)
+
+
+def test_issue_hashes_before_it_takes_the_write_lock(
+    run_cli, roster, sessions, fast, workdir, database_url, monkeypatch
+):
+    """While the CPU hashes, the portal must still be able to write (a login, a lockout)."""
+    from sqlalchemy import insert
+
+    from diaryadmin import db
+
+    real_hash_many = passwords.hash_many
+    portal_writes = []
+
+    def hash_while_the_portal_writes(plain, settings, progress=None):
+        other = db.make_engine(database_url)
+        try:
+            with other.connect() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=200")
+                    conn.commit()
+                with conn.begin():
+                    conn.execute(
+                        insert(AuditEvent).values(
+                            at=NOW, operator="portal", action="auth.login", details={}
+                        )
+                    )
+            portal_writes.append(len(plain))
+        finally:
+            other.dispose()
+        return real_hash_many(plain, settings, progress)
+
+    monkeypatch.setattr(passwords, "hash_many", hash_while_the_portal_writes)
+    result = run_cli("credentials", "issue", "--class", "5А", "--out", "s.html", env=FAST_ENV)
+    assert result.exit_code == 0, result.output
+    assert portal_writes[0] == 3  # all three hashed ahead, while the portal wrote
+    slips = read_slips(workdir / "s.html")
+    with sessions.begin() as session:
+        for slip in slips:
+            assert auth.authenticate(session, slip["login"], slip["password"], settings=fast).ok
+
+
+def test_password_supply_hands_out_prepared_pairs_first(fast):
+    supply = passwords.PasswordSupply.prepare(2, fast)
+    plain, hashes = supply.take(3, fast)
+    assert len(plain) == len(hashes) == 3 and len(set(plain)) == 3
+    assert all(passwords.verify_password(p, h, fast)[0] for p, h in zip(plain, hashes, strict=True))
+    assert supply.take(1, fast)[0] != plain[:1]  # prepared pairs are handed out once

@@ -299,12 +299,14 @@ def issue_credentials(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     action: str | None = None,
+    supply: passwords.PasswordSupply | None = None,
 ) -> IssueResult:
     """Issue a credential with a fresh temporary password for each guardianship.
 
     A guardianship that already has one is skipped, or with `reissue` gets a new temporary
     password on the same row (the login stays). Inactive guardianships and students are
-    skipped. `progress(n)` is called as hashes complete. Writes one audit event. The caller
+    skipped. `progress(n)` is called as hashes complete. `supply` holds passwords hashed
+    before the transaction (see passwords.PasswordSupply). Writes one audit event. The caller
     owns the transaction; nothing is committed here.
     """
     now = now or utcnow()
@@ -316,8 +318,7 @@ def issue_credentials(
         if t.guardianship_id not in inactive and (reissue or t.credential_id is None)
     ]
     skipped = len(targets) - len(chosen)
-    plain = passwords.new_passwords(len(chosen))
-    hashes = passwords.hash_many(plain, settings, progress)
+    plain, hashes = (supply or passwords.PasswordSupply()).take(len(chosen), settings, progress)
     expires_at = now + timedelta(days=settings.temp_password_days)
 
     fresh_rows, fresh_stems, fresh_targets = [], [], {}

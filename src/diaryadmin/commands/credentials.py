@@ -123,6 +123,7 @@ def issue_command(
       diaryadmin credentials issue --all --out mailmerge.xlsx --email
     """
     from ..credentials import count_to_issue, issue_credentials, select_guardianships
+    from ..passwords import PasswordSupply
 
     if dry_run:
         with app.transaction() as session:
@@ -133,15 +134,22 @@ def issue_command(
         app.result({"would_issue": todo, "skipped": skipped})
         return
     _needs_destination(out, email)
+    with app.transaction() as session:
+        ids = select_guardianships(
+            session, classes=classes, student_ids=students, all_=all_, school=school
+        )
+        todo, _ = count_to_issue(session, ids, reissue=reissue)
+    # Hash before the write transaction, so the database is not held while the CPU works.
+    with app.progress(todo, "Hashing passwords") as update:
+        supply = PasswordSupply.prepare(todo, app.settings, update)
 
     def issue(session):
         ids = select_guardianships(
             session, classes=classes, student_ids=students, all_=all_, school=school
         )
-        with app.progress(len(ids), "Hashing passwords") as update:
-            return issue_credentials(
-                session, app.settings, ids, reissue=reissue, operator=app.operator, progress=update
-            )
+        return issue_credentials(
+            session, app.settings, ids, reissue=reissue, operator=app.operator, supply=supply
+        )
 
     result = issue_and_deliver(app, issue, out, force, email)
     if not result.issued:
