@@ -229,3 +229,22 @@ def test_long_problem_lists_are_cut_on_stderr_but_complete_with_verbose(capsys):
     assert lines[-1].startswith(f"  ... and {500 - MAX_PROBLEMS_SHOWN} more problem(s)")
     report_error(error, AppContext(settings=Settings(), operator="t", verbose=True))
     assert "r.csv, row 501, column 'DOB': bad date" in capsys.readouterr().err
+
+
+def test_foreign_keys_are_enforced_and_sqlite_uses_wal(engine):
+    from datetime import date
+
+    from sqlalchemy.exc import IntegrityError
+
+    from diaryadmin.models import Student
+
+    sessions = db.make_sessionmaker(engine)
+    with pytest.raises(IntegrityError), sessions() as session, session.begin():
+        session.add(
+            Student(school_id=999, surname="Нет", name="Школы", name_key="нет школы",
+                    birth_date=date(2015, 1, 1))
+        )  # fmt: skip
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
