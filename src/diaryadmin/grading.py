@@ -6,6 +6,7 @@ decimals (3.495 → 3.50) and the suggested period grade follows the average as 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,7 +35,31 @@ KIND_WEIGHTS = {
     "сочинение": 2.0,
     "контрольная работа": 2.0,
 }
-_KIND_INDEX = {fold(kind): weight for kind, weight in KIND_WEIGHTS.items()}
+# Short forms teachers type for the kinds above (compared without dots, slashes and spaces).
+KIND_SHORT_FORMS = {
+    "кр": "контрольная работа",
+    "контрольная": "контрольная работа",
+    "ср": "самостоятельная работа",
+    "самостоятельная": "самостоятельная работа",
+    "самост": "самостоятельная работа",
+    "пр": "практическая работа",
+    "практическая": "практическая работа",
+    "проверочная": "проверочная работа",
+    "лр": "лабораторная работа",
+    "лабораторная": "лабораторная работа",
+    "дз": "домашняя работа",
+    "дикт": "диктант",
+    "соч": "сочинение",
+    "изл": "изложение",
+}
+
+
+def _kind_key(kind: str) -> str:
+    return re.sub(r"[\s./\\-]+", "", fold(kind))
+
+
+_KIND_INDEX = {_kind_key(kind): weight for kind, weight in KIND_WEIGHTS.items()}
+_KIND_INDEX.update({_kind_key(k): KIND_WEIGHTS[v] for k, v in KIND_SHORT_FORMS.items()})
 _CODE_ALIASES = {
     "н": "Н",
     "h": "Н",  # a Latin H typed for Н (a word without Cyrillic is not fixed by fold)
@@ -52,7 +77,7 @@ def weight_for_kind(kind: str | None) -> float:
     """The default weight of a kind of work (1 for an unknown or missing kind)."""
     if not kind:
         return 1.0
-    return _KIND_INDEX.get(fold(kind), 1.0)
+    return _KIND_INDEX.get(_kind_key(kind), 1.0)
 
 
 def parse_absence_code(text: str) -> str:

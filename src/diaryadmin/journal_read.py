@@ -6,6 +6,7 @@ Nothing here touches the database; `journal.plan_import` resolves the plan again
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -34,19 +35,42 @@ from .journal_export import (
 from .names import canonical_class, clean_spaces, fold
 
 LONG_FORM_ALIASES = {
-    "date": ["Дата", "Дата урока", "date"],
-    "number": ["Урок", "№ урока", "Номер урока", "Урок №", "lesson", "lesson number"],
+    "date": ["Дата", "Дата урока", "Дата проведения", "date", "lesson date"],
+    "number": [
+        "Урок",
+        "№ урока",
+        "Номер урока",
+        "Урок №",
+        "№ урока в дне",
+        "lesson",
+        "lesson number",
+        "lesson no",
+    ],  # fmt: skip
     "class": ["Класс", "class"],
     "subject": ["Предмет", "subject"],
     "teacher": ["Учитель", "Преподаватель", "teacher"],
     "topic": ["Тема", "Тема урока", "topic"],
-    "homework": ["Домашнее задание", "ДЗ", "Д/з", "homework"],
+    "homework": ["Домашнее задание", "ДЗ", "Д/з", "Д/З", "Задание на дом", "homework"],
     "student_id": ["ID ученика", "ID", "Код ученика", "student id"],
-    "student": ["Ученик", "ФИО", "ФИО ученика", "student"],
-    "mark": ["Оценка", "Отметка", "mark"],
+    "student": [
+        "Ученик",
+        "ФИО",
+        "ФИО ученика",
+        "Ученик (ФИО)",
+        "Ф.И.О.",
+        "Ф.И.О. ученика",
+        "Обучающийся",
+        "ФИО обучающегося",
+        "Фамилия, имя",
+        "Фамилия и имя",
+        "student",
+        "student name",
+        "full name",
+    ],  # fmt: skip
+    "mark": ["Оценка", "Отметка", "mark", "grade"],
     "weight": ["Вес", "Вес оценки", "weight"],
-    "kind": ["Вид работы", "Тип работы", "Форма работы", "kind"],
-    "absence": ["Пропуск", "Посещаемость", "Код пропуска", "absence"],
+    "kind": ["Вид работы", "Тип работы", "Форма работы", "Тип оценки", "kind", "work type"],
+    "absence": ["Пропуск", "Посещаемость", "Код пропуска", "Н/б", "absence", "attendance"],
     "comment": ["Комментарий", "Примечание", "comment"],
 }
 MAX_LESSON_NUMBER = 12
@@ -372,6 +396,26 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
     raw_absence = _get(header, row, "absence")
     has_mark = cell_text(raw_mark) is not None
     has_absence = cell_text(raw_absence) is not None
+    code_in_mark = None
+    if has_mark and isinstance(raw_mark, str) and not _numeric(raw_mark):
+        # Teachers type Н, Б, УП or ОП in the mark column, as in the paper journal's cell.
+        with contextlib.suppress(ValueError):
+            code_in_mark = grading.parse_absence_code(raw_mark)
+    if code_in_mark is not None:
+        if has_absence:
+            try:
+                other = grading.parse_absence_code(cell_text(raw_absence))
+            except ValueError:
+                other = None
+            if other is not None and other != code_in_mark:
+                problems.append(
+                    problem_at(
+                        at("mark", raw_mark),
+                        f"the mark column says {code_in_mark}, the attendance column {other}",
+                    )
+                )
+                return
+        raw_absence, has_absence, has_mark = code_in_mark, True, False
     if not student_ref:
         if has_mark or has_absence:
             problems.append(problem_at(at("student"), "a mark or absence needs a student"))
@@ -383,7 +427,10 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
         try:
             value = grading.parse_mark(raw_mark)
         except ValueError as error:
-            problems.append(problem_at(at("mark", raw_mark), str(error)))
+            message = str(error)
+            if isinstance(raw_mark, str) and not _numeric(raw_mark):
+                message = "not a mark (1–5) or an attendance code (Н, Б, УП, ОП)"
+            problems.append(problem_at(at("mark", raw_mark), message))
         else:
             kind = _text(_get(header, row, "kind"))
             raw_weight = _get(header, row, "weight")

@@ -1,0 +1,99 @@
+"""journal import on files as teachers type them: header variants, absence codes in the mark
+column, and the other things exploratory testing found."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+import factories
+from diaryadmin import journal
+from diaryadmin.errors import InputError
+from diaryadmin.models import Absence, Mark
+from test_journal_import import counts, write_xlsx
+
+
+@pytest.fixture
+def roster(sessions):
+    from test_journal_support import build_journal
+
+    with sessions() as session, session.begin():
+        built = build_journal(session)
+        return {k: getattr(v, "id", v) for k, v in built.items()}
+
+
+def _import(sessions, path, **options):
+    with sessions() as session, session.begin():
+        return journal.import_journal(session, factories.school(session), path, "op", **options)
+
+
+def test_header_variants_teachers_type(sessions, roster, tmp_path):
+    header = [
+        "Дата урока", "Урок №", "Класс", "Предмет", "Тема урока", "Домашнее задание",
+        "Ученик (ФИО)", "Отметка", "Вид работы",
+    ]  # fmt: skip
+    path = write_xlsx(
+        tmp_path / "v.xlsx",
+        [
+            [date(2026, 9, 15), 1, "5А", "Физика", "Движение", "§1", "Алексеева Анна", 5, None],
+            [date(2026, 9, 15), 1, "5А", "Физика", None, None, "Борисов Борис", 4, "К/р"],
+        ],
+        header=header,
+    )
+    report = _import(sessions, path)
+    assert report["marks_added"] == 2
+    with sessions() as session:
+        weights = session.scalars(select(Mark.weight).order_by(Mark.id.desc()).limit(2)).all()
+    assert sorted(weights) == [1.0, 2.0]  # К/р is a контрольная работа
+
+
+def test_attendance_codes_typed_in_the_mark_column(sessions, roster, tmp_path):
+    header = ["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка", "Пропуск"]
+    path = write_xlsx(
+        tmp_path / "codes.xlsx",
+        [
+            [date(2026, 9, 15), 1, "5А", "Физика", "Алексеева Анна", "н", None],
+            [date(2026, 9, 15), 1, "5А", "Физика", "Борисов Борис", "H", None],  # Latin H
+            [date(2026, 9, 16), 1, "5А", "Физика", "Алексеева Анна", "уп", "УП"],  # both agree
+            [date(2026, 9, 16), 1, "5А", "Физика", "Борисов Борис", " 4 ", None],
+        ],
+        header=header,
+    )
+    before = None
+    with sessions() as session:
+        before = counts(session)
+    report = _import(sessions, path)
+    assert (report["marks_added"], report["absences_added"]) == (1, 3)
+    with sessions() as session:
+        assert counts(session)[2] == before[2] + 3
+        codes = session.scalars(select(Absence.code).order_by(Absence.id.desc()).limit(3)).all()
+    assert sorted(codes) == ["Н", "Н", "УП"]
+
+
+def test_a_code_in_the_mark_column_that_disagrees_is_an_error(sessions, roster, tmp_path):
+    header = ["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка", "Пропуск"]
+    path = write_xlsx(
+        tmp_path / "codes.xlsx",
+        [
+            [date(2026, 9, 15), 1, "5А", "Физика", "Алексеева Анна", "н", "Б"],
+            [date(2026, 9, 15), 1, "5А", "Физика", "Борисов Борис", "отл", None],
+        ],
+        header=header,
+    )
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    found = {(p.row, p.column) for p in caught.value.problems}
+    assert found == {(2, "Оценка"), (3, "Оценка")}
+
+
+@pytest.mark.parametrize(
+    "kind, weight",
+    [("К/р", 2.0), ("к. р.", 2.0), ("Контрольная", 2.0), ("самостоятельная", 1.5),
+     ("С/р", 1.5), ("Самостоятельная работа", 1.5), ("дикт.", 2.0), ("беседа", 1.0)],
+)  # fmt: skip
+def test_short_forms_of_kinds_of_work(kind, weight):
+    from diaryadmin.grading import weight_for_kind
+
+    assert weight_for_kind(kind) == weight
