@@ -233,3 +233,59 @@ def test_one_number_twice_with_different_content_names_both_rows(run_cli, workdi
         "(first at sheet 'Заявления', row 3)"
     )
     assert db_snapshot() == before
+
+
+def _read_one_sheet(workdir, settings, header: list[str], rows: list[list]):
+    from diaryadmin.applications_read import read_applications
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    path = workdir / "office.xlsx"
+    book.save(path)
+    return read_applications([path], settings, today=date(2026, 9, 10))
+
+
+SHORT_HEADER = [
+    "ФИО заявителя",
+    "Кем приходится",
+    "Серия паспорта",
+    "Номер паспорта",
+    "Эл. почта",
+    "ФИО ребёнка",
+    "Дата рождения",
+    "Серия свидетельства",
+    "Номер свидетельства",
+    "Согласие",
+]
+
+
+def _short_row(applicant="Смирнова Елена Игоревна", relation="мать", series="4508", number="123456",
+               email=None, cert_number="123456"):  # fmt: skip
+    return [applicant, relation, series, number, email, "Смирнов Артём Олегович",
+            "14.03.2015", "XIV-МЮ", cert_number, "да"]  # fmt: skip
+
+
+def test_grandparents_and_a_parent_of_either_sex_are_understood(workdir, settings):
+    rows = [
+        _short_row(relation="бабушка"),
+        _short_row("Смирнов Пётр Ильич", relation="Дедушка"),
+        _short_row(relation="Родитель (законный представитель)"),
+        _short_row("Смирнов Олег Петрович", relation="родитель"),
+        _short_row("Смирнов Олег", relation="родитель"),
+        _short_row(relation="Мать ребёнка", number="654321"),
+        _short_row("Смирнов Олег Петрович", relation="отец ребенка", number="654321"),
+    ]
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows)
+    assert report.errors == []
+    assert [p.values["relation"] for p in parsed] == [
+        "trusted",
+        "trusted",
+        "mother",
+        "father",
+        "guardian",
+        "mother",
+        "father",
+    ]

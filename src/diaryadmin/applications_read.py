@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -151,9 +152,40 @@ _RELATION_WORDS = {
         "guardian",
         "legal guardian",
     ),
-    "trusted": ("доверенное лицо", "trusted", "trusted person"),
+    # DOMAIN.md: a trusted person is e.g. a grandparent.
+    "trusted": (
+        "доверенное лицо",
+        "бабушка",
+        "дедушка",
+        "trusted",
+        "trusted person",
+        "grandmother",
+        "grandfather",
+    ),
+    # The portal's "Родитель (законный представитель)": mother or father by the patronymic.
+    "parent": ("родитель", "родитель законный представитель", "parent"),
 }
 RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
+_RELATION_NOISE = re.compile(r"[^\w\s-]+")
+_OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
+
+
+def relation_of(text: str, patronymic: str | None) -> str | None:
+    """mother/father/guardian/trusted from a relation as typed (`Мать ребёнка`, `бабушка`,
+    `Родитель (законный представитель)`), or None. A bare "parent" is told mother or father
+    by the applicant's patronymic (-вна/-чна/кызы, -вич/-ич/оглы), else guardian."""
+    words = fold(_RELATION_NOISE.sub(" ", text)).split()
+    if len(words) > 1 and words[-1] in _OF_THE_CHILD:
+        words.pop()
+    relation = RELATION_BY_WORD.get(" ".join(words))
+    if relation != "parent":
+        return relation
+    ending = fold(patronymic or "")
+    if ending.endswith(("вна", "чна", "кызы", "гызы")):
+        return "mother"
+    if ending.endswith(("ич", "оглы", "улы")):
+        return "father"
+    return "guardian"
 
 
 @dataclass
@@ -210,7 +242,7 @@ class _RowReader:
         out.update(
             applicant_surname=a_surname, applicant_name=a_name, applicant_patronymic=a_patronymic
         )
-        out["relation"] = self._relation()
+        out["relation"] = self._relation(a_patronymic)
         c_surname, c_name, c_patronymic = self._person(
             "child_full_name", "child_surname", "child_name", "child_patronymic"
         )
@@ -328,12 +360,12 @@ class _RowReader:
             self._problem(name, f"{error}", cell_text(raw))
             return None
 
-    def _relation(self) -> str:
+    def _relation(self, patronymic: str | None) -> str:
         raw = cell_text(self._value("relation"))
         if raw is None:
             self._problem("relation", "is empty; expected mother, father, guardian or trusted")
             return ""
-        relation = RELATION_BY_WORD.get(fold(raw.rstrip(".")))
+        relation = relation_of(raw, patronymic)
         if relation is None:
             self._problem(
                 "relation",
