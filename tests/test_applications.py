@@ -289,3 +289,23 @@ def test_grandparents_and_a_parent_of_either_sex_are_understood(workdir, setting
         "mother",
         "father",
     ]
+
+
+def test_numbers_that_lost_their_leading_zeros_in_excel_are_padded(workdir, settings):
+    from diaryadmin.documents import fingerprint
+
+    key = settings.require_secret_key()
+    rows = [_short_row(series=512, number=23456, cert_number=12345)]
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows)
+    assert report.errors == []
+    [item] = parsed
+    assert item.values["document_flags"] == {}
+    assert item.values["passport_fp"] == fingerprint("passport", "0512 023456", key)
+    assert item.values["certificate_fp"] == fingerprint("certificate", "XIV-МЮ 012345", key)
+    # Typed as text, a short number stays malformed: nobody knows which digit is missing.
+    rows = [_short_row(series="512", number="23456", cert_number="12345")]
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows)
+    assert parsed[0].values["document_flags"] == {
+        "passport": "malformed",
+        "certificate": "malformed",
+    }

@@ -256,7 +256,7 @@ class _RowReader:
         out["phone"] = self._contact("phone", normalise_phone)
         out["consent"] = self._consent()
 
-        passport = self._joined("passport", "passport_series", "passport_number")
+        passport = self._passport_text()
         out["passport_fp"], canonical_passport = self._document(
             "passport", passport, normalise_passport, flags, "malformed"
         )
@@ -396,10 +396,13 @@ class _RowReader:
             self._problem("consent", str(error), cell_text(raw))
             return False
 
-    def _joined(self, whole: str, first: str, second: str) -> str | None:
-        if whole in self.header.columns:
-            return cell_text(self._value(whole))
-        parts = [cell_text(self._value(first)), cell_text(self._value(second))]
+    def _passport_text(self) -> str | None:
+        if "passport" in self.header.columns:
+            return _digits(self._value("passport"), 10)
+        parts = [
+            _digits(self._value("passport_series"), 4),
+            _digits(self._value("passport_number"), 6),
+        ]
         if not any(parts):
             return None
         return " ".join(p for p in parts if p)
@@ -408,7 +411,7 @@ class _RowReader:
         if "certificate" in self.header.columns:
             return cell_text(self._value("certificate"))
         series = cell_text(self._value("certificate_series"))
-        number = cell_text(self._value("certificate_number"))
+        number = _digits(self._value("certificate_number"), 6)
         if series is None and number is None:
             return None
         return f"{series or ''} {number or ''}".strip()
@@ -456,6 +459,16 @@ def _tidy_name(text: str) -> tuple[str, bool]:
     """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
     repeat a lot in a batch, so this is cached)."""
     return fix_lookalikes(clean_spaces(text))
+
+
+def _digits(value: Any, width: int) -> str | None:
+    """The cell as text; a number cell gets back the leading zeros a spreadsheet dropped
+    (passport series 0512 typed into a number cell reads 512)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**width:
+        return str(value).zfill(width)
+    return cell_text(value)
 
 
 def _raw(value: Any) -> str:
