@@ -247,6 +247,27 @@ def guess_relation(patronymic: str | None) -> str:
     return "guardian"
 
 
+_SPACED_DASH = re.compile(r"\s[-\u2013\u2014]")
+_NAME_WITH_RELATION = re.compile(
+    r"(.+?)\s*(?:\(\s*([^()]+?)\s*\)|,\s*([^,()]+?)|\s[-\u2013\u2014]\s*([^()]+?))\s*\.?"
+)
+
+
+def split_relation(text: str) -> tuple[str, str | None]:
+    """A guardian's name cell without a relation written after it, and that relation.
+
+    `Иванова Мария Петровна (мать)`, `Иванов Пётр, папа` and `Сидорова Анна - бабушка` give
+    the name and mother/father/guardian; anything else comes back whole with None.
+    """
+    if "(" not in text and "," not in text and not _SPACED_DASH.search(text):
+        return text, None
+    match = _NAME_WITH_RELATION.fullmatch(text.strip())
+    if match is None:
+        return text, None
+    relation = relation_of(match[2] or match[3] or match[4])
+    return (match[1], relation) if relation is not None else (text, None)
+
+
 def relation_of(text: str | None) -> str | None:
     """mother/father/guardian for a relation word (мать, папа, опекун...), None if unknown."""
     if text is None:

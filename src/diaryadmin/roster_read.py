@@ -34,6 +34,7 @@ from .roster_normalise import (
     _Invalid,
     guess_relation,
     relation_of,
+    split_relation,
 )
 
 HEADER_SCAN = 15
@@ -329,14 +330,17 @@ class RosterReader:
     ) -> GuardianRecord | None:
         label_name, label_relation, label_email, label_phone = labels
         ok = True
+        name_cell, written_relation = raw_name, None
+        if isinstance(raw_name, str):
+            name_cell, written_relation = split_relation(raw_name)
         try:
-            surname, name, patronymic, changed, key = self.norm.full_name(raw_name)
+            surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
         except _Invalid as exc:
             self.error(f"guardian's full name {exc}", row, label_name, raw_name)
             return None
         if changed:
             self._lookalike(row, label_name, raw_name, surname, name, patronymic)
-        relation = default_relation
+        relation = written_relation or default_relation
         if raw_relation is not None:
             text = cell_text(raw_relation)
             relation = relation_of(text)

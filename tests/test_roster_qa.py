@@ -1,0 +1,56 @@
+"""Roster files as school offices really have them: found by exploratory QA, kept as tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from diaryadmin.models import Guardian, Guardianship, Student
+from test_roster_support import HEADER, do_import, parse, write_xlsx
+
+IVANOV = ["S1", "Иванов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"]
+
+
+def relations(sessions) -> list[tuple[str, str, str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Student.external_id, Guardian.surname, Guardianship.relation)
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        ).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def test_relation_in_brackets_after_the_guardians_name(tmp_path, sessions):
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [[*HEADER, "Родитель 2"], [*IVANOV, "Иванов Сергей Олегович, папа"]],
+        sheet="Ученики",
+        more={
+            "Родители": [
+                ["ID ученика", "ФИО", "Телефон"],
+                ["S1", "Иванова Мария Петровна (мать)", 89001112233],
+                ["S1", "Сидорова Анна Ивановна (бабушка)", None],
+            ]
+        },
+    )
+    report = do_import(sessions, [path])
+    assert report.warnings == []
+    assert relations(sessions) == [
+        ("S1", "Иванов", "father"),
+        ("S1", "Иванова", "mother"),
+        ("S1", "Сидорова", "guardian"),
+    ]
+    with sessions() as session:
+        assert session.scalar(select(Guardian.patronymic).where(Guardian.surname == "Иванова")) == (
+            "Петровна"
+        )
+
+
+def test_brackets_that_are_no_relation_are_still_an_error(tmp_path):
+    path = write_xlsx(
+        tmp_path / "r.xlsx", [[*HEADER, "Родитель"], [*IVANOV, "Иванова Мария (тётя Маша)"]]
+    )
+    [problem] = parse([path]).errors
+    assert (problem.row, problem.column) == (2, "Родитель")
