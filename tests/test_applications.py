@@ -309,3 +309,20 @@ def test_numbers_that_lost_their_leading_zeros_in_excel_are_padded(workdir, sett
         "passport": "malformed",
         "certificate": "malformed",
     }
+
+
+def test_spaces_around_the_at_sign_of_an_e_mail_are_dropped_with_a_warning(workdir, settings):
+    rows = [_short_row(email="elena @ mail .ru"), _short_row(email="elena petrova@mail.ru")]
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows[:1])
+    assert report.errors == []
+    assert parsed[0].values["email"] == "elena@mail.ru"
+    [warning] = report.warnings
+    assert (warning.row, warning.column, warning.value) == (2, "Эл. почта", "elena @ mail .ru")
+    # A space inside a part of the address is not guessed away.
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows[1:])
+    [error] = report.errors
+    assert (error.row, error.column, error.message) == (
+        2,
+        "Эл. почта",
+        "an e-mail address has no spaces",
+    )

@@ -167,6 +167,7 @@ _RELATION_WORDS = {
 }
 RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
 _RELATION_NOISE = re.compile(r"[^\w\s-]+")
+_EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
 
@@ -252,7 +253,7 @@ class _RowReader:
         if birth is not None and birth > self.today:
             self._problem("child_birth_date", "the birth date is in the future")
             out["child_birth_date"] = None
-        out["email"] = self._contact("email", normalise_email)
+        out["email"] = self._contact("email", self._email)
         out["phone"] = self._contact("phone", normalise_phone)
         out["consent"] = self._consent()
 
@@ -385,6 +386,17 @@ class _RowReader:
         except ValueError as error:
             self._problem(name, str(error), cell_text(raw))
             return None
+
+    def _email(self, text: Any) -> str:
+        """normalise_email, after dropping spaces typed around `@` and dots (`ivan @ mail .ru`),
+        with a warning; a space inside a part of the address stays an error."""
+        if isinstance(text, str):
+            tidy = _EMAIL_GAPS.sub(r"\1", text)
+            if tidy != text:
+                address = normalise_email(tidy)  # a ValueError reports the cell as typed
+                self._warn("email", "spaces removed from the e-mail address", text)
+                return address
+        return normalise_email(text)
 
     def _consent(self) -> bool:
         raw = self._value("consent")
