@@ -174,7 +174,7 @@ def test_report_cell_by_cell(run_cli, imported, workdir):
         "No pupil with this name and date of birth is on the school roll.",
     ]
     letter = several[13]
-    assert letter.startswith("Школа\n\nУважаемый(ая) Петров Олег Ильич!\n")
+    assert letter.startswith("Школа\n\nУважаемый Олег Ильич!\n")
     assert "Ваше заявление № A-0024 от 01.09.2026" in letter
     assert "ребёнка (Петров Пётр Петрович) отклонено по следующим причинам:" in letter
     assert "1. Не дано согласие на обработку персональных данных." in letter
@@ -307,3 +307,60 @@ def test_an_approved_contact_conflict_links_the_childs_own_guardian(
         assert session.get(Guardianship, app.guardianship_id).guardian_id == orlovs[0].id
     slips = {s["guardian"]: s for s in read_slips_csv(out)}
     assert slips["Орлов Андрей Викторович"]["relation"] in ("father", "отец")
+
+
+@pytest.mark.parametrize(
+    ("applicant", "relation", "child", "greeting", "child_shown"),
+    [
+        (
+            ("ИВАНОВА", "АННА", "ПЕТРОВНА"),
+            "guardian",
+            ("ИВАНОВ", "ПЁТР", "СЕРГЕЕВИЧ"),
+            "Уважаемая Анна Петровна!",
+            "(Иванов Пётр Сергеевич)",
+        ),
+        (
+            ("МАМЕДОВ", "РАШИД", "АЛИ ОГЛЫ"),
+            "trusted",
+            ("РИМСКАЯ-КОРСАКОВА", "ЛЕЙЛА", None),
+            "Уважаемый Рашид Али оглы!",
+            "(Римская-Корсакова Лейла)",
+        ),
+        (
+            ("Кузнецова", "Елена", None),
+            "mother",
+            ("Кузнецов", "Артём", None),
+            "Уважаемая Елена Кузнецова!",
+            "(Кузнецов Артём)",
+        ),
+        (
+            ("Ким", "Саша", None),
+            "guardian",
+            ("Ким", "Юна", None),
+            "Уважаемый(ая) Саша Ким!",
+            "(Ким Юна)",
+        ),
+    ],
+    ids=["capitals", "ogly-double-surname", "no-patronymic-mother", "unknown-sex"],
+)
+def test_refusal_letter_greets_by_name_and_patronymic_in_normal_case(
+    settings, applicant, relation, child, greeting, child_shown
+):
+    from datetime import datetime
+
+    from diaryadmin.applications_report import refusal_letter
+
+    a = Application(
+        applicant_surname=applicant[0],
+        applicant_name=applicant[1],
+        applicant_patronymic=applicant[2],
+        relation=relation,
+        child_surname=child[0],
+        child_name=child[1],
+        child_patronymic=child[2],
+        reasons=[{"code": "no_consent", "message": "No consent."}],
+        decided_at=datetime(2026, 9, 10, 12, 0),
+    )
+    letter = refusal_letter(a, settings)
+    assert letter.split("\n")[2] == greeting
+    assert f"ребёнка {child_shown} отклонено" in letter

@@ -52,19 +52,55 @@ def template_environment(settings: Settings) -> Any:
     return shared(settings)
 
 
+_PARTICLES = {"оглы", "кызы", "улы", "уулу", "гызы"}
+
+
+def letter_case(part: str | None) -> str | None:
+    """A name part as a letter writes it: `ИВАНОВА` → `Иванова`, `РИМСКАЯ-КОРСАКОВА` →
+    `Римская-Корсакова`, `АЛИ ОГЛЫ` → `Али оглы`; mixed case is kept as written."""
+    if not part or not part.isupper():
+        return part
+    words = part.title().split(" ")
+    return " ".join(w.lower() if w.lower() in _PARTICLES else w for w in words)
+
+
+def greeting(application: Application) -> str:
+    """`Уважаемая Анна Петровна`: name and patronymic, or name and surname without one;
+    the form by the patronymic (-вна, кызы / -ич, оглы), else by mother/father."""
+    surname, name, patronymic = (
+        letter_case(application.applicant_surname),
+        letter_case(application.applicant_name),
+        letter_case(application.applicant_patronymic),
+    )
+    whom = f"{name} {patronymic}" if patronymic else f"{name} {surname}"
+    ending = (patronymic or "").casefold()
+    if ending.endswith(("вна", "чна", "кызы", "гызы")) or (
+        not patronymic and application.relation == "mother"
+    ):
+        return f"Уважаемая {whom}"
+    if ending.endswith(("ич", "оглы", "улы", "уулу")) or (
+        not patronymic and application.relation == "father"
+    ):
+        return f"Уважаемый {whom}"
+    return f"Уважаемый(ая) {whom}"
+
+
 def refusal_letter(application: Application, settings: Settings, env: Any = None) -> str:
     """The refusal letter for a rejected application, as plain text."""
     env = env or template_environment(settings)
     template = env.get_template(REFUSAL_TEMPLATE)
     return template.render(
         school=settings.school_name,
+        greeting=greeting(application),
         applicant=full_name(
-            application.applicant_surname,
-            application.applicant_name,
-            application.applicant_patronymic,
+            letter_case(application.applicant_surname),
+            letter_case(application.applicant_name),
+            letter_case(application.applicant_patronymic),
         ),
         child=full_name(
-            application.child_surname, application.child_name, application.child_patronymic
+            letter_case(application.child_surname),
+            letter_case(application.child_name),
+            letter_case(application.child_patronymic),
         ),
         applied_on=application.applied_on,
         application_id=application.id,
