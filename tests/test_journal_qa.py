@@ -97,3 +97,29 @@ def test_short_forms_of_kinds_of_work(kind, weight):
     from diaryadmin.grading import weight_for_kind
 
     assert weight_for_kind(kind) == weight
+
+
+def test_a_formula_without_a_value_is_refused_not_dropped(sessions, roster, tmp_path, db_snapshot):
+    # openpyxl (like Excel) stores "=молодец" as a formula; its value is lost, so refuse it.
+    path = write_xlsx(
+        tmp_path / "f.xlsx",
+        [[date(2026, 9, 15), 1, "5А", "Физика", "Алексеева Анна", 5, "=молодец"]],
+        header=["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка", "Комментарий"],
+    )
+    before = db_snapshot()
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    assert db_snapshot() == before
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (2, "Комментарий")
+    assert "formula" in problem.message
+
+
+def test_unknown_columns_are_listed_in_the_report(sessions, roster, tmp_path):
+    path = write_xlsx(
+        tmp_path / "u.xlsx",
+        [[date(2026, 9, 15), 1, "5А", "Физика", "Алексеева Анна", 5, "x"]],
+        header=["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка", "Настроение"],
+    )
+    report = _import(sessions, path, dry_run=True)
+    assert report["ignored_columns"] == ["Оценки: Настроение"]

@@ -310,6 +310,7 @@ def _report(path: Path, plan: Plan, dry_run: bool) -> dict[str, Any]:
         "absences": sum(1 for p in plan.pairs.values() if p.absence),
         "period_grades": sum(1 for v in plan.period_grades.values() if v[0] is not None),
         "skipped_sheets": plan.skipped_sheets,
+        "ignored_columns": plan.ignored_columns,
         "dry_run": dry_run,
         "errors": [p.to_dict() for p in plan.problems],
     }
@@ -572,7 +573,11 @@ def apply_import(
         operator,
         "journal.import",
         f"file:{path.name}",
-        {k: v for k, v in report.items() if k not in ("errors", "file", "skipped_sheets")},
+        {
+            k: v
+            for k, v in report.items()
+            if k not in ("errors", "file", "skipped_sheets", "ignored_columns")
+        },
         now=now,
     )
     return report

@@ -118,6 +118,7 @@ class Plan:
     rows: int = 0
     formats: set[str] = field(default_factory=set)
     skipped_sheets: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # 'sheet: header' matching no field
     # Read from the file: entries waiting for their student to be resolved, grid rows waiting
     # for the lesson lists, and what our lesson lists say (number -> lesson; kind and weight).
     pending: list[tuple] = field(default_factory=list)
@@ -298,9 +299,52 @@ def _read_long(path: Path, sheet: str | None, plan: Plan, default_class: str | N
     plan.formats.add("long")
     labels = header.labels
     seq_column = 0 if cell_text(header.row.values[0]) == "№" else None
+    plan.ignored_columns.extend(
+        f"{sheet}: {label}" if sheet else label
+        for label in header.unknown
+        if not (seq_column == 0 and label == "№")
+    )
+    formulas = _formula_columns(path, sheet, header)
     for row in body:
         plan.rows += 1
+        if formulas and row.number in formulas:
+            empty = [
+                label
+                for column, label in formulas[row.number]
+                if column >= len(row.values) or cell_text(row.values[column]) is None
+            ]
+            for label in empty:
+                plan.problems.append(
+                    problem_at(
+                        _where(row, label),
+                        "a formula without a value: type the value itself "
+                        "(text starting with = needs an apostrophe before it)",
+                    )
+                )
+            if empty:
+                continue
         _read_long_row(row, header, labels, plan, default_class, seq_column)
+
+
+def _formula_columns(
+    path: Path, sheet: str | None, header: HeaderMap
+) -> dict[int, list[tuple[int, str]]]:
+    """Row -> (column, header label) of the formula cells in the columns we read.
+
+    Calamine gives a formula's cached value, so a formula a spreadsheet program calculated
+    reads as its value; one never calculated (or an error such as #NAME?) reads as nothing
+    and would silently lose what the teacher typed, so the reader refuses those.
+    """
+    if sheet is None or path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    from .roster_files import formula_cells
+
+    by_column = {index: header.labels[name] for name, index in header.columns.items()}
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for number, column in sorted(formula_cells(path).get(sheet, ())):
+        if column in by_column:
+            found[number].append((column, by_column[column]))
+    return dict(found)
 
 
 def _get(header: HeaderMap, row: Row, name: str) -> Any:

@@ -117,6 +117,8 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
             dry_run=dry_run,
         )
     app.result(report)
+    for column in report.get("ignored_columns", ()):
+        app.warn(f"warning: column {column!r} is not a journal column; it was ignored")
     if dry_run:
         app.say("Dry run: nothing was changed.")
 
