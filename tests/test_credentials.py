@@ -622,3 +622,22 @@ def test_password_supply_hands_out_prepared_pairs_first(fast):
     assert len(plain) == len(hashes) == 3 and len(set(plain)) == 3
     assert all(passwords.verify_password(p, h, fast)[0] for p, h in zip(plain, hashes, strict=True))
     assert supply.take(1, fast)[0] != plain[:1]  # prepared pairs are handed out once
+
+
+def test_issue_refuses_a_bad_destination_before_hashing(
+    run_cli, roster, workdir, db_snapshot, monkeypatch
+):
+    def no_hashing(*args, **kwargs):
+        raise AssertionError("hashed before the destination was checked")
+
+    monkeypatch.setattr(passwords, "hash_many", no_hashing)
+    (workdir / "slips.html").write_text("keep me")
+    before = db_snapshot()
+    exists = run_cli("credentials", "issue", "--all", "--out", "slips.html", env=FAST_ENV)
+    assert exists.exit_code == 1 and "already exists" in exists.stderr
+    suffix = run_cli("credentials", "issue", "--all", "--out", "x.pdf", env=FAST_ENV)
+    assert suffix.exit_code == 1 and ".html, .csv or .xlsx" in suffix.stderr
+    no_smtp = run_cli("credentials", "issue", "--all", "--out", "x.html", "--email", env=FAST_ENV)
+    assert no_smtp.exit_code == 4 and "E-mail is not configured" in no_smtp.stderr
+    assert db_snapshot() == before
+    assert sorted(p.name for p in workdir.iterdir()) == ["slips.html"]

@@ -25,15 +25,23 @@ def _report_failures(app: AppContext, failed: list[dict]) -> None:
         app.warn(f"e-mail to {f.get('guardian')} <{f.get('email') or '-'}> failed: {f['error']}")
 
 
-def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, email: bool):
-    """Run `issue(session)` in one transaction, write `out` before the commit (delete it if the
-    commit fails), then e-mail after the commit. Raises PartialFailure when letters fail."""
+def check_destination(app: AppContext, out: Path | None, force: bool, email: bool) -> None:
+    """Refuse an --out file that cannot be written, or --email without SMTP settings, before
+    any password is drawn or hashed."""
     from .. import letters
 
     if out is not None:
         letters.check_output_path(out, force)
     if email:
         letters.require_smtp(app.settings)
+
+
+def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, email: bool):
+    """Run `issue(session)` in one transaction, write `out` before the commit (delete it if the
+    commit fails), then e-mail after the commit. Raises PartialFailure when letters fail."""
+    from .. import letters
+
+    check_destination(app, out, force, email)
     written: Path | None = None
     try:
         with app.transaction() as session:
@@ -134,6 +142,7 @@ def issue_command(
         app.result({"would_issue": todo, "skipped": skipped})
         return
     _needs_destination(out, email)
+    check_destination(app, out, force, email)
     with app.transaction() as session:
         ids = select_guardianships(
             session, classes=classes, student_ids=students, all_=all_, school=school
