@@ -326,3 +326,22 @@ def test_spaces_around_the_at_sign_of_an_e_mail_are_dropped_with_a_warning(workd
         "Эл. почта",
         "an e-mail address has no spaces",
     )
+
+
+def test_pre_numbered_empty_rows_and_a_totals_row_are_not_applications(workdir, settings):
+    header = ["№ п/п", *SHORT_HEADER]
+    rows = [
+        [1, *_short_row()],
+        [2],
+        [3],
+        [None, "Итого: 1 заявление"],
+        [None, "Всего заявлений:", 1],
+    ]
+    parsed, report = _read_one_sheet(workdir, settings, header, rows)
+    assert report.errors == []
+    assert len(parsed) == 1
+    assert [(w.row, w.value) for w in report.warnings] == [
+        (5, "Итого: 1 заявление"),
+        (6, "Всего заявлений:"),
+    ]
+    assert report.warnings[0].message == "a totals row, not an application: skipped"

@@ -556,6 +556,8 @@ def read_applications(
             found_header = True
             reader = _RowReader(header, key, report.warnings, today)
             for row in data:
+                if _not_an_application(header, row, report):
+                    continue
                 values, problems = reader.read(row)
                 if problems:
                     report.errors.extend(problems)
@@ -572,6 +574,29 @@ def read_applications(
             )
     _check_duplicates_in_files(parsed, report)
     return parsed, report
+
+
+_TOTALS = re.compile(r"(итого|всего)\b", re.IGNORECASE)
+
+
+def _not_an_application(header: HeaderMap, row: Row, report: ImportReport) -> bool:
+    """A row to pass over: nothing in our columns (an office form's pre-numbered empty
+    rows, `№ п/п` only), or a totals row under the table (`Итого: 12`, with a warning)."""
+    if all(cell_text(header.get(row, name)) is None for name in header.columns):
+        return True
+    first = next((t for t in map(cell_text, row.values) if t is not None), "")
+    if _TOTALS.match(first) and cell_text(header.get(row, "child_birth_date")) is None:
+        report.warnings.append(
+            Problem(
+                "a totals row, not an application: skipped",
+                row.file,
+                row.sheet,
+                row.number,
+                value=first,
+            )
+        )
+        return True
+    return False
 
 
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
