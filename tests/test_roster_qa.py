@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
 from test_roster_support import HEADER, do_import, parse, write_xlsx
 
@@ -54,3 +55,11 @@ def test_brackets_that_are_no_relation_are_still_an_error(tmp_path):
     )
     [problem] = parse([path]).errors
     assert (problem.row, problem.column) == (2, "Родитель")
+
+
+def test_running_number_column_is_no_unknown_column(tmp_path):
+    for label in ("№", "#", "№ п/п"):
+        path = write_xlsx(tmp_path / "r.xlsx", [[label, *HEADER], [1, *IVANOV]])
+        result = parse([path])
+        assert (result.errors, result.warnings) == ([], []), label
+    assert match_alias("№", {"row_number": ["№"]}) == "row_number"

@@ -20,11 +20,12 @@ def normalise_header(text: Any) -> str:
     """A header cell as compared with aliases: casefolded, `ё` → `е`, punctuation removed.
 
     `Фамилия ученика:*` and `фамилия  ученика` compare equal; a non-text cell gives its text.
+    A header of punctuation only (`№`, `#`) is kept as it is, so it can still be an alias.
     """
     value = cell_text(text)
     if value is None:
         return ""
-    return fold(_PUNCTUATION.sub(" ", value))
+    return fold(_PUNCTUATION.sub(" ", value)) or fold(value)
 
 
 def alias_index(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
