@@ -222,3 +222,16 @@ def test_trusted_person_letter(run_cli, roster):
     (message,) = box.messages
     assert message["To"] == "galina@example.org"
     assert "Петрова Галина Ивановна" in message.get_body(("plain",)).get_content()
+
+
+def test_failed_letters_are_logged_once_by_login_not_as_warnings(settings, caplog):
+    """The command reports each failure itself; the log must not repeat it as a WARNING
+    (that printed 'e-mail to None failed' once per guardian without an address)."""
+    caplog.set_level("INFO", logger="diaryadmin.letters")
+    sent, failed = letters.send_credential_letters(
+        [sample(login="y", email=None)], settings.with_overrides(smtp_host="127.0.0.1")
+    )
+    assert (sent, [f["login"] for f in failed]) == (0, ["y"])
+    records = [r for r in caplog.records if r.name == "diaryadmin.letters"]
+    assert [r.levelname for r in records] == ["INFO"]
+    assert "None" not in records[0].getMessage() and "y" in records[0].getMessage()

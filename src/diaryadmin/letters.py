@@ -335,8 +335,9 @@ def send_messages(
                     break
     finally:
         close()
+    # The caller reports each failure to the operator; the log only keeps a trace.
     for failure in failures:
-        log.warning("e-mail to %s failed: %s", failure.get("email"), failure["error"])
+        log.info("e-mail for %s failed: %s", failure.get("login"), failure["error"])
     return sent, failures
 
 
