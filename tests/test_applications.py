@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -345,3 +346,27 @@ def test_pre_numbered_empty_rows_and_a_totals_row_are_not_applications(workdir, 
         (6, "Всего заявлений:"),
     ]
     assert report.warnings[0].message == "a totals row, not an application: skipped"
+
+
+@pytest.mark.parametrize(
+    ("typed", "consent"),
+    [
+        ("Подписано", True),
+        ("имеется", True),
+        ("Получено", True),
+        ("Дано", True),
+        ("Да, согласен", True),
+        ("Согласие дано", True),
+        ("не подписано", False),
+        ("Отсутствует", False),
+        ("Не дано", False),
+        ("да", True),
+        ("Нет", False),
+    ],
+)
+def test_consent_as_an_office_writes_it(workdir, settings, typed, consent):
+    row = _short_row()
+    row[-1] = typed
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, [row])
+    assert report.errors == []
+    assert parsed[0].values["consent"] is consent

@@ -167,6 +167,37 @@ _RELATION_WORDS = {
 }
 RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
 _RELATION_NOISE = re.compile(r"[^\w\s-]+")
+# Consent as school offices write it, beyond parse_bool's yes/no words.
+_CONSENT_WORDS = {
+    **dict.fromkeys(
+        (
+            "подписано",
+            "подписана",
+            "имеется",
+            "есть согласие",
+            "получено",
+            "дано",
+            "предоставлено",
+            "согласие дано",
+            "согласие получено",
+            "да согласен",
+            "да согласна",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "не подписано",
+            "отсутствует",
+            "нет согласия",
+            "не дано",
+            "не получено",
+            "не предоставлено",
+            "согласие не дано",
+        ),
+        False,
+    ),
+}
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -402,6 +433,10 @@ class _RowReader:
         raw = self._value("consent")
         if cell_text(raw) is None:
             return False  # an empty consent box is no consent: a rejection reason, not an error
+        if isinstance(raw, str):
+            words = " ".join(fold(_RELATION_NOISE.sub(" ", raw)).split())
+            if words in _CONSENT_WORDS:
+                return _CONSENT_WORDS[words]
         try:
             return parse_bool(raw)
         except ValueError as error:
