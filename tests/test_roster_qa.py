@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from diaryadmin import documents
 from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
-from test_roster_support import HEADER, do_import, parse, write_xlsx
+from test_roster_support import HEADER, SECRET, do_import, parse, parsed_one, write_xlsx
 
 IVANOV = ["S1", "Иванов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"]
 
@@ -63,3 +64,18 @@ def test_running_number_column_is_no_unknown_column(tmp_path):
         result = parse([path])
         assert (result.errors, result.warnings) == ([], []), label
     assert match_alias("№", {"row_number": ["№"]}) == "row_number"
+
+
+def test_certificate_number_cell_that_lost_its_leading_zero(tmp_path):
+    header = [*HEADER, "Серия свидетельства", "Номер свидетельства"]
+    path = write_xlsx(tmp_path / "r.xlsx", [header, [*IVANOV, "IV-МЮ", 12345]])
+    record = parsed_one([path])
+    expected = documents.fingerprint("certificate", "IV-МЮ 012345", SECRET.encode())
+    assert record.certificate_fp == expected
+
+
+def test_certificate_number_typed_as_text_must_still_have_six_digits(tmp_path):
+    header = [*HEADER, "Серия свидетельства", "Номер свидетельства"]
+    path = write_xlsx(tmp_path / "r.xlsx", [header, [*IVANOV, "IV-МЮ", "12345"]])
+    [problem] = parse([path]).errors
+    assert (problem.row, problem.column) == (2, "Серия свидетельства")

@@ -193,6 +193,9 @@ class Normaliser:
         return found
 
     def certificate_fp(self, series: Any, number: Any = None) -> str:
+        if type(number) in (int, float) and number == int(number) and 0 < number < 1_000_000:
+            # A number cell loses the leading zeros people typed (012345 shows as 12345).
+            number = f"{int(number):06d}"
         if number is None and isinstance(series, str) and _CANONICAL_CERTIFICATE.fullmatch(series):
             canonical = series  # already `IV-МЮ 123456`: normalising would change nothing
         else:
