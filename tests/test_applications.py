@@ -370,3 +370,14 @@ def test_consent_as_an_office_writes_it(workdir, settings, typed, consent):
     parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, [row])
     assert report.errors == []
     assert parsed[0].values["consent"] is consent
+
+
+@pytest.mark.parametrize(
+    "applicant", ["Иванова А. П.", "Иванова А.П.", "Иванова Анна П.", "Попов Дмитрий Ив."]
+)
+def test_initials_instead_of_a_name_are_an_error(workdir, settings, applicant):
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, [_short_row(applicant)])
+    assert parsed == []
+    [error] = report.errors
+    assert (error.row, error.column) == (2, "ФИО заявителя")
+    assert error.message == "initials instead of the name in full"

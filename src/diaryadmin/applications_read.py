@@ -198,6 +198,9 @@ _CONSENT_WORDS = {
         False,
     ),
 }
+# `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
+_INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
+_INITIALS_MESSAGE = "initials instead of the name in full"
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -354,6 +357,9 @@ class _RowReader:
         if not any(ch.isalpha() for ch in fixed):
             self._problem(name, "is not a name", text)
             return None
+        if _INITIALS.fullmatch(fixed):
+            self._problem(name, _INITIALS_MESSAGE, text)
+            return None
         if len(fixed) > 100:
             self._problem(name, "longer than 100 characters", fixed[:40] + "…")
             return None
@@ -371,6 +377,9 @@ class _RowReader:
                 parts = split_full_name(raw)
             except ValueError as error:
                 self._problem(full, str(error), raw)
+                return "", "", None
+            if any(p and _INITIALS.fullmatch(p) for p in parts):
+                self._problem(full, _INITIALS_MESSAGE, raw)
                 return "", "", None
             cleaned = [self._clean_name(full, p) if p else None for p in parts]
             return cleaned[0] or "", cleaned[1] or "", cleaned[2]
