@@ -381,3 +381,29 @@ def test_initials_instead_of_a_name_are_an_error(workdir, settings, applicant):
     [error] = report.errors
     assert (error.row, error.column) == (2, "ФИО заявителя")
     assert error.message == "initials instead of the name in full"
+
+
+def test_a_dash_or_net_in_the_patronymic_column_means_none(workdir, settings):
+    header = [
+        "Фамилия заявителя",
+        "Имя заявителя",
+        "Отчество заявителя",
+        "Кем приходится",
+        "Фамилия ребёнка",
+        "Имя ребёнка",
+        "Отчество ребёнка",
+        "Дата рождения",
+        "Свидетельство о рождении",
+        "Согласие",
+    ]
+    rows = [
+        ["Соколова", "Вера", "-", "мать", "Соколов", "Иван", "—", "09.05.2012", "I-ЕР 555666", 1],
+        ["Ли", "Вера", "нет", "мать", "Ли", "Иван", "Отсутствует", "09.05.2012", "I-ЕР 555667", 1],
+        ["Ким", "Вера", "", "мать", "Ким", "Иван", "–", "09.05.2012", "I-ЕР 555668", 1],
+    ]
+    parsed, report = _read_one_sheet(workdir, settings, header, rows)
+    assert report.errors == []
+    assert [(p.values["applicant_patronymic"], p.values["child_patronymic"]) for p in parsed] == [
+        (None, None)
+    ] * 3
+    assert parsed[0].values["child_name_key"] == "соколов иван"

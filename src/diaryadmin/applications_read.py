@@ -201,6 +201,10 @@ _CONSENT_WORDS = {
 # `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
 _INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
 _INITIALS_MESSAGE = "initials instead of the name in full"
+# What offices type in the patronymic column for "none".
+_NO_PATRONYMIC = frozenset(
+    {"-", "–", "—", "--", "нет", "отсутствует", "без отчества", "не имеет", "н/д", "x", "х"}
+)
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -344,6 +348,8 @@ class _RowReader:
     def _name_part(self, name: str, required: bool) -> str | None:
         raw = self._value(name)
         text = cell_text(raw)
+        if not required and text is not None and fold(text.strip(".")) in _NO_PATRONYMIC:
+            return None
         if text is None:
             if required:
                 self._problem(name, "is empty; the name is required")
