@@ -641,3 +641,22 @@ def test_issue_refuses_a_bad_destination_before_hashing(
     assert no_smtp.exit_code == 4 and "E-mail is not configured" in no_smtp.stderr
     assert db_snapshot() == before
     assert sorted(p.name for p in workdir.iterdir()) == ["slips.html"]
+
+
+def test_namesake_guardians_of_one_child_are_told_apart_by_login(run_cli, sessions, fast, roster):
+    """Mother and a trusted grandmother with the very same full name: the full name cannot pick
+    one, so the refusal must name their logins (and not ask for the full name again)."""
+    with sessions.begin() as session:
+        petr = session.get(credentials.Student, roster["petr"])
+        f.guardian(session, petr, relation="trusted", email="granny@example.org")
+    issue(sessions, fast, student_ids=[roster["petr"]])
+    result = run_cli("credentials", "reset", "--student", str(roster["petr"]),
+                     "--guardian", "Иванова Мария Петровна", "--out", "r.html",
+                     env=FAST_ENV)  # fmt: skip
+    assert result.exit_code == 1
+    assert "give the full name" not in result.stderr
+    assert "petr.ivanov.mariia" in result.stderr and "petr.ivanov.mariia2" in result.stderr
+    assert "LOGIN" in result.stderr
+    partial = run_cli("credentials", "reset", "--student", str(roster["petr"]),
+                      "--guardian", "Иванова", "--out", "r.html", env=FAST_ENV)  # fmt: skip
+    assert partial.exit_code == 1 and "petr.ivanov.mariia2" in partial.stderr

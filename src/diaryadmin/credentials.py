@@ -444,8 +444,20 @@ def find_guardianship(
         names = ", ".join(g.guardian.full_name for g in links) or "none"
         raise NotFound(f"Student {student_id} has no guardian {guardian_name!r} (has: {names}).")
     if len(found) > 1:
-        raise Refused(f"Several guardians match {guardian_name!r}: give the full name.")
+        raise Refused(_ambiguous(student_id, guardian_name, found))
     return found[0]
+
+
+def _ambiguous(student_id: int | str, guardian_name: str, found: list[Guardianship]) -> str:
+    """Namesakes (even with the same full name) told apart by relation and login."""
+    who = "; ".join(
+        f"{g.guardian.full_name} ({g.relation}, "
+        + (f"login {g.credential.login})" if g.credential else "no login yet)")
+        for g in found
+    )
+    same = len({g.guardian.name_key for g in found}) == 1
+    hint = "use the LOGIN instead" if same else "give the full name or use the LOGIN instead"
+    return f"Several guardians of student {student_id} match {guardian_name!r} ({who}): {hint}."
 
 
 def credential_by_login(session: Session, login: str) -> Credential:
