@@ -407,3 +407,20 @@ def test_a_dash_or_net_in_the_patronymic_column_means_none(workdir, settings):
         (None, None)
     ] * 3
     assert parsed[0].values["child_name_key"] == "соколов иван"
+
+
+def test_two_phone_numbers_in_one_cell_keep_the_first_with_a_warning(workdir, settings):
+    header = [*SHORT_HEADER, "Телефон"]
+    rows = [
+        [*_short_row(), "8 900 123-45-67, 8 (912) 000-00-00"],
+        [*_short_row(number="654321"), "+7 900 1234568; рабочий 8 912 0000001"],
+        [*_short_row(number="654322"), "8 900 123"],
+    ]
+    parsed, report = _read_one_sheet(workdir, settings, header, rows)
+    [error] = report.errors
+    assert (error.row, error.column, error.value) == (4, "Телефон", "8 900 123")
+    assert [p.values["phone"] for p in parsed] == ["+79001234567", "+79001234568"]
+    assert [(w.row, w.message) for w in report.warnings] == [
+        (2, "several phone numbers: the first one kept"),
+        (3, "several phone numbers: the first one kept"),
+    ]

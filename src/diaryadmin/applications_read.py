@@ -205,6 +205,7 @@ _INITIALS_MESSAGE = "initials instead of the name in full"
 _NO_PATRONYMIC = frozenset(
     {"-", "–", "—", "--", "нет", "отсутствует", "без отчества", "не имеет", "н/д", "x", "х"}
 )
+_PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -292,7 +293,7 @@ class _RowReader:
             self._problem("child_birth_date", "the birth date is in the future")
             out["child_birth_date"] = None
         out["email"] = self._contact("email", self._email)
-        out["phone"] = self._contact("phone", normalise_phone)
+        out["phone"] = self._contact("phone", self._phone)
         out["consent"] = self._consent()
 
         passport = self._passport_text()
@@ -443,6 +444,19 @@ class _RowReader:
                 self._warn("email", "spaces removed from the e-mail address", text)
                 return address
         return normalise_email(text)
+
+    def _phone(self, value: Any) -> str:
+        """normalise_phone; of several numbers in one cell (`8 900 …, 8 912 …`) the first,
+        with a warning."""
+        try:
+            return normalise_phone(value)
+        except ValueError:
+            parts = _PHONE_SEPARATORS.split(value) if isinstance(value, str) else []
+            if len(parts) < 2:
+                raise
+            first = normalise_phone(parts[0])  # a ValueError reports the cell as typed
+            self._warn("phone", "several phone numbers: the first one kept", value)
+            return first
 
     def _consent(self) -> bool:
         raw = self._value("consent")
