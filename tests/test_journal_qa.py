@@ -123,3 +123,69 @@ def test_unknown_columns_are_listed_in_the_report(sessions, roster, tmp_path):
     )
     report = _import(sessions, path, dry_run=True)
     assert report["ignored_columns"] == ["Оценки: Настроение"]
+
+
+def test_export_head_reads_on_paper_and_older_layout_still_imports(sessions, tmp_path):
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from diaryadmin import journal_export
+    from diaryadmin.journal_read import read_journal_file
+    from diaryadmin.periods import resolve_range
+    from test_journal_support import build_journal
+
+    with sessions() as session, session.begin():
+        built = build_journal(session)
+        dates = resolve_range(session, built["school"], "Q1")
+        out = tmp_path / "5А.xlsx"
+        journal_export.export_journals(
+            session, built["school"], [built["a"]], dates, out, folder=False, operator="op"
+        )
+    book = load_workbook(out)
+    maths = book["Математика"]
+    # 02.09 has two maths lessons: their `dd.mm/n` labels need a taller rotated header.
+    assert maths["D4"].value == "02.09/1" and maths.row_dimensions[4].height >= 54
+    assert maths.column_dimensions["A"].width >= len("Период") + 1
+    plan = read_journal_file(out)
+    assert plan.file_years == {2026}
+    assert {k: v[:2] for k, v in plan.periods.items()} == {
+        "Q1": (date(2026, 9, 1), date(2026, 10, 24))
+    }
+    # The layout before the period became text: the year in D1, dates in C3 and D3.
+    for sheet in book.worksheets:
+        if sheet["A1"].value == "Класс":
+            sheet["C1"], sheet["D1"] = "Учебный год", "2026/27"
+            sheet["C3"], sheet["D3"] = datetime(2026, 9, 1), datetime(2026, 10, 24)
+    book.save(tmp_path / "old.xlsx")
+    plan = read_journal_file(tmp_path / "old.xlsx")
+    assert not plan.problems and plan.file_years == {2026}
+    assert plan.periods["Q1"][:2] == (date(2026, 9, 1), date(2026, 10, 24))
+
+
+def test_summary_keeps_its_title_row(exported_5a):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(exported_5a)["Сводка"]
+    # Written out of row order in constant-memory mode, row 2 used to vanish.
+    assert (sheet["A2"].value, sheet["B2"].value) == (
+        "Сводка",
+        "Средние баллы, оценки за период и пропуски",
+    )
+    assert sheet.column_dimensions["C"].width >= len("Средний") + 1
+
+
+@pytest.fixture
+def exported_5a(sessions, tmp_path):
+    from diaryadmin import journal_export
+    from diaryadmin.periods import resolve_range
+    from test_journal_support import build_journal
+
+    with sessions() as session, session.begin():
+        built = build_journal(session)
+        dates = resolve_range(session, built["school"], "Q1")
+        out = tmp_path / "5А.xlsx"
+        journal_export.export_journals(
+            session, built["school"], [built["a"]], dates, out, folder=False, operator="op"
+        )
+    return out

@@ -45,6 +45,7 @@ LABEL_CLASS = "Класс"
 LABEL_SUBJECT = "Предмет"
 LABEL_PERIOD = "Период"
 LABEL_YEAR = "Учебный год"
+LABEL_COLUMN_WIDTH = 8.5  # column A: the № of students, and the labels above the table
 HEADER_ROW = 3  # 0-based: dates
 SEQ_ROW = 4  # 0-based: lesson numbers in the lesson list
 FIRST_STUDENT_ROW = 5
@@ -146,16 +147,22 @@ def _text_width(texts: Iterable[str | None], minimum: float, maximum: float) -> 
 def _head(sheet: Any, f: _Formats, journal: ClassJournal, subject: str | None) -> None:
     sheet.write_string(0, 0, LABEL_CLASS, f.title)
     sheet.write_string(0, 1, journal.school_class.name, f.title)
-    sheet.write_string(0, 2, LABEL_YEAR)
-    sheet.write_string(0, 3, year_label(journal.school_class.school_year))
+    # The year and the period's dates are text: text runs on over the empty cells to its
+    # right, where a date in the narrow ID or lesson column would show as ###.
+    sheet.write_string(0, 2, f"{LABEL_YEAR} {year_label(journal.school_class.school_year)}")
+    # Rows go out in order (constant memory): row 2 must be written before row 3.
     if subject is not None:
         sheet.write_string(1, 0, LABEL_SUBJECT, f.title)
         sheet.write_string(1, 1, subject, f.title)
+    else:
+        sheet.write_string(1, 0, SUMMARY_SHEET, f.title)
+        sheet.write_string(1, 1, "Средние баллы, оценки за период и пропуски", f.title)
     sheet.write_string(2, 0, LABEL_PERIOD, f.title)
     if journal.range.name:
         sheet.write_string(2, 1, journal.range.name)
-    sheet.write_datetime(2, 2, _dt(journal.range.starts_on), f.date)
-    sheet.write_datetime(2, 3, _dt(journal.range.ends_on), f.date)
+    sheet.write_string(
+        2, 2, f"{journal.range.starts_on:%d.%m.%Y} – {journal.range.ends_on:%d.%m.%Y}"
+    )
 
 
 def _dt(day) -> datetime:
@@ -259,21 +266,22 @@ def _write_subject(
         col += w
     col_average, col_missed, col_grade = col, col + 1, col + 2
 
+    per_day: dict[Any, int] = defaultdict(int)
+    for lesson in lessons:
+        per_day[lesson.date] += 1
     sheet = workbook.add_worksheet(sheet_title(subject, used))
     _head(sheet, f, journal, subject)
-    sheet.set_column(0, 0, 4)
+    sheet.set_column(0, 0, LABEL_COLUMN_WIDTH)
     sheet.set_column(1, 1, _text_width((s.label for s in students), 14, 40))
     sheet.set_column(2, 2, _text_width((s.external_id for s in students), 4, 16))
     if col > FIRST_LESSON_COL:
         sheet.set_column(FIRST_LESSON_COL, col - 1, 3.6)
-    sheet.set_column(col_average, col_grade, 9)
-    sheet.set_row(HEADER_ROW, 42)
+    sheet.set_column(col_average, col_grade, 11)
+    # Rotated dates: `dd.mm` fits 42 points, `dd.mm/n` (two lessons that day) needs more.
+    sheet.set_row(HEADER_ROW, 56 if any(n > 1 for n in per_day.values()) else 42)
     sheet.write_string(HEADER_ROW, 0, "№", f.header)
     sheet.write_string(HEADER_ROW, 1, "Ученик", f.header)
     sheet.write_string(HEADER_ROW, 2, "ID", f.header)
-    per_day: dict[Any, int] = defaultdict(int)
-    for lesson in lessons:
-        per_day[lesson.date] += 1
     for i, lesson in enumerate(lessons):
         label = f"{lesson.date:%d.%m}"
         if per_day[lesson.date] > 1:  # two lessons of the subject that day: add the number
@@ -368,7 +376,7 @@ def _write_lesson_list(workbook, f, journal, subject, lessons, used, work) -> No
     for n, lesson in enumerate(lessons, 1):
         sheet.write_number(n, 0, n)
         sheet.write_datetime(n, 1, _dt(lesson.date), f.date)
-        sheet.write_number(n, 2, lesson.number)
+        sheet.write_number(n, 2, lesson.number, f.count)  # centred: not run into the class
         sheet.write_string(n, 3, name)
         sheet.write_string(n, 4, subject)
         if lesson.teacher_id is not None:
@@ -388,8 +396,6 @@ def _write_summary(
     sheet: Any, workbook: Any, f: _Formats, journal: ClassJournal, stats, parts: _Partition
 ) -> None:
     _head(sheet, f, journal, None)
-    sheet.write_string(1, 0, "Сводка", f.title)
-    sheet.write_string(1, 1, "Средние баллы, оценки за период и пропуски", f.title)
     subjects = journal.subjects
     students = journal.students
     if not subjects:
@@ -397,10 +403,12 @@ def _write_summary(
         sheet.set_column(0, 0, 12)
         return
     codes_col = 2 + 2 * len(subjects)
-    sheet.set_column(0, 0, 4)
+    sheet.set_column(0, 0, LABEL_COLUMN_WIDTH)
     sheet.set_column(1, 1, _text_width((s.label for s in students), 18, 40))
-    sheet.set_column(2, codes_col - 1, 7)
-    sheet.set_column(codes_col, codes_col + 6, 9)
+    # Wide enough that no word of a header breaks ("Средний", "последнего", a subject's).
+    words = [w for _, name in subjects for w in name.split()]
+    sheet.set_column(2, codes_col - 1, _text_width(words, 8.5, 16))
+    sheet.set_column(codes_col, codes_col + 6, 12)
     sheet.set_row(HEADER_ROW, 60)
     sheet.write_string(HEADER_ROW, 0, "№", f.header)
     sheet.write_string(HEADER_ROW, 1, "Ученик", f.header)
@@ -452,6 +460,7 @@ def _write_summary(
     # Tables the charts read: class average per subject, then per week.
     row += 2
     top = row
+    sheet.set_row(row, 30)  # room for the wrapped headers of the chart tables
     sheet.write_string(row, 1, "Предмет", f.header)
     sheet.write_string(row, 2, "Средний балл", f.header)
     for k, (_, name) in enumerate(subjects):
@@ -462,6 +471,7 @@ def _write_summary(
     weeks = [(monday, _average(sums)) for monday, sums in sorted(parts.week_sums.items())]
     weeks = [(monday, average) for monday, average in weeks if average is not None]
     week_top = row
+    sheet.set_row(row, 30)
     sheet.write_string(row, 1, "Неделя (с понедельника)", f.header)
     sheet.write_string(row, 2, "Средний балл", f.header)
     for k, (monday, average) in enumerate(weeks):

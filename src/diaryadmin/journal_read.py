@@ -530,22 +530,30 @@ def _read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -
         subject = _text(subject_row.values[1])
     if not subject:
         problems.append(Problem("the subject in B2 is missing", str(path), sheet, 2, "B"))
-    year_text = cell_text(class_row.values[3]) if class_row and len(class_row.values) > 3 else None
-    if year_text and (match := re.fullmatch(r"(\d{4})/\d{2}", year_text)):
-        plan.file_years.add(int(match[1]))
+    # The school year: "Учебный год 2026/27" in C1 (older exports: the year alone in D1).
+    for value in class_row.values[2:4] if class_row else ():
+        if (text := cell_text(value)) and (match := re.search(r"\b(\d{4})/\d{2}$", text)):
+            plan.file_years.add(int(match[1]))
+            break
     period_row = meta.get(LABEL_PERIOD)
     period_name = None
     if period_row is not None and len(period_row.values) > 1:
         period_name = _text(period_row.values[1])
         if period_name:
             try:
-                start, end = parse_date(period_row.values[2]), parse_date(period_row.values[3])
+                start, end = _period_dates(period_row.values)
                 plan.periods.setdefault(
                     period_name, (start, end, _where(period_row, "C", period_name))
                 )
             except (ValueError, IndexError):
                 problems.append(
-                    Problem("the period needs its dates in C3 and D3", str(path), sheet, 3, "C")
+                    Problem(
+                        "the period needs its dates in C3 (01.09.2026 – 24.10.2026)",
+                        str(path),
+                        sheet,
+                        3,
+                        "C",
+                    )
                 )
     header = next((r for r in rows if cell_text(r.values[0]) == "№"), None)
     if header is None or class_name is None or not subject:
@@ -619,6 +627,15 @@ def _read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -
                 _where(row, _column_letter(col_grade or 0), grade),
             )
         )
+
+
+def _period_dates(values: tuple) -> tuple[date, date]:
+    """The period's first and last day: `dd.mm.yyyy – dd.mm.yyyy` in C3, or (older exports)
+    dates in C3 and D3. Raises ValueError or IndexError."""
+    text = cell_text(values[2])
+    if text and (match := re.fullmatch(r"(\S+)\s*[–—-]\s*(\S+)", text)):
+        return parse_date(match[1]), parse_date(match[2])
+    return parse_date(values[2]), parse_date(values[3])
 
 
 def _column_letter(col: int) -> str:
