@@ -67,7 +67,7 @@ def test_report_cli_formats(run_cli, sessions):
     assert grades.exit_code == 0, grades.output
     rows = list(csv.DictReader(io.StringIO(grades.stdout)))
     assert list(rows[0]) == journal_reports.GRADE_COLUMNS
-    assert {"student": "Борисов Борис", "subject": "Математика", "average": "3.0",
+    assert {"student": "Борисов Борис", "subject": "Математика", "average": "3.00",
             "period_grade": "2", "at_risk": "yes"}.items() <= next(
         r for r in rows if r["student"] == "Борисов Борис" and r["subject"] == "Математика"
     ).items()  # fmt: skip

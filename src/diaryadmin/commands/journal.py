@@ -238,7 +238,12 @@ def report_grades(app: AppContext, class_name, period, from_date, to_date, year,
     if app.fmt == "json":
         app.result(report)
         return
-    app.table(report["rows"], journal_reports.GRADE_COLUMNS)
+    # Averages with two decimals, as in the journal (3.00, not 3.0); JSON keeps numbers.
+    rows = [
+        {**row, "average": None if row["average"] is None else f"{row['average']:.2f}"}
+        for row in report["rows"]
+    ]
+    app.table(rows, journal_reports.GRADE_COLUMNS)
     if report["at_risk"]:
         app.say(f"At risk: {', '.join(report['at_risk'])}.")
 
