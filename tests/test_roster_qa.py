@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from datetime import date
 
 from sqlalchemy import select
@@ -79,3 +82,77 @@ def test_certificate_number_typed_as_text_must_still_have_six_digits(tmp_path):
     path = write_xlsx(tmp_path / "r.xlsx", [header, [*IVANOV, "IV-МЮ", "12345"]])
     [problem] = parse([path]).errors
     assert (problem.row, problem.column) == (2, "Серия свидетельства")
+
+
+def _zip(path, files: dict[str, list[list[str]]]):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, rows in files.items():
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+            archive.writestr(f"{name}.csv", buffer.getvalue())
+    return path
+
+
+CLASSES = [
+    ["sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId",
+     "classCode", "classType", "location", "schoolSourcedId", "termSourcedIds"],
+    ["c1", "active", "", "7 «В»", "07", "", "7В", "homeroom", "", "org1", ""],
+]  # fmt: skip
+ENROLMENTS = [
+    ["sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId",
+     "userSourcedId", "role", "primary", "beginDate", "endDate"],
+    ["e1", "active", "", "c1", "org1", "s1", "student", "true", "", ""],
+    ["e2", "Active", "", "c1", "org1", "s2", "Student", "true", "", ""],
+]  # fmt: skip
+DEMOGRAPHICS = [
+    ["sourcedId", "status", "dateLastModified", "birthDate", "sex"],
+    ["s1", "active", "", "2013-02-03", "female"],
+    ["s2", "active", "", "2013-05-06", "male"],
+]
+
+
+def test_oneroster_11_roles_and_statuses_in_any_case(tmp_path, sessions):
+    users = [
+        ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
+         "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email",
+         "sms", "phone", "agentSourcedIds", "grades", "password"],
+        ["s1", "active", "", "TRUE", "org1", "student", "", "", "Мария", "Белова", "Андреевна",
+         "5001", "", "", "", "p1", "07", ""],
+        ["s2", "active", "", "true", "org1", "Student", "", "", "Илья", "Белов", "Андреевич",
+         "5002", "", "", "", "", "07", ""],
+        ["p1", "active", "", "true", "org1", "Parent", "", "", "Ольга", "Белова", "Игоревна",
+         "", "olga@example.ru", "", "", "s1,s2", "", ""],
+    ]  # fmt: skip
+    files = {"classes": CLASSES, "enrollments": ENROLMENTS, "demographics": DEMOGRAPHICS}
+    report = do_import(sessions, [_zip(tmp_path / "or.zip", {**files, "users": users})])
+    assert report.created == 2
+    assert relations(sessions) == [("5001", "Белова", "mother"), ("5002", "Белова", "mother")]
+
+
+def test_oneroster_12_roles_file(tmp_path, sessions):
+    # OneRoster 1.2 moved a user's role out of users.csv into roles.csv.
+    users = [
+        ["sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds",
+         "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
+         "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds",
+         "preferredGivenName", "preferredMiddleName", "preferredFamilyName",
+         "primaryOrgSourcedId", "pronouns"],
+        ["s1", "active", "", "true", "", "", "Мария", "Белова", "Андреевна", "5001", "", "", "",
+         "p1", "07", "", "", "", "", "", "", "org1", ""],
+        ["s2", "active", "", "true", "", "", "Илья", "Белов", "Андреевич", "5002", "", "", "",
+         "p1", "07", "", "", "", "", "", "", "org1", ""],
+        ["p1", "active", "", "true", "", "", "Ольга", "Белова", "Игоревна", "", "o@example.ru",
+         "", "", "s1,s2", "", "", "", "", "", "", "", "org1", ""],
+    ]  # fmt: skip
+    roles = [
+        ["sourcedId", "status", "dateLastModified", "userSourcedId", "roleType", "role",
+         "beginDate", "endDate", "orgSourcedId", "userProfileSourcedId"],
+        ["r1", "active", "", "s1", "primary", "student", "", "", "org1", ""],
+        ["r2", "active", "", "s2", "primary", "student", "", "", "org1", ""],
+        ["r3", "active", "", "p1", "primary", "parent", "", "", "org1", ""],
+    ]  # fmt: skip
+    files = {"classes": CLASSES, "enrollments": ENROLMENTS, "demographics": DEMOGRAPHICS}
+    path = _zip(tmp_path / "or12.zip", {**files, "users": users, "roles": roles})
+    report = do_import(sessions, [path])
+    assert report.created == 2
+    assert relations(sessions) == [("5001", "Белова", "mother"), ("5002", "Белова", "mother")]

@@ -1,10 +1,11 @@
-"""A roster as OneRoster 1.1 CSV: reading one into records, writing the school's as one.
+"""A roster as OneRoster CSV: reading 1.1 or 1.2 into records, writing the school's as 1.1.
 
-Students are `users.csv` rows with role `student`; their class is the homeroom class (a class
-whose title or code is a class name such as `5А`) of their student enrollment; birth dates come
-from `demographics.csv`; guardians are users with role `parent`, `guardian` or `relative`,
-linked both ways through `agentSourcedIds`. The external id is `identifier`, else `sourcedId`
-(except the ids our own export makes up for students without an external id).
+Students are `users.csv` rows with role `student` (1.2 keeps the role in `roles.csv`); their
+class is the homeroom class (a class whose title or code is a class name such as `5А`) of their
+student enrollment; birth dates come from `demographics.csv`; guardians are users with role
+`parent`, `guardian` or `relative`, linked both ways through `agentSourcedIds`. The external id
+is `identifier`, else `sourcedId` (except the ids our own export makes up for students without
+an external id).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def _ids(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def _deleted(row: dict[str, str]) -> bool:
+    return (row.get("status") or "").casefold() == "tobedeleted"
+
+
 def read_oneroster(path: Path, reader: RosterReader) -> None:
     """Add the students (and their guardians) of a OneRoster folder or zip to `reader`."""
     tables = read_tables(path)
@@ -50,7 +55,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
                 continue
     class_of: dict[str, str] = {}
     for _, row in tables["enrollments"].rows if "enrollments" in tables else ():
-        if row.get("role", "student") != "student" or row.get("status") == "tobedeleted":
+        if (row.get("role") or "student").casefold() != "student" or _deleted(row):
             continue
         name = classes.get(row.get("classSourcedId", ""))
         if name is not None:
@@ -59,10 +64,19 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
     students: list[tuple[int, dict[str, str]]] = []
     guardian_rows: dict[str, tuple[int, dict[str, str]]] = {}
     children_of: dict[str, list[str]] = {}
-    for number, row in users.rows:
-        if row.get("status") == "tobedeleted" or row.get("enabledUser", "").lower() == "false":
+    # OneRoster 1.2 moved the role into roles.csv; its primary role wins.
+    role_of: dict[str, str] = {}
+    for _, row in tables["roles"].rows if "roles" in tables else ():
+        if _deleted(row):
             continue
-        role = row.get("role", "").casefold()
+        user = row.get("userSourcedId", "")
+        if (row.get("roleType") or "").casefold() == "primary" or user not in role_of:
+            role_of[user] = (row.get("role") or "").casefold()
+    for number, row in users.rows:
+        if _deleted(row) or (row.get("enabledUser") or "").casefold() == "false":
+            continue
+        role = (row.get("role") or role_of.get(row.get("sourcedId", ""), "")).casefold()
+        row["role"] = role
         if role == "student":
             students.append((number, row))
         elif role in GUARDIAN_ROLES:
@@ -85,7 +99,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
                 row.get("email") or None,
                 row.get("phone") or row.get("sms") or None,
                 ("familyName", None, "email", "phone"),
-                default_relation=GUARDIAN_ROLES[row.get("role", "").casefold()],
+                default_relation=GUARDIAN_ROLES[row["role"]],
             )
         return parsed_guardians[sourced_id]
 

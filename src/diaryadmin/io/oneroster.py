@@ -1,5 +1,7 @@
 """OneRoster 1.1/1.2 CSV bulk files: a folder or a zip of `orgs.csv`, `users.csv`, ...
 
+1.2 keeps users' roles in `roles.csv` (1.1 in `users.csv`).
+
 Only the file handling lives here (which files, their rows with row numbers, writing them);
 what the rows mean for a roster is `diaryadmin.roster_oneroster`.
 """
@@ -20,7 +22,7 @@ from diaryadmin.io.files import atomic_output
 
 FILES = (
     "manifest", "orgs", "academicSessions", "courses", "classes", "users", "enrollments",
-    "demographics",
+    "demographics", "roles",
 )  # fmt: skip
 
 
