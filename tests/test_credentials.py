@@ -102,7 +102,7 @@ def read_slips(path: Path) -> list[dict[str, str]]:
         cells = dict(re.findall(r'<td class="k">([^<]+)</td><td[^>]*>(.*?)</td>', block))
         slips.append(
             {
-                "login": cells["Логин"],
+                "login": re.sub("<[^>]+>", "", cells["Логин"]),
                 "password": cells["Временный пароль"],
                 "student": cells["Ученик"],
                 "guardian": cells["Кому выдан"],

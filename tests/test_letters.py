@@ -235,3 +235,19 @@ def test_failed_letters_are_logged_once_by_login_not_as_warnings(settings, caplo
     records = [r for r in caplog.records if r.name == "diaryadmin.letters"]
     assert [r.levelname for r in records] == ["INFO"]
     assert "None" not in records[0].getMessage() and "y" in records[0].getMessage()
+
+
+def test_a_long_login_wraps_only_after_a_dot_on_the_slip(settings, tmp_path):
+    """`eva.aleksandrova.anastasiia` does not fit one line of a slip; it used to break anywhere
+    (`eva.aleksandrova.anast` / `asiia`), which a parent reads as two words. Each part between
+    dots stays whole and a line may end only after a dot."""
+    long = "eva.aleksandrova.anastasiia"
+    path = letters.write_credentials_file([sample(login=long)], tmp_path / "s.html", settings)
+    text = path.read_text(encoding="utf-8")
+    cell = text.split('class="secret login">')[1].split("</td>")[0]
+    assert (
+        cell.replace("<wbr>", "").replace('<span class="part">', "").replace("</span>", "") == long
+    )
+    assert cell.count("<wbr>") == 2 and cell.count('<span class="part">') == 3
+    assert ".login .part { white-space: nowrap; }" in text
+    assert tc.read_slips(path)[0]["login"] == long
