@@ -251,3 +251,19 @@ def test_a_long_login_wraps_only_after_a_dot_on_the_slip(settings, tmp_path):
     assert cell.count("<wbr>") == 2 and cell.count('<span class="part">') == 3
     assert ".login .part { white-space: nowrap; }" in text
     assert tc.read_slips(path)[0]["login"] == long
+
+
+def test_slips_and_letters_do_not_promise_the_expiry_day_itself(settings, tmp_path):
+    """A password issued at 09:00 expires at 09:00 thirty days later, so 'after 01.10.2026 it
+    stops working' was false on the morning of 01.10; the texts say it stops on that day."""
+    credential = sample(expires_at=datetime(2026, 10, 1, 9, 0))
+    slips = letters.slips_html([credential], settings)
+    message = letters.credential_message(credential, settings)
+    texts = [
+        slips,
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    ]
+    for text in texts:
+        assert "после 01.10.2026" not in text.lower()
+        assert "01.10.2026 он перестанет действовать" in text
