@@ -424,3 +424,27 @@ def test_two_phone_numbers_in_one_cell_keep_the_first_with_a_warning(workdir, se
         (2, "several phone numbers: the first one kept"),
         (3, "several phone numbers: the first one kept"),
     ]
+
+
+def test_headers_with_a_hint_in_brackets_are_recognised(workdir, settings):
+    header = [
+        "ФИО заявителя",
+        "Кем приходится (мать/отец/опекун)",
+        "Паспорт (серия и номер)",
+        "ФИО ребёнка",
+        "Дата рождения (дд.мм.гггг)",
+        "Свидетельство о рождении",
+        "Согласие на обработку ПДн (да/нет)",
+        "Телефон (с кодом)",
+    ]
+    row = ["Морозова Ирина Глебовна", "мать", "4516 666666", "Морозов Глеб Ильич",
+           "04.04.2010", "XIV ВС 121212", "да", "8 900 111-22-33"]  # fmt: skip
+    parsed, report = _read_one_sheet(workdir, settings, header, [row])
+    assert report.errors == []
+    [item] = parsed
+    assert (item.values["relation"], item.values["consent"], item.values["phone"]) == (
+        "mother",
+        True,
+        "+79001112233",
+    )
+    assert item.values["child_birth_date"] == date(2010, 4, 4)

@@ -14,6 +14,8 @@ from diaryadmin.io.reader import Row
 from diaryadmin.names import fold
 
 _PUNCTUATION = re.compile(r"[:*.,;!?«»\"'“”„()\[\]№#]")
+# A hint in brackets after a header, tried only when the whole header matches no alias.
+_HINT = re.compile(r"\s*\([^()]*\)[\s:*]*$")
 
 
 def normalise_header(text: Any) -> str:
@@ -69,6 +71,8 @@ def _map_row(row: Row, index: dict[str, str]) -> HeaderMap:
         if label is None:
             continue
         name = index.get(normalise_header(label))
+        if name is None and (hintless := _HINT.sub("", label)) != label:
+            name = index.get(normalise_header(hintless))  # `Дата рождения (дд.мм.гггг)`
         if name is None or name in columns:
             unknown.append(label)
         else:
