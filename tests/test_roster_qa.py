@@ -156,3 +156,21 @@ def test_oneroster_12_roles_file(tmp_path, sessions):
     report = do_import(sessions, [path])
     assert report.created == 2
     assert relations(sessions) == [("5001", "Белова", "mother"), ("5002", "Белова", "mother")]
+
+
+def test_a_parents_full_name_column_never_becomes_the_students_name(tmp_path):
+    # A two-row header: «Мать» spans the mother's ФИО and phone columns in the row above.
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            [None, None, None, None, None, None, "Мать", None],
+            [*HEADER, "ФИО", "Телефон"],
+            [*IVANOV, "Иванова Мария Петровна", 89001112233],
+        ],
+    )
+    result = parse([path])
+    [record] = result.students
+    assert (record.surname, record.name, record.patronymic) == ("Иванов", "Пётр", "Сергеевич")
+    assert result.errors == []
+    assert sorted((w.row, w.column) for w in result.warnings) == [(2, "Телефон"), (2, "ФИО")]
+    assert any("Фамилия" in w.message for w in result.warnings)

@@ -161,6 +161,13 @@ class RosterReader:
             return True
         for label in header.unknown:
             self.warning("unknown column, ignored", header.row, label)
+        if "full_name" in columns and "surname" in columns and "name" in columns:
+            # Often a parent's ФИО under a group heading such as «Мать» in the row above.
+            self.warning(
+                "column ignored: the student's name is read from the columns "
+                f"{header.labels['surname']!r} and {header.labels['name']!r}",
+                header.row, header.labels["full_name"],
+            )  # fmt: skip
         self.read_students(header, itertools.chain(rest, rows), formulas or set())
         return True
 
@@ -187,7 +194,9 @@ class RosterReader:
             col["certificate"], col["certificate_series"], col["certificate_number"],
             col["snils"],
         )  # fmt: skip
-        use_full_name = "full_name" in header.columns
+        use_full_name = "full_name" in header.columns and not (
+            "surname" in header.columns and "name" in header.columns
+        )
         name_fields = [
             (field_name, col[field_name], labels.get(field_name))
             for field_name in ("surname", "name", "patronymic")
