@@ -189,3 +189,37 @@ def exported_5a(sessions, tmp_path):
             session, built["school"], [built["a"]], dates, out, folder=False, operator="op"
         )
     return out
+
+
+def test_students_by_surname_and_initials_and_namesakes(sessions, roster, tmp_path):
+    from test_journal_support import enrol
+
+    with sessions() as session, session.begin():
+        other = factories.student(session, "Борисов", "Глеб", None, external_id="B9")
+        enrol(session, other, "5А", date(2026, 9, 1))
+    header = ["Дата", "Урок", "Класс", "Предмет", "Ученик", "Отметка"]
+    good = write_xlsx(
+        tmp_path / "initials.xlsx",
+        [
+            [date(2026, 9, 15), 1, "5А", "Физика", "Алексеева А.И.", 5],
+            [date(2026, 9, 15), 1, "5А", "Физика", "Борисов Г.", 4],
+            [date(2026, 9, 15), 1, "5А", "Физика", "БОРИСОВ Б", 3],
+        ],
+        header=header,
+    )
+    assert _import(sessions, good)["marks_added"] == 3
+    bad = write_xlsx(
+        tmp_path / "surname.xlsx",
+        [
+            [date(2026, 9, 16), 1, "5А", "Физика", "Борисов", 5],
+            [date(2026, 9, 16), 1, "5А", "Физика", "Алексеева", 5],
+            [date(2026, 9, 16), 1, "5А", "Физика", "Борисов Б.Б.", 5],  # no patronymic
+        ],
+        header=header,
+    )
+    with pytest.raises(InputError) as caught:
+        _import(sessions, bad)
+    messages = {p.row: p.message for p in caught.value.problems}
+    assert messages[2].startswith("only a surname (2 student(s)")
+    assert messages[3].startswith("only a surname (1 student(s)")
+    assert messages[4] == "no such student in the class"

@@ -16,6 +16,7 @@ shows (an empty cell removes a mark or absence); a long-form file only touches w
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -104,8 +105,11 @@ class Roster:
             .where(Student.school_id == school.id)
         ):
             self.history[student_id].append((class_id, start, end))
-        # Class -> name keys (full and surname + name) -> student ids, for name matching.
+        # Class -> name keys (full, surname + name, surname + initials as teachers write them:
+        # "Петров О.", "Петров О.А.") -> student ids, for name matching; and surnames alone,
+        # only to explain why a bare surname is not enough.
         self.names: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        self.surnames: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         for student_id, row in self.students.items():
             members = {c for c, _, _ in self.history.get(student_id, ())}
             if student_id not in self.history and row[5] is not None:
@@ -113,6 +117,10 @@ class Roster:
             for class_id in members & class_ids:
                 self.names[class_id][name_key(row[2], row[3], row[4])].add(student_id)
                 self.names[class_id][name_key(row[2], row[3])].add(student_id)
+                initials = [row[3][:1]] + ([row[4][:1]] if row[4] and row[4].strip() else [])
+                self.names[class_id][fold(" ".join([row[2], initials[0]]))].add(student_id)
+                self.names[class_id][fold(" ".join([row[2], *initials]))].add(student_id)
+                self.surnames[class_id][fold(row[2])].add(student_id)
 
     def in_class(self, student_id: int, class_id: int, day: date) -> bool:
         """Whether the student was in the class on `day`.
@@ -273,17 +281,32 @@ def plan_import(
     return plan, _report(path, plan, dry_run=True)
 
 
+_INITIAL_DOTS = re.compile(r"(?<=\w)\.\s*|\s+")
+
+
 def _match_name(
     name: str, roster: Roster, class_ids: set[int], where: Problem, plan: Plan
 ) -> int | None:
-    key = fold(name)
+    key = _INITIAL_DOTS.sub(" ", fold(name)).strip()  # "Петров О.А." -> "петров о а"
     found: set[int] = set()
     for class_id in class_ids:
         found |= roster.names.get(class_id, {}).get(key, set())
     if len(found) == 1:
         return next(iter(found))
     if not found:
-        plan.problems.append(problem_at(where, "no such student in the class"))
+        namesakes = set()
+        for class_id in class_ids:
+            namesakes |= roster.surnames.get(class_id, {}).get(key, set())
+        if namesakes:
+            plan.problems.append(
+                problem_at(
+                    where,
+                    f"only a surname ({len(namesakes)} student(s) of the class have it): "
+                    "give the name too, or the ID",
+                )
+            )
+        else:
+            plan.problems.append(problem_at(where, "no such student in the class"))
     else:
         plan.problems.append(
             problem_at(where, f"{len(found)} students of the class have this name; give their ID")
