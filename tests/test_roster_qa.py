@@ -7,6 +7,7 @@ import io
 import zipfile
 from datetime import date
 
+import openpyxl
 from sqlalchemy import select
 
 from diaryadmin import documents
@@ -174,3 +175,30 @@ def test_a_parents_full_name_column_never_becomes_the_students_name(tmp_path):
     assert result.errors == []
     assert sorted((w.row, w.column) for w in result.warnings) == [(2, "Телефон"), (2, "ФИО")]
     assert any("Фамилия" in w.message for w in result.warnings)
+
+
+def _with_hidden_sheet(path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "5А"
+    for row in (HEADER, IVANOV):
+        workbook.active.append(row)
+    old = workbook.create_sheet("Архив 2024")
+    old.sheet_state = "hidden"
+    for row in (HEADER, ["S9", "Старов", "Олег", None, date(2008, 1, 2), "11А"]):
+        old.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_a_hidden_sheet_is_skipped_with_a_warning(tmp_path):
+    path = _with_hidden_sheet(tmp_path / "r.xlsx")
+    result = parse([path])
+    assert [s.surname for s in result.students] == ["Иванов"]
+    [warning] = result.warnings
+    assert (warning.file, warning.sheet) == (str(path), "Архив 2024")
+    assert "--sheet" in warning.message
+
+
+def test_a_hidden_sheet_named_by_sheet_option_is_read(tmp_path):
+    path = _with_hidden_sheet(tmp_path / "r.xlsx")
+    assert parsed_one([path], sheet="Архив 2024").surname == "Старов"

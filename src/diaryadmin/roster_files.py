@@ -8,6 +8,22 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def hidden_sheets(path: Path) -> set[str]:
+    """The names of a spreadsheet's hidden worksheets (none for CSV or an unreadable file)."""
+    try:
+        from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:  # iter_rows reports an unreadable file with a better message
+        return set()
+    try:
+        return {m.name for m in workbook.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    except AttributeError:  # an older calamine without metadata
+        return set()
+    finally:
+        workbook.close()
+
+
 def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
     """(row, 0-based column) of every formula cell by sheet name, for .xlsx/.xlsm files.
 

@@ -25,7 +25,7 @@ from .roster_columns import (
     ROSTER_ALIASES,
     ROSTER_FIELDS,
 )
-from .roster_files import formula_cells
+from .roster_files import formula_cells, hidden_sheets
 from .roster_normalise import (
     GuardianRecord,
     Normaliser,
@@ -102,6 +102,13 @@ class RosterReader:
         names = sheet_names(path)
         if self.sheet is not None and names:
             names = [self.sheet]  # iter_rows says so when the sheet does not exist
+        elif len(names) > 1 and (hidden := hidden_sheets(path) & set(names)):
+            # Offices hide last year's lists rather than delete them: never import unseen rows.
+            for sheet in (n for n in names if n in hidden):
+                self.result.warnings.append(
+                    Problem("hidden sheet skipped; use --sheet to import it", name, sheet)
+                )
+            names = [n for n in names if n not in hidden]
         formulas = formula_cells(path)
         if not names:
             self.read_table(iter_rows(path, encoding=self.encoding, delimiter=self.delimiter))
