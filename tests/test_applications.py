@@ -448,3 +448,15 @@ def test_headers_with_a_hint_in_brackets_are_recognised(workdir, settings):
         "+79001112233",
     )
     assert item.values["child_birth_date"] == date(2010, 4, 4)
+
+
+def test_the_applicants_birth_date_column_is_not_taken_for_the_childs(workdir, settings):
+    header = ["ФИО заявителя", "Дата рождения", "Кем приходится", "ФИО ребёнка",
+              "Дата рождения ребёнка", "Свидетельство о рождении", "Согласие", "СНИЛС",
+              "СНИЛС ребёнка"]  # fmt: skip
+    row = ["Морозова Ирина Глебовна", "01.02.1985", "мать", "Морозов Глеб Ильич",
+           "04.04.2010", "XIV ВС 121212", "да", "112-233-445 95", "000-000-000 00"]  # fmt: skip
+    parsed, report = _read_one_sheet(workdir, settings, header, [row])
+    assert report.errors == []
+    assert parsed[0].values["child_birth_date"] == date(2010, 4, 4)
+    assert parsed[0].values["document_flags"] == {"passport": "missing"}

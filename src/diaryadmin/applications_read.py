@@ -29,6 +29,7 @@ from .documents import (
 )
 from .errors import InputError, Problem
 from .io import HeaderMap, Row, find_header, iter_rows, sheet_names
+from .io.headers import alias_index, normalise_header
 from .names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
 
 # Header aliases, matched case-, space- and punctuation-insensitively (io.find_header).
@@ -553,6 +554,26 @@ def _raw(value: Any) -> str:
     return "!" + "".join(text.split()).casefold()
 
 
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, str]:
+    return alias_index(ALIASES)
+
+
+def _prefer_specific(header: HeaderMap) -> None:
+    """When two columns name one field, the longer (more specific) header wins: the child's
+    `Дата рождения ребёнка`, not the applicant's `Дата рождения` written before it."""
+    index = _alias_index()
+    for position, value in enumerate(header.row.values):
+        label = cell_text(value)
+        name = index.get(normalise_header(label)) if label else None
+        if name is None or header.columns.get(name) == position:
+            continue
+        chosen = header.labels.get(name, "")
+        if len(normalise_header(label)) > len(normalise_header(chosen)):
+            header.columns[name] = position
+            header.labels[name] = label
+
+
 def _pick_columns(header: HeaderMap) -> list[str]:
     """The required things the header lacks (by their display names)."""
     missing = []
@@ -605,6 +626,7 @@ def read_applications(
                 if sheet is not None or sheet_name is None:
                     report.errors.extend(error.problems)
                 continue
+            _prefer_specific(header)
             missing = _pick_columns(header)
             if missing:
                 report.errors.append(
