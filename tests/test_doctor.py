@@ -133,3 +133,19 @@ def test_doctor_cli_json_reads_the_attempt_from_stdin_and_shows_no_secret(
     assert table.exit_code == 0 and "unknown_login" in table.stdout
     usage = run_cli("credentials", "doctor")
     assert usage.exit_code == 2
+
+
+@pytest.mark.parametrize("typed", ["", "\n"])
+def test_doctor_refuses_an_empty_attempt_instead_of_calling_it_wrong(
+    run_cli, sessions, issued, db_snapshot, typed
+):
+    """Nothing on stdin used to be tested as an empty password: 'password_wrong', advice to
+    reset, and an audit event for an attempt nobody typed."""
+    before = db_snapshot()
+    result = run_cli(
+        "credentials", "doctor", "iuliia.shchukina", "--attempt", input=typed, env=tc.FAST_ENV
+    )
+    assert result.exit_code == 1
+    assert "password_wrong" not in result.stdout
+    assert "No password attempt" in result.stderr
+    assert db_snapshot() == before

@@ -11,7 +11,7 @@ import click
 
 from .. import audit
 from ..context import AppContext, pass_app
-from ..errors import PartialFailure
+from ..errors import PartialFailure, Refused
 from .options import DATE, format_option
 
 
@@ -325,8 +325,12 @@ def revoke_command(app: AppContext, login, yes) -> None:
 def _read_attempt() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password as the parent types it", hide_input=True, err=True)
-    line = sys.stdin.readline()
-    return line.rstrip("\r\n")
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise Refused(
+            "No password attempt was read from stdin: pipe one line, or run in a terminal."
+        )
+    return line
 
 
 @credentials_group.command("doctor")
