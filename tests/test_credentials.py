@@ -660,3 +660,18 @@ def test_namesake_guardians_of_one_child_are_told_apart_by_login(run_cli, sessio
     partial = run_cli("credentials", "reset", "--student", str(roster["petr"]),
                       "--guardian", "Иванова", "--out", "r.html", env=FAST_ENV)  # fmt: skip
     assert partial.exit_code == 1 and "petr.ivanov.mariia2" in partial.stderr
+
+
+def test_revoke_twice_says_so_and_an_unknown_login_is_not_confirmed_first(
+    run_cli, sessions, fast, roster
+):
+    (julia,) = issue(sessions, fast, student_ids=[roster["julia"]]).issued
+    assert run_cli("credentials", "revoke", julia.login, "--yes").exit_code == 0
+    again = run_cli("credentials", "revoke", julia.login, "--yes")
+    assert again.exit_code == 0 and f"{julia.login} was already revoked" in again.stderr
+    with sessions() as session:
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert actions.count("credentials.revoke") == 1
+    unknown = run_cli("credentials", "revoke", "nobody.here", input="y\n")
+    assert unknown.exit_code == 1 and "There is no login 'nobody.here'" in unknown.stderr
+    assert "Revoke nobody.here?" not in unknown.output

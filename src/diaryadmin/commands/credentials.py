@@ -313,12 +313,18 @@ def revoke_command(app: AppContext, login, yes) -> None:
     Example:
       diaryadmin credentials revoke petr.ivanov.mariia --yes
     """
-    from ..credentials import revoke_credential
+    from ..credentials import credential_by_login, revoke_credential
 
-    if not yes:
-        click.confirm(f"Revoke {login}? The parent will no longer be able to log in", abort=True)
     with app.transaction() as session:
-        credential = revoke_credential(session, login, operator=app.operator)
+        found = credential_by_login(session, login)
+        name, state = found.login, found.state
+    if state == "revoked":
+        app.say(f"{name} was already revoked; nothing changed.")
+        return
+    if not yes:
+        click.confirm(f"Revoke {name}? The parent will no longer be able to log in", abort=True)
+    with app.transaction() as session:
+        credential = revoke_credential(session, name, operator=app.operator)
     app.say(f"Revoked {credential.login}.")
 
 
