@@ -342,10 +342,11 @@ def test_pre_numbered_empty_rows_and_a_totals_row_are_not_applications(workdir, 
     assert report.errors == []
     assert len(parsed) == 1
     assert [(w.row, w.value) for w in report.warnings] == [
+        (1, None),  # № п/п: unknown column, ignored
         (5, "Итого: 1 заявление"),
         (6, "Всего заявлений:"),
     ]
-    assert report.warnings[0].message == "a totals row, not an application: skipped"
+    assert report.warnings[1].message == "a totals row, not an application: skipped"
 
 
 @pytest.mark.parametrize(
@@ -460,3 +461,15 @@ def test_the_applicants_birth_date_column_is_not_taken_for_the_childs(workdir, s
     assert report.errors == []
     assert parsed[0].values["child_birth_date"] == date(2010, 4, 4)
     assert parsed[0].values["document_flags"] == {"passport": "missing"}
+
+
+def test_unknown_columns_are_named_in_warnings_as_the_roster_does(workdir, settings):
+    header = [*SHORT_HEADER, "Статус в ЕПГУ", "Emial", "Дата рождения"]
+    row = [*_short_row(), "Новое", "elena@mail.ru", "01.02.1985"]
+    parsed, report = _read_one_sheet(workdir, settings, header, [row])
+    assert report.errors == [] and len(parsed) == 1
+    assert [(w.row, w.column, w.message) for w in report.warnings] == [
+        (1, "Статус в ЕПГУ", "unknown column, ignored"),
+        (1, "Emial", "unknown column, ignored"),
+        (1, "Дата рождения", "unknown column, ignored"),
+    ]

@@ -640,6 +640,19 @@ def read_applications(
                 found_header = True
                 continue
             found_header = True
+            used = set(header.columns.values())
+            for position, value in enumerate(header.row.values):
+                label = cell_text(value)
+                if label is not None and position not in used:
+                    report.warnings.append(
+                        Problem(
+                            "unknown column, ignored",
+                            header.row.file,
+                            header.row.sheet,
+                            header.row.number,
+                            label,
+                        )
+                    )
             reader = _RowReader(header, key, report.warnings, today)
             for row in data:
                 if _not_an_application(header, row, report):
