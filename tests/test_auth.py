@@ -139,3 +139,16 @@ def test_a_malformed_stored_hash_never_matches(sessions, fast, issued):
     with sessions.begin() as session:
         result = auth.authenticate(session, login, issued[login], tc.NOW, settings=fast)
         assert result.reason == "wrong_password"
+
+
+def test_a_password_change_is_audited_at_the_given_moment(sessions, fast, issued):
+    login = "iuliia.shchukina"
+    with sessions.begin() as session:
+        assert auth.change_password(
+            session, login, issued[login], "long enough 1", tc.NOW, settings=fast
+        ).ok
+    with sessions() as session:
+        event = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "credentials.change_password")
+        )
+        assert (event.target, event.at) == (login, tc.NOW)

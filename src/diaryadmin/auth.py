@@ -175,6 +175,8 @@ def change_password(
     credential.expires_at = None
     credential.changed_at = now
     credential.failed_attempts = 0
-    audit.record(session, PORTAL, "credentials.change_password", credential.login, {"was": was})
+    audit.record(
+        session, PORTAL, "credentials.change_password", credential.login, {"was": was}, now=now
+    )
     session.flush()
     return AuthResult(True, None, credential.login, credential.id, False)
