@@ -364,3 +364,27 @@ def test_refusal_letter_greets_by_name_and_patronymic_in_normal_case(
     letter = refusal_letter(a, settings)
     assert letter.split("\n")[2] == greeting
     assert f"ребёнка {child_shown} отклонено" in letter
+
+
+def test_a_refused_duplicate_is_not_asked_to_apply_again_whatever_else_is_listed(settings):
+    from datetime import datetime
+
+    from diaryadmin.applications_report import refusal_letter
+
+    a = Application(
+        applicant_surname="Иванова",
+        applicant_name="Анна",
+        applicant_patronymic="Петровна",
+        relation="mother",
+        child_surname="Иванов",
+        child_name="Пётр",
+        child_patronymic=None,
+        reasons=[
+            {"code": "contact_conflict", "message": "Other contacts."},
+            {"code": "duplicate_application", "message": "Already approved."},
+        ],
+        decided_at=datetime(2026, 9, 10, 12, 0),
+    )
+    letter = refusal_letter(a, settings)
+    assert "Повторно подавать заявление не нужно" in letter
+    assert "подайте заявление повторно" not in letter
