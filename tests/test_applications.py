@@ -473,3 +473,25 @@ def test_unknown_columns_are_named_in_warnings_as_the_roster_does(workdir, setti
         (1, "Emial", "unknown column, ignored"),
         (1, "Дата рождения", "unknown column, ignored"),
     ]
+
+
+def test_documents_typed_with_the_words_series_and_number_and_commas(workdir, settings):
+    from diaryadmin.documents import fingerprint
+
+    key = settings.require_secret_key()
+    header = ["ФИО заявителя", "Кем приходится", "Паспорт", "ФИО ребёнка", "Дата рождения",
+              "Свидетельство о рождении", "Согласие"]  # fmt: skip
+    rows = [
+        ["Смирнова Елена Игоревна", "мать", "серия 4508 номер 123456", "Смирнов Артём Олегович",
+         "14.03.2015", "серия XIV-МЮ № 123456", "да"],
+        ["Смирнов Олег Петрович", "отец", "Сер. 4508, № 123457", "Смирнов Артём Олегович",
+         "14.03.2015", "XIV-МЮ, 123456", "да"],
+    ]  # fmt: skip
+    parsed, report = _read_one_sheet(workdir, settings, header, rows)
+    assert report.errors == []
+    first, second = parsed
+    assert first.values["document_flags"] == {} == second.values["document_flags"]
+    certificate = fingerprint("certificate", "XIV-МЮ 123456", key)
+    assert first.values["certificate_fp"] == certificate == second.values["certificate_fp"]
+    assert first.values["passport_fp"] == fingerprint("passport", "4508 123456", key)
+    assert second.values["passport_fp"] == fingerprint("passport", "4508 123457", key)

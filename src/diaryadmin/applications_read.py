@@ -207,6 +207,7 @@ _NO_PATRONYMIC = frozenset(
     {"-", "–", "—", "--", "нет", "отсутствует", "без отчества", "не имеет", "н/д", "x", "х"}
 )
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
+_DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -505,6 +506,8 @@ class _RowReader:
         if cell_text(raw) is None:
             flags[kind] = "missing"
             return None, None
+        if isinstance(raw, str) and kind != "snils":
+            raw = _DOCUMENT_WORDS.sub(" ", raw)  # `серия 4508 номер 123456`, `IV-МЮ, 123456`
         try:
             canonical = normalise(raw)
         except ValueError:
