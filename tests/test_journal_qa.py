@@ -223,3 +223,41 @@ def test_students_by_surname_and_initials_and_namesakes(sessions, roster, tmp_pa
     assert messages[2].startswith("only a surname (2 student(s)")
     assert messages[3].startswith("only a surname (1 student(s)")
     assert messages[4] == "no such student in the class"
+
+
+def test_a_lesson_in_the_summer_holidays_is_an_error(sessions, roster, tmp_path, db_snapshot):
+    header = ["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка"]
+    path = write_xlsx(
+        tmp_path / "summer.xlsx",
+        [
+            [date(2027, 7, 15), 1, "5А", "Физика", "Алексеева Анна", 5],  # in 2026/27, July
+            ["31.08.2027", 1, "5А", "Физика", "Алексеева Анна", 5],
+            ["29.05.2027", 1, "5А", "Физика", "Алексеева Анна", 5],  # fine
+        ],
+        header=header,
+    )
+    before = db_snapshot()
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    assert db_snapshot() == before
+    found = {(p.row, p.column, p.message) for p in caught.value.problems}
+    assert found == {
+        (n, "Дата", "the date is in the summer holidays (July and August)") for n in (2, 3)
+    }
+
+
+def test_a_student_of_another_class_is_named_as_such(sessions, roster, tmp_path):
+    from test_journal_support import enrol
+
+    with sessions() as session, session.begin():
+        gleb = factories.student(session, "Гусев", "Глеб", None, class_name="5Б")
+        enrol(session, gleb, "5Б", date(2026, 9, 1))
+    path = write_xlsx(
+        tmp_path / "other.xlsx",
+        [[date(2026, 10, 7), 1, "5А", "Физика", "Гусев Глеб", 5]],
+        header=["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка"],
+    )
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    [problem] = caught.value.problems
+    assert problem.message == "no such student in the class (one is in 5Б)"

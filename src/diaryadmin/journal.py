@@ -55,6 +55,7 @@ from .periods import year_label
 from .schools import school_year_of
 
 _CHUNK = 500
+SUMMER_MONTHS = (7, 8)  # no lessons: a date there is a typo (often day and month swapped)
 
 __all__ = [
     "LONG_FORM_ALIASES",
@@ -206,6 +207,11 @@ def plan_import(
                 )
             )
             continue
+        if lesson.date.month in SUMMER_MONTHS:
+            plan.problems.append(
+                problem_at(where, "the date is in the summer holidays (July and August)")
+            )
+            continue
         found = roster.classes.get(lesson.class_name)
         if found is None:
             plan.problems.append(
@@ -297,7 +303,18 @@ def _match_name(
         namesakes = set()
         for class_id in class_ids:
             namesakes |= roster.surnames.get(class_id, {}).get(key, set())
-        if namesakes:
+        elsewhere = sorted(
+            name
+            for name, (class_id, _) in roster.classes.items()
+            if class_id not in class_ids and roster.names.get(class_id, {}).get(key)
+        )
+        if elsewhere and not namesakes:
+            plan.problems.append(
+                problem_at(
+                    where, f"no such student in the class (one is in {', '.join(elsewhere)})"
+                )
+            )
+        elif namesakes:
             plan.problems.append(
                 problem_at(
                     where,
