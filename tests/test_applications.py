@@ -495,3 +495,37 @@ def test_documents_typed_with_the_words_series_and_number_and_commas(workdir, se
     assert first.values["certificate_fp"] == certificate == second.values["certificate_fp"]
     assert first.values["passport_fp"] == fingerprint("passport", "4508 123456", key)
     assert second.values["passport_fp"] == fingerprint("passport", "4508 123457", key)
+
+
+def test_a_lookup_sheet_beside_the_applications_is_passed_over(workdir, settings, run_cli):
+    from diaryadmin.applications_read import read_applications
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Заявления"
+    sheet.append(SHORT_HEADER)
+    sheet.append(_short_row())
+    lists = book.create_sheet("Справочники")  # the form's drop-down lists
+    lists.append(["Кем приходится", "Согласие"])
+    lists.append(["мать", "да"])
+    lists.append(["отец", "нет"])
+    typo = book.create_sheet("Ещё")  # an application table with a column missing stays an error
+    typo.append([h for h in SHORT_HEADER if h != "Дата рождения"])
+    path = workdir / "form.xlsx"
+    book.save(path)
+    parsed, report = read_applications([path], settings, today=date(2026, 9, 10))
+    assert len(parsed) == 1
+    [error] = report.errors
+    assert (error.sheet, error.message) == (
+        "Ещё",
+        "missing required column(s): Дата рождения ребёнка",
+    )
+    [warning] = [w for w in report.warnings if w.sheet == "Справочники"]
+    assert (
+        warning.message
+        == "no application table on this sheet (no applicant or child names): skipped"
+    )
+    del book["Ещё"]
+    book.save(path)
+    parsed, report = read_applications([path], settings, today=date(2026, 9, 10))
+    assert report.errors == [] and len(parsed) == 1

@@ -631,6 +631,17 @@ def read_applications(
                 continue
             _prefer_specific(header)
             missing = _pick_columns(header)
+            names = ("applicant_full_name", "applicant_surname", "child_full_name", "child_surname")
+            if missing and sheet is None and not any(n in header.columns for n in names):
+                # A form's drop-down lists (`Кем приходится`, `Согласие`), not applications.
+                report.warnings.append(
+                    Problem(
+                        "no application table on this sheet (no applicant or child names): skipped",
+                        file=header.row.file,
+                        sheet=header.row.sheet,
+                    )
+                )
+                continue
             if missing:
                 report.errors.append(
                     Problem(
