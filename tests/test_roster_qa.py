@@ -202,3 +202,25 @@ def test_a_hidden_sheet_is_skipped_with_a_warning(tmp_path):
 def test_a_hidden_sheet_named_by_sheet_option_is_read(tmp_path):
     path = _with_hidden_sheet(tmp_path / "r.xlsx")
     assert parsed_one([path], sheet="Архив 2024").surname == "Старов"
+
+
+def test_class_cells_with_the_word_class(tmp_path):
+    rows = [HEADER] + [
+        [f"S{n}", "Иванов", name, None, date(2015, 3, n + 1), cell]
+        for n, (name, cell) in enumerate(
+            [("Пётр", "5 «А» класс"), ("Олег", "5а кл."), ("Иван", "5 А КЛАСС")], 1
+        )
+    ]
+    result = parse([write_xlsx(tmp_path / "r.xlsx", rows)])
+    assert result.errors == []
+    assert [s.class_name for s in result.students] == ["5А", "5А", "5А"]
+
+
+def test_one_word_full_name_is_explained_in_plain_words(tmp_path):
+    path = write_xlsx(
+        tmp_path / "r.xlsx", [["ФИО", "Дата рождения", "Класс"], ["Орлов", "01.02.2015", "5А"]]
+    )
+    [problem] = parse([path]).errors
+    assert (problem.row, problem.column, problem.value) == (2, "ФИО", "Орлов")
+    assert "a surname and a name" in problem.message
+    assert problem.message.endswith("found 1 word")

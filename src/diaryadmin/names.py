@@ -94,14 +94,17 @@ def split_full_name(text: str) -> tuple[str, str, str | None]:
         return words[0], words[1], words[2]
     if not words:
         raise ValueError("the full name is empty")
+    found = f"{len(words)} word" if len(words) == 1 else f"{len(words)} words"
     raise ValueError(
-        f"expected surname, name and patronymic (2 or 3 words), found {len(words)} words"
+        f"needs a surname and a name, and a patronymic if there is one (2 or 3 words); "
+        f"found {found}"
     )
 
 
 _CLASS = re.compile(
     r"(?P<grade>\d{1,2})\s*[-\u2010\u2011\u2013]?\s*"
     r"[«»\"'“”„‘’`]?\s*(?P<letter>[^\W\d_])\s*[«»\"'“”„‘’`]?"
+    r"(?:\s*(?:[Кк][Лл](?:[Аа][Сс][Сс])?\.?))?"  # `5 «А» класс`, `5А кл.`
 )
 
 
