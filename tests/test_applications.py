@@ -529,3 +529,13 @@ def test_a_lookup_sheet_beside_the_applications_is_passed_over(workdir, settings
     book.save(path)
     parsed, report = read_applications([path], settings, today=date(2026, 9, 10))
     assert report.errors == [] and len(parsed) == 1
+
+
+def test_an_unknown_relation_lists_what_is_understood(workdir, settings):
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, [_short_row(relation="тётя")])
+    [error] = report.errors
+    assert (error.row, error.column, error.value) == (2, "Кем приходится", "тётя")
+    assert error.message == (
+        "unknown relation; expected мать, отец, родитель, опекун (законный представитель), "
+        "доверенное лицо (бабушка, дедушка)"
+    )

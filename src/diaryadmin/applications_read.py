@@ -419,8 +419,8 @@ class _RowReader:
         if relation is None:
             self._problem(
                 "relation",
-                "unknown relation; expected мать/отец/опекун/доверенное лицо "
-                "(mother/father/guardian/trusted)",
+                "unknown relation; expected мать, отец, родитель, опекун (законный "
+                "представитель), доверенное лицо (бабушка, дедушка)",
                 raw,
             )
             return ""
