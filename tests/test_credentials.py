@@ -675,3 +675,30 @@ def test_revoke_twice_says_so_and_an_unknown_login_is_not_confirmed_first(
     unknown = run_cli("credentials", "revoke", "nobody.here", input="y\n")
     assert unknown.exit_code == 1 and "There is no login 'nobody.here'" in unknown.stderr
     assert "Revoke nobody.here?" not in unknown.output
+
+
+def test_a_class_reissue_does_not_bring_a_revoked_login_back(run_cli, sessions, fast, roster):
+    """A login withdrawn with 'credentials revoke' stays withdrawn through a bulk --reissue
+    (it used to become temporary again, with a new password on the slips); only an explicit
+    reset of that login gives it back."""
+    issue(sessions, fast, classes=["5А"])
+    assert run_cli("credentials", "revoke", "iuliia.shchukina", "--yes").exit_code == 0
+    dry = run_cli("--format", "json", "credentials", "issue", "--class", "5А", "--reissue",
+                  "--dry-run")  # fmt: skip
+    assert json.loads(dry.stdout) == {"would_issue": 2, "skipped": 1}
+    redo = run_cli("--format", "json", "credentials", "issue", "--class", "5А", "--reissue",
+                   "--out", "redo.csv", env=FAST_ENV)  # fmt: skip
+    assert redo.exit_code == 0, redo.output
+    assert (json.loads(redo.stdout)["issued"], json.loads(redo.stdout)["skipped"]) == (2, 1)
+    with sessions() as session:
+        state = session.scalar(
+            select(Credential.state).where(Credential.login == "iuliia.shchukina")
+        )
+        assert state == "revoked"
+    reset = run_cli("credentials", "reset", "iuliia.shchukina", "--out", "r.csv", env=FAST_ENV)
+    assert reset.exit_code == 0, reset.output
+    with sessions() as session:
+        state = session.scalar(
+            select(Credential.state).where(Credential.login == "iuliia.shchukina")
+        )
+        assert state == "temporary"

@@ -195,6 +195,7 @@ class _Target:
     email: str | None
     credential_id: int | None
     login: str | None
+    credential_state: str | None
 
 
 def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
@@ -224,6 +225,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
                 email=person.email,
                 credential_id=credential.id if credential else None,
                 login=credential.login if credential else None,
+                credential_state=credential.state if credential else None,
             )
     missing = [i for i in ids if i not in targets]
     if missing:
@@ -300,23 +302,21 @@ def issue_credentials(
     progress: Callable[[int], None] | None = None,
     action: str | None = None,
     supply: passwords.PasswordSupply | None = None,
+    revive: bool = False,
 ) -> IssueResult:
     """Issue a credential with a fresh temporary password for each guardianship.
 
     A guardianship that already has one is skipped, or with `reissue` gets a new temporary
-    password on the same row (the login stays). Inactive guardianships and students are
-    skipped. `progress(n)` is called as hashes complete. `supply` holds passwords hashed
-    before the transaction (see passwords.PasswordSupply). Writes one audit event. The caller
-    owns the transaction; nothing is committed here.
+    password on the same row (the login stays); a revoked login is skipped then too, unless
+    `revive` (an explicit reset or grant of that one login). Inactive guardianships and
+    students are skipped. `progress(n)` is called as hashes complete. `supply` holds
+    passwords hashed before the transaction (see passwords.PasswordSupply). Writes one audit
+    event. The caller owns the transaction; nothing is committed here.
     """
     now = now or utcnow()
     targets = _load_targets(session, list(guardianship_ids))
     inactive = _inactive(session, [t.guardianship_id for t in targets])
-    chosen = [
-        t
-        for t in targets
-        if t.guardianship_id not in inactive and (reissue or t.credential_id is None)
-    ]
+    chosen = [t for t in targets if _wanted(t, inactive, reissue, revive)]
     skipped = len(targets) - len(chosen)
     plain, hashes = (supply or passwords.PasswordSupply()).take(len(chosen), settings, progress)
     expires_at = now + timedelta(days=settings.temp_password_days)
@@ -393,12 +393,18 @@ def count_to_issue(
     """(would be issued, would be skipped) for a dry run; no password is drawn."""
     targets = _load_targets(session, list(guardianship_ids))
     inactive = _inactive(session, [t.guardianship_id for t in targets])
-    todo = sum(
-        1
-        for t in targets
-        if t.guardianship_id not in inactive and (reissue or t.credential_id is None)
-    )
+    todo = sum(1 for t in targets if _wanted(t, inactive, reissue, revive=False))
     return todo, len(targets) - todo
+
+
+def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) -> bool:
+    """Whether a guardianship gets a password now: active, and without a credential (or
+    `reissue`, which leaves a revoked login revoked unless `revive`)."""
+    if target.guardianship_id in inactive:
+        return False
+    if target.credential_id is None:
+        return True
+    return reissue and (revive or target.credential_state != "revoked")
 
 
 def _inactive(session: Session, ids: Sequence[int]) -> set[int]:
@@ -504,6 +510,7 @@ def reset_credential(
         operator=operator,
         now=now,
         action="credentials.reset",
+        revive=True,
     )
 
 

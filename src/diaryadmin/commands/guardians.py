@@ -59,7 +59,12 @@ def grant_command(
         )
         app.say(f"{grant.granted_by} granted access to {grant.person}.")
         return issue_credentials(
-            session, app.settings, [grant.guardianship_id], reissue=True, operator=app.operator
+            session,
+            app.settings,
+            [grant.guardianship_id],
+            reissue=True,
+            revive=True,
+            operator=app.operator,
         )
 
     _finish(app, issue_and_deliver(app, issue, out, force, email), out)
