@@ -539,3 +539,13 @@ def test_an_unknown_relation_lists_what_is_understood(workdir, settings):
         "unknown relation; expected мать, отец, родитель, опекун (законный представитель), "
         "доверенное лицо (бабушка, дедушка)"
     )
+
+
+def test_commas_between_the_parts_of_a_full_name_are_dropped(workdir, settings):
+    row = _short_row("Смирнова, Елена, Игоревна")
+    row[5] = "Смирнов, Артём Олегович;"
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, [row])
+    assert report.errors == []
+    values = parsed[0].values
+    assert values["child_name_key"] == "смирнов артем олегович"
+    assert (values["applicant_surname"], values["applicant_name"]) == ("Смирнова", "Елена")

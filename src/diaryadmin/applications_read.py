@@ -208,6 +208,7 @@ _NO_PATRONYMIC = frozenset(
 )
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
+_NAME_COMMAS = re.compile(r"\s*[,;]\s*")
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
@@ -383,7 +384,7 @@ class _RowReader:
                 self._problem(full, "is empty; the full name is required")
                 return "", "", None
             try:
-                parts = split_full_name(raw)
+                parts = split_full_name(_NAME_COMMAS.sub(" ", raw))  # `Иванов, Пётр, …`
             except ValueError as error:
                 self._problem(full, str(error), raw)
                 return "", "", None
