@@ -13,7 +13,15 @@ from sqlalchemy import select
 from diaryadmin import documents
 from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
-from test_roster_support import HEADER, SECRET, do_import, parse, parsed_one, write_xlsx
+from test_roster_support import (
+    HEADER,
+    SECRET,
+    do_import,
+    parse,
+    parsed_one,
+    write_csv,
+    write_xlsx,
+)
 
 IVANOV = ["S1", "Иванов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"]
 
@@ -224,3 +232,10 @@ def test_one_word_full_name_is_explained_in_plain_words(tmp_path):
     assert (problem.row, problem.column, problem.value) == (2, "ФИО", "Орлов")
     assert "a surname and a name" in problem.message
     assert problem.message.endswith("found 1 word")
+
+
+def test_a_file_with_only_a_header_is_named_in_the_error(tmp_path):
+    path = write_csv(tmp_path / "5a.csv", [HEADER])
+    [problem] = parse([path]).errors
+    assert problem.file == str(path)
+    assert "no students found" in problem.message

@@ -82,6 +82,7 @@ class RosterReader:
 
     # -- files
     def read(self, paths: Iterable[str | Path]) -> ParsedRoster:
+        paths = list(paths)
         for path in paths:
             try:
                 self.read_file(Path(path), str(path))
@@ -90,7 +91,10 @@ class RosterReader:
         if self.sink is None:
             self._attach_guardians()
         if not self.count and not self.result.errors:
-            self.result.errors.append(Problem("no students found in the file(s)"))
+            for path in paths:
+                self.result.errors.append(
+                    Problem("no students found under the header", str(path))
+                )
         return self.result
 
     def read_file(self, path: Path, name: str) -> None:
