@@ -549,3 +549,21 @@ def test_commas_between_the_parts_of_a_full_name_are_dropped(workdir, settings):
     values = parsed[0].values
     assert values["child_name_key"] == "смирнов артем олегович"
     assert (values["applicant_surname"], values["applicant_name"]) == ("Смирнова", "Елена")
+
+
+def test_more_header_spellings_of_portals_and_offices(workdir, settings):
+    header = ["Номер заявления ЕПГУ", "Дата регистрации заявления", "Ф.И.О. заявителя",
+              "Кем является ребёнку", "Серия документа, удостоверяющего личность",
+              "Номер документа, удостоверяющего личность", "Электронная почта заявителя",
+              "Мобильный телефон", "Ф.И.О. ребёнка", "Дата рождения обучающегося",
+              "Серия и номер свидетельства о рождении ребёнка",
+              "Согласие на обработку персональных данных получено"]  # fmt: skip
+    row = ["77-123", "02.09.2026", "Смирнова Елена Игоревна", "мать", "4508", "123456",
+           "elena@mail.ru", "8 900 111-22-33", "Смирнов Артём Олегович", "14.03.2015",
+           "XIV-МЮ 123456", "да"]  # fmt: skip
+    parsed, report = _read_one_sheet(workdir, settings, header, [row])
+    assert report.errors == [] and report.warnings == []
+    values = parsed[0].values
+    assert values["external_id"] == "77-123" and values["applied_on"] == date(2026, 9, 2)
+    assert values["document_flags"] == {}
+    assert (values["email"], values["phone"]) == ("elena@mail.ru", "+79001112233")
