@@ -702,3 +702,29 @@ def test_a_class_reissue_does_not_bring_a_revoked_login_back(run_cli, sessions, 
             select(Credential.state).where(Credential.login == "iuliia.shchukina")
         )
         assert state == "temporary"
+
+
+def test_reset_by_email_alone_refuses_a_guardian_without_an_address(
+    run_cli, sessions, fast, roster, db_snapshot
+):
+    """The old password used to die and the new one go nowhere (exit 3)."""
+    issue(sessions, fast, student_ids=[roster["julia"]])
+    before = db_snapshot()
+    env = {**FAST_ENV, "DIARYADMIN_SMTP_HOST": "127.0.0.1", "DIARYADMIN_SMTP_PORT": "9"}
+    result = run_cli("credentials", "reset", "iuliia.shchukina", "--email", env=env)
+    assert result.exit_code == 1
+    assert "has no e-mail address" in result.stderr and "--out FILE" in result.stderr
+    assert db_snapshot() == before
+
+
+def test_letters_failing_without_out_file_say_what_to_do_in_one_sentence(
+    run_cli, sessions, fast, roster
+):
+    env = {**FAST_ENV, "DIARYADMIN_SMTP_HOST": "127.0.0.1", "DIARYADMIN_SMTP_PORT": "9"}
+    result = run_cli("credentials", "issue", "--student", str(roster["julia"]), "--email",
+                     env=env)  # fmt: skip
+    assert result.exit_code == 3
+    assert (
+        "1 letter(s) could not be sent; the credentials stay issued, so give those parents a "
+        "new password with 'diaryadmin credentials reset LOGIN --out FILE'." in result.stderr
+    )

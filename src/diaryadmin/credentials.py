@@ -484,10 +484,13 @@ def reset_credential(
     guardian_name: str | None = None,
     operator: str,
     now: datetime | None = None,
+    require_email: bool = False,
 ) -> IssueResult:
     """A new temporary password for one credential; the old one stops working at once, the
     failed-attempt counter and any lock are cleared. Find it by login, or by student and
-    guardian name. Raises NotFound (no such login, or nothing issued yet) or Refused."""
+    guardian name. Raises NotFound (no such login, or nothing issued yet) or Refused (also
+    when `require_email` and the guardian has no e-mail address: the password would go
+    nowhere)."""
     if login:
         link_id = credential_by_login(session, login).guardianship_id
     elif student_id is not None and guardian_name:
@@ -502,6 +505,12 @@ def reset_credential(
         raise Refused("Name the login, or the student and the guardian (--student, --guardian).")
     if _inactive(session, [link_id]):
         raise Refused("This access was withdrawn (or the student left); it cannot be reset.")
+    if require_email:
+        person = session.get(Guardianship, link_id).guardian
+        if not person.email:
+            raise Refused(
+                f"{person.full_name} has no e-mail address, so reset with --out FILE instead."
+            )
     return issue_credentials(
         session,
         settings,

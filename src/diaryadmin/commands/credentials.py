@@ -76,14 +76,14 @@ def _finish(app: AppContext, result, out: Path | None) -> None:
         if app.fmt == "table":
             app.result(data)
             _report_failures(app, result.failed)
-        where = (
-            f"{out} lists everyone"
+        then = (
+            f" and {out} lists everyone"
             if out is not None
-            else "give them a new password with 'diaryadmin credentials reset LOGIN --out FILE'"
+            else ", so give those parents a new password with "
+            "'diaryadmin credentials reset LOGIN --out FILE'"
         )
         raise PartialFailure(
-            f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued "
-            f"and {where}.",
+            f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued{then}.",
             result=data,
         )
     app.result(data)
@@ -199,6 +199,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
             student_id=student,
             guardian_name=guardian,
             operator=app.operator,
+            require_email=email and out is None,
         )
 
     _finish(app, issue_and_deliver(app, issue, out, force, email), out)
