@@ -261,3 +261,34 @@ def test_a_student_of_another_class_is_named_as_such(sessions, roster, tmp_path)
         _import(sessions, path)
     [problem] = caught.value.problems
     assert problem.message == "no such student in the class (one is in 5Б)"
+
+
+def test_a_teacher_written_with_initials_is_one_teacher(sessions, roster, tmp_path):
+    from diaryadmin.models import Lesson, Teacher
+
+    header = ["Дата", "Урок", "Класс", "Предмет", "Учитель", "ФИО", "Оценка"]
+    path = write_xlsx(
+        tmp_path / "t.xlsx",
+        [
+            # Кузнецов Андрей Павлович is in the database already.
+            [date(2026, 9, 15), 1, "5А", "Физика", "Кузнецов А.П.", "Алексеева Анна", 5],
+            [date(2026, 9, 16), 1, "5А", "Физика", "А. П. Кузнецов", "Алексеева Анна", 5],
+            # New: written in full once, with initials elsewhere in the same file.
+            [date(2026, 9, 17), 1, "5А", "Химия", "Орлова Е.В.", "Алексеева Анна", 5],
+            [date(2026, 9, 18), 1, "5А", "Химия", "Орлова Елена Витальевна", "Алексеева Анна", 4],
+            [date(2026, 9, 19), 1, "5А", "Химия", "Орлова Е. В.", "Алексеева Анна", 4],
+        ],
+        header=header,
+    )
+    report = _import(sessions, path)
+    assert report["teachers_created"] == ["Орлова Елена Витальевна"]
+    with sessions() as session:
+        names = {
+            (t.surname, t.name, t.patronymic)
+            for t in session.scalars(
+                select(Teacher)
+                .join(Lesson, Lesson.teacher_id == Teacher.id)
+                .where(Lesson.date >= date(2026, 9, 15), Lesson.date <= date(2026, 9, 19))
+            )
+        }
+    assert names == {("Кузнецов", "Андрей", "Павлович"), ("Орлова", "Елена", "Витальевна")}

@@ -365,12 +365,24 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
 
 
 def _teacher_parts(text: str) -> tuple[str, str | None, str | None]:
-    words = clean_spaces(text).split(" ")
+    """Surname, name, patronymic of a teacher as written: "Смирнова Е.В.", "Смирнова Е. В."
+    and "Е.В. Смирнова" all give ("Смирнова", "Е.", "В.")."""
+    words = clean_spaces(text.replace(".", ". ")).split(" ")
+    if len(words) > 1 and _is_initial(words[0]) and not _is_initial(words[-1]):
+        words = [words[-1], *words[:-1]]
     return (
         words[0],
         (words[1] if len(words) > 1 else None),
         (" ".join(words[2:]) if len(words) > 2 else None),
     )
+
+
+def _is_initial(word: str | None) -> bool:
+    return bool(word) and len(word) == 2 and word.endswith(".")
+
+
+def _initials(name: str | None, patronymic: str | None) -> str:
+    return fold((name or "")[:1] + (patronymic or "")[:1])
 
 
 def apply_import(
@@ -409,20 +421,34 @@ def apply_import(
             )
         }
 
-    teachers = {
-        key: tid
-        for tid, key in session.execute(
-            select(Teacher.id, Teacher.name_key).where(Teacher.school_id == school.id)
-        )
-    }
+    known = session.execute(
+        select(
+            Teacher.id, Teacher.name_key, Teacher.surname, Teacher.name, Teacher.patronymic
+        ).where(Teacher.school_id == school.id)
+    ).all()
+    teachers = {key: tid for tid, key, *_ in known}
+    # A teacher written with initials ("Смирнова Е.В.") is the one teacher with that surname
+    # and those initials written in full, in the database or earlier in this file.
+    by_initials: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for _, key, surname, name, patronymic in known:
+        if not _is_initial(name):
+            by_initials[(fold(surname), _initials(name, patronymic))].add(key)
     wanted = {x.teacher for x in plan.lessons.values() if x.teacher}
     wanted |= {m[4] for p in plan.pairs.values() for m in p.marks if m[4]}
     created_teachers = []
-    for text in sorted(wanted):
+    teacher_keys: dict[str, str] = {}  # the text as written -> its teacher's name key
+    for text in sorted(wanted, key=lambda t: (_is_initial(_teacher_parts(t)[1]), t)):
         surname, name, patronymic = _teacher_parts(text)
         key = name_key(surname, name or "", patronymic)
+        if key not in teachers and _is_initial(name):
+            same = by_initials.get((fold(surname), _initials(name, patronymic)), set())
+            if len(same) == 1:
+                key = next(iter(same))
+        teacher_keys[text] = key
         if key not in teachers:
             teachers[key] = None
+            if not _is_initial(name):
+                by_initials[(fold(surname), _initials(name, patronymic))].add(key)
             created_teachers.append(
                 {
                     "school_id": school.id,
@@ -444,8 +470,7 @@ def apply_import(
     def teacher_id(text: str | None) -> int | None:
         if not text:
             return None
-        surname, name, patronymic = _teacher_parts(text)
-        return teachers.get(name_key(surname, name or "", patronymic))
+        return teachers.get(teacher_keys.get(text, ""))
 
     # Lessons: insert the new, update topic/homework/teacher where the file gives new ones.
     first, last = date(year, 9, 1), date(year + 1, 8, 31)
