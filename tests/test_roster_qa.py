@@ -239,3 +239,14 @@ def test_a_file_with_only_a_header_is_named_in_the_error(tmp_path):
     [problem] = parse([path]).errors
     assert problem.file == str(path)
     assert "no students found" in problem.message
+
+
+def test_two_phones_in_one_cell_are_refused_in_plain_words(tmp_path):
+    header = [*HEADER, "ФИО матери", "Телефон матери"]
+    phones = "8 (912) 345-67-89, 8 (495) 123-45-67"
+    path = write_csv(
+        tmp_path / "r.csv", [header, [*IVANOV[:4], "14.03.2015", "5А", "Орлова Анна", phones]]
+    )
+    [problem] = parse([path]).errors
+    assert (problem.row, problem.column, problem.value) == (2, "Телефон матери", phones)
+    assert "two phone numbers in one cell" in problem.message

@@ -236,7 +236,24 @@ class Normaliser:
         try:
             return normalise_phone(cell_text(value) or "" if isinstance(value, str) else value)
         except ValueError as exc:
+            if isinstance(value, str) and _several_phones(value):
+                raise _Invalid("two phone numbers in one cell: keep one") from None
             raise _Invalid(str(exc)) from None
+
+
+def _several_phones(text: str) -> bool:
+    parts = [p for p in _PHONE_SEPARATORS.split(text) if p.strip()]
+    if len(parts) < 2:
+        return False
+    try:
+        for part in parts:
+            normalise_phone(part)
+    except ValueError:
+        return False
+    return True
+
+
+_PHONE_SEPARATORS = re.compile(r"[,;/\n]|\s+или\s+|\s+и\s+", re.IGNORECASE)
 
 
 def guess_relation(patronymic: str | None) -> str:
