@@ -567,3 +567,14 @@ def test_more_header_spellings_of_portals_and_offices(workdir, settings):
     assert values["external_id"] == "77-123" and values["applied_on"] == date(2026, 9, 2)
     assert values["document_flags"] == {}
     assert (values["email"], values["phone"]) == ("elena@mail.ru", "+79001112233")
+
+
+def test_a_relation_with_a_note_in_brackets_is_read_by_the_words_before_it(workdir, settings):
+    rows = [
+        _short_row(relation="Законный представитель (опекун)"),
+        _short_row(relation="Опекун (попечитель)", number="654321"),
+        _short_row(relation="Мать (по доверенности)", number="654322"),
+    ]
+    parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows)
+    assert report.errors == []
+    assert [p.values["relation"] for p in parsed] == ["guardian", "guardian", "mother"]

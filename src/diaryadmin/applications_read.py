@@ -253,6 +253,7 @@ _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
 _NAME_COMMAS = re.compile(r"\s*[,;]\s*")
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
+_BRACKETS = re.compile(r"\([^()]*\)")
 _OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
 
 
@@ -260,10 +261,14 @@ def relation_of(text: str, patronymic: str | None) -> str | None:
     """mother/father/guardian/trusted from a relation as typed (`Мать ребёнка`, `бабушка`,
     `Родитель (законный представитель)`), or None. A bare "parent" is told mother or father
     by the applicant's patronymic (-вна/-чна/кызы, -вич/-ич/оглы), else guardian."""
-    words = fold(_RELATION_NOISE.sub(" ", text)).split()
-    if len(words) > 1 and words[-1] in _OF_THE_CHILD:
-        words.pop()
-    relation = RELATION_BY_WORD.get(" ".join(words))
+    relation = None
+    for variant in (text, _BRACKETS.sub(" ", text)):  # `Опекун (попечитель)`: the words before
+        words = fold(_RELATION_NOISE.sub(" ", variant)).split()
+        if len(words) > 1 and words[-1] in _OF_THE_CHILD:
+            words.pop()
+        relation = RELATION_BY_WORD.get(" ".join(words))
+        if relation is not None:
+            break
     if relation != "parent":
         return relation
     ending = fold(patronymic or "")
