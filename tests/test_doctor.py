@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -149,3 +150,32 @@ def test_doctor_refuses_an_empty_attempt_instead_of_calling_it_wrong(
     assert "password_wrong" not in result.stdout
     assert "No password attempt" in result.stderr
     assert db_snapshot() == before
+
+
+def test_every_finding_is_one_sentence(sessions, fast, issued):
+    messages = [m.format(login="petr.ivanov.sergei") for m in doctor.MESSAGES.values()]
+
+    def collect(login=None, now=tc.NOW + timedelta(days=10), **kwargs):
+        with sessions.begin() as session:
+            found = doctor.diagnose(session, fast, login, now=now, **kwargs)
+        messages.extend(f.message for f in found)
+
+    collect("iuliia.shchukina")  # temporary
+    collect("petr.ivanov.sergei")  # active
+    collect("iuliia.shchukina", now=tc.NOW + timedelta(days=31))  # expired
+    collect("petr.ivanov.mari")  # unknown, with the closest logins
+    collect("anna.ivanova")  # not issued, by login
+    collect(student_id=issued["roster"]["anna"])  # not issued, by student
+    collect("реtr.ivanov.sergei")  # login_cyrillic
+    with sessions.begin() as session:
+        row = session.scalar(select(Credential).where(Credential.login == "petr.ivanov.mariia"))
+        row.state, row.failed_attempts = "locked", 10
+    collect("petr.ivanov.mariia")
+    with sessions.begin() as session:
+        row = session.scalar(select(Credential).where(Credential.login == "iuliia.shchukina"))
+        row.state = "revoked"
+    collect("iuliia.shchukina")
+    assert len(messages) == 16
+    for message in messages:
+        assert message.endswith("."), message
+        assert not re.search(r"[.!?]\s+[A-ZА-ЯЁ]", message), message

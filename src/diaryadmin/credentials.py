@@ -471,7 +471,7 @@ def credential_by_login(session: Session, login: str) -> Credential:
         select(Credential).where(Credential.login == logins.normalise_login(login))
     )
     if credential is None:
-        raise NotFound(f"There is no login {login!r}. Try 'diaryadmin credentials doctor {login}'.")
+        raise NotFound(f"There is no login {login!r}; try 'diaryadmin credentials doctor {login}'.")
     return credential
 
 

@@ -109,18 +109,19 @@ def _variants(attempt: str) -> list[tuple[str, str]]:
 MESSAGES = {
     "password_ok": "The password the parent typed is correct.",
     "case_inverted": (
-        "The password is right but with upper and lower case swapped: Caps Lock is on. "
-        "Ask the parent to switch it off."
+        "The password is right but with upper and lower case swapped, so Caps Lock is on "
+        "and the parent should switch it off."
     ),
     "keyboard_layout": (
-        "The password was typed on the Russian keyboard layout. Ask the parent to switch "
+        "The password was typed on the Russian keyboard layout, so the parent should switch "
         "the keyboard to English (EN) and type it again."
     ),
     "zero_letter_o": "The password is right except that digit 0 and letter O are swapped.",
     "one_letter_l": "The password is right except that digit 1 and letter l (or I) are swapped.",
     "password_wrong": (
-        "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap. "
-        "If the parent has lost it, reset it: diaryadmin credentials reset {login} --out FILE."
+        "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap; "
+        "if the parent has lost it, reset it with "
+        "'diaryadmin credentials reset {login} --out FILE'."
     ),
 }
 
@@ -148,8 +149,8 @@ def _state_findings(session: Session, credential: Credential, now: datetime) -> 
         return [
             Finding(
                 "locked",
-                f"{login} is locked after {credential.failed_attempts} failed attempts. "
-                f"Reset it: diaryadmin credentials reset {login} --out FILE.",
+                f"{login} is locked after {credential.failed_attempts} failed attempts; "
+                f"reset it with 'diaryadmin credentials reset {login} --out FILE'.",
             )
         ]
     expired_on = credential.expires_at
@@ -160,8 +161,8 @@ def _state_findings(session: Session, credential: Credential, now: datetime) -> 
         return [
             Finding(
                 "expired",
-                f"The temporary password of {login} expired{when} without being replaced. "
-                f"Issue a new one: diaryadmin credentials reset {login} --out FILE.",
+                f"The temporary password of {login} expired{when} without being replaced; "
+                f"issue a new one with 'diaryadmin credentials reset {login} --out FILE'.",
             )
         ]
     if credential.state == "temporary":
@@ -169,8 +170,8 @@ def _state_findings(session: Session, credential: Credential, now: datetime) -> 
         return [
             Finding(
                 "temporary",
-                f"{login} still uses the temporary password; it works for {days} more day(s), "
-                f"until {expired_on:%d.%m.%Y}. The parent must replace it at the first login.",
+                f"{login} still uses the temporary password, which works for {days} more "
+                f"day(s), until {expired_on:%d.%m.%Y}, and must be replaced at the first login.",
             )
         ]
     return [Finding("active", f"{login} works; the parent has set their own password.")]
@@ -201,8 +202,9 @@ def diagnose(
             return [
                 Finding(
                     "not_issued",
-                    f"No login has been issued to {link.guardian.full_name} for this child yet. "
-                    f"Issue one: diaryadmin credentials issue --student {student_id} --out FILE.",
+                    f"No login has been issued to {link.guardian.full_name} for this child yet; "
+                    f"issue one with "
+                    f"'diaryadmin credentials issue --student {student_id} --out FILE'.",
                 )
             ]
     else:
@@ -230,15 +232,15 @@ def diagnose(
                     return [
                         Finding(
                             "not_issued",
-                            f"{candidate} has not been issued yet; it would belong to "
-                            f"{unissued[candidate]}. Issue credentials first.",
+                            f"{candidate} has not been issued yet (it would belong to "
+                            f"{unissued[candidate]}), so issue credentials first.",
                         )
                     ]
             closest = []
             for candidate in tried:
                 closest += [c for c in _closest(session, candidate) if c not in closest]
-            hint = f" Closest existing logins: {', '.join(closest[:3])}." if closest else ""
-            return [Finding("unknown_login", f"There is no login {login.strip()!r}.{hint}")]
+            hint = f" (closest existing logins: {', '.join(closest[:3])})" if closest else ""
+            return [Finding("unknown_login", f"There is no login {login.strip()!r}{hint}.")]
     findings += _state_findings(session, credential, now)
     if attempt is not None:
         findings.append(_check_attempt(credential, attempt, settings))
