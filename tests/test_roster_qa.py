@@ -250,3 +250,26 @@ def test_two_phones_in_one_cell_are_refused_in_plain_words(tmp_path):
     [problem] = parse([path]).errors
     assert (problem.row, problem.column, problem.value) == (2, "Телефон матери", phones)
     assert "two phone numbers in one cell" in problem.message
+
+
+def test_one_sheet_per_class_named_by_the_class(tmp_path):
+    header = ["ФИО", "Дата рождения"]
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [header, ["Орлов Иван Петрович", "01.02.2015"]],
+        sheet="5 а",
+        more={"6Б класс": [header, ["Орлова Ольга Петровна", "01.02.2014"]]},
+    )
+    result = parse([path])
+    assert result.errors == []
+    assert [(s.surname, s.class_name) for s in result.students] == [
+        ("Орлов", "5А"),
+        ("Орлова", "6Б"),
+    ]
+
+
+def test_a_sheet_without_class_column_or_class_name_is_still_refused(tmp_path):
+    path = write_xlsx(tmp_path / "r.xlsx", [["ФИО", "Дата рождения"], ["Орлов Иван", "01.02.2015"]])
+    [problem] = parse([path]).errors
+    assert (problem.sheet, problem.row) == ("Лист1", 1)
+    assert "Класс" in problem.message

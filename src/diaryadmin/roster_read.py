@@ -92,9 +92,7 @@ class RosterReader:
             self._attach_guardians()
         if not self.count and not self.result.errors:
             for path in paths:
-                self.result.errors.append(
-                    Problem("no students found under the header", str(path))
-                )
+                self.result.errors.append(Problem("no students found under the header", str(path)))
         return self.result
 
     def read_file(self, path: Path, name: str) -> None:
@@ -161,12 +159,17 @@ class RosterReader:
             missing.append("Фамилия, Имя (or ФИО)" if "surname" not in columns else "Имя")
         if "birth_date" not in columns:
             missing.append("Дата рождения")
+        sheet_class = None
         if "class" not in columns and self.default_class is None:
-            missing.append("Класс (or --class)")
+            sheet_class = _class_of_sheet(header.row.sheet)
+            if sheet_class is None:
+                missing.append("Класс (or --class)")
+        sheet_hint = header.row.sheet is not None and "Класс (or --class)" in missing
         if missing:
             self.error(
                 "missing required column(s): " + ", ".join(missing)
-                + "; found: " + ", ".join(header.labels.values()),
+                + "; found: " + ", ".join(header.labels.values())
+                + ("; a sheet named like 5А also gives the class" if sheet_hint else ""),
                 header.row,
             )  # fmt: skip
             return True
@@ -179,17 +182,24 @@ class RosterReader:
                 f"{header.labels['surname']!r} and {header.labels['name']!r}",
                 header.row, header.labels["full_name"],
             )  # fmt: skip
-        self.read_students(header, itertools.chain(rest, rows), formulas or set())
+        self.read_students(
+            header, itertools.chain(rest, rows), formulas or set(), sheet_class=sheet_class
+        )
         return True
 
     # -- student rows
-    def read_students(self, header, rows: Iterable[Row], formulas: set) -> None:
+    def read_students(
+        self, header, rows: Iterable[Row], formulas: set, sheet_class: str | None = None
+    ) -> None:
+        """`sheet_class`: the class of a sheet without a class column, from its name."""
         labels = header.labels
         norm = self.norm
         emit = self.emit
         errors = self.result.errors
         default_class = self.default_class
-        if default_class is not None:
+        if sheet_class is not None:
+            default_class = sheet_class
+        elif default_class is not None:
             try:
                 default_class = canonical_class(default_class)
             except ValueError as exc:
@@ -446,6 +456,16 @@ class RosterReader:
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
+
+
+def _class_of_sheet(sheet: str | None) -> str | None:
+    """The class a sheet's name gives (`5А`, `5 «а»`, `5А класс`), None for other names."""
+    if sheet is None:
+        return None
+    try:
+        return canonical_class(sheet)
+    except ValueError:
+        return None
 
 
 def _try_header(head: list[Row], aliases) -> Any:
