@@ -728,3 +728,13 @@ def test_letters_failing_without_out_file_say_what_to_do_in_one_sentence(
         "1 letter(s) could not be sent; the credentials stay issued, so give those parents a "
         "new password with 'diaryadmin credentials reset LOGIN --out FILE'." in result.stderr
     )
+
+
+def test_nothing_to_reissue_does_not_suggest_reissue(run_cli, sessions, fast, roster):
+    issue(sessions, fast, student_ids=[roster["julia"]])
+    assert run_cli("credentials", "revoke", "iuliia.shchukina", "--yes").exit_code == 0
+    result = run_cli("credentials", "issue", "--student", str(roster["julia"]), "--reissue",
+                     "--out", "x.csv", env=FAST_ENV)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "use --reissue" not in result.stderr
+    assert "revoked" in result.stderr

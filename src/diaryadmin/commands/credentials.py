@@ -162,7 +162,12 @@ def issue_command(
 
     result = issue_and_deliver(app, issue, out, force, email)
     if not result.issued:
-        app.say("Nothing to issue: everyone in scope already has a login (use --reissue).")
+        app.say(
+            "Nothing to issue: everyone in scope has a revoked login (reset one with "
+            "'diaryadmin credentials reset LOGIN --out FILE') or no active access."
+            if reissue
+            else "Nothing to issue: everyone in scope already has a login (use --reissue)."
+        )
     _finish(app, result, out)
 
 
