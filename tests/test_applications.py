@@ -578,3 +578,30 @@ def test_a_relation_with_a_note_in_brackets_is_read_by_the_words_before_it(workd
     parsed, report = _read_one_sheet(workdir, settings, SHORT_HEADER, rows)
     assert report.errors == []
     assert [p.values["relation"] for p in parsed] == ["guardian", "guardian", "mother"]
+
+
+def test_a_two_row_header_with_group_headings_over_the_name_columns(workdir, settings):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Журнал приёма заявлений"])
+    sheet.append(["№", "Заявитель", None, None, "Кем приходится", "Паспорт", "Ребёнок", None,
+                  None, None, "Свидетельство о рождении", "Согласие"])  # fmt: skip
+    sheet.append([None, "Фамилия", "Имя", "Отчество", None, None, "Фамилия", "Имя", "Отчество",
+                  "Дата рождения", None, None])  # fmt: skip
+    for first, last in (("B2", "D2"), ("G2", "J2"), ("E2", "E3"), ("K2", "K3"), ("L2", "L3")):
+        sheet.merge_cells(f"{first}:{last}")
+    sheet.append([1, "Смирнова", "Елена", "Игоревна", "мать", "4508 123456", "Смирнов", "Артём",
+                  "Олегович", "14.03.2015", "XIV-МЮ 123456", "да"])  # fmt: skip
+    path = workdir / "journal.xlsx"
+    book.save(path)
+    from diaryadmin.applications_read import read_applications
+
+    parsed, report = read_applications([path], settings, today=date(2026, 9, 10))
+    assert report.errors == []
+    [item] = parsed
+    values = item.values
+    assert (values["applicant_surname"], values["child_surname"]) == ("Смирнова", "Смирнов")
+    assert values["child_name_key"] == "смирнов артем олегович"
+    assert values["relation"] == "mother" and values["consent"] is True
+    assert values["child_birth_date"] == date(2015, 3, 14)
+    assert item.row.number == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -671,14 +672,13 @@ def read_applications(
             if first is None:
                 continue
             try:
-                header, data = find_header(_chain(first, rows), ALIASES)
+                header, data = _find_header(_chain(first, rows))
             except InputError as error:
                 # A sheet with no recognisable header (a notes sheet) is passed over, unless
                 # it is the one asked for.
                 if sheet is not None or sheet_name is None:
                     report.errors.extend(error.problems)
                 continue
-            _prefer_specific(header)
             missing = _pick_columns(header)
             names = ("applicant_full_name", "applicant_surname", "child_full_name", "child_surname")
             if missing and sheet is None and not any(n in header.columns for n in names):
@@ -759,6 +759,84 @@ def _not_an_application(header: HeaderMap, row: Row, report: ImportReport) -> bo
         )
         return True
     return False
+
+
+# Group headings over a two-row header (`Заявитель` over `Фамилия | Имя | Отчество`).
+_GROUPS = {
+    "applicant": (
+        ("заявитель", "сведения о заявителе", "данные заявителя", "родитель",
+         "законный представитель", "родитель законный представитель", "applicant", "parent"),
+        ("{} заявителя", "applicant {}"),
+    ),
+    "child": (
+        ("ребенок", "обучающийся", "ученик", "сведения о ребенке", "данные ребенка", "child",
+         "student"),
+        ("{} ребёнка", "child {}"),
+    ),
+}  # fmt: skip
+_GROUP_OF = {normalise_header(w): forms for words, forms in _GROUPS.values() for w in words}
+_SCAN = 15
+
+
+def _find_header(rows: Iterator[Row]) -> tuple[HeaderMap, Iterator[Row]]:
+    """io.find_header; when the header lacks required columns, a two-row header with group
+    headings (`Заявитель` / `Ребёнок` over `Фамилия | Имя | Отчество | Дата рождения`) is
+    tried as one row of combined labels (`Фамилия заявителя`)."""
+    buffer = list(itertools.islice(rows, _SCAN))
+    header, data = find_header(iter(buffer), ALIASES, scan=_SCAN)
+    _prefer_specific(header)
+    if not _pick_columns(header):
+        return header, itertools.chain(data, rows)
+    best = None
+    for i in range(len(buffer) - 1):
+        groups, labels = buffer[i], buffer[i + 1]
+        if labels.number != groups.number + 1:
+            continue
+        combined = _combine(groups, labels)
+        if combined is None:
+            continue
+        trial = [*buffer[:i], combined, *buffer[i + 2 :]]
+        try:
+            candidate, rest = find_header(iter(trial), ALIASES, scan=_SCAN)
+        except InputError:
+            continue
+        _prefer_specific(candidate)
+        if candidate.row is combined and len(_pick_columns(candidate)) < len(
+            _pick_columns(best or header)
+        ):
+            best, best_rest = candidate, list(rest)
+    if best is None:
+        return header, itertools.chain(data, rows)
+    return best, itertools.chain(best_rest, rows)
+
+
+def _combine(groups: Row, labels: Row) -> Row | None:
+    """The label row with each label under a group heading made whole (`Фамилия` under
+    `Заявитель` → `Фамилия заявителя`), and the group row's own labels where the label row is
+    empty (a heading merged over both rows); None without a group heading."""
+    index = _alias_index()
+    width = max(len(groups.values), len(labels.values))
+    out: list[Any] = []
+    forms = None
+    found = False
+    for j in range(width):
+        above = cell_text(groups.values[j]) if j < len(groups.values) else None
+        below = cell_text(labels.values[j]) if j < len(labels.values) else None
+        if above is not None:
+            forms = _GROUP_OF.get(normalise_header(above))
+        if below is None:
+            out.append(above)
+            continue
+        label = below
+        for form in forms or ():
+            whole = form.format(below)
+            if normalise_header(whole) in index:
+                label, found = whole, True
+                break
+        out.append(label)
+    if not found:
+        return None
+    return Row(labels.file, labels.sheet, labels.number, tuple(out))
 
 
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
