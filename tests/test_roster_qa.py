@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 import zipfile
 from datetime import date
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from diaryadmin import documents
@@ -273,3 +276,48 @@ def test_a_sheet_without_class_column_or_class_name_is_still_refused(tmp_path):
     [problem] = parse([path]).errors
     assert (problem.sheet, problem.row) == ("Лист1", 1)
     assert "Класс" in problem.message
+
+
+OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+@pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed")
+def test_xls_ods_and_libreoffice_xlsx_read_as_the_original(tmp_path):
+    original = write_xlsx(
+        tmp_path / "roster.xlsx",
+        [
+            ["ID", "ФИО", "Дата рождения", "Класс", "СНИЛС", "ФИО матери", "Телефон матери"],
+            [1001.0, "Иванов  Пётр Сергеевич", date(2015, 3, 14), "5 «А»", 11223344595,
+             "Иванова Мария Петровна", 89123456789],
+            [1002, "Семёнова Алёна", "1.9.2015", "5-а", None, None, None],
+            [1003, "Петров Олег", 42100, "5A", None, None, None],
+        ],  # fmt: skip
+        title="Список 5 «А» класса",
+        more={"Родители": [["ID ученика", "ФИО", "E-mail"], [1002, "Семёнова Ольга (мама)",
+                                                              "o@example.ru"]]},
+    )  # fmt: skip
+    converted = []
+    for target, source in (("xls", original), ("ods", original), ("xlsx", None)):
+        source = source or tmp_path / "ods" / "roster.ods"
+        out = tmp_path / target
+        done = subprocess.run(
+            [OFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+             "--convert-to", target, "--outdir", str(out), str(source)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        converted.append(out / f"roster.{target}")
+
+    def seen(parsed):
+        return [
+            (s.external_id, s.key, s.birth_date, s.class_name, s.snils_fp, s.row,
+             [(g.key, g.relation, g.email, g.phone, g.row) for g in s.guardians])
+            for s in parsed.students
+        ]  # fmt: skip
+
+    expected = parse([original])
+    assert expected.errors == [] and len(expected.students) == 3
+    for path in converted:
+        result = parse([path])
+        assert result.errors == [], path.name
+        assert seen(result) == seen(expected), path.name
