@@ -292,3 +292,21 @@ def test_a_teacher_written_with_initials_is_one_teacher(sessions, roster, tmp_pa
             )
         }
     assert names == {("Кузнецов", "Андрей", "Павлович"), ("Орлова", "Елена", "Витальевна")}
+
+
+def test_a_teacher_stored_with_unspaced_initials_is_found_again(sessions, roster, tmp_path):
+    from diaryadmin.models import Teacher
+
+    with sessions() as session, session.begin():
+        school = factories.school(session)
+        # As an earlier import stored "Смирнова Е.В.": the initials as one given name.
+        session.add(
+            Teacher(school_id=school.id, surname="Смирнова", name="Е.В.", name_key="смирнова е.в.")
+        )
+    header = ["Дата", "Урок", "Класс", "Предмет", "Учитель", "ФИО", "Оценка"]
+    path = write_xlsx(
+        tmp_path / "t.xlsx",
+        [[date(2026, 9, 15), 1, "5А", "Физика", "Смирнова Е. В.", "Алексеева Анна", 5]],
+        header=header,
+    )
+    assert _import(sessions, path)["teachers_created"] == []

@@ -429,10 +429,13 @@ def apply_import(
     teachers = {key: tid for tid, key, *_ in known}
     # A teacher written with initials ("Смирнова Е.В.") is the one teacher with that surname
     # and those initials written in full, in the database or earlier in this file.
+    # Failing that, a teacher stored with initials, however they were spaced ("Е.В.").
     by_initials: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for _, key, surname, name, patronymic in known:
-        if not _is_initial(name):
-            by_initials[(fold(surname), _initials(name, patronymic))].add(key)
+    short: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for _, key, *stored in known:
+        surname, name, patronymic = _teacher_parts(" ".join(x for x in stored if x))
+        index = short if _is_initial(name) else by_initials
+        index[(fold(surname), _initials(name, patronymic))].add(key)
     wanted = {x.teacher for x in plan.lessons.values() if x.teacher}
     wanted |= {m[4] for p in plan.pairs.values() for m in p.marks if m[4]}
     created_teachers = []
@@ -441,9 +444,11 @@ def apply_import(
         surname, name, patronymic = _teacher_parts(text)
         key = name_key(surname, name or "", patronymic)
         if key not in teachers and _is_initial(name):
-            same = by_initials.get((fold(surname), _initials(name, patronymic)), set())
-            if len(same) == 1:
-                key = next(iter(same))
+            found = (fold(surname), _initials(name, patronymic))
+            for index in (by_initials, short):
+                if len(index.get(found, ())) == 1:
+                    key = next(iter(index[found]))
+                    break
         teacher_keys[text] = key
         if key not in teachers:
             teachers[key] = None
