@@ -16,6 +16,7 @@ from sqlalchemy import select
 from diaryadmin import documents
 from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
+from diaryadmin.roster_columns import ROSTER_ALIASES
 from test_roster_support import (
     HEADER,
     SECRET,
@@ -321,3 +322,31 @@ def test_xls_ods_and_libreoffice_xlsx_read_as_the_original(tmp_path):
         result = parse([path])
         assert result.errors == [], path.name
         assert seen(result) == seen(expected), path.name
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Фамилия, имя, отчество", "full_name"),
+        ("Фамилия Имя Отчество", "full_name"),
+        ("Ф.И.О. обучающегося", "full_name"),
+        ("ФИО ребенка", "full_name"),
+        ("Дата рождения ребёнка", "birth_date"),
+        ("Дата рожд.", "birth_date"),
+        ("Дата рождения (дд.мм.гггг)", "birth_date"),
+        ("СНИЛС обучающегося", "snils"),
+        ("Номер СНИЛС", "snils"),
+        ("Серия, номер свидетельства о рождении", "certificate"),
+        ("ФИО родителя (законного представителя)", "g1_full_name"),
+        ("Ф.И.О. родителя (законного представителя)", "g1_full_name"),
+        ("Родитель (ФИО)", "g1_full_name"),
+        ("Телефон родителя (законного представителя)", "g1_phone"),
+        ("Эл. почта родителя", "g1_email"),
+        ("ФИО мамы", "mother_full_name"),
+        ("Телефон мамы", "mother_phone"),
+        ("ФИО папы", "father_full_name"),
+        ("Телефон папы", "father_phone"),
+    ],
+)
+def test_header_spellings_seen_in_school_lists(header, field):
+    assert match_alias(header, ROSTER_ALIASES) == field

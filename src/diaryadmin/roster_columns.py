@@ -18,15 +18,20 @@ STUDENT_ALIASES: dict[str, list[str]] = {
     "full_name": [
         "ФИО", "ФИО ученика", "Ф.И.О.", "Ф.И.О. ученика", "ФИО обучающегося", "Обучающийся",
         "Ученик", "Full name", "Student", "Student name", "Student full name",
+        "Фамилия, имя, отчество", "Ф.И.О. обучающегося", "ФИО ребенка", "Ф.И.О. ребенка",
+        "Фамилия, имя, отчество ребенка", "Фамилия, имя, отчество обучающегося",
     ],
     "birth_date": [
         "Дата рождения", "Дата рождения ученика", "Д.р.", "ДР", "Birth date", "Date of birth",
-        "DOB", "Birthdate", "Birthday",
+        "DOB", "Birthdate", "Birthday", "Дата рождения ребенка", "Дата рождения обучающегося",
+        "Дата рожд.", "Дата рождения (дд.мм.гггг)",
     ],
     "class": ["Класс", "Класс ученика", "Class", "Class name", "Form"],
     "certificate": [
         "Серия и номер свидетельства", "Серия и номер свидетельства о рождении",
         "Свидетельство о рождении", "Свидетельство", "Св-во о рождении", "Birth certificate",
+        "Серия, номер свидетельства о рождении", "Серия, номер свидетельства",
+        "Свидетельство о рождении (серия, номер)",
         "Certificate",
     ],
     "certificate_series": [
@@ -37,7 +42,8 @@ STUDENT_ALIASES: dict[str, list[str]] = {
         "Номер свидетельства", "Номер свидетельства о рождении", "Номер св-ва", "Номер",
         "Certificate number",
     ],
-    "snils": ["СНИЛС", "СНИЛС ученика", "SNILS"],
+    "snils": ["СНИЛС", "СНИЛС ученика", "СНИЛС обучающегося", "СНИЛС ребенка", "Номер СНИЛС",
+              "SNILS"],
 }  # fmt: skip
 
 
@@ -48,10 +54,13 @@ def _guardian_aliases() -> dict[str, list[str]]:
         aliases[f"g{n}_full_name"] = [
             f"Родитель {n}", f"ФИО родителя {n}", f"Родитель {n} ФИО", f"ФИО родителя {n} ",
             f"Законный представитель {n}", f"ФИО законного представителя {n}", f"Parent {n}",
+            f"Родитель {n} (ФИО)", f"ФИО родителя (законного представителя) {n}",
             f"Parent {n} name", f"Guardian {n}", f"Guardian {n} name", f"Guardian {n} full name",
         ] + (["Родитель", "ФИО родителя", "Законный представитель",
               "ФИО законного представителя", "Parent", "Parent name", "Guardian",
-              "Guardian name"] if bare else [])  # fmt: skip
+              "Guardian name", "Родитель (ФИО)", "ФИО родителя (законного представителя)",
+              "Ф.И.О. родителя (законного представителя)", "Ф.И.О. родителя"]
+             if bare else [])  # fmt: skip
         aliases[f"g{n}_relation"] = [
             f"Кем приходится {n}", f"Родитель {n} кем приходится", f"Степень родства {n}",
             f"Родство {n}", f"Guardian {n} relation", f"Guardian {n} relationship",
@@ -64,15 +73,20 @@ def _guardian_aliases() -> dict[str, list[str]]:
             f"Guardian {n} email", f"Guardian {n} e-mail", f"Parent {n} email",
             f"Parent {n} e-mail",
         ] + (["E-mail родителя", "Email родителя", "Электронная почта родителя",
-              "Почта родителя", "Parent email", "Guardian email"] if bare else [])  # fmt: skip
+              "Почта родителя", "Parent email", "Guardian email", "Эл. почта родителя",
+              "E-mail родителя (законного представителя)"] if bare else [])  # fmt: skip
         aliases[f"g{n}_phone"] = [
             f"Телефон родителя {n}", f"Родитель {n} телефон", f"Guardian {n} phone",
             f"Parent {n} phone", f"Мобильный телефон родителя {n}",
-        ] + (["Телефон родителя", "Parent phone", "Guardian phone"] if bare else [])  # fmt: skip
+        ] + (["Телефон родителя", "Parent phone", "Guardian phone",
+              "Телефон родителя (законного представителя)"] if bare else [])  # fmt: skip
     for slot, whose, english in (("mother", "матери", "Mother"), ("father", "отца", "Father")):
         word = "Мать" if slot == "mother" else "Отец"
+        informal = "мамы" if slot == "mother" else "папы"
         aliases[f"{slot}_full_name"] = [
             f"ФИО {whose}",
+            f"ФИО {informal}",
+            f"Ф.И.О. {whose}",
             word,
             f"{word} (ФИО)",
             english,
@@ -82,6 +96,7 @@ def _guardian_aliases() -> dict[str, list[str]]:
         ]
         aliases[f"{slot}_email"] = [
             f"E-mail {whose}",
+            f"E-mail {informal}",
             f"Email {whose}",
             f"Почта {whose}",
             f"Электронная почта {whose}",
@@ -91,6 +106,7 @@ def _guardian_aliases() -> dict[str, list[str]]:
         ]
         aliases[f"{slot}_phone"] = [
             f"Телефон {whose}",
+            f"Телефон {informal}",
             f"Мобильный телефон {whose}",
             f"{english} phone",
             f"{english}'s phone",
