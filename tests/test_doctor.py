@@ -55,6 +55,10 @@ def test_state_codes(sessions, fast, issued):
         row = session.scalar(select(Credential).where(Credential.login == "iuliia.shchukina"))
         row.state = "revoked"
     assert codes(sessions, fast, "iuliia.shchukina") == ["revoked"]
+    with sessions.begin() as session:
+        (finding,) = doctor.diagnose(session, fast, "iuliia.shchukina", now=tc.NOW)
+    # a class --reissue skips a revoked login: only a reset of that login gives it back
+    assert "'diaryadmin credentials reset iuliia.shchukina --out FILE'" in finding.message
 
 
 def test_unknown_login_names_the_closest(sessions, fast, issued):

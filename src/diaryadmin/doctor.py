@@ -138,11 +138,20 @@ def _check_attempt(credential: Credential, attempt: str, settings: Settings) -> 
 def _state_findings(session: Session, credential: Credential, now: datetime) -> list[Finding]:
     link = session.get(Guardianship, credential.guardianship_id)
     login = credential.login
-    if credential.state == "revoked" or not link.active or not link.student.active:
+    if not link.active or not link.student.active:
         return [
             Finding(
                 "revoked",
-                f"Access for {login} was withdrawn; it works again only if staff issue it anew.",
+                f"Access for {login} was withdrawn (or the child left the school), so it works "
+                f"again only after a new grant or enrolment.",
+            )
+        ]
+    if credential.state == "revoked":
+        return [
+            Finding(
+                "revoked",
+                f"{login} was revoked; if that was a mistake, give it back with "
+                f"'diaryadmin credentials reset {login} --out FILE'.",
             )
         ]
     if credential.state == "locked":
