@@ -310,3 +310,15 @@ def test_a_teacher_stored_with_unspaced_initials_is_found_again(sessions, roster
         header=header,
     )
     assert _import(sessions, path)["teachers_created"] == []
+
+
+def test_a_note_typed_by_hand_on_a_mark_is_its_comment():
+    from diaryadmin.journal_read import parse_note
+
+    assert parse_note("молодец") == {"comment": "молодец"}
+    # LibreOffice and Excel put the author on the first line.
+    assert parse_note("Смирнова Е.В.:\nне сдал тетрадь\nво время") == {
+        "comment": "не сдал тетрадь\nво время"
+    }
+    assert parse_note("Вес: 2\nсписал: половину") == {"weight": 2.0, "comment": "списал: половину"}
+    assert parse_note("Вес: 2\nКомментарий: да") == {"weight": 2.0, "comment": "да"}

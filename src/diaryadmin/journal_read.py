@@ -261,16 +261,21 @@ def _cell_ref(ref: str) -> tuple[int, int]:
 def parse_note(text: str) -> dict[str, Any]:
     """A mark's cell note (as the export writes it) as weight, kind, teacher and comment.
 
-    Unknown lines (such as an author line Excel adds) are ignored; everything after
-    `Комментарий:` is the comment. Raises ValueError for a weight that is not a number.
+    Everything after `Комментарий:` is the comment; without it, lines typed by hand are the
+    comment (an author line a spreadsheet program starts the note with is dropped). Raises ValueError for a weight that is not a number.
     """
     found: dict[str, Any] = {}
+    free: list[str] = []  # lines a teacher typed by hand: the comment, if none is labelled
     lines = text.replace("\r\n", "\n").split("\n")
     for k, line in enumerate(lines):
         key, sep, value = line.partition(":")
-        if not sep:
-            continue
         key = key.strip()
+        if not sep or key not in (NOTE_COMMENT, NOTE_WEIGHT, NOTE_KIND, NOTE_TEACHER):
+            if k == 0 and sep and not value.strip():
+                continue  # the author line a spreadsheet program starts a note with
+            if line.strip() or free:
+                free.append(line)
+            continue
         if key == NOTE_COMMENT:
             comment = "\n".join([value.lstrip(), *lines[k + 1 :]]).strip()
             found["comment"] = comment or None
@@ -282,6 +287,8 @@ def parse_note(text: str) -> dict[str, Any]:
             found["kind"] = None if kind in ("", NO_KIND) else kind
         elif key == NOTE_TEACHER:
             found["teacher"] = clean_spaces(value) or None
+    if "comment" not in found and "\n".join(free).strip():
+        found["comment"] = "\n".join(free).strip()
     return found
 
 
