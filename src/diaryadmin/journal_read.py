@@ -262,7 +262,8 @@ def parse_note(text: str) -> dict[str, Any]:
     """A mark's cell note (as the export writes it) as weight, kind, teacher and comment.
 
     Everything after `Комментарий:` is the comment; without it, lines typed by hand are the
-    comment (an author line a spreadsheet program starts the note with is dropped). Raises ValueError for a weight that is not a number.
+    comment (an author line a spreadsheet program starts the note with is dropped).
+    Raises ValueError for a weight that is not a number.
     """
     found: dict[str, Any] = {}
     free: list[str] = []  # lines a teacher typed by hand: the comment, if none is labelled
