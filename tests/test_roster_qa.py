@@ -350,3 +350,23 @@ def test_xls_ods_and_libreoffice_xlsx_read_as_the_original(tmp_path):
 )
 def test_header_spellings_seen_in_school_lists(header, field):
     assert match_alias(header, ROSTER_ALIASES) == field
+
+
+def test_dash_or_net_in_an_optional_column_means_empty(tmp_path):
+    header = [*HEADER, "СНИЛС", "Серия и номер свидетельства", "ФИО отца", "Телефон матери",
+              "ФИО матери", "E-mail матери"]  # fmt: skip
+    row = ["S1", "Иванов", "Пётр", "-", date(2015, 3, 14), "5А", "нет", "Не указано", "—", "-",
+           "Иванова Мария", "нет"]  # fmt: skip
+    result = parse([write_xlsx(tmp_path / "r.xlsx", [header, row])])
+    assert result.errors == []
+    [record] = result.students
+    assert (record.patronymic, record.snils_fp, record.certificate_fp) == (None, None, None)
+    assert [(g.surname, g.relation, g.email, g.phone) for g in record.guardians] == [
+        ("Иванова", "mother", None, None)
+    ]
+
+
+def test_dash_in_a_required_column_is_still_an_error(tmp_path):
+    row = ["S1", "Иванов", "-", None, date(2015, 3, 14), "5А"]
+    [problem] = parse([write_xlsx(tmp_path / "r.xlsx", [HEADER, row])]).errors
+    assert (problem.row, problem.column, problem.value) == (2, "Имя", "-")

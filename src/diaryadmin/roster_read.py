@@ -237,12 +237,21 @@ class RosterReader:
         formula_rows = {number for number, _ in formulas}
         mapped = [i for i in set(header.columns.values())]
         padding = (None,) * width
+        # Columns that may be empty, where offices write `-` or `нет` for "none".
+        optional = sorted(
+            index for field_name, index in header.columns.items()
+            if field_name in _OPTIONAL or field_name.endswith(_GUARDIAN_PARTS)
+        )  # fmt: skip
         for row in rows:
             v = row.values
             if len(v) < width:
                 v = v + padding[len(v) :]
             elif len(v) > absent:
                 v = (*v[:absent], None)  # unknown columns on the right: keep `absent` empty
+            for i in optional:
+                x = v[i]
+                if type(x) is str and len(x) <= _PLACEHOLDER_LENGTH and _is_placeholder(x):
+                    v = (*v[:i], None, *v[i + 1 :])
             if formula_rows and row.number in formula_rows:
                 for c in sorted(c for n, c in formulas if n == row.number):
                     self.error(
@@ -432,8 +441,9 @@ class RosterReader:
                 self.error("the guardian's name is missing", row, labels["full_name"])
                 continue
             guardian = self.guardian_from_cells(
-                row, raw_name, header.get(row, "relation"), header.get(row, "email"),
-                header.get(row, "phone"),
+                row, raw_name, _unless_placeholder(header.get(row, "relation")),
+                _unless_placeholder(header.get(row, "email")),
+                _unless_placeholder(header.get(row, "phone")),
                 (labels["full_name"], labels.get("relation"), labels.get("email"),
                  labels.get("phone")),
             )  # fmt: skip
@@ -456,6 +466,26 @@ class RosterReader:
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
+
+
+_OPTIONAL = frozenset(
+    {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
+)
+_GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
+_PLACEHOLDERS = frozenset(
+    {"-", "--", "—", "–", "нет", "не указан", "не указано", "не указана", "отсутствует",
+     "н/д", "нет данных", "без отчества", "x", "х"}
+)  # fmt: skip
+_PLACEHOLDER_LENGTH = max(map(len, _PLACEHOLDERS)) + 4
+
+
+def _is_placeholder(text: str) -> bool:
+    """Whether a cell says "none" (`-`, `нет`, `не указан`...) rather than holding a value."""
+    return " ".join(text.casefold().replace("ё", "е").split()).rstrip(".") in _PLACEHOLDERS
+
+
+def _unless_placeholder(value: Any) -> Any:
+    return None if isinstance(value, str) and _is_placeholder(value) else value
 
 
 def _class_of_sheet(sheet: str | None) -> str | None:
