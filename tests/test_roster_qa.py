@@ -370,3 +370,15 @@ def test_dash_in_a_required_column_is_still_an_error(tmp_path):
     row = ["S1", "Иванов", "-", None, date(2015, 3, 14), "5А"]
     [problem] = parse([write_xlsx(tmp_path / "r.xlsx", [HEADER, row])]).errors
     assert (problem.row, problem.column, problem.value) == (2, "Имя", "-")
+
+
+def test_snils_text_that_lost_its_leading_zero(tmp_path):
+    header = [*HEADER[:5], "Класс", "СНИЛС"]
+    rows = [header, ["S1", "Иванов", "Пётр", "Сергеевич", "14.03.2015", "5А", "1234567819"],
+            ["S2", "Иванова", "Анна", None, "14.03.2015", "5А", "1234567818"]]  # fmt: skip
+    result = parse([write_csv(tmp_path / "r.csv", rows)])
+    expected = documents.fingerprint("snils", "01234567819", SECRET.encode())
+    assert [s.snils_fp for s in result.students] == [expected]
+    [problem] = result.errors
+    assert (problem.row, problem.column) == (3, "СНИЛС")
+    assert "check number" in problem.message

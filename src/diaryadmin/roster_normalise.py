@@ -208,6 +208,10 @@ class Normaliser:
         return mac.hexdigest()
 
     def snils_fp(self, value: Any) -> str:
+        if isinstance(value, str) and 9 <= len(value) < 11 and value.isdigit():
+            # A number cell saved as CSV text has lost its leading zeros; the check number
+            # still catches a real typing mistake.
+            value = value.zfill(11)
         match = _PLAIN_SNILS.fullmatch(value) if isinstance(value, str) else None
         if match is not None:
             canonical = "".join(match.groups())
