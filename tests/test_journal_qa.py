@@ -322,3 +322,15 @@ def test_a_note_typed_by_hand_on_a_mark_is_its_comment():
     }
     assert parse_note("Вес: 2\nсписал: половину") == {"weight": 2.0, "comment": "списал: половину"}
     assert parse_note("Вес: 2\nКомментарий: да") == {"weight": 2.0, "comment": "да"}
+
+
+def test_a_wrong_whole_number_is_shown_as_typed(sessions, roster, tmp_path):
+    path = write_xlsx(
+        tmp_path / "six.xlsx",
+        [[date(2026, 9, 15), 1, "5А", "Физика", "Алексеева Анна", 6]],
+        header=["Дата", "Урок", "Класс", "Предмет", "ФИО", "Оценка"],
+    )
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    [problem] = caught.value.problems
+    assert repr(problem.value) == "6"  # the cell reads as 6.0; the teacher typed 6

@@ -134,6 +134,8 @@ class Plan:
 
 
 def _where(row: Row, column: str | None, value: Any = None) -> Problem:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheet numbers read as floats: show 6, not 6.0
     return Problem("", file=row.file, sheet=row.sheet, row=row.number, column=column, value=value)
 
 
