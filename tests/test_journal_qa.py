@@ -334,3 +334,12 @@ def test_a_wrong_whole_number_is_shown_as_typed(sessions, roster, tmp_path):
         _import(sessions, path)
     [problem] = caught.value.problems
     assert repr(problem.value) == "6"  # the cell reads as 6.0; the teacher typed 6
+
+
+def test_the_weekly_chart_has_one_label_a_week(exported_5a):
+    import zipfile
+
+    with zipfile.ZipFile(exported_5a) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
+    line = next(c for c in charts if "<c:lineChart>" in c)
+    assert '<c:majorUnit val="7"/>' in line and "<c:dateAx>" in line

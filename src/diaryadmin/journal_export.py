@@ -504,7 +504,9 @@ def _write_summary(
             }
         )
         line.set_title({"name": f"{journal.school_class.name}: средний балл по неделям"})
-        line.set_x_axis({"date_axis": True, "num_format": "dd.mm"})
+        line.set_x_axis(
+            {"date_axis": True, "num_format": "dd.mm", "major_unit": 7, "major_unit_type": "days"}
+        )  # one label a week, on its Monday
         line.set_y_axis({"min": 1, "max": 5, "major_unit": 1})
         line.set_legend({"none": True})
         line.set_size({"width": 720, "height": 320})
