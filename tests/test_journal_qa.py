@@ -343,3 +343,24 @@ def test_the_weekly_chart_has_one_label_a_week(exported_5a):
         charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
     line = next(c for c in charts if "<c:lineChart>" in c)
     assert '<c:majorUnit val="7"/>' in line and "<c:dateAx>" in line
+
+
+def test_dates_without_a_year_as_in_the_paper_journal(sessions, roster, tmp_path):
+    from diaryadmin.models import Lesson
+
+    text = (
+        "Дата;Урок;Класс;Предмет;ФИО;Оценка\n"
+        "03.09;1;5А;Физика;Алексеева Анна;5\n"
+        "15.01;1;5А;Физика;Алексеева Анна;4\n"
+        "30.02;1;5А;Физика;Алексеева Анна;4\n"
+    )
+    path = tmp_path / "no-year.csv"
+    path.write_bytes(text.encode("cp1251"))
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(4, "Дата")]
+    path.write_bytes(text.rsplit("30.02", 1)[0].encode("cp1251"))
+    assert _import(sessions, path)["lessons_added"] == 2
+    with sessions() as session:
+        days = set(session.scalars(select(Lesson.date).where(Lesson.topic.is_(None))))
+    assert {date(2026, 9, 3), date(2027, 1, 15)} <= days

@@ -146,15 +146,19 @@ def _school_year(session: Session, school: School, year: int | None, plan: Plan)
         return year
     if len(plan.file_years) == 1:
         return next(iter(plan.file_years))
-    latest = session.scalar(
+    latest = _latest_year(session, school)
+    if latest is None:
+        raise NotFound("The school has no classes yet: import a roster first.")
+    return latest
+
+
+def _latest_year(session: Session, school: School) -> int | None:
+    return session.scalar(
         select(SchoolClass.school_year)
         .where(SchoolClass.school_id == school.id)
         .order_by(SchoolClass.school_year.desc())
         .limit(1)
     )
-    if latest is None:
-        raise NotFound("The school has no classes yet: import a roster first.")
-    return latest
 
 
 def _resolve_students(plan: Plan, roster: Roster) -> list[tuple]:
@@ -189,7 +193,8 @@ def plan_import(
             default_class = canonical_class(default_class)
         except ValueError as error:
             raise InputError(f"--class {default_class!r}: {error}") from None
-    plan = read_journal_file(path, default_class)
+    hint = year if year is not None else _latest_year(session, school)
+    plan = read_journal_file(path, default_class, year_hint=hint)
     if not plan.formats:
         raise _refused(path, plan)
     year = _school_year(session, school, year, plan)

@@ -131,6 +131,7 @@ class Plan:
     class_ids: dict[str, int] = field(default_factory=dict)
     year: int = 0
     file_years: set[int] = field(default_factory=set)  # school years grid sheets name
+    year_hint: int | None = None  # the school year of dates written without a year (03.09)
 
 
 def _where(row: Row, column: str | None, value: Any = None) -> Problem:
@@ -357,6 +358,21 @@ def _formula_columns(
     return dict(found)
 
 
+def _day_without_year(value: Any, year: int | None) -> date | None:
+    """`dd.mm` as the paper journal writes dates: September–December of the school year's
+    first year, January–August of the next. None if the text is not such a date; ValueError
+    if it is one that does not exist (30.02)."""
+    text = cell_text(value)
+    match = re.fullmatch(r"(\d{1,2})[./](\d{1,2})\.?", text.strip()) if text else None
+    if match is None or year is None:
+        return None
+    day, month = int(match[1]), int(match[2])
+    try:
+        return date(year if month >= 9 else year + 1, month, day)
+    except ValueError:
+        raise ValueError("not a real date") from None
+
+
 def _get(header: HeaderMap, row: Row, name: str) -> Any:
     return header.get(row, name)
 
@@ -373,7 +389,13 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
     try:
         day = parse_date(raw_date)
     except ValueError as error:
-        problems.append(problem_at(at("date", raw_date), str(error)))
+        message = str(error)
+        try:
+            day = _day_without_year(raw_date, plan.year_hint)
+        except ValueError as second:
+            message = str(second)
+        if day is None:
+            problems.append(problem_at(at("date", raw_date), message))
     raw_number = _get(header, row, "number")
     number = 1
     if cell_text(raw_number) is not None:
@@ -740,9 +762,14 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def read_journal_file(path: Path, default_class: str | None = None) -> Plan:
-    """Read a journal file (long form or grid workbook) into an unresolved plan."""
-    plan = Plan()
+def read_journal_file(
+    path: Path, default_class: str | None = None, year_hint: int | None = None
+) -> Plan:
+    """Read a journal file (long form or grid workbook) into an unresolved plan.
+
+    `year_hint`: the school year that dates written without a year (`03.09`) belong to.
+    """
+    plan = Plan(year_hint=year_hint)
     kinds = _detect(path)
     notes = read_cell_notes(path) if any(k == "grid" for _, k in kinds) else {}
     for sheet, kind in kinds:
