@@ -27,6 +27,7 @@ FAST = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
 FAST_ENV = {
     "DIARYADMIN_ARGON2_TIME_COST": "1",
     "DIARYADMIN_ARGON2_MEMORY_KIB": "64",
+    "DIARYADMIN_ALLOW_WEAK_HASHES": "1",
     "DIARYADMIN_PORTAL_URL": "https://diary.school7.example",
 }
 NOW = datetime(2026, 9, 1, 9, 0)

@@ -138,6 +138,10 @@ def test_environment_wins_over_env_file(tmp_path, workdir, monkeypatch):
 def test_settings_errors_are_clear():
     with pytest.raises(ConfigError, match="DIARYADMIN_SECRET_KEY is not set.*diaryadmin init"):
         Settings().require_secret_key()
+    with pytest.raises(ConfigError, match="below the OWASP minimum"):
+        Settings.from_env({"DIARYADMIN_ARGON2_MEMORY_KIB": "4096"})
+    weak = {"DIARYADMIN_ARGON2_TIME_COST": "1", "DIARYADMIN_ALLOW_WEAK_HASHES": "1"}
+    assert Settings.from_env(weak).argon2_time_cost == 1
     with pytest.raises(ConfigError, match="whole number"):
         Settings.from_env({"DIARYADMIN_LOCKOUT_THRESHOLD": "ten"})
     assert resolve_sqlite_path("sqlite:///a.db", Path("/srv")) == "sqlite:////srv/a.db"

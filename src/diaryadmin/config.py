@@ -12,6 +12,9 @@ from .errors import ConfigError
 
 PREFIX = "DIARYADMIN_"
 DEFAULT_DATABASE_FILE = "diaryadmin.sqlite3"
+# OWASP Password Storage Cheat Sheet, argon2id: at least 19 MiB of memory and 2 iterations.
+OWASP_TIME_COST = 2
+OWASP_MEMORY_KIB = 19456
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -68,13 +71,23 @@ class Settings:
                 f"{PREFIX}SMTP_SECURITY must be starttls, ssl or none, not {security!r}."
             )
         smtp_port_default = 465 if security == "ssl" else 587
+        time_cost = _int(env, "ARGON2_TIME_COST", OWASP_TIME_COST, 1)
+        memory_kib = _int(env, "ARGON2_MEMORY_KIB", OWASP_MEMORY_KIB, 8)
+        weak_allowed = (env.get(PREFIX + "ALLOW_WEAK_HASHES") or "").lower() in ("1", "yes", "true")
+        if (time_cost < OWASP_TIME_COST or memory_kib < OWASP_MEMORY_KIB) and not weak_allowed:
+            raise ConfigError(
+                f"argon2 parameters below the OWASP minimum (time cost {OWASP_TIME_COST}, memory "
+                f"{OWASP_MEMORY_KIB} KiB): {PREFIX}ARGON2_TIME_COST={time_cost}, "
+                f"{PREFIX}ARGON2_MEMORY_KIB={memory_kib}. Raise them (tests alone may set "
+                f"{PREFIX}ALLOW_WEAK_HASHES=1)."
+            )
         return cls(
             database_url=url,
             secret_key=env.get(PREFIX + "SECRET_KEY") or None,
             temp_password_days=_int(env, "TEMP_PASSWORD_DAYS", 30, 1),
             lockout_threshold=_int(env, "LOCKOUT_THRESHOLD", 10, 1),
-            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 2, 1),
-            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 19456, 8),
+            argon2_time_cost=time_cost,
+            argon2_memory_kib=memory_kib,
             argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 1, 1),
             hash_workers=_int(env, "HASH_WORKERS", 0, 0),
             smtp_host=env.get(PREFIX + "SMTP_HOST") or None,
