@@ -382,3 +382,14 @@ def test_snils_text_that_lost_its_leading_zero(tmp_path):
     [problem] = result.errors
     assert (problem.row, problem.column) == (3, "СНИЛС")
     assert "check number" in problem.message
+
+
+def test_a_hidden_sheet_that_is_no_table_is_skipped_quietly(tmp_path):
+    path = write_xlsx(tmp_path / "r.xlsx", [HEADER, IVANOV])
+    workbook = openpyxl.load_workbook(path)
+    notes = workbook.create_sheet("Служебный")
+    notes["A1"] = "списки для печати"
+    notes.sheet_state = "hidden"
+    workbook.save(path)
+    result = parse([path])
+    assert (len(result.students), result.warnings, result.errors) == (1, [], [])

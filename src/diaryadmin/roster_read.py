@@ -107,9 +107,10 @@ class RosterReader:
         elif len(names) > 1 and (hidden := hidden_sheets(path) & set(names)):
             # Offices hide last year's lists rather than delete them: never import unseen rows.
             for sheet in (n for n in names if n in hidden):
-                self.result.warnings.append(
-                    Problem("hidden sheet skipped; use --sheet to import it", name, sheet)
-                )
+                if _looks_like_a_table(iter_rows(path, sheet=sheet)):
+                    self.result.warnings.append(
+                        Problem("hidden sheet skipped; use --sheet to import it", name, sheet)
+                    )
             names = [n for n in names if n not in hidden]
         formulas = formula_cells(path)
         if not names:
@@ -482,6 +483,16 @@ _PLACEHOLDER_LENGTH = max(map(len, _PLACEHOLDERS)) + 4
 def _is_placeholder(text: str) -> bool:
     """Whether a cell says "none" (`-`, `нет`, `не указан`...) rather than holding a value."""
     return " ".join(text.casefold().replace("ё", "е").split()).rstrip(".") in _PLACEHOLDERS
+
+
+def _looks_like_a_table(rows: Iterator[Row]) -> bool:
+    """Whether a sheet has a roster or guardians header (a skipped one is worth a warning)."""
+    head = list(itertools.islice(rows, HEADER_SCAN))
+    for aliases in (ROSTER_ALIASES, GUARDIAN_TABLE_ALIASES):
+        header = _try_header(head, aliases) if head else None
+        if header is not None and len(header.columns) >= 2:
+            return True
+    return False
 
 
 def _unless_placeholder(value: Any) -> Any:
