@@ -364,3 +364,14 @@ def test_dates_without_a_year_as_in_the_paper_journal(sessions, roster, tmp_path
     with sessions() as session:
         days = set(session.scalars(select(Lesson.date).where(Lesson.topic.is_(None))))
     assert {date(2026, 9, 3), date(2027, 1, 15)} <= days
+
+
+def test_a_numbered_long_form_file_reports_a_bad_weight_once(sessions, roster, tmp_path):
+    path = tmp_path / "numbered.csv"
+    path.write_bytes(
+        "№;Дата;Урок;Класс;Предмет;ФИО;Оценка;Вес\n"
+        "1;15.09.2026;1;5А;Физика;Алексеева Анна;5;тяжёлый\n".encode("cp1251")
+    )
+    with pytest.raises(InputError) as caught:
+        _import(sessions, path)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "Вес")]

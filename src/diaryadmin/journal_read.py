@@ -464,7 +464,8 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
                 try:
                     weight = parse_float(raw_weight)
                 except ValueError as error:
-                    problems.append(problem_at(at("weight", raw_weight), str(error)))
+                    if cell_text(_get(header, row, "mark")) is None:  # else said with the mark
+                        problems.append(problem_at(at("weight", raw_weight), str(error)))
             plan.lesson_work[key] = (kind, weight)
 
     student_ref = _student_ref(header, row)
