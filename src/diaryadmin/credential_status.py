@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .credentials import STATES, _chunks, _school_filter, canonical_classes, full_name
+from .credentials import STATES, canonical_classes, full_name, id_chunks, school_id_of
 from .models import (
     Credential,
     Guardian,
@@ -109,7 +109,7 @@ def claim_reminders(
         )
     )
     rows = []
-    for chunk in _chunks(claimed):
+    for chunk in id_chunks(claimed):
         query = (
             select(Credential, Student, Guardian, SchoolClass.name, School.name)
             .join(Guardianship, Guardianship.id == Credential.guardianship_id)
@@ -138,7 +138,7 @@ def claim_reminders(
 
 def unclaim_reminders(session: Session, credential_ids: Iterable[int]) -> None:
     ids = list(credential_ids)
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids):
         session.execute(
             update(Credential)
             .where(Credential.id.in_(chunk))
@@ -176,7 +176,7 @@ def credential_status(
         as_of = datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59)
     as_of = as_of or utcnow()
     classes = canonical_classes(classes)
-    school_id = _school_filter(session, school)
+    school_id = school_id_of(session, school)
     state = Credential.state
     expired_now = and_(state == "temporary", Credential.expires_at <= as_of)
     effective = case(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, logins, passwords
 from .config import Settings
+from .db import chunked
 from .errors import InputError, NotFound, Problem, Refused
 from .models import (
     Credential,
@@ -79,15 +80,14 @@ def full_name(surname: str, name: str, patronymic: str | None) -> str:
     return " ".join(p for p in (surname, name, patronymic) if p)
 
 
-def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    return chunked(values, _ID_CHUNK)
 
 
 # --- scope ---------------------------------------------------------------------------------------
 
 
-def _school_filter(session: Session, school: School | str | None) -> int | None:
+def school_id_of(session: Session, school: School | str | None) -> int | None:
     if school is None:
         return None
     if isinstance(school, School):
@@ -147,7 +147,7 @@ def select_guardianships(
     student_ids = list(student_ids)
     if not (classes or student_ids or all_):
         raise Refused("Say whom to issue for: --class, --student or --all.")
-    school_id = _school_filter(session, school)
+    school_id = school_id_of(session, school)
     query = (
         select(Guardianship.id)
         .join(Student, Student.id == Guardianship.student_id)
@@ -200,7 +200,7 @@ class _Target:
 
 def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
     targets: dict[int, _Target] = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in id_chunks(ids):
         query = (
             select(Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential)
             .join(Student, Student.id == Guardianship.student_id)
@@ -235,7 +235,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
 
 def _guardian_counts(session: Session, student_ids: Iterable[int]) -> Counter[int]:
     counts: Counter[int] = Counter()
-    for chunk in _chunks(sorted(set(student_ids))):
+    for chunk in id_chunks(sorted(set(student_ids))):
         rows = session.execute(
             select(Guardianship.student_id, func.count())
             .where(Guardianship.student_id.in_(chunk), Guardianship.active.is_(True))
@@ -409,7 +409,7 @@ def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) ->
 
 def _inactive(session: Session, ids: Sequence[int]) -> set[int]:
     found: set[int] = set()
-    for chunk in _chunks(list(ids)):
+    for chunk in id_chunks(ids):
         found.update(
             session.scalars(
                 select(Guardianship.id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -12,6 +13,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConfigError, DatabaseUnavailable
+
+T = TypeVar("T")
 
 
 def hide_password(url: str) -> str:
@@ -143,6 +146,13 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction for one command: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def chunked(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`values` in lists of at most `size`: IN (...) lists stay under the drivers' limits."""
+    items = values if isinstance(values, list) else list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def backend(session_or_engine) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
+from .db import chunked
 from .errors import InputError, NotFound, Problem
 from .journal_read import (
     LONG_FORM_ALIASES,
@@ -364,9 +365,8 @@ def _report(path: Path, plan: Plan, dry_run: bool) -> dict[str, Any]:
 # ---------------------------------------------------------------- writing
 
 
-def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable) -> Iterator[list]:
+    return chunked(items, _CHUNK)
 
 
 def _teacher_parts(text: str) -> tuple[str, str | None, str | None]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+
+from .db import chunked
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
 WRITE_BATCH = 5000  # rows per executemany, so the parameter tuples never all exist at once
@@ -71,7 +73,5 @@ def allocate_ids(session: Session, table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def chunks(ids: Iterable[int], size: int = CHUNK):
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    return chunked(ids, size)
