@@ -710,7 +710,7 @@ def test_a_table_that_starts_below_and_right_of_a1(tmp_path):
 
 
 def test_progress_estimate_and_bar_ticks(tmp_path, sessions):
-    from diaryadmin.roster_files import estimate_rows
+    from diaryadmin.io.workbook import estimate_rows
 
     rows = [HEADER] + [
         [f"S{i}", "Иванов", f"Пётр{chr(0x430 + i)}", None, date(2015, 3, 14), "5А"]

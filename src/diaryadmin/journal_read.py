@@ -348,7 +348,7 @@ def _formula_columns(
     """
     if sheet is None or path.suffix.lower() not in (".xlsx", ".xlsm"):
         return {}
-    from .roster_files import formula_cells
+    from .io.workbook import formula_cells
 
     by_column = {index: header.labels[name] for name, index in header.columns.items()}
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)

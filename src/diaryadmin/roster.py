@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from . import audit
 from .config import Settings
 from .errors import InputError, NotFound
+from .io.workbook import estimate_rows
 from .models import Guardian, Guardianship, SchoolClass, Student, utcnow
 from .names import canonical_class
 from .roster_columns import RELATION_WORDS
 from .roster_export import export_roster
-from .roster_files import estimate_rows
 from .roster_normalise import Normaliser, ParsedRoster
 from .roster_read import RosterReader
 from .roster_write import ImportReport, RosterWriter

@@ -16,6 +16,7 @@ from typing import Any
 from .cells import cell_text
 from .errors import InputError, Problem
 from .io import Row, find_header, iter_rows, sheet_names
+from .io.workbook import formula_cells, hidden_sheets
 from .names import (
     canonical_class,
 )
@@ -25,7 +26,6 @@ from .roster_columns import (
     ROSTER_ALIASES,
     ROSTER_FIELDS,
 )
-from .roster_files import formula_cells, hidden_sheets
 from .roster_normalise import (
     GuardianRecord,
     Normaliser,

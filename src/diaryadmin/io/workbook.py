@@ -1,4 +1,4 @@
-"""File-level helpers of the roster reader: formula cells, row estimates, streamed sheets."""
+"""Looking inside table files without reading them: hidden sheets, formula cells, row counts."""
 
 from __future__ import annotations
 
