@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,20 +45,31 @@ def _pg_admin_engine():
     return create_engine(url, isolation_level="AUTOCOMMIT"), url
 
 
+@contextmanager
+def _pg_database(prefix: str, template: str | None = None):
+    """A new PostgreSQL database (optionally a copy of `template`), dropped afterwards;
+    yields its URL."""
+    admin, url = _pg_admin_engine()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_database(admin, name)
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory):
     """A migrated database to copy per test."""
     if TEST_URL:
-        admin, url = _pg_admin_engine()
-        name = f"diaryadmin_tpl_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = db.make_engine(url.set(database=name).render_as_string(hide_password=False))
-        db.upgrade(engine)
-        engine.dispose()
-        yield ("postgresql", name)
-        _drop_database(admin, name)
-        admin.dispose()
+        with _pg_database("diaryadmin_tpl") as url:
+            engine = db.make_engine(url)
+            db.upgrade(engine)
+            engine.dispose()
+            yield ("postgresql", make_url(url).database)
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
         engine = db.make_engine(f"sqlite:///{path}")
@@ -72,13 +84,8 @@ def database_url(_template, tmp_path):
     """A fresh, migrated database for this test."""
     kind, source = _template
     if kind == "postgresql":
-        admin, url = _pg_admin_engine()
-        name = f"diaryadmin_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-        _drop_database(admin, name)
-        admin.dispose()
+        with _pg_database("diaryadmin_t", template=source) as url:
+            yield url
     else:
         target = tmp_path / "test.sqlite3"
         shutil.copyfile(source, target)
@@ -89,13 +96,8 @@ def database_url(_template, tmp_path):
 def empty_database_url(tmp_path):
     """A database with no schema at all."""
     if TEST_URL:
-        admin, url = _pg_admin_engine()
-        name = f"diaryadmin_e_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-        _drop_database(admin, name)
-        admin.dispose()
+        with _pg_database("diaryadmin_e") as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 

@@ -70,7 +70,7 @@ def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, ema
     return result
 
 
-def _finish(app: AppContext, result, out: Path | None) -> None:
+def report_issue(app: AppContext, result, out: Path | None) -> None:
     data = result.to_dict()
     if result.failed:
         if app.fmt == "table":
@@ -168,7 +168,7 @@ def issue_command(
             if reissue
             else "Nothing to issue: everyone in scope already has a login (use --reissue)."
         )
-    _finish(app, result, out)
+    report_issue(app, result, out)
 
 
 @credentials_group.command("reset")
@@ -207,7 +207,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
             require_email=email and out is None,
         )
 
-    _finish(app, issue_and_deliver(app, issue, out, force, email), out)
+    report_issue(app, issue_and_deliver(app, issue, out, force, email), out)
 
 
 def _end_of(day: date | None) -> datetime | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..context import AppContext, pass_app
-from .credentials import EMAIL_OPTION, FORCE_OPTION, OUT_OPTION, _finish, issue_and_deliver
+from .credentials import EMAIL_OPTION, FORCE_OPTION, OUT_OPTION, issue_and_deliver, report_issue
 from .options import format_option
 
 
@@ -67,7 +67,7 @@ def grant_command(
             operator=app.operator,
         )
 
-    _finish(app, issue_and_deliver(app, issue, out, force, email), out)
+    report_issue(app, issue_and_deliver(app, issue, out, force, email), out)
 
 
 @guardians_group.command("revoke")
