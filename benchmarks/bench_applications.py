@@ -88,9 +88,9 @@ def insert_roster(engine, settings, children) -> float:
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
-    from diaryadmin.documents import fingerprint
     from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
-    from diaryadmin.names import name_key
+    from diaryadmin.people.documents import fingerprint
+    from diaryadmin.people.names import name_key
 
     key = settings.require_secret_key()
     started = time.perf_counter()
@@ -160,8 +160,8 @@ def run(args) -> list[dict]:
     from sqlalchemy.orm import Session
 
     from diaryadmin import db
-    from diaryadmin.applications import import_applications
-    from diaryadmin.applications_verify import verify_applications
+    from diaryadmin.applications.store import import_applications
+    from diaryadmin.applications.verify import verify_applications
     from diaryadmin.config import Settings
     from diaryadmin.models import Application
     from diaryadmin.samples.applications import make_batch, write_batch

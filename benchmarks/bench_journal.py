@@ -59,7 +59,7 @@ def generate(database: str, students: int, classes: int, subjects: int, lessons:
         Subject,
         Teacher,
     )
-    from diaryadmin.names import name_key
+    from diaryadmin.people.names import name_key
     from diaryadmin.samples.journal import SUBJECTS, generate_class_term
 
     engine = db.make_engine(database)

@@ -62,7 +62,7 @@ def child(task: str, path: str, database: str | None, profile: bool) -> None:
     else:  # import
         from diaryadmin import db
         from diaryadmin.config import Settings
-        from diaryadmin.roster import import_roster
+        from diaryadmin.roster.importing import import_roster
 
         settings = Settings(database_url=database, secret_key=SECRET)
         engine = db.make_engine(database)

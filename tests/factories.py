@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from diaryadmin import documents
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
-from diaryadmin.names import name_key
+from diaryadmin.people import documents
+from diaryadmin.people.names import name_key
 from diaryadmin.schools import get_or_create_class
 
 _counter = itertools.count(1)

@@ -237,7 +237,7 @@ def test_one_number_twice_with_different_content_names_both_rows(run_cli, workdi
 
 
 def _read_one_sheet(workdir, settings, header: list[str], rows: list[list]):
-    from diaryadmin.applications_read import read_applications
+    from diaryadmin.applications.read import read_applications
 
     book = Workbook()
     sheet = book.active
@@ -293,7 +293,7 @@ def test_grandparents_and_a_parent_of_either_sex_are_understood(workdir, setting
 
 
 def test_numbers_that_lost_their_leading_zeros_in_excel_are_padded(workdir, settings):
-    from diaryadmin.documents import fingerprint
+    from diaryadmin.people.documents import fingerprint
 
     key = settings.require_secret_key()
     rows = [_short_row(series=512, number=23456, cert_number=12345)]
@@ -476,7 +476,7 @@ def test_unknown_columns_are_named_in_warnings_as_the_roster_does(workdir, setti
 
 
 def test_documents_typed_with_the_words_series_and_number_and_commas(workdir, settings):
-    from diaryadmin.documents import fingerprint
+    from diaryadmin.people.documents import fingerprint
 
     key = settings.require_secret_key()
     header = ["ФИО заявителя", "Кем приходится", "Паспорт", "ФИО ребёнка", "Дата рождения",
@@ -498,7 +498,7 @@ def test_documents_typed_with_the_words_series_and_number_and_commas(workdir, se
 
 
 def test_a_lookup_sheet_beside_the_applications_is_passed_over(workdir, settings, run_cli):
-    from diaryadmin.applications_read import read_applications
+    from diaryadmin.applications.read import read_applications
 
     book = Workbook()
     sheet = book.active
@@ -594,7 +594,7 @@ def test_a_two_row_header_with_group_headings_over_the_name_columns(workdir, set
                   "Олегович", "14.03.2015", "XIV-МЮ 123456", "да"])  # fmt: skip
     path = workdir / "journal.xlsx"
     book.save(path)
-    from diaryadmin.applications_read import read_applications
+    from diaryadmin.applications.read import read_applications
 
     parsed, report = read_applications([path], settings, today=date(2026, 9, 10))
     assert report.errors == []

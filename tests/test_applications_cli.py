@@ -348,7 +348,7 @@ def test_refusal_letter_greets_by_name_and_patronymic_in_normal_case(
 ):
     from datetime import datetime
 
-    from diaryadmin.applications_report import refusal_letter
+    from diaryadmin.applications.report import refusal_letter
 
     a = Application(
         applicant_surname=applicant[0],
@@ -369,7 +369,7 @@ def test_refusal_letter_greets_by_name_and_patronymic_in_normal_case(
 def test_a_refused_duplicate_is_not_asked_to_apply_again_whatever_else_is_listed(settings):
     from datetime import datetime
 
-    from diaryadmin.applications_report import refusal_letter
+    from diaryadmin.applications.report import refusal_letter
 
     a = Application(
         applicant_surname="Иванова",

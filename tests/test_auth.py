@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 import test_credentials as tc
-from diaryadmin import auth, passwords
+from diaryadmin.credentials import auth, passwords
 from diaryadmin.models import AuditEvent, Credential
 
 

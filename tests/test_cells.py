@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from diaryadmin.cells import cell_text, parse_bool, parse_date, parse_float, parse_int
+from diaryadmin.io.cells import cell_text, parse_bool, parse_date, parse_float, parse_int
 
 TODAY = date(2026, 11, 28)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from diaryadmin.contacts import normalise_email, normalise_phone
+from diaryadmin.people.contacts import normalise_email, normalise_phone
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 import factories as f
-from diaryadmin import auth, credentials, letters, logins, passwords
+from diaryadmin import letters
+from diaryadmin.credentials import auth, logins, passwords
+from diaryadmin.credentials import issue as credentials
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import AuditEvent, Credential, Guardian
 
@@ -451,7 +453,7 @@ def test_two_operators_issuing_the_same_logins_at_once_both_succeed(sessions, fa
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    caplog.set_level("INFO", logger="diaryadmin.credentials")
+    caplog.set_level("INFO", logger="diaryadmin.credentials.issue")
     session_a = sessions()
     session_a.begin()
     ids = credentials.select_guardianships(session_a, classes=["5А"])

@@ -11,7 +11,9 @@ from sqlalchemy import func, insert, select
 
 import factories as f
 import test_credentials as tc
-from diaryadmin import auth, credential_status, credentials
+from diaryadmin import auth
+from diaryadmin.credentials import issue as credentials
+from diaryadmin.credentials import status as credential_status
 from diaryadmin.models import AuditEvent, Credential, Guardianship
 from test_credentials import issue
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 import test_credentials as tc
-from diaryadmin import auth, doctor
+from diaryadmin.credentials import auth, doctor
 from diaryadmin.models import Credential
 
 OWN = "goldfish lol 2"

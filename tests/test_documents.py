@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diaryadmin.documents import (
+from diaryadmin.people.documents import (
     fingerprint,
     format_snils,
     normalise_certificate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diaryadmin import grading
+from diaryadmin.journal import grading
 
 
 @pytest.mark.parametrize(

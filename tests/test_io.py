@@ -6,7 +6,6 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from diaryadmin.cells import cell_text, parse_date
 from diaryadmin.errors import InputError, Refused
 from diaryadmin.io import (
     Row,
@@ -20,6 +19,7 @@ from diaryadmin.io import (
     write_csv,
     write_xlsx,
 )
+from diaryadmin.io.cells import cell_text, parse_date
 from diaryadmin.io.csvfile import detect_delimiter, detect_encoding
 
 ALIASES = {

@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 import factories
-from diaryadmin.demo import Demo
 from diaryadmin.models import AcademicPeriod, Lesson, Mark, PeriodGrade
 from diaryadmin.samples import journal as samples
+from diaryadmin.samples.demo import Demo
 
 
 def make_demo(tmp_path, settings, engine, sessions, said):

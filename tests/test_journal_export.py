@@ -15,9 +15,9 @@ import pytest
 from openpyxl import load_workbook
 
 import factories
-from diaryadmin import journal_export
-from diaryadmin.journal_data import load_class_journal
-from diaryadmin.periods import DateRange, resolve_range
+from diaryadmin.journal import export as journal_export
+from diaryadmin.journal.data import load_class_journal
+from diaryadmin.journal.periods import DateRange, resolve_range
 from test_journal_support import INJECTED_NAME, INJECTED_SURNAME, build_journal
 
 

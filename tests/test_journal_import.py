@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 import factories
-from diaryadmin import journal
 from diaryadmin.errors import InputError
+from diaryadmin.journal import importing as journal
 from diaryadmin.models import Absence, AuditEvent, Lesson, Mark, Subject, Teacher
 from test_journal_support import build_journal, enrol
 
@@ -326,8 +326,8 @@ def test_first_enrolment_counts_from_before_the_roster_import(sessions, roster, 
     with sessions() as session, session.begin():
         school = factories.school(session)
         assert journal.import_journal(session, school, path, "op")["marks_added"] == 1
-        from diaryadmin.journal_data import load_class_journal
-        from diaryadmin.periods import DateRange
+        from diaryadmin.journal.data import load_class_journal
+        from diaryadmin.journal.periods import DateRange
 
         sept = DateRange(date(2026, 9, 1), date(2026, 9, 10))  # before any mark of hers
         labels = [

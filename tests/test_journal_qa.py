@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 import factories
-from diaryadmin import journal
 from diaryadmin.errors import InputError
+from diaryadmin.journal import importing as journal
 from diaryadmin.models import Absence, Mark
 from test_journal_import import counts, write_xlsx
 
@@ -94,7 +94,7 @@ def test_a_code_in_the_mark_column_that_disagrees_is_an_error(sessions, roster, 
      ("С/р", 1.5), ("Самостоятельная работа", 1.5), ("дикт.", 2.0), ("беседа", 1.0)],
 )  # fmt: skip
 def test_short_forms_of_kinds_of_work(kind, weight):
-    from diaryadmin.grading import weight_for_kind
+    from diaryadmin.journal.grading import weight_for_kind
 
     assert weight_for_kind(kind) == weight
 
@@ -130,9 +130,9 @@ def test_export_head_reads_on_paper_and_older_layout_still_imports(sessions, tmp
 
     from openpyxl import load_workbook
 
-    from diaryadmin import journal_export
-    from diaryadmin.journal_read import read_journal_file
-    from diaryadmin.periods import resolve_range
+    from diaryadmin.journal import export as journal_export
+    from diaryadmin.journal.periods import resolve_range
+    from diaryadmin.journal.read import read_journal_file
     from test_journal_support import build_journal
 
     with sessions() as session, session.begin():
@@ -177,8 +177,8 @@ def test_summary_keeps_its_title_row(exported_5a):
 
 @pytest.fixture
 def exported_5a(sessions, tmp_path):
-    from diaryadmin import journal_export
-    from diaryadmin.periods import resolve_range
+    from diaryadmin.journal import export as journal_export
+    from diaryadmin.journal.periods import resolve_range
     from test_journal_support import build_journal
 
     with sessions() as session, session.begin():
@@ -313,7 +313,7 @@ def test_a_teacher_stored_with_unspaced_initials_is_found_again(sessions, roster
 
 
 def test_a_note_typed_by_hand_on_a_mark_is_its_comment():
-    from diaryadmin.journal_read import parse_note
+    from diaryadmin.journal.read import parse_note
 
     assert parse_note("молодец") == {"comment": "молодец"}
     # LibreOffice and Excel put the author on the first line.

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from diaryadmin import journal_reports
-from diaryadmin.periods import resolve_range
+from diaryadmin.journal import reports as journal_reports
+from diaryadmin.journal.periods import resolve_range
 from test_journal_support import INJECTED_NAME, INJECTED_SURNAME, build_journal
 
 EVIL = f"{INJECTED_SURNAME} {INJECTED_NAME}"

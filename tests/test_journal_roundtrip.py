@@ -8,9 +8,10 @@ from datetime import date
 from openpyxl import load_workbook
 
 import factories
-from diaryadmin import journal, journal_export
-from diaryadmin.journal_data import classes_of_year
-from diaryadmin.periods import resolve_range
+from diaryadmin.journal import export as journal_export
+from diaryadmin.journal import importing as journal
+from diaryadmin.journal.data import classes_of_year
+from diaryadmin.journal.periods import resolve_range
 from diaryadmin.samples.journal import generate_class_term, long_form_rows
 from test_journal_support import build_journal, clear_journal, journal_content
 
@@ -61,7 +62,7 @@ def test_generated_term_round_trips(sessions, tmp_path):
             for i in range(12)
         ]
         school = factories.school(session)
-        from diaryadmin.periods import add_period
+        from diaryadmin.journal.periods import add_period
 
         add_period(session, school, "Q1", date(2026, 9, 1), date(2026, 10, 24), "op")
     lessons, entries = generate_class_term(

@@ -19,7 +19,7 @@ from diaryadmin.models import (
     Subject,
     Teacher,
 )
-from diaryadmin.names import name_key
+from diaryadmin.people.names import name_key
 
 INJECTED_SURNAME = '=HYPERLINK("http://evil.example","x")'
 INJECTED_NAME = "+Ян"

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 import test_credentials as tc
-from diaryadmin import auth, credentials, letters
-from diaryadmin.credentials import IssuedCredential
+from diaryadmin import auth, letters
+from diaryadmin.credentials import issue as credentials
+from diaryadmin.credentials.issue import IssuedCredential
 from diaryadmin.errors import ConfigError
 from diaryadmin.models import AuditEvent, Credential
 from smtp_server import env_for, self_signed_cert, smtp_server

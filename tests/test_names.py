@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diaryadmin.names import (
+from diaryadmin.people.names import (
     LOOKALIKES,
     canonical_class,
     class_grade,

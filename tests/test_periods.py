@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 import factories
-from diaryadmin import periods
 from diaryadmin.errors import NotFound, Refused
+from diaryadmin.journal import periods
 from diaryadmin.models import AuditEvent
 
 

@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from diaryadmin import roster_write
 from diaryadmin.errors import InputError
 from diaryadmin.models import Guardian
+from diaryadmin.roster import write as roster_write
 from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
 from test_roster_support import HEADER, counts, do_import, write_xlsx
 

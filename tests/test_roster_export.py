@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from diaryadmin.config import Settings
-from diaryadmin.demo import Demo
 from diaryadmin.models import Guardian, Student
-from diaryadmin.roster import export_roster
+from diaryadmin.roster.importing import export_roster
+from diaryadmin.samples.demo import Demo
 from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
 from test_roster_support import SECRET, counts, do_import, write_csv
 

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from diaryadmin import documents
 from diaryadmin.errors import InputError
 from diaryadmin.models import Enrolment, Guardian, Guardianship, SchoolClass, Student
-from diaryadmin.names import name_key
-from diaryadmin.roster_normalise import Normaliser
+from diaryadmin.people import documents
+from diaryadmin.people.names import name_key
+from diaryadmin.roster.normalise import Normaliser
 from test_roster_support import (
     HEADER,
     NOW,
@@ -736,7 +736,7 @@ def test_progress_estimate_and_bar_ticks(tmp_path, sessions):
 
 
 def test_the_import_cache_size_is_set_back(sessions):
-    from diaryadmin.roster import larger_sqlite_cache
+    from diaryadmin.roster.importing import larger_sqlite_cache
 
     with sessions() as session, session.begin():
         if session.get_bind().dialect.name != "sqlite":

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from diaryadmin import documents
 from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
-from diaryadmin.roster_columns import ROSTER_ALIASES
+from diaryadmin.people import documents
+from diaryadmin.roster.columns import ROSTER_ALIASES
 from test_roster_support import (
     HEADER,
     SECRET,

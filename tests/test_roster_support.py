@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from diaryadmin.config import Settings
 from diaryadmin.models import Enrolment, Guardian, Guardianship, Student
-from diaryadmin.roster import import_roster, read_roster
+from diaryadmin.roster.importing import import_roster, read_roster
 
 NOW = datetime(2026, 10, 1, 9, 30)  # school year 2026/27
 SECRET = "test-secret-key-0123456789abcdef"

@@ -1,3 +1,3 @@
-from .cli import main
+from diaryadmin.cli import main
 
 main()

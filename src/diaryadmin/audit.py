@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, utcnow
+from diaryadmin.models import AuditEvent, utcnow
 
 # Keys that must never reach the audit trail, whatever a caller passes.
 FORBIDDEN_KEYS = frozenset(

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .commands import COMMANDS
-from .config import PREFIX, Settings
-from .context import AppContext
-from .errors import EXIT_UNAVAILABLE, DiaryAdminError, InputError
-from .output import FORMATS, render_object
+from diaryadmin import __version__
+from diaryadmin.commands import COMMANDS
+from diaryadmin.config import PREFIX, Settings
+from diaryadmin.context import AppContext
+from diaryadmin.errors import EXIT_UNAVAILABLE, DiaryAdminError, InputError
+from diaryadmin.output import FORMATS, render_object
 
 MAX_PROBLEMS_SHOWN = 200
 

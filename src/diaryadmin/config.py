@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from diaryadmin.errors import ConfigError
 
 PREFIX = "DIARYADMIN_"
 DEFAULT_DATABASE_FILE = "diaryadmin.sqlite3"

@@ -12,9 +12,9 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db
-from .config import Settings
-from .output import render, render_object
+from diaryadmin import db
+from diaryadmin.config import Settings
+from diaryadmin.output import render, render_object
 
 
 @dataclass

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import ConfigError, DatabaseUnavailable
+from diaryadmin.errors import ConfigError, DatabaseUnavailable
 
 T = TypeVar("T")
 

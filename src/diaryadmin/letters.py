@@ -19,15 +19,15 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings
-from .errors import ConfigError, Refused
-from .io import atomic_output, write_csv, write_xlsx
-from .names import class_grade
+from diaryadmin.config import Settings
+from diaryadmin.errors import ConfigError, Refused
+from diaryadmin.io import atomic_output, write_csv, write_xlsx
+from diaryadmin.people.names import class_grade
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from .credentials import IssuedCredential
+    from diaryadmin.credentials.issue import IssuedCredential
 
 log = logging.getLogger(__name__)
 

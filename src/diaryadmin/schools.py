@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .config import Settings
-from .errors import NotFound, Refused
-from .models import School, SchoolClass
+from diaryadmin.config import Settings
+from diaryadmin.errors import NotFound, Refused
+from diaryadmin.models import School, SchoolClass
 
 DEFAULT_SCHOOL_CODE = "school"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .config import new_env_file_text
-from .errors import Refused
+from diaryadmin.config import new_env_file_text
+from diaryadmin.errors import Refused
 
 
 def write_env_file(path: Path, database_url: str | None = None, force: bool = False) -> Path:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..context import AppContext, pass_app
-from ..errors import PartialFailure
-from .options import format_option
+from diaryadmin.commands.options import format_option
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.errors import PartialFailure
 
 
 class _DryRun(Exception):
@@ -45,7 +45,7 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
       diaryadmin applications import gosuslugi-2026-09.xlsx
       diaryadmin applications import office.csv --encoding cp1251 --dry-run
     """
-    from ..applications import import_applications
+    from diaryadmin.applications.store import import_applications
 
     def run(session):
         return import_applications(
@@ -113,8 +113,8 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
       diaryadmin applications verify --report decisions.xlsx
       diaryadmin applications verify --issue --out slips.html --email --report decisions.xlsx
     """
-    from ..applications_issue import process_pending
-    from ..applications_verify import count_pending
+    from diaryadmin.applications.issue import process_pending
+    from diaryadmin.applications.verify import count_pending
 
     if (out or email) and not issue:
         raise click.UsageError("--out and --email go with --issue.")
@@ -142,7 +142,7 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
 
     if issue:
         # Credentials are issued, written and e-mailed exactly as 'credentials issue' does.
-        from .credentials import issue_and_deliver
+        from diaryadmin.commands.credentials import issue_and_deliver
 
         issued = issue_and_deliver(app, run, out, force, email)
     else:
@@ -176,7 +176,7 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
 
 
 def _check_report_path(path: Path, force: bool) -> None:
-    from ..errors import Refused
+    from diaryadmin.errors import Refused
 
     if path.suffix.lower() != ".xlsx":
         raise Refused(f"{path}: the report is an .xlsx file.")
@@ -204,7 +204,7 @@ def list_command(app: AppContext, statuses) -> None:
       diaryadmin applications list --status review
       diaryadmin applications list --format json
     """
-    from ..applications import list_applications
+    from diaryadmin.applications.store import list_applications
 
     with app.transaction() as session:
         rows = list_applications(session, statuses)
@@ -233,7 +233,7 @@ def decide_command(app: AppContext, application, approve, reason) -> None:
       diaryadmin applications decide 17 --approve --reason "Паспорт проверен лично"
       diaryadmin applications decide A-2026-0042 --reject --reason "Не родитель"
     """
-    from ..applications import decide_application
+    from diaryadmin.applications.store import decide_application
 
     if approve is None:
         raise click.UsageError("Choose --approve or --reject.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .. import audit
-from ..context import AppContext, pass_app
-from ..output import shorten
-from .options import DATE, format_option
+from diaryadmin import audit
+from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.output import shorten
 
 
 @click.group("audit")

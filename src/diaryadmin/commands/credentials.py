@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from .. import audit
-from ..context import AppContext, pass_app
-from ..errors import PartialFailure, Refused
-from .options import DATE, format_option
+from diaryadmin import audit
+from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.errors import PartialFailure, Refused
 
 
 @click.group("credentials")
@@ -28,7 +28,7 @@ def _report_failures(app: AppContext, failed: list[dict]) -> None:
 def check_destination(app: AppContext, out: Path | None, force: bool, email: bool) -> None:
     """Refuse an --out file that cannot be written, or --email without SMTP settings, before
     any password is drawn or hashed."""
-    from .. import letters
+    from diaryadmin import letters
 
     if out is not None:
         letters.check_output_path(out, force)
@@ -39,7 +39,7 @@ def check_destination(app: AppContext, out: Path | None, force: bool, email: boo
 def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, email: bool):
     """Run `issue(session)` in one transaction, write `out` before the commit (delete it if the
     commit fails), then e-mail after the commit. Raises PartialFailure when letters fail."""
-    from .. import letters
+    from diaryadmin import letters
 
     check_destination(app, out, force, email)
     written: Path | None = None
@@ -130,8 +130,8 @@ def issue_command(
       diaryadmin credentials issue --class 5А --class 5Б --out slips-5.html
       diaryadmin credentials issue --all --out mailmerge.xlsx --email
     """
-    from ..credentials import count_to_issue, issue_credentials, select_guardianships
-    from ..passwords import PasswordSupply
+    from diaryadmin.credentials.issue import count_to_issue, issue_credentials, select_guardianships
+    from diaryadmin.credentials.passwords import PasswordSupply
 
     if dry_run:
         with app.transaction() as session:
@@ -190,7 +190,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
       diaryadmin credentials reset petr.ivanov --out reset.html
       diaryadmin credentials reset --student 123 --guardian "Иванова Мария" --out reset.html
     """
-    from ..credentials import reset_credential
+    from diaryadmin.credentials.issue import reset_credential
 
     if not login and not (student and guardian):
         raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
@@ -235,7 +235,8 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
       diaryadmin -q credentials expire --remind 5
       diaryadmin credentials expire --as-of 01.10.2026 --dry-run
     """
-    from .. import credential_status, letters
+    from diaryadmin import letters
+    from diaryadmin.credentials import status as credential_status
 
     moment = _end_of(as_of)
     if remind and not dry_run:
@@ -291,7 +292,7 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
       diaryadmin credentials status --class 5А
       diaryadmin credentials status --as-of 01.10.2026 --format json
     """
-    from ..credential_status import credential_status
+    from diaryadmin.credentials.status import credential_status
 
     with app.transaction() as session:
         rows, missing = credential_status(
@@ -319,7 +320,7 @@ def revoke_command(app: AppContext, login, yes) -> None:
     Example:
       diaryadmin credentials revoke petr.ivanov.mariia --yes
     """
-    from ..credentials import credential_by_login, revoke_credential
+    from diaryadmin.credentials.issue import credential_by_login, revoke_credential
 
     with app.transaction() as session:
         found = credential_by_login(session, login)
@@ -366,7 +367,7 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
       diaryadmin credentials doctor petr.ivanov --attempt
       diaryadmin credentials doctor --student 123 --guardian "Иванова Мария"
     """
-    from ..doctor import diagnose
+    from diaryadmin.credentials.doctor import diagnose
 
     if not login and not student:
         raise click.UsageError("Give a LOGIN, or --student ID (and --guardian NAME).")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..context import AppContext, pass_app
-from ..demo import run_demo
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.samples.demo import run_demo
 
 
 @click.command("demo")

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
-from ..context import AppContext, pass_app
-from .credentials import EMAIL_OPTION, FORCE_OPTION, OUT_OPTION, issue_and_deliver, report_issue
-from .options import format_option
+from diaryadmin.commands.credentials import (
+    EMAIL_OPTION,
+    FORCE_OPTION,
+    OUT_OPTION,
+    issue_and_deliver,
+    report_issue,
+)
+from diaryadmin.commands.options import format_option
+from diaryadmin.context import AppContext, pass_app
 
 
 @click.group("guardians")
@@ -39,8 +45,8 @@ def grant_command(
       diaryadmin guardians grant --student 123 --guardian "Иванова Мария" \\
         --person "Петрова Галина Ивановна" --address galina@example.org --out grant.html --email
     """
-    from ..credentials import issue_credentials
-    from ..guardians import grant_trusted_person
+    from diaryadmin.credentials.issue import issue_credentials
+    from diaryadmin.credentials.trusted import grant_trusted_person
 
     if out is None and not email:
         raise click.UsageError("Say where the password goes: --out FILE (and/or --email).")
@@ -82,7 +88,7 @@ def revoke_command(app: AppContext, student, person, yes) -> None:
     Example:
       diaryadmin guardians revoke --student 123 --person "Петрова Галина Ивановна" --yes
     """
-    from ..guardians import revoke_guardianship
+    from diaryadmin.credentials.trusted import revoke_guardianship
 
     if not yes:
         click.confirm(f"Withdraw {person}'s access to student {student}?", abort=True)

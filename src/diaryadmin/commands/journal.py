@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from .. import journal, journal_export, journal_reports, periods
-from ..context import AppContext, pass_app
-from ..errors import Refused
-from ..journal_data import classes_of_year, find_class
-from ..schools import resolve_school, school_year_of
-from .options import DATE, format_option
+from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.errors import Refused
+from diaryadmin.journal import export as journal_export
+from diaryadmin.journal import importing as journal
+from diaryadmin.journal import periods
+from diaryadmin.journal import reports as journal_reports
+from diaryadmin.journal.data import classes_of_year, find_class
+from diaryadmin.schools import resolve_school, school_year_of
 
 school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
 year_option = click.option(

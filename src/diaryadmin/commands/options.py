@@ -6,9 +6,9 @@ from datetime import date
 
 import click
 
-from ..cells import parse_date
-from ..context import AppContext
-from ..output import FORMATS
+from diaryadmin.context import AppContext
+from diaryadmin.io.cells import parse_date
+from diaryadmin.output import FORMATS
 
 
 def format_option(command):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from .. import roster
-from ..context import AppContext, pass_app
-from .options import format_option
+from diaryadmin.commands.options import format_option
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.roster import importing as roster
 
 _FILE = click.Path(exists=True, path_type=Path)
 

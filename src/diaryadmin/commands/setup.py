@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from .. import db
-from ..context import AppContext, pass_app
-from ..workspace import write_env_file
+from diaryadmin import db
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.workspace import write_env_file
 
 
 @click.command("init")

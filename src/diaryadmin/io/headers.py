@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from diaryadmin.cells import cell_text
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.io.cells import cell_text
 from diaryadmin.io.reader import Row
-from diaryadmin.names import fold
+from diaryadmin.people.names import fold
 
 _PUNCTUATION = re.compile(r"[:*.,;!?«»\"'“”„()\[\]№#]")
 # A hint in brackets after a header, tried only when the whole header matches no alias.

@@ -434,10 +434,10 @@ def roster_children(session: Any, settings: Any, roster_files: Iterable[str | Pa
     roster files (the database holds only fingerprints), with their guardians."""
     from sqlalchemy import select
 
-    from ..cells import cell_text
-    from ..documents import fingerprint, normalise_certificate
-    from ..io import iter_rows
-    from ..models import Guardian, Guardianship, Student
+    from diaryadmin.io import iter_rows
+    from diaryadmin.io.cells import cell_text
+    from diaryadmin.models import Guardian, Guardianship, Student
+    from diaryadmin.people.documents import fingerprint, normalise_certificate
 
     key = settings.require_secret_key()
     plain: dict[str, str] = {}
@@ -489,8 +489,8 @@ def demo_step(demo) -> None:
     """A portal batch against the demo roster: imported, verified with --issue and --report."""
     from collections import Counter
 
-    from ..applications import import_applications
-    from ..applications_issue import process_pending
+    from diaryadmin.applications.issue import process_pending
+    from diaryadmin.applications.store import import_applications
 
     roster_files = [p for label, p in demo.files.items() if label.startswith("roster")]
     with demo.sessions() as session:

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from ..models import Guardian, Guardianship, School, SchoolClass, Student
-from ..names import name_key
+from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.people.names import name_key
 
 SURNAMES = [
     "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
@@ -179,10 +179,10 @@ def insert_credential_rows(
 def demo_step(demo) -> None:
     """Issue credentials for every class, write the slips (html) and the mail-merge file
     (xlsx) into the demo folder, then show `credentials status`."""
-    from ..credential_status import credential_status
-    from ..credentials import issue_credentials, select_guardianships
-    from ..letters import write_credentials_file
-    from ..output import render
+    from diaryadmin.credentials.issue import issue_credentials, select_guardianships
+    from diaryadmin.credentials.status import credential_status
+    from diaryadmin.letters import write_credentials_file
+    from diaryadmin.output import render
 
     slips = demo.folder / "credentials-slips.html"
     merge = demo.folder / "credentials-mailmerge.xlsx"

@@ -261,10 +261,12 @@ def demo_step(demo) -> None:
     """Generate Q1 for every demo class, import it as a long-form file, export every journal."""
     from sqlalchemy import select
 
-    from .. import journal, journal_export, periods
-    from ..io import write_xlsx
-    from ..journal_data import classes_of_year
-    from ..models import School, SchoolClass, Student
+    from diaryadmin.io import write_xlsx
+    from diaryadmin.journal import export as journal_export
+    from diaryadmin.journal import importing as journal
+    from diaryadmin.journal import periods
+    from diaryadmin.journal.data import classes_of_year
+    from diaryadmin.models import School, SchoolClass, Student
 
     with demo.sessions() as session, session.begin():
         school = session.scalars(select(School).order_by(School.id)).first()
@@ -342,9 +344,9 @@ def set_period_grades(session, classes, dates) -> int:
     """Sample period grades: what each average suggests, as a teacher usually sets them."""
     from sqlalchemy import insert
 
-    from .. import grading
-    from ..journal_data import load_class_journal
-    from ..models import PeriodGrade
+    from diaryadmin.journal import grading
+    from diaryadmin.journal.data import load_class_journal
+    from diaryadmin.models import PeriodGrade
 
     rows = []
     for school_class in classes:

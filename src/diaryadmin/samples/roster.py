@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..schools import school_year_of
+from diaryadmin.schools import school_year_of
 
 # (name, patronymic for a son, patronymic for a daughter)
 MALE_NAMES = [
@@ -400,7 +400,7 @@ def write_roster_csv(
 def demo_step(demo) -> None:
     """Generate a school into demo.folder (xlsx for grades 1–9, cp1251 CSV for 10–11) and
     import both, then import them again to show that nothing changes."""
-    from ..roster import import_roster
+    from diaryadmin.roster.importing import import_roster
 
     students = generate_school(400, seed=2026)
     lower = [s for s in students if int(s.class_name[:-1]) <= 9]

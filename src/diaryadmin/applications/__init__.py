@@ -1,0 +1,1 @@
+"""Applications for diary access: reading, verification against the roster, issuing, reports."""

@@ -1,0 +1,890 @@
+"""Reading application spreadsheets: header aliases, one row → one Application's columns,
+every problem collected with file, sheet, row and column; nothing touches the database.
+
+A malformed passport, SNILS or birth certificate is not a problem here: it becomes a flag in
+`document_flags` (and a rejection reason at verify). Document numbers leave this module only
+as fingerprints; the content key (re-import dedupe) is an HMAC of the normalised content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from diaryadmin.config import Settings
+from diaryadmin.errors import InputError, Problem
+from diaryadmin.io import HeaderMap, Row, find_header, iter_rows, sheet_names
+from diaryadmin.io.cells import cell_text, parse_bool, parse_date
+from diaryadmin.io.headers import alias_index, normalise_header
+from diaryadmin.people.contacts import normalise_email, normalise_phone
+from diaryadmin.people.documents import (
+    fingerprint,
+    normalise_certificate,
+    normalise_passport,
+    normalise_snils,
+)
+from diaryadmin.people.names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
+
+# Header aliases, matched case-, space- and punctuation-insensitively (io.find_header).
+ALIASES: dict[str, list[str]] = {
+    "external_id": [
+        "Номер заявления",
+        "№ заявления",
+        "Номер заявки",
+        "Номер заявления ЕПГУ",
+        "Номер заявления на ЕПГУ",
+        "Application number",
+        "Application ID",
+        "External ID",
+    ],
+    "applied_on": [
+        "Дата заявления",
+        "Дата подачи",
+        "Дата подачи заявления",
+        "Дата регистрации заявления",
+        "Дата создания заявления",
+        "Application date",
+    ],
+    "applicant_full_name": [
+        "ФИО заявителя",
+        "Ф.И.О. заявителя",
+        "Ф.И.О. родителя",
+        "Заявитель",
+        "ФИО родителя",
+        "ФИО законного представителя",
+        "Applicant",
+        "Applicant full name",
+    ],
+    "applicant_surname": [
+        "Фамилия заявителя",
+        "Фамилия родителя",
+        "Applicant surname",
+        "Applicant last name",
+    ],
+    "applicant_name": ["Имя заявителя", "Имя родителя", "Applicant name", "Applicant first name"],
+    "applicant_patronymic": [
+        "Отчество заявителя",
+        "Отчество родителя",
+        "Applicant patronymic",
+        "Applicant middle name",
+    ],
+    "relation": [
+        "Кем приходится",
+        "Кем приходится ребёнку",
+        "Кем является ребёнку",
+        "Кем является",
+        "Степень родства",
+        "Отношение к ребёнку",
+        "Relation",
+        "Relationship",
+    ],
+    "passport": [
+        "Паспорт",
+        "Серия и номер паспорта",
+        "Паспорт заявителя",
+        "Passport",
+        "Passport number",
+    ],
+    "passport_series": [
+        "Серия паспорта",
+        "Серия документа, удостоверяющего личность",
+        "Passport series",
+    ],
+    "passport_number": [
+        "Номер паспорта",
+        "Номер документа, удостоверяющего личность",
+        "Passport no",
+    ],
+    "snils": ["СНИЛС", "СНИЛС заявителя", "SNILS"],
+    "email": [
+        "E-mail",
+        "Email",
+        "Электронная почта",
+        "Эл почта",
+        "Адрес электронной почты",
+        "Электронная почта заявителя",
+        "E-mail заявителя",
+        "Адрес эл. почты",
+    ],
+    "phone": [
+        "Телефон",
+        "Контактный телефон",
+        "Телефон заявителя",
+        "Мобильный телефон",
+        "Телефон для связи",
+        "Phone",
+        "Mobile",
+    ],
+    "child_full_name": [
+        "ФИО ребёнка",
+        "Ф.И.О. ребёнка",
+        "ФИО ученика",
+        "ФИО обучающегося",
+        "Ребёнок",
+        "Child",
+        "Child full name",
+    ],
+    "child_surname": [
+        "Фамилия ребёнка",
+        "Фамилия ученика",
+        "Фамилия обучающегося",
+        "Child surname",
+        "Child last name",
+    ],
+    "child_name": ["Имя ребёнка", "Имя ученика", "Имя обучающегося", "Child name"],
+    "child_patronymic": [
+        "Отчество ребёнка",
+        "Отчество ученика",
+        "Отчество обучающегося",
+        "Child patronymic",
+        "Child middle name",
+    ],
+    "child_birth_date": [
+        "Дата рождения ребёнка",
+        "Дата рождения",
+        "Дата рождения ученика",
+        "Дата рождения обучающегося",
+        "Child birth date",
+        "Birth date",
+        "Date of birth",
+        "DOB",
+    ],
+    "certificate": [
+        "Свидетельство о рождении",
+        "Серия и номер свидетельства",
+        "Серия и номер свидетельства о рождении",
+        "Серия и номер свидетельства о рождении ребёнка",
+        "Birth certificate",
+    ],
+    "certificate_series": ["Серия свидетельства", "Серия свидетельства о рождении"],
+    "certificate_number": ["Номер свидетельства", "Номер свидетельства о рождении"],
+    "consent": [
+        "Согласие на обработку персональных данных",
+        "Согласие на обработку ПДн",
+        "Согласие на обработку персональных данных получено",
+        "Согласие на обработку ПД",
+        "Согласие",
+        "Consent",
+    ],
+}
+
+# Each required thing, and the column sets that can supply it (the first alias names it).
+REQUIRED_GROUPS: list[tuple[str, list[tuple[str, ...]]]] = [
+    ("ФИО заявителя", [("applicant_full_name",), ("applicant_surname", "applicant_name")]),
+    ("Кем приходится", [("relation",)]),
+    ("ФИО ребёнка", [("child_full_name",), ("child_surname", "child_name")]),
+    ("Дата рождения ребёнка", [("child_birth_date",)]),
+    ("Свидетельство о рождении", [("certificate",), ("certificate_series", "certificate_number")]),
+    ("Согласие на обработку персональных данных", [("consent",)]),
+]
+
+_RELATION_WORDS = {
+    "mother": ("мать", "мама", "mother", "mom", "mum"),
+    "father": ("отец", "папа", "father", "dad"),
+    "guardian": (
+        "опекун",
+        "попечитель",
+        "законный представитель",
+        "приемный родитель",
+        "guardian",
+        "legal guardian",
+    ),
+    # DOMAIN.md: a trusted person is e.g. a grandparent.
+    "trusted": (
+        "доверенное лицо",
+        "бабушка",
+        "дедушка",
+        "trusted",
+        "trusted person",
+        "grandmother",
+        "grandfather",
+    ),
+    # The portal's "Родитель (законный представитель)": mother or father by the patronymic.
+    "parent": ("родитель", "родитель законный представитель", "parent"),
+}
+RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
+_RELATION_NOISE = re.compile(r"[^\w\s-]+")
+# Consent as school offices write it, beyond parse_bool's yes/no words.
+_CONSENT_WORDS = {
+    **dict.fromkeys(
+        (
+            "подписано",
+            "подписана",
+            "имеется",
+            "есть согласие",
+            "получено",
+            "дано",
+            "предоставлено",
+            "согласие дано",
+            "согласие получено",
+            "да согласен",
+            "да согласна",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "не подписано",
+            "отсутствует",
+            "нет согласия",
+            "не дано",
+            "не получено",
+            "не предоставлено",
+            "согласие не дано",
+        ),
+        False,
+    ),
+}
+# `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
+_INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
+_INITIALS_MESSAGE = "initials instead of the name in full"
+# What offices type in the patronymic column for "none".
+_NO_PATRONYMIC = frozenset(
+    {"-", "–", "—", "--", "нет", "отсутствует", "без отчества", "не имеет", "н/д", "x", "х"}
+)
+_PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
+_DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
+_NAME_COMMAS = re.compile(r"\s*[,;]\s*")
+_EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
+_BRACKETS = re.compile(r"\([^()]*\)")
+_OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
+
+
+def relation_of(text: str, patronymic: str | None) -> str | None:
+    """mother/father/guardian/trusted from a relation as typed (`Мать ребёнка`, `бабушка`,
+    `Родитель (законный представитель)`), or None. A bare "parent" is told mother or father
+    by the applicant's patronymic (-вна/-чна/кызы, -вич/-ич/оглы), else guardian."""
+    relation = None
+    for variant in (text, _BRACKETS.sub(" ", text)):  # `Опекун (попечитель)`: the words before
+        words = fold(_RELATION_NOISE.sub(" ", variant)).split()
+        if len(words) > 1 and words[-1] in _OF_THE_CHILD:
+            words.pop()
+        relation = RELATION_BY_WORD.get(" ".join(words))
+        if relation is not None:
+            break
+    if relation != "parent":
+        return relation
+    ending = fold(patronymic or "")
+    if ending.endswith(("вна", "чна", "кызы", "гызы")):
+        return "mother"
+    if ending.endswith(("ич", "оглы", "улы")):
+        return "father"
+    return "guardian"
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with --dry-run, would do)."""
+
+    created: int = 0
+    unchanged: int = 0
+    flagged: int = 0  # created with a malformed document (a rejection reason at verify)
+    dry_run: bool = False
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "flagged": self.flagged,
+            "dry_run": self.dry_run,
+            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [p.to_dict() for p in self.errors],
+        }
+
+
+@dataclass
+class ParsedApplication:
+    """One checked data row: where it was and the Application columns it gives."""
+
+    row: Row
+    values: dict[str, Any]
+    number_column: str = "Номер заявления"  # the application-number header as written
+
+
+class _RowReader:
+    """Turns one data row into the columns of an Application, collecting every problem."""
+
+    def __init__(self, header: HeaderMap, key: bytes, warnings: list[Problem], today: date):
+        self.header = header
+        self.key = key
+        self.warnings = warnings
+        self.today = today
+
+    def read(self, row: Row) -> tuple[dict[str, Any] | None, list[Problem]]:
+        problems: list[Problem] = []
+        self._row, self._problems = row, problems
+        out: dict[str, Any] = {}
+        flags: dict[str, str] = {}
+
+        out["external_id"] = self._text("external_id", limit=64)
+        out["applied_on"] = self._date("applied_on", required=False)
+        a_surname, a_name, a_patronymic = self._person(
+            "applicant_full_name", "applicant_surname", "applicant_name", "applicant_patronymic"
+        )
+        out.update(
+            applicant_surname=a_surname, applicant_name=a_name, applicant_patronymic=a_patronymic
+        )
+        out["relation"] = self._relation(a_patronymic)
+        c_surname, c_name, c_patronymic = self._person(
+            "child_full_name", "child_surname", "child_name", "child_patronymic"
+        )
+        out.update(child_surname=c_surname, child_name=c_name, child_patronymic=c_patronymic)
+        out["child_birth_date"] = self._date("child_birth_date", required=True)
+        birth = out["child_birth_date"]
+        if birth is not None and birth > self.today:
+            self._problem("child_birth_date", "the birth date is in the future")
+            out["child_birth_date"] = None
+        out["email"] = self._contact("email", self._email)
+        out["phone"] = self._contact("phone", self._phone)
+        out["consent"] = self._consent()
+
+        passport = self._passport_text()
+        out["passport_fp"], canonical_passport = self._document(
+            "passport", passport, normalise_passport, flags, "malformed"
+        )
+        snils = self._value("snils")
+        out["snils_fp"], canonical_snils = (None, None)
+        if cell_text(snils) is not None:
+            out["snils_fp"], canonical_snils = self._document(
+                "snils", snils, normalise_snils, flags, "invalid"
+            )
+        certificate = self._certificate_text()
+        out["certificate_fp"], canonical_certificate = self._document(
+            "certificate", certificate, normalise_certificate, flags, "malformed"
+        )
+        out["document_flags"] = flags
+        if problems:
+            return None, problems
+
+        out["applicant_name_key"] = name_key(a_surname, a_name, a_patronymic)
+        out["child_name_key"] = name_key(c_surname, c_name, c_patronymic)
+        out["content_key"] = self._content_key(
+            out,
+            canonical_passport or _raw(passport),
+            canonical_snils or _raw(snils),
+            canonical_certificate or _raw(certificate),
+        )
+        return out, problems
+
+    # -- cells ---------------------------------------------------------------------------
+    def _value(self, name: str) -> Any:
+        return self.header.get(self._row, name)
+
+    def _problem(self, name: str, message: str, value: Any = None) -> None:
+        row = self._row
+        column = self.header.labels.get(name, ALIASES.get(name, [name])[0])
+        self._problems.append(Problem(message, row.file, row.sheet, row.number, column, value))
+
+    def _warn(self, name: str, message: str, value: Any) -> None:
+        row = self._row
+        column = self.header.labels.get(name, name)
+        self.warnings.append(Problem(message, row.file, row.sheet, row.number, column, value))
+
+    def _text(self, name: str, limit: int = 100) -> str | None:
+        raw = self._value(name)
+        text = cell_text(raw)
+        if text is not None and len(text) > limit:
+            self._problem(name, f"longer than {limit} characters", text[:40] + "…")
+            return None
+        return text
+
+    def _name_part(self, name: str, required: bool) -> str | None:
+        raw = self._value(name)
+        text = cell_text(raw)
+        if not required and text is not None and fold(text.strip(".")) in _NO_PATRONYMIC:
+            return None
+        if text is None:
+            if required:
+                self._problem(name, "is empty; the name is required")
+            return None
+        return self._clean_name(name, text)
+
+    def _clean_name(self, name: str, text: str) -> str | None:
+        fixed, changed = _tidy_name(text)
+        if changed:
+            self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
+        if not any(ch.isalpha() for ch in fixed):
+            self._problem(name, "is not a name", text)
+            return None
+        if _INITIALS.fullmatch(fixed):
+            self._problem(name, _INITIALS_MESSAGE, text)
+            return None
+        if len(fixed) > 100:
+            self._problem(name, "longer than 100 characters", fixed[:40] + "…")
+            return None
+        return fixed
+
+    def _person(
+        self, full: str, surname: str, name: str, patronymic: str
+    ) -> tuple[str, str, str | None]:
+        if full in self.header.columns and surname not in self.header.columns:
+            raw = cell_text(self._value(full))
+            if raw is None:
+                self._problem(full, "is empty; the full name is required")
+                return "", "", None
+            try:
+                parts = split_full_name(_NAME_COMMAS.sub(" ", raw))  # `Иванов, Пётр, …`
+            except ValueError as error:
+                self._problem(full, str(error), raw)
+                return "", "", None
+            if any(p and _INITIALS.fullmatch(p) for p in parts):
+                self._problem(full, _INITIALS_MESSAGE, raw)
+                return "", "", None
+            cleaned = [self._clean_name(full, p) if p else None for p in parts]
+            return cleaned[0] or "", cleaned[1] or "", cleaned[2]
+        return (
+            self._name_part(surname, True) or "",
+            self._name_part(name, True) or "",
+            self._name_part(patronymic, False),
+        )
+
+    def _date(self, name: str, required: bool) -> date | None:
+        raw = self._value(name)
+        if cell_text(raw) is None:
+            if required:
+                self._problem(name, "is empty; a date is required")
+            return None
+        try:
+            return parse_date(raw, today=self.today)
+        except ValueError as error:
+            self._problem(name, f"{error}", cell_text(raw))
+            return None
+
+    def _relation(self, patronymic: str | None) -> str:
+        raw = cell_text(self._value("relation"))
+        if raw is None:
+            self._problem("relation", "is empty; expected mother, father, guardian or trusted")
+            return ""
+        relation = relation_of(raw, patronymic)
+        if relation is None:
+            self._problem(
+                "relation",
+                "unknown relation; expected мать, отец, родитель, опекун (законный "
+                "представитель), доверенное лицо (бабушка, дедушка)",
+                raw,
+            )
+            return ""
+        return relation
+
+    def _contact(self, name: str, normalise: Callable[[Any], str]) -> str | None:
+        raw = self._value(name)
+        if cell_text(raw) is None:
+            return None
+        try:
+            return normalise(raw if not isinstance(raw, str) else raw.strip())
+        except ValueError as error:
+            self._problem(name, str(error), cell_text(raw))
+            return None
+
+    def _email(self, text: Any) -> str:
+        """normalise_email, after dropping spaces typed around `@` and dots (`ivan @ mail .ru`),
+        with a warning; a space inside a part of the address stays an error."""
+        if isinstance(text, str):
+            tidy = _EMAIL_GAPS.sub(r"\1", text)
+            if tidy != text:
+                address = normalise_email(tidy)  # a ValueError reports the cell as typed
+                self._warn("email", "spaces removed from the e-mail address", text)
+                return address
+        return normalise_email(text)
+
+    def _phone(self, value: Any) -> str:
+        """normalise_phone; of several numbers in one cell (`8 900 …, 8 912 …`) the first,
+        with a warning."""
+        try:
+            return normalise_phone(value)
+        except ValueError:
+            parts = _PHONE_SEPARATORS.split(value) if isinstance(value, str) else []
+            if len(parts) < 2:
+                raise
+            first = normalise_phone(parts[0])  # a ValueError reports the cell as typed
+            self._warn("phone", "several phone numbers: the first one kept", value)
+            return first
+
+    def _consent(self) -> bool:
+        raw = self._value("consent")
+        if cell_text(raw) is None:
+            return False  # an empty consent box is no consent: a rejection reason, not an error
+        if isinstance(raw, str):
+            words = " ".join(fold(_RELATION_NOISE.sub(" ", raw)).split())
+            if words in _CONSENT_WORDS:
+                return _CONSENT_WORDS[words]
+        try:
+            return parse_bool(raw)
+        except ValueError as error:
+            self._problem("consent", str(error), cell_text(raw))
+            return False
+
+    def _passport_text(self) -> str | None:
+        if "passport" in self.header.columns:
+            return _digits(self._value("passport"), 10)
+        parts = [
+            _digits(self._value("passport_series"), 4),
+            _digits(self._value("passport_number"), 6),
+        ]
+        if not any(parts):
+            return None
+        return " ".join(p for p in parts if p)
+
+    def _certificate_text(self) -> str | None:
+        if "certificate" in self.header.columns:
+            return cell_text(self._value("certificate"))
+        series = cell_text(self._value("certificate_series"))
+        number = _digits(self._value("certificate_number"), 6)
+        if series is None and number is None:
+            return None
+        return f"{series or ''} {number or ''}".strip()
+
+    def _document(
+        self,
+        kind: str,
+        raw: Any,
+        normalise: Callable[[Any], str],
+        flags: dict[str, str],
+        bad: str,
+    ) -> tuple[str | None, str | None]:
+        """(fingerprint, canonical form), or (None, None) with a flag: never an import error."""
+        if cell_text(raw) is None:
+            flags[kind] = "missing"
+            return None, None
+        if isinstance(raw, str) and kind != "snils":
+            raw = _DOCUMENT_WORDS.sub(" ", raw)  # `серия 4508 номер 123456`, `IV-МЮ, 123456`
+        try:
+            canonical = normalise(raw)
+        except ValueError:
+            flags[kind] = bad
+            return None, None
+        return fingerprint(kind, canonical, self.key), canonical
+
+    def _content_key(self, out: dict[str, Any], passport: str, snils: str, cert: str) -> str:
+        parts = [
+            out["external_id"] or "",
+            out["applied_on"].isoformat() if out["applied_on"] else "",
+            out["applicant_name_key"],
+            out["relation"],
+            passport,
+            snils,
+            (out["email"] or "").casefold(),
+            out["phone"] or "",
+            out["child_name_key"],
+            out["child_birth_date"].isoformat(),
+            cert,
+            "1" if out["consent"] else "0",
+        ]
+        message = "application\x1f" + "\x1f".join(parts)
+        return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=16384)
+def _tidy_name(text: str) -> tuple[str, bool]:
+    """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
+    repeat a lot in a batch, so this is cached)."""
+    return fix_lookalikes(clean_spaces(text))
+
+
+def _digits(value: Any, width: int) -> str | None:
+    """The cell as text; a number cell gets back the leading zeros a spreadsheet dropped
+    (passport series 0512 typed into a number cell reads 512)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**width:
+        return str(value).zfill(width)
+    return cell_text(value)
+
+
+def _raw(value: Any) -> str:
+    """A malformed document as typed, compacted, for the content key only (never stored)."""
+    text = cell_text(value) or ""
+    return "!" + "".join(text.split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, str]:
+    return alias_index(ALIASES)
+
+
+def _prefer_specific(header: HeaderMap) -> None:
+    """When two columns name one field, the longer (more specific) header wins: the child's
+    `Дата рождения ребёнка`, not the applicant's `Дата рождения` written before it."""
+    index = _alias_index()
+    for position, value in enumerate(header.row.values):
+        label = cell_text(value)
+        name = index.get(normalise_header(label)) if label else None
+        if name is None or header.columns.get(name) == position:
+            continue
+        chosen = header.labels.get(name, "")
+        if len(normalise_header(label)) > len(normalise_header(chosen)):
+            header.columns[name] = position
+            header.labels[name] = label
+
+
+def _pick_columns(header: HeaderMap) -> list[str]:
+    """The required things the header lacks (by their display names)."""
+    missing = []
+    for label, options in REQUIRED_GROUPS:
+        if not any(all(name in header.columns for name in option) for option in options):
+            missing.append(label)
+    return missing
+
+
+def _sheets(path: str | os.PathLike[str], sheet: str | None, **csv_options: Any) -> Iterator:
+    """(sheet name, rows) per sheet to read: every worksheet, or only `sheet`; CSV is one."""
+    names = sheet_names(path)
+    if not names or sheet is not None:
+        yield sheet, iter_rows(path, sheet=sheet, **csv_options)
+        return
+    for name in names:
+        yield name, iter_rows(path, sheet=name)
+
+
+def read_applications(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    today: date | None = None,
+) -> tuple[list[ParsedApplication], ImportReport]:
+    """Read and check every row of the files; nothing touches the database.
+
+    Returns the parsed rows and a report holding every problem found (errors) and every fix
+    made (warnings). Raises InputError only when a file cannot be read at all.
+    """
+    key = settings.require_secret_key()
+    report = ImportReport()
+    parsed: list[ParsedApplication] = []
+    today = today or date.today()
+    for path in paths:
+        found_header = False
+        for sheet_name, rows in _sheets(path, sheet, encoding=encoding, delimiter=delimiter):
+            rows = iter(rows)
+            first = next(rows, None)
+            if first is None:
+                continue
+            try:
+                header, data = _find_header(_chain(first, rows))
+            except InputError as error:
+                # A sheet with no recognisable header (a notes sheet) is passed over, unless
+                # it is the one asked for.
+                if sheet is not None or sheet_name is None:
+                    report.errors.extend(error.problems)
+                continue
+            missing = _pick_columns(header)
+            names = ("applicant_full_name", "applicant_surname", "child_full_name", "child_surname")
+            if missing and sheet is None and not any(n in header.columns for n in names):
+                # A form's drop-down lists (`Кем приходится`, `Согласие`), not applications.
+                report.warnings.append(
+                    Problem(
+                        "no application table on this sheet (no applicant or child names): skipped",
+                        file=header.row.file,
+                        sheet=header.row.sheet,
+                    )
+                )
+                continue
+            if missing:
+                report.errors.append(
+                    Problem(
+                        "missing required column(s): " + ", ".join(missing),
+                        file=header.row.file,
+                        sheet=header.row.sheet,
+                        row=header.row.number,
+                    )
+                )
+                found_header = True
+                continue
+            found_header = True
+            used = set(header.columns.values())
+            for position, value in enumerate(header.row.values):
+                label = cell_text(value)
+                if label is not None and position not in used:
+                    report.warnings.append(
+                        Problem(
+                            "unknown column, ignored",
+                            header.row.file,
+                            header.row.sheet,
+                            header.row.number,
+                            label,
+                        )
+                    )
+            reader = _RowReader(header, key, report.warnings, today)
+            for row in data:
+                if _not_an_application(header, row, report):
+                    continue
+                values, problems = reader.read(row)
+                if problems:
+                    report.errors.extend(problems)
+                elif values is not None:
+                    label = header.labels.get("external_id", "Номер заявления")
+                    parsed.append(ParsedApplication(row, values, label))
+        if not found_header and not any(p.file == str(path) for p in report.errors):
+            report.errors.append(
+                Problem(
+                    "no sheet has an application header row (expected columns such as "
+                    "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)",
+                    file=str(path),
+                )
+            )
+    _check_duplicates_in_files(parsed, report)
+    return parsed, report
+
+
+_TOTALS = re.compile(r"(итого|всего)\b", re.IGNORECASE)
+
+
+def _not_an_application(header: HeaderMap, row: Row, report: ImportReport) -> bool:
+    """A row to pass over: nothing in our columns (an office form's pre-numbered empty
+    rows, `№ п/п` only), or a totals row under the table (`Итого: 12`, with a warning)."""
+    if all(cell_text(header.get(row, name)) is None for name in header.columns):
+        return True
+    first = next((t for t in map(cell_text, row.values) if t is not None), "")
+    if _TOTALS.match(first) and cell_text(header.get(row, "child_birth_date")) is None:
+        report.warnings.append(
+            Problem(
+                "a totals row, not an application: skipped",
+                row.file,
+                row.sheet,
+                row.number,
+                value=first,
+            )
+        )
+        return True
+    return False
+
+
+# Group headings over a two-row header (`Заявитель` over `Фамилия | Имя | Отчество`).
+_GROUPS = {
+    "applicant": (
+        ("заявитель", "сведения о заявителе", "данные заявителя", "родитель",
+         "законный представитель", "родитель законный представитель", "applicant", "parent"),
+        ("{} заявителя", "applicant {}"),
+    ),
+    "child": (
+        ("ребенок", "обучающийся", "ученик", "сведения о ребенке", "данные ребенка", "child",
+         "student"),
+        ("{} ребёнка", "child {}"),
+    ),
+}  # fmt: skip
+_GROUP_OF = {normalise_header(w): forms for words, forms in _GROUPS.values() for w in words}
+_SCAN = 15
+
+
+def _find_header(rows: Iterator[Row]) -> tuple[HeaderMap, Iterator[Row]]:
+    """io.find_header; when the header lacks required columns, a two-row header with group
+    headings (`Заявитель` / `Ребёнок` over `Фамилия | Имя | Отчество | Дата рождения`) is
+    tried as one row of combined labels (`Фамилия заявителя`)."""
+    buffer = list(itertools.islice(rows, _SCAN))
+    header, data = find_header(iter(buffer), ALIASES, scan=_SCAN)
+    _prefer_specific(header)
+    if not _pick_columns(header):
+        return header, itertools.chain(data, rows)
+    best = None
+    for i in range(len(buffer) - 1):
+        groups, labels = buffer[i], buffer[i + 1]
+        if labels.number != groups.number + 1:
+            continue
+        combined = _combine(groups, labels)
+        if combined is None:
+            continue
+        trial = [*buffer[:i], combined, *buffer[i + 2 :]]
+        try:
+            candidate, rest = find_header(iter(trial), ALIASES, scan=_SCAN)
+        except InputError:
+            continue
+        _prefer_specific(candidate)
+        if candidate.row is combined and len(_pick_columns(candidate)) < len(
+            _pick_columns(best or header)
+        ):
+            best, best_rest = candidate, list(rest)
+    if best is None:
+        return header, itertools.chain(data, rows)
+    return best, itertools.chain(best_rest, rows)
+
+
+def _combine(groups: Row, labels: Row) -> Row | None:
+    """The label row with each label under a group heading made whole (`Фамилия` under
+    `Заявитель` → `Фамилия заявителя`), and the group row's own labels where the label row is
+    empty (a heading merged over both rows); None without a group heading."""
+    index = _alias_index()
+    width = max(len(groups.values), len(labels.values))
+    out: list[Any] = []
+    forms = None
+    found = False
+    for j in range(width):
+        above = cell_text(groups.values[j]) if j < len(groups.values) else None
+        below = cell_text(labels.values[j]) if j < len(labels.values) else None
+        if above is not None:
+            forms = _GROUP_OF.get(normalise_header(above))
+        if below is None:
+            out.append(above)
+            continue
+        label = below
+        for form in forms or ():
+            whole = form.format(below)
+            if normalise_header(whole) in index:
+                label, found = whole, True
+                break
+        out.append(label)
+    if not found:
+        return None
+    return Row(labels.file, labels.sheet, labels.number, tuple(out))
+
+
+def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    yield first
+    yield from rest
+
+
+def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportReport) -> None:
+    """The same application twice is kept once (a warning); one number twice is an error."""
+    by_content: dict[str, Row] = {}
+    by_number: dict[str, tuple[Row, str]] = {}
+    kept: list[ParsedApplication] = []
+    for item in parsed:
+        row, values = item.row, item.values
+        number = values["external_id"]
+        if number is not None and number in by_number:
+            first_row, first_key = by_number[number]
+            if first_key != values["content_key"]:
+                report.errors.append(
+                    Problem(
+                        f"application number {number!r} appears twice with different content "
+                        f"(first at {_where(first_row)})",
+                        row.file,
+                        row.sheet,
+                        row.number,
+                        item.number_column,
+                        number,
+                    )
+                )
+                continue
+        if values["content_key"] in by_content:
+            first_row = by_content[values["content_key"]]
+            report.warnings.append(
+                Problem(
+                    f"the same application as at {_where(first_row)}; imported once",
+                    row.file,
+                    row.sheet,
+                    row.number,
+                )
+            )
+            continue
+        by_content[values["content_key"]] = row
+        if number is not None:
+            by_number[number] = (row, values["content_key"])
+        kept.append(item)
+    parsed[:] = kept
+
+
+def _where(row: Row) -> str:
+    place = f"row {row.number}"
+    return f"sheet {row.sheet!r}, {place}" if row.sheet else place

@@ -1,0 +1,164 @@
+"""The applications report: an xlsx with one row per application, its decision, reasons and,
+for a rejection, the text of the refusal letter (from `templates/refusal_letter.txt.j2`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from diaryadmin.applications.store import full_name
+from diaryadmin.config import Settings
+from diaryadmin.models import Application
+
+REFUSAL_TEMPLATE = "refusal_letter.txt.j2"
+DECISIONS = {
+    "pending": "на рассмотрении",
+    "approved": "одобрено",
+    "review": "требует проверки",
+    "rejected": "отклонено",
+}
+COLUMNS = (
+    "ID",
+    "Номер заявления",
+    "Дата заявления",
+    "Заявитель",
+    "Кем приходится",
+    "Ребёнок",
+    "Дата рождения ребёнка",
+    "Решение",
+    "Статус",
+    "Коды причин",
+    "Причины",
+    "Кто решил",
+    "Когда",
+    "Текст письма об отказе",
+)
+_RELATIONS = {
+    "mother": "мать",
+    "father": "отец",
+    "guardian": "опекун",
+    "trusted": "доверенное лицо",
+}
+
+
+def template_environment(settings: Settings) -> Any:
+    """The shared Jinja2 environment: the school's templates folder first, then ours."""
+    from diaryadmin.letters import template_environment as shared
+
+    return shared(settings)
+
+
+_PARTICLES = {"оглы", "кызы", "улы", "уулу", "гызы"}
+
+
+def letter_case(part: str | None) -> str | None:
+    """A name part as a letter writes it: `ИВАНОВА` → `Иванова`, `РИМСКАЯ-КОРСАКОВА` →
+    `Римская-Корсакова`, `АЛИ ОГЛЫ` → `Али оглы`; mixed case is kept as written."""
+    if not part or not part.isupper():
+        return part
+    words = part.title().split(" ")
+    return " ".join(w.lower() if w.lower() in _PARTICLES else w for w in words)
+
+
+def greeting(application: Application) -> str:
+    """`Уважаемая Анна Петровна`: name and patronymic, or name and surname without one;
+    the form by the patronymic (-вна, кызы / -ич, оглы), else by mother/father."""
+    surname, name, patronymic = (
+        letter_case(application.applicant_surname),
+        letter_case(application.applicant_name),
+        letter_case(application.applicant_patronymic),
+    )
+    whom = f"{name} {patronymic}" if patronymic else f"{name} {surname}"
+    ending = (patronymic or "").casefold()
+    if ending.endswith(("вна", "чна", "кызы", "гызы")) or (
+        not patronymic and application.relation == "mother"
+    ):
+        return f"Уважаемая {whom}"
+    if ending.endswith(("ич", "оглы", "улы", "уулу")) or (
+        not patronymic and application.relation == "father"
+    ):
+        return f"Уважаемый {whom}"
+    return f"Уважаемый(ая) {whom}"
+
+
+def refusal_letter(application: Application, settings: Settings, env: Any = None) -> str:
+    """The refusal letter for a rejected application, as plain text."""
+    env = env or template_environment(settings)
+    template = env.get_template(REFUSAL_TEMPLATE)
+    return template.render(
+        school=settings.school_name,
+        greeting=greeting(application),
+        applicant=full_name(
+            letter_case(application.applicant_surname),
+            letter_case(application.applicant_name),
+            letter_case(application.applicant_patronymic),
+        ),
+        child=full_name(
+            letter_case(application.child_surname),
+            letter_case(application.child_name),
+            letter_case(application.child_patronymic),
+        ),
+        applied_on=application.applied_on,
+        application_id=application.id,
+        external_id=application.external_id,
+        reasons=list(application.reasons or []),
+        decided_at=application.decided_at,
+    ).strip()
+
+
+def report_rows(applications: Iterable[Application], settings: Settings) -> Iterator[list[Any]]:
+    env = template_environment(settings)
+    for a in applications:
+        reasons = list(a.reasons or [])
+        yield [
+            a.id,
+            a.external_id,
+            a.applied_on,
+            full_name(a.applicant_surname, a.applicant_name, a.applicant_patronymic),
+            _RELATIONS.get(a.relation, a.relation),
+            full_name(a.child_surname, a.child_name, a.child_patronymic),
+            a.child_birth_date,
+            DECISIONS.get(a.status, a.status),
+            a.status,
+            "; ".join(r["code"] for r in reasons),
+            "\n".join(r["message"] for r in reasons),
+            a.decided_by,
+            a.decided_at,
+            refusal_letter(a, settings, env) if a.status == "rejected" else None,
+        ]
+
+
+def write_report(
+    session: Session,
+    settings: Settings,
+    path: str | os.PathLike[str],
+    *,
+    ids: Iterable[int] | None = None,
+    overwrite: bool = False,
+) -> int:
+    """Write the report xlsx (every application, or only `ids`); returns the row count.
+
+    Every text cell is written as text, never as a formula. Raises Refused if the file exists
+    and `overwrite` is false.
+    """
+    from diaryadmin.io import write_xlsx
+
+    query = select(Application).order_by(Application.id)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        query = query.where(Application.id.in_(wanted)) if wanted else query.where(False)
+    applications = session.scalars(query.execution_options(yield_per=1000))
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        for row in report_rows(applications, settings):
+            count += 1
+            yield row
+
+    write_xlsx(path, [("Заявления", COLUMNS, rows())], overwrite=overwrite)
+    return count

@@ -1,0 +1,250 @@
+"""Applications for diary access: import (all or nothing), listing, and the reviewer's
+decision. Reading the files lives in `applications_read`, matching in `applications_verify`,
+guardians and credentials for approvals in `applications_issue`, the report in
+`applications_report`.
+
+Document numbers are never stored: a well-formed passport, SNILS or birth certificate becomes
+its fingerprint; a malformed one becomes a flag in `document_flags`, which `verify` turns into
+a rejection reason. Names are stored as written (spaces cleaned, look-alike letters fixed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from diaryadmin import audit
+from diaryadmin.applications.read import ALIASES, ImportReport, ParsedApplication, read_applications
+from diaryadmin.config import Settings
+from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.models import Application, School, utcnow
+
+__all__ = [
+    "ALIASES",
+    "ImportReport",
+    "decide_application",
+    "describe",
+    "find_application",
+    "import_applications",
+    "list_applications",
+    "read_applications",
+]
+
+STATUSES = ("pending", "approved", "review", "rejected")
+RELATIONS = ("mother", "father", "guardian", "trusted")
+BATCH = 500
+
+
+def import_applications(
+    session: Session,
+    settings: Settings,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    operator: str,
+    school_code: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import applications from table files, all or nothing.
+
+    Every row is checked first; if any row of any file has an error, nothing is written and
+    InputError is raised carrying every problem (and the report as its result). An application
+    already imported (same content, or same application number) is counted as unchanged.
+    A malformed passport, SNILS or certificate is not an error: it is flagged on the
+    application and becomes a rejection reason at verify.
+    """
+    now = now or utcnow()
+    paths = [os.fspath(p) for p in paths]
+    parsed, report = read_applications(
+        paths, settings, sheet=sheet, encoding=encoding, delimiter=delimiter, today=now.date()
+    )
+    report.dry_run = dry_run
+    school_id = _school_id(session, school_code)
+    new_rows = _new_applications(session, parsed, report)
+    if report.errors:
+        raise InputError(
+            f"{len(report.errors)} problem(s) found; nothing was imported.",
+            report.errors,
+            result=report.to_dict(),
+        )
+    source = ", ".join(os.path.basename(p) for p in paths)[:255]
+    dicts = []
+    for item in new_rows:
+        values = dict(item.values)
+        values.update(school_id=school_id, status="pending", reasons=[], source=source)
+        values["created_at"] = now
+        dicts.append(values)
+    report.created = len(dicts)
+    report.flagged = sum(1 for d in dicts if d["document_flags"])
+    if dry_run or not dicts:
+        return report
+    for start in range(0, len(dicts), BATCH):
+        chunk = dicts[start : start + BATCH]
+        # Core executemany: the ORM would split rows by which columns happen to be None.
+        session.execute(insert(Application.__table__), chunk)
+    audit.record(
+        session,
+        operator,
+        "applications.import",
+        source,
+        {"created": report.created, "unchanged": report.unchanged, "flagged": report.flagged},
+        now=now,
+    )
+    return report
+
+
+def _school_id(session: Session, code: str | None) -> int | None:
+    if code:
+        school = session.scalar(select(School).where(School.code == code))
+        if school is None:
+            raise NotFound(f"There is no school with code {code!r}.")
+        return school.id
+    ids = session.scalars(select(School.id).order_by(School.id).limit(2)).all()
+    if len(ids) > 1:
+        raise Refused("The database holds several schools: name one with --school CODE.")
+    return ids[0] if ids else None
+
+
+def _new_applications(
+    session: Session, parsed: list[ParsedApplication], report: ImportReport
+) -> list[ParsedApplication]:
+    """The parsed applications not yet in the database (looked up in batches)."""
+    fresh: list[ParsedApplication] = []
+    for start in range(0, len(parsed), BATCH):
+        chunk = parsed[start : start + BATCH]
+        keys = [p.values["content_key"] for p in chunk]
+        numbers = [p.values["external_id"] for p in chunk if p.values["external_id"]]
+        condition = Application.content_key.in_(keys)
+        if numbers:
+            condition = or_(condition, Application.external_id.in_(numbers))
+        known = session.execute(
+            select(Application.content_key, Application.external_id).where(condition)
+        ).all()
+        known_keys = {k for k, _ in known}
+        known_numbers = {n: k for k, n in known if n}
+        for item in chunk:
+            values, row = item.values, item.row
+            if values["content_key"] in known_keys:
+                report.unchanged += 1
+                continue
+            number = values["external_id"]
+            if number and number in known_numbers:
+                report.errors.append(
+                    Problem(
+                        f"application number {number!r} was already imported with different "
+                        "content; a corrected application needs a new number",
+                        row.file,
+                        row.sheet,
+                        row.number,
+                        item.number_column,
+                        number,
+                    )
+                )
+                continue
+            fresh.append(item)
+    return fresh
+
+
+# -- listing and the reviewer's decision ---------------------------------------------------
+
+
+def full_name(surname: str, name: str, patronymic: str | None) -> str:
+    return " ".join(p for p in (surname, name, patronymic) if p)
+
+
+def describe(application: Application) -> dict[str, Any]:
+    """The machine-readable form of an application (`applications list --format json`)."""
+    return {
+        "id": application.id,
+        "external_id": application.external_id,
+        "status": application.status,
+        "reasons": list(application.reasons or []),
+        "child": full_name(
+            application.child_surname, application.child_name, application.child_patronymic
+        ),
+        "applicant": full_name(
+            application.applicant_surname,
+            application.applicant_name,
+            application.applicant_patronymic,
+        ),
+    }
+
+
+def list_applications(session: Session, status: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Applications (oldest first), optionally only those in the given statuses."""
+    query = select(Application).order_by(Application.id)
+    statuses = list(status)
+    if statuses:
+        query = query.where(Application.status.in_(statuses))
+    return [describe(a) for a in session.scalars(query)]
+
+
+def find_application(session: Session, ident: str | int) -> Application:
+    """An application by its id, else by its external application number; or NotFound."""
+    text = str(ident).strip()
+    found = None
+    if text.isdigit():
+        found = session.get(Application, int(text))
+    if found is None:
+        found = session.scalar(select(Application).where(Application.external_id == text))
+    if found is None:
+        raise NotFound(f"There is no application {text!r} (give its id or application number).")
+    return found
+
+
+def decide_application(
+    session: Session,
+    ident: str | int,
+    *,
+    approve: bool,
+    reason: str,
+    operator: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The reviewer's decision on one application: approve or reject, with a reason.
+
+    The automatic reasons are kept and the reviewer's note is added as code `reviewer`.
+    Refuses to reject an application whose access was already issued (revoke it instead).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Give the reason for the decision with --reason.")
+    now = now or utcnow()
+    application = find_application(session, ident)
+    if not approve and application.guardianship_id is not None:
+        raise Refused(
+            f"Application {application.id} was approved and access issued; "
+            "revoke the credential instead ('diaryadmin credentials revoke LOGIN')."
+        )
+    if approve and application.student_id is None:
+        what = (
+            "has not been verified yet: run 'diaryadmin applications verify' first"
+            if application.status == "pending"
+            else "names no pupil on the roster, so there is no child to give access to"
+        )
+        raise Refused(f"Application {application.id} {what}.")
+    before = application.status
+    reasons = [r for r in (application.reasons or []) if r.get("code") != "reviewer"]
+    reasons.append({"code": "reviewer", "message": reason})
+    application.status = "approved" if approve else "rejected"
+    application.reasons = reasons
+    application.decided_by = operator
+    application.decided_at = now
+    audit.record(
+        session,
+        operator,
+        "applications.decide",
+        f"application:{application.id}",
+        {"from": before, "to": application.status, "reason": reason},
+        now=now,
+    )
+    session.flush()
+    return describe(application)

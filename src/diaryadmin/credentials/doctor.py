@@ -1,0 +1,265 @@
+"""Why a parent cannot log in: the checks staff run with the parent on the phone.
+
+Each finding is a code and a plain sentence. With the parent's attempt, the usual mistakes
+(Caps Lock, Russian keyboard layout, 0/O and 1/l swaps) are tried against the stored hash; the
+password and the hash are never shown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from diaryadmin import audit
+from diaryadmin.config import Settings
+from diaryadmin.credentials import passwords
+from diaryadmin.credentials.issue import find_guardianship, full_name
+from diaryadmin.credentials.logins import login_stem, normalise_login
+from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
+from diaryadmin.people.names import LOOKALIKES
+
+CODES = (
+    "unknown_login",
+    "login_cyrillic",
+    "not_issued",
+    "expired",
+    "locked",
+    "revoked",
+    "temporary",
+    "active",
+    "password_ok",
+    "case_inverted",
+    "keyboard_layout",
+    "zero_letter_o",
+    "one_letter_l",
+    "password_wrong",
+)
+
+# The same keys on the Russian (ЙЦУКЕН) and the English (QWERTY) layout.
+_RU = "ёйцукенгшщзхъфывапролджэячсмитьбюЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ"
+_EN = "`qwertyuiop[]asdfghjkl;'zxcvbnm,.~QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>"
+RU_TO_EN = str.maketrans(_RU, _EN)
+CYRILLIC_TO_LATIN = str.maketrans({cyr: lat for lat, cyr in LOOKALIKES.items()})
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+def _closest(session: Session, text: str, limit: int = 3) -> list[str]:
+    every = list(session.scalars(select(Credential.login)))
+    return difflib.get_close_matches(text, every, n=limit, cutoff=0.7)
+
+
+def _unissued_stems(session: Session) -> dict[str, str]:
+    """Login stems of active guardianships with no credential yet → who they would belong to."""
+    rows = session.execute(
+        select(Guardianship.student_id, Student, Guardian)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
+        .where(Credential.id.is_(None), Guardianship.active.is_(True), Student.active.is_(True))
+    ).all()
+    stems = {}
+    for _sid, child, person in rows:
+        who = f"{person.full_name} for {full_name(child.surname, child.name, child.patronymic)}"
+        stems.setdefault(login_stem(child.name, child.surname), who)
+        stems.setdefault(login_stem(child.name, child.surname, person.name), who)
+    return stems
+
+
+def _variants(attempt: str) -> list[tuple[str, str]]:
+    """(code, variant) for each usual mistake, in the order they are tried."""
+    layout = attempt.translate(RU_TO_EN)
+    candidates = [
+        ("case_inverted", attempt.swapcase()),
+        ("keyboard_layout", layout),
+        ("keyboard_layout", layout.swapcase()),
+        ("zero_letter_o", attempt.replace("0", "o")),
+        ("zero_letter_o", attempt.replace("0", "O")),
+        ("zero_letter_o", attempt.replace("o", "0").replace("O", "0")),
+        ("one_letter_l", attempt.replace("1", "l")),
+        ("one_letter_l", attempt.replace("1", "I")),
+        ("one_letter_l", attempt.replace("l", "1").replace("I", "1")),
+        ("one_letter_l", attempt.replace("I", "l")),
+        ("one_letter_l", attempt.replace("l", "I")),
+    ]
+    seen = {attempt}
+    result = []
+    for code, variant in candidates:
+        if variant not in seen:
+            seen.add(variant)
+            result.append((code, variant))
+    return result
+
+
+MESSAGES = {
+    "password_ok": "The password the parent typed is correct.",
+    "case_inverted": (
+        "The password is right but with upper and lower case swapped, so Caps Lock is on "
+        "and the parent should switch it off."
+    ),
+    "keyboard_layout": (
+        "The password was typed on the Russian keyboard layout, so the parent should switch "
+        "the keyboard to English (EN) and type it again."
+    ),
+    "zero_letter_o": "The password is right except that digit 0 and letter O are swapped.",
+    "one_letter_l": "The password is right except that digit 1 and letter l (or I) are swapped.",
+    "password_wrong": (
+        "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap; "
+        "if the parent has lost it, reset it with "
+        "'diaryadmin credentials reset {login} --out FILE'."
+    ),
+}
+
+
+def _check_attempt(credential: Credential, attempt: str, settings: Settings) -> Finding:
+    if passwords.matches(attempt, credential.password_hash, settings):
+        return Finding("password_ok", MESSAGES["password_ok"])
+    for code, variant in _variants(attempt):
+        if passwords.matches(variant, credential.password_hash, settings):
+            return Finding(code, MESSAGES[code])
+    return Finding("password_wrong", MESSAGES["password_wrong"].format(login=credential.login))
+
+
+def _state_findings(session: Session, credential: Credential, now: datetime) -> list[Finding]:
+    link = session.get(Guardianship, credential.guardianship_id)
+    login = credential.login
+    if not link.active or not link.student.active:
+        return [
+            Finding(
+                "revoked",
+                f"Access for {login} was withdrawn (or the child left the school), so it works "
+                f"again only after a new grant or enrolment.",
+            )
+        ]
+    if credential.state == "revoked":
+        return [
+            Finding(
+                "revoked",
+                f"{login} was revoked; if that was a mistake, give it back with "
+                f"'diaryadmin credentials reset {login} --out FILE'.",
+            )
+        ]
+    if credential.state == "locked":
+        return [
+            Finding(
+                "locked",
+                f"{login} is locked after {credential.failed_attempts} failed attempts; "
+                f"reset it with 'diaryadmin credentials reset {login} --out FILE'.",
+            )
+        ]
+    expired_on = credential.expires_at
+    if credential.state == "expired" or (
+        credential.state == "temporary" and expired_on is not None and expired_on <= now
+    ):
+        when = f" on {expired_on:%d.%m.%Y}" if expired_on else ""
+        return [
+            Finding(
+                "expired",
+                f"The temporary password of {login} expired{when} without being replaced; "
+                f"issue a new one with 'diaryadmin credentials reset {login} --out FILE'.",
+            )
+        ]
+    if credential.state == "temporary":
+        days = max(0, math.ceil((expired_on - now).total_seconds() / 86400)) if expired_on else 0
+        return [
+            Finding(
+                "temporary",
+                f"{login} still uses the temporary password, which works for {days} more "
+                f"day(s), until {expired_on:%d.%m.%Y}, and must be replaced at the first login.",
+            )
+        ]
+    return [Finding("active", f"{login} works; the parent has set their own password.")]
+
+
+def diagnose(
+    session: Session,
+    settings: Settings,
+    login: str | None = None,
+    *,
+    attempt: str | None = None,
+    student_id: int | str | None = None,
+    guardian_name: str | None = None,
+    operator: str = "doctor",
+    now: datetime | None = None,
+) -> list[Finding]:
+    """What stops a login (or a student's guardian, by `student_id` and `guardian_name`).
+
+    Changes nothing except an audit event when a password attempt was tested.
+    """
+    now = now or utcnow()
+    findings: list[Finding] = []
+    credential = None
+    if login is None:
+        link = find_guardianship(session, student_id, guardian_name or "")
+        credential = link.credential
+        if credential is None:
+            return [
+                Finding(
+                    "not_issued",
+                    f"No login has been issued to {link.guardian.full_name} for this child yet; "
+                    f"issue one with "
+                    f"'diaryadmin credentials issue --student {student_id} --out FILE'.",
+                )
+            ]
+    else:
+        typed = normalise_login(login)
+        credential = session.scalar(select(Credential).where(Credential.login == typed))
+        tried = [typed]
+        if credential is None and _has_cyrillic(typed):
+            for candidate in (typed.translate(CYRILLIC_TO_LATIN), typed.translate(RU_TO_EN)):
+                candidate = candidate.lower()
+                tried.append(candidate)
+                credential = session.scalar(select(Credential).where(Credential.login == candidate))
+                if credential is not None:
+                    findings.append(
+                        Finding(
+                            "login_cyrillic",
+                            f"The login was typed with Russian letters (or on the Russian "
+                            f"keyboard layout); it is {credential.login}, in Latin letters.",
+                        )
+                    )
+                    break
+        if credential is None:
+            unissued = _unissued_stems(session)
+            for candidate in tried:
+                if candidate in unissued:
+                    return [
+                        Finding(
+                            "not_issued",
+                            f"{candidate} has not been issued yet (it would belong to "
+                            f"{unissued[candidate]}), so issue credentials first.",
+                        )
+                    ]
+            closest = []
+            for candidate in tried:
+                closest += [c for c in _closest(session, candidate) if c not in closest]
+            hint = f" (closest existing logins: {', '.join(closest[:3])})" if closest else ""
+            return [Finding("unknown_login", f"There is no login {login.strip()!r}{hint}.")]
+    findings += _state_findings(session, credential, now)
+    if attempt is not None:
+        findings.append(_check_attempt(credential, attempt, settings))
+        audit.record(
+            session,
+            operator,
+            "credentials.doctor",
+            credential.login,
+            {"codes": [f.code for f in findings]},
+            now=now,
+        )
+    return findings

@@ -1,0 +1,1 @@
+"""Class journals: periods, grading, reading and importing, loading, exports and reports."""

@@ -1,0 +1,1 @@
+"""The one vocabulary every domain uses: names, documents, contacts and relations."""

@@ -1,0 +1,1 @@
+"""Rosters: reading class lists, matching them to the database, writing, exporting."""
