@@ -368,7 +368,7 @@ def test_relation_column_and_guess_from_patronymic(tmp_path, sessions):
     report = do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", rows)])
     with sessions() as session:
         relations = sorted(session.scalars(select(Guardianship.relation)))
-    assert relations == ["guardian", "mother"]
+    assert relations == ["mother", "trusted"]  # a grandmother is a trusted person (DOMAIN.md)
     assert report.warnings == []
 
 

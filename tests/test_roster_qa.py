@@ -58,7 +58,7 @@ def test_relation_in_brackets_after_the_guardians_name(tmp_path, sessions):
     assert relations(sessions) == [
         ("S1", "Иванов", "father"),
         ("S1", "Иванова", "mother"),
-        ("S1", "Сидорова", "guardian"),
+        ("S1", "Сидорова", "trusted"),  # a grandmother is a trusted person (DOMAIN.md)
     ]
     with sessions() as session:
         assert session.scalar(select(Guardian.patronymic).where(Guardian.surname == "Иванова")) == (

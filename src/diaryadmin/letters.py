@@ -23,6 +23,7 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError, Refused
 from diaryadmin.io import atomic_output, write_csv, write_xlsx
 from diaryadmin.people.names import class_grade
+from diaryadmin.people.relations import relation_word
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -44,12 +45,6 @@ MAIL_MERGE_COLUMNS = (
     "expires_at",
 )
 SLIPS_PER_PAGE = 4  # 97 × 140 mm each: room for long names and logins
-RELATIONS = {
-    "mother": "мать",
-    "father": "отец",
-    "guardian": "законный представитель",
-    "trusted": "доверенное лицо",
-}
 
 
 # --- templates -----------------------------------------------------------------------------------
@@ -97,7 +92,7 @@ def _environment(templates_dir: str | None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["date_ru"] = _date_ru
-    env.filters["relation_ru"] = lambda code: RELATIONS.get(code, code)
+    env.filters["relation_ru"] = relation_word
     return env
 
 
@@ -168,7 +163,7 @@ def mail_merge_rows(issued: Sequence[IssuedCredential]) -> Iterator[list[Any]]:
             c.student,
             c.class_name,
             c.guardian,
-            RELATIONS.get(c.relation, c.relation),
+            relation_word(c.relation),
             c.email,
             c.expires_at.date(),
         ]

@@ -24,6 +24,7 @@ from diaryadmin.errors import InputError, Problem
 from diaryadmin.io import HeaderMap, Row, find_header, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_bool, parse_date
 from diaryadmin.io.headers import alias_index, normalise_header
+from diaryadmin.people.blanks import means_none
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import (
     fingerprint,
@@ -32,6 +33,7 @@ from diaryadmin.people.documents import (
     normalise_snils,
 )
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
+from diaryadmin.people.relations import relation_of
 
 # Header aliases, matched case-, space- and punctuation-insensitively (io.find_header).
 ALIASES: dict[str, list[str]] = {
@@ -186,31 +188,6 @@ REQUIRED_GROUPS: list[tuple[str, list[tuple[str, ...]]]] = [
     ("Согласие на обработку персональных данных", [("consent",)]),
 ]
 
-_RELATION_WORDS = {
-    "mother": ("мать", "мама", "mother", "mom", "mum"),
-    "father": ("отец", "папа", "father", "dad"),
-    "guardian": (
-        "опекун",
-        "попечитель",
-        "законный представитель",
-        "приемный родитель",
-        "guardian",
-        "legal guardian",
-    ),
-    # DOMAIN.md: a trusted person is e.g. a grandparent.
-    "trusted": (
-        "доверенное лицо",
-        "бабушка",
-        "дедушка",
-        "trusted",
-        "trusted person",
-        "grandmother",
-        "grandfather",
-    ),
-    # The portal's "Родитель (законный представитель)": mother or father by the patronymic.
-    "parent": ("родитель", "родитель законный представитель", "parent"),
-}
-RELATION_BY_WORD = {fold(w): rel for rel, words in _RELATION_WORDS.items() for w in words}
 _RELATION_NOISE = re.compile(r"[^\w\s-]+")
 # Consent as school offices write it, beyond parse_bool's yes/no words.
 _CONSENT_WORDS = {
@@ -246,38 +223,10 @@ _CONSENT_WORDS = {
 # `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
 _INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
 _INITIALS_MESSAGE = "initials instead of the name in full"
-# What offices type in the patronymic column for "none".
-_NO_PATRONYMIC = frozenset(
-    {"-", "–", "—", "--", "нет", "отсутствует", "без отчества", "не имеет", "н/д", "x", "х"}
-)
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
 _NAME_COMMAS = re.compile(r"\s*[,;]\s*")
 _EMAIL_GAPS = re.compile(r"\s*([@.])\s*")
-_BRACKETS = re.compile(r"\([^()]*\)")
-_OF_THE_CHILD = ("ребенка", "ученика", "обучающегося")
-
-
-def relation_of(text: str, patronymic: str | None) -> str | None:
-    """mother/father/guardian/trusted from a relation as typed (`Мать ребёнка`, `бабушка`,
-    `Родитель (законный представитель)`), or None. A bare "parent" is told mother or father
-    by the applicant's patronymic (-вна/-чна/кызы, -вич/-ич/оглы), else guardian."""
-    relation = None
-    for variant in (text, _BRACKETS.sub(" ", text)):  # `Опекун (попечитель)`: the words before
-        words = fold(_RELATION_NOISE.sub(" ", variant)).split()
-        if len(words) > 1 and words[-1] in _OF_THE_CHILD:
-            words.pop()
-        relation = RELATION_BY_WORD.get(" ".join(words))
-        if relation is not None:
-            break
-    if relation != "parent":
-        return relation
-    ending = fold(patronymic or "")
-    if ending.endswith(("вна", "чна", "кызы", "гызы")):
-        return "mother"
-    if ending.endswith(("ич", "оглы", "улы")):
-        return "father"
-    return "guardian"
 
 
 @dataclass
@@ -401,7 +350,7 @@ class _RowReader:
     def _name_part(self, name: str, required: bool) -> str | None:
         raw = self._value(name)
         text = cell_text(raw)
-        if not required and text is not None and fold(text.strip(".")) in _NO_PATRONYMIC:
+        if not required and text is not None and means_none(text):
             return None
         if text is None:
             if required:

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diaryadmin.applications.store import full_name
 from diaryadmin.config import Settings
 from diaryadmin.models import Application
+from diaryadmin.people.names import full_name, gender_of_patronymic, title_case_name
+from diaryadmin.people.relations import relation_word
 
 REFUSAL_TEMPLATE = "refusal_letter.txt.j2"
 DECISIONS = {
@@ -37,12 +38,6 @@ COLUMNS = (
     "Когда",
     "Текст письма об отказе",
 )
-_RELATIONS = {
-    "mother": "мать",
-    "father": "отец",
-    "guardian": "опекун",
-    "trusted": "доверенное лицо",
-}
 
 
 def template_environment(settings: Settings) -> Any:
@@ -52,35 +47,25 @@ def template_environment(settings: Settings) -> Any:
     return shared(settings)
 
 
-_PARTICLES = {"оглы", "кызы", "улы", "уулу", "гызы"}
-
-
 def letter_case(part: str | None) -> str | None:
     """A name part as a letter writes it: `ИВАНОВА` → `Иванова`, `РИМСКАЯ-КОРСАКОВА` →
     `Римская-Корсакова`, `АЛИ ОГЛЫ` → `Али оглы`; mixed case is kept as written."""
-    if not part or not part.isupper():
-        return part
-    words = part.title().split(" ")
-    return " ".join(w.lower() if w.lower() in _PARTICLES else w for w in words)
+    return title_case_name(part) if part and part.isupper() else part
 
 
 def greeting(application: Application) -> str:
     """`Уважаемая Анна Петровна`: name and patronymic, or name and surname without one;
-    the form by the patronymic (-вна, кызы / -ич, оглы), else by mother/father."""
+    the form by the patronymic (`names.gender_of_patronymic`), else by mother/father."""
     surname, name, patronymic = (
         letter_case(application.applicant_surname),
         letter_case(application.applicant_name),
         letter_case(application.applicant_patronymic),
     )
     whom = f"{name} {patronymic}" if patronymic else f"{name} {surname}"
-    ending = (patronymic or "").casefold()
-    if ending.endswith(("вна", "чна", "кызы", "гызы")) or (
-        not patronymic and application.relation == "mother"
-    ):
+    gender = gender_of_patronymic(patronymic)
+    if gender == "female" or (not patronymic and application.relation == "mother"):
         return f"Уважаемая {whom}"
-    if ending.endswith(("ич", "оглы", "улы", "уулу")) or (
-        not patronymic and application.relation == "father"
-    ):
+    if gender == "male" or (not patronymic and application.relation == "father"):
         return f"Уважаемый {whom}"
     return f"Уважаемый(ая) {whom}"
 
@@ -119,7 +104,7 @@ def report_rows(applications: Iterable[Application], settings: Settings) -> Iter
             a.external_id,
             a.applied_on,
             full_name(a.applicant_surname, a.applicant_name, a.applicant_patronymic),
-            _RELATIONS.get(a.relation, a.relation),
+            relation_word(a.relation),
             full_name(a.child_surname, a.child_name, a.child_patronymic),
             a.child_birth_date,
             DECISIONS.get(a.status, a.status),

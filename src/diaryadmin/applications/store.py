@@ -23,6 +23,7 @@ from diaryadmin.applications.read import ALIASES, ImportReport, ParsedApplicatio
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.models import Application, School, utcnow
+from diaryadmin.people.names import full_name
 
 __all__ = [
     "ALIASES",
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 STATUSES = ("pending", "approved", "review", "rejected")
-RELATIONS = ("mother", "father", "guardian", "trusted")
 BATCH = 500
 
 
@@ -154,10 +154,6 @@ def _new_applications(
 
 
 # -- listing and the reviewer's decision ---------------------------------------------------
-
-
-def full_name(surname: str, name: str, patronymic: str | None) -> str:
-    return " ".join(p for p in (surname, name, patronymic) if p)
 
 
 def describe(application: Application) -> dict[str, Any]:

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.credentials import passwords
-from diaryadmin.credentials.issue import find_guardianship, full_name
+from diaryadmin.credentials.issue import find_guardianship
 from diaryadmin.credentials.logins import login_stem, normalise_login
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
-from diaryadmin.people.names import LOOKALIKES
+from diaryadmin.people.names import LOOKALIKES, full_name
 
 CODES = (
     "unknown_login",

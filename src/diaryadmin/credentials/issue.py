@@ -33,7 +33,7 @@ from diaryadmin.models import (
     Student,
     utcnow,
 )
-from diaryadmin.people.names import canonical_class, fold
+from diaryadmin.people.names import canonical_class, fold, full_name
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,6 @@ class IssueResult:
             "emailed": self.emailed,
             "failed": list(self.failed),
         }
-
-
-def full_name(surname: str, name: str, patronymic: str | None) -> str:
-    return " ".join(p for p in (surname, name, patronymic) if p)
 
 
 def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:

@@ -14,7 +14,6 @@ from diaryadmin import audit
 from diaryadmin.credentials.issue import (
     STATES,
     canonical_classes,
-    full_name,
     id_chunks,
     school_id_of,
 )
@@ -27,6 +26,8 @@ from diaryadmin.models import (
     Student,
     utcnow,
 )
+from diaryadmin.people.names import full_name
+from diaryadmin.people.relations import relation_word
 
 EXPIRE_BATCH = 50_000
 
@@ -177,7 +178,8 @@ def credential_status(
     school: School | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Counts per class by state (temporary, active, expired, locked, revoked, none) for the
-    active guardianships of active students, and the people without working access."""
+    active guardianships of active students, and the people without working access (their
+    relation in Russian, `мать`, as `roster list` shows it)."""
     if isinstance(as_of, date) and not isinstance(as_of, datetime):
         as_of = datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59)
     as_of = as_of or utcnow()
@@ -237,7 +239,7 @@ def credential_status(
             "student": full_name(r[1], r[2], r[3]),
             "student_id": r[4],
             "guardian": full_name(r[5], r[6], r[7]),
-            "relation": r[8],
+            "relation": relation_word(r[8]),
             "login": r[9],
             "state": r[10],
         }

@@ -30,7 +30,7 @@ from diaryadmin.models import (
     Subject,
     Teacher,
 )
-from diaryadmin.people.names import canonical_class
+from diaryadmin.people.names import canonical_class, full_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class JournalStudent:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+        return full_name(self.surname, self.name, self.patronymic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ def classes_of_year(session: Session, school: School, year: int) -> list[SchoolC
 
 
 def teacher_label(surname: str, name: str | None, patronymic: str | None) -> str:
-    return " ".join(p for p in (surname, name, patronymic) if p)
+    return full_name(surname, name, patronymic)
 
 
 def _plain_rows(connection, statement) -> list[tuple]:

@@ -1,1 +1,2 @@
-"""The one vocabulary every domain uses: names, documents, contacts and relations."""
+"""The one vocabulary every domain uses: names, documents, contacts, relations and the words
+that mean "none" (blanks)."""

@@ -34,6 +34,10 @@ _LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
 
 # Second word of a Turkic patronymic: `Рашид оглы` is one patronymic.
 PATRONYMIC_SUFFIXES = frozenset({"оглы", "кызы", "улы", "уулу", "гызы"})
+# Endings that tell a patronymic's gender: Петровна, Ильинична, Фоминишна, Рашид кызы / Петрович,
+# Ильич, Рашид оглы, Нурлан уулу.
+_FEMININE_ENDINGS = ("вна", "чна", "шна", "кызы", "гызы")
+_MASCULINE_ENDINGS = ("ич", "оглы", "улы", "уулу")
 
 _WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -77,6 +81,24 @@ def name_key(surname: str, name: str, patronymic: str | None = None) -> str:
     if patronymic and patronymic.strip():
         parts.append(patronymic)
     return fold(" ".join(parts))
+
+
+def full_name(surname: str, name: str | None, patronymic: str | None = None) -> str:
+    """`Фамилия Имя Отчество` for display, leaving out a missing name or patronymic."""
+    return " ".join(p for p in (surname, name, patronymic) if p)
+
+
+def gender_of_patronymic(patronymic: str | None) -> str | None:
+    """`female` or `male` by a patronymic's ending (-вна/-чна/-шна, кызы/гызы; -ич, оглы,
+    улы, уулу), None when it has none or does not say."""
+    if not patronymic:
+        return None
+    ending = fold(patronymic)
+    if ending.endswith(_FEMININE_ENDINGS):
+        return "female"
+    if ending.endswith(_MASCULINE_ENDINGS):
+        return "male"
+    return None
 
 
 def split_full_name(text: str) -> tuple[str, str, str | None]:

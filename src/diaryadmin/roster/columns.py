@@ -1,4 +1,4 @@
-"""The columns a roster file may have: header aliases in Russian and English, relations.
+"""The columns a roster file may have: header aliases in Russian and English.
 
 `roster_export` writes the first aliases back, so an export is read as it was written.
 """
@@ -137,12 +137,3 @@ GUARDIAN_TABLE_ALIASES: dict[str, list[str]] = {
     "email": ["E-mail", "Email", "Электронная почта", "Почта", "Адрес электронной почты"],
     "phone": ["Телефон", "Мобильный телефон", "Phone", "Mobile", "Phone number"],
 }  # fmt: skip
-
-RELATIONS = {
-    "мать": "mother", "мама": "mother", "mother": "mother", "mom": "mother", "mum": "mother",
-    "отец": "father", "папа": "father", "father": "father", "dad": "father",
-    "опекун": "guardian", "попечитель": "guardian", "законный представитель": "guardian",
-    "guardian": "guardian", "parent": "guardian", "родитель": "guardian",
-    "бабушка": "guardian", "дедушка": "guardian", "другое": "guardian", "relative": "guardian",
-}  # fmt: skip
-RELATION_WORDS = {"mother": "мать", "father": "отец", "guardian": "опекун", "trusted": "доверенное"}

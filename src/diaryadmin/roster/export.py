@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, Refused
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
-from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.columns import RELATION_WORDS
+from diaryadmin.people.names import canonical_class, full_name
+from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import resolve_school
 
 # The importer's own aliases, so export → import is a no-op.
@@ -80,8 +80,7 @@ def _flat_rows(students: list[dict[str, Any]]) -> Iterator[list[Any]]:
         for index in range(GUARDIANS_PER_ROW):
             if index < len(s["guardians"]):
                 _, surname, name, patronymic, relation, email, phone = s["guardians"][index]
-                full = " ".join(p for p in (surname, name, patronymic) if p)
-                row += [full, RELATION_WORDS.get(relation, relation), email, phone]
+                row += [full_name(surname, name, patronymic), relation_word(relation), email, phone]
             else:
                 row += [None, None, None, None]
         yield row

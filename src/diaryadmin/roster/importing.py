@@ -21,7 +21,7 @@ from diaryadmin.errors import InputError, NotFound
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, SchoolClass, Student, utcnow
 from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.columns import RELATION_WORDS
+from diaryadmin.people.relations import relation_word
 from diaryadmin.roster.export import export_roster
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
 from diaryadmin.roster.read import RosterReader
@@ -36,6 +36,7 @@ __all__ = [
     "import_roster",
     "list_students",
     "read_roster",
+    "relation_word",
 ]
 
 
@@ -252,8 +253,3 @@ def _guardians_of(session: Session, conditions: list) -> dict[int, list[dict[str
             }
         )
     return found
-
-
-def relation_word(relation: str) -> str:
-    """The Russian word for a relation, as the importer reads it back."""
-    return RELATION_WORDS.get(relation, relation)

@@ -26,9 +26,6 @@ from diaryadmin.people.names import (
     fold,
     split_full_name,
 )
-from diaryadmin.roster.columns import (
-    RELATIONS,
-)
 
 MIN_AGE, MAX_AGE = 5, 20
 
@@ -42,8 +39,6 @@ _PLAIN_EMAIL = re.compile(
 )
 _PLAIN_PHONE = re.compile(r"\+7\d{10}")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
-_FEMININE_PATRONYMIC = ("вна", "чна", "кызы", "гызы")
-_MASCULINE_PATRONYMIC = ("вич", "ич", "оглы", "улы", "уулу")
 
 
 @dataclass(slots=True)
@@ -52,7 +47,7 @@ class GuardianRecord:
     name: str
     patronymic: str | None
     key: str  # names.name_key of the full name
-    relation: str  # mother | father | guardian
+    relation: str  # a code of people.relations: mother | father | guardian | trusted
     email: str | None
     phone: str | None
     origin: tuple[str, str | None]  # file and sheet (one shared tuple per sheet)
@@ -258,50 +253,3 @@ def _several_phones(text: str) -> bool:
 
 
 _PHONE_SEPARATORS = re.compile(r"[,;/\n]|\s+или\s+|\s+и\s+", re.IGNORECASE)
-
-
-def guess_relation(patronymic: str | None) -> str:
-    """mother/father from a patronymic's ending; guardian when it says nothing."""
-    if patronymic:
-        folded = patronymic.casefold()
-        if folded.endswith(_FEMININE_PATRONYMIC):
-            return "mother"
-        if folded.endswith(_MASCULINE_PATRONYMIC):
-            return "father"
-    return "guardian"
-
-
-_SPACED_DASH = re.compile(r"\s[-\u2013\u2014]")
-_NAME_WITH_RELATION = re.compile(
-    r"(.+?)\s*(?:\(\s*([^()]+?)\s*\)|,\s*([^,()]+?)|\s[-\u2013\u2014]\s*([^()]+?))\s*\.?"
-)
-
-
-def split_relation(text: str) -> tuple[str, str | None]:
-    """A guardian's name cell without a relation written after it, and that relation.
-
-    `Иванова Мария Петровна (мать)`, `Иванов Пётр, папа` and `Сидорова Анна - бабушка` give
-    the name and mother/father/guardian; anything else comes back whole with None.
-    """
-    if "(" not in text and "," not in text and not _SPACED_DASH.search(text):
-        return text, None
-    match = _NAME_WITH_RELATION.fullmatch(text.strip())
-    if match is None:
-        return text, None
-    relation = relation_of(match[2] or match[3] or match[4])
-    return (match[1], relation) if relation is not None else (text, None)
-
-
-def relation_of(text: str | None) -> str | None:
-    """mother/father/guardian for a relation word (мать, папа, опекун...), None if unknown."""
-    if text is None:
-        return None
-    found = _RELATION_CACHE.get(text, False)
-    if found is False:
-        found = RELATIONS.get(" ".join(text.casefold().replace("ё", "е").split()))
-        if len(_RELATION_CACHE) < 1000:
-            _RELATION_CACHE[text] = found
-    return found
-
-
-_RELATION_CACHE: dict[str, str | None] = {}

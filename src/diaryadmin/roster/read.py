@@ -17,9 +17,11 @@ from diaryadmin.errors import InputError, Problem
 from diaryadmin.io import Row, find_header, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.workbook import formula_cells, hidden_sheets
+from diaryadmin.people.blanks import NONE_WORD_LENGTH, means_none
 from diaryadmin.people.names import (
     canonical_class,
 )
+from diaryadmin.people.relations import parent_relation, relation_of, split_relation
 from diaryadmin.roster.columns import (
     GUARDIAN_SLOTS,
     GUARDIAN_TABLE_ALIASES,
@@ -32,9 +34,6 @@ from diaryadmin.roster.normalise import (
     ParsedRoster,
     StudentRecord,
     _Invalid,
-    guess_relation,
-    relation_of,
-    split_relation,
 )
 
 HEADER_SCAN = 15
@@ -251,7 +250,7 @@ class RosterReader:
                 v = (*v[:absent], None)  # unknown columns on the right: keep `absent` empty
             for i in optional:
                 x = v[i]
-                if type(x) is str and len(x) <= _PLACEHOLDER_LENGTH and _is_placeholder(x):
+                if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
                     v = (*v[:i], None, *v[i + 1 :])
             if formula_rows and row.number in formula_rows:
                 for c in sorted(c for n, c in formulas if n == row.number):
@@ -380,10 +379,10 @@ class RosterReader:
             return None
         if changed:
             self._lookalike(row, label_name, raw_name, surname, name, patronymic)
-        relation = written_relation or default_relation
+        relation = relation_of(written_relation, patronymic) or default_relation
         if raw_relation is not None:
             text = cell_text(raw_relation)
-            relation = relation_of(text)
+            relation = relation_of(text, patronymic)
             if relation is None:
                 relation = "guardian"
                 self.warning(
@@ -391,7 +390,7 @@ class RosterReader:
                     row, label_relation, raw_relation,
                 )  # fmt: skip
         if relation is None:
-            relation = guess_relation(patronymic)
+            relation = parent_relation(patronymic)
         email = phone = None
         if raw_email is not None:
             try:
@@ -473,16 +472,6 @@ _OPTIONAL = frozenset(
     {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
 )
 _GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
-_PLACEHOLDERS = frozenset(
-    {"-", "--", "—", "–", "нет", "не указан", "не указано", "не указана", "отсутствует",
-     "н/д", "нет данных", "без отчества", "x", "х"}
-)  # fmt: skip
-_PLACEHOLDER_LENGTH = max(map(len, _PLACEHOLDERS)) + 4
-
-
-def _is_placeholder(text: str) -> bool:
-    """Whether a cell says "none" (`-`, `нет`, `не указан`...) rather than holding a value."""
-    return " ".join(text.casefold().replace("ё", "е").split()).rstrip(".") in _PLACEHOLDERS
 
 
 def _looks_like_a_table(rows: Iterator[Row]) -> bool:
@@ -496,7 +485,7 @@ def _looks_like_a_table(rows: Iterator[Row]) -> bool:
 
 
 def _unless_placeholder(value: Any) -> Any:
-    return None if isinstance(value, str) and _is_placeholder(value) else value
+    return None if isinstance(value, str) and means_none(value) else value
 
 
 def _class_of_sheet(sheet: str | None) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.errors import Problem, Refused
 from diaryadmin.models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.people.relations import is_trusted
 from diaryadmin.roster.bulk import Bulk, allocate_ids, chunks
 from diaryadmin.roster.guardians import GuardianEntity, Guardians
 from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
@@ -579,12 +580,16 @@ class RosterWriter:
                 ("guardian_id", "student_id", "relation", "trusted", "active", "created_at"),
                 (
                     (entity.id, student_id if student_id is not None else new_ids[index],
-                     relation, False, True, stamp)
+                     relation, is_trusted(relation), True, stamp)
                     for entity, student_id, index, relation in pending_links
                 ),
             )  # fmt: skip
         if relation_updates:
-            bulk.update(GUARDIANSHIPS, ("relation",), relation_updates)
+            bulk.update(
+                GUARDIANSHIPS,
+                ("relation", "trusted"),
+                [(r, is_trusted(r), link_id) for r, link_id in relation_updates],
+            )
         self.guardians_seen.update(e.id for e in registry.loaded)
         self.guardians_seen.update(e.id for e in registry.new)
 

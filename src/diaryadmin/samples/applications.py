@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.people.relations import relation_word
+
 HEADER = [
     "Номер заявления",
     "Дата заявления",
@@ -214,14 +216,6 @@ def _new_parent(rng: random.Random, child: Child | None, number: int) -> Parent:
     )
 
 
-_RELATION_RU = {
-    "mother": "мать",
-    "father": "отец",
-    "guardian": "опекун",
-    "trusted": "доверенное лицо",
-}
-
-
 def _typo(rng: random.Random, word: str) -> str:
     position = rng.randrange(1, len(word)) if len(word) > 1 else 0
     current = word[position].lower()
@@ -340,7 +334,7 @@ def _application(
         "Фамилия заявителя": parent.surname,
         "Имя заявителя": parent.name,
         "Отчество заявителя": parent.patronymic,
-        "Кем приходится": _RELATION_RU.get(parent.relation, parent.relation),
+        "Кем приходится": relation_word(parent.relation),
         "Серия и номер паспорта": _passport(rng),
         "СНИЛС": snils(rng) if rng.random() < 0.5 else None,
         "E-mail": parent.email,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from diaryadmin.people.names import full_name
+from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import school_year_of
 
 # (name, patronymic for a son, patronymic for a daughter)
@@ -128,7 +130,7 @@ class SampleGuardian:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+        return full_name(self.surname, self.name, self.patronymic)
 
 
 @dataclass
@@ -149,7 +151,7 @@ class SampleStudent:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+        return full_name(self.surname, self.name, self.patronymic)
 
 
 def _snils(rng: random.Random) -> str:
@@ -359,12 +361,11 @@ def write_roster_xlsx(
 
 def csv_rows(students: list[SampleStudent]):
     """Rows of the other-system CSV layout (CSV_HEADER): full names, parents 1 and 2."""
-    relation_words = {"mother": "мать", "father": "отец"}
     for s in students:
-        full_name = " ".join(p for p in (s.messy_surname or s.surname, s.name, s.patronymic) if p)
+        written_name = full_name(s.messy_surname or s.surname, s.name, s.patronymic)
         values = [
             s.external_id,
-            full_name,
+            written_name,
             s.birth_date.strftime("%d.%m.%Y"),
             _class_cell(s),
             s.certificate.replace("-", " ") if s.date_as_text else s.certificate,
@@ -373,7 +374,7 @@ def csv_rows(students: list[SampleStudent]):
         for index in range(2):
             if index < len(s.guardians):
                 g = s.guardians[index]
-                values += [g.full_name, relation_words[g.relation], g.phone or "", g.email or ""]
+                values += [g.full_name, relation_word(g.relation), g.phone or "", g.email or ""]
             else:
                 values += ["", "", "", ""]
         yield values
