@@ -331,3 +331,59 @@ def test_split_relation(cell, name, relation):
     from diaryadmin.people.relations import split_relation
 
     assert split_relation(cell) == (name, relation)
+
+
+# --- which school, which class -------------------------------------------------------------------
+
+
+def _two_schools(sessions):
+    import factories as f
+
+    with sessions.begin() as session:
+        f.guardian(session, f.student(session))
+        f.school(session, "s2", "МБОУ СОШ № 2")
+
+
+def test_every_command_means_the_same_school(run_cli, sessions):
+    # Was: credentials issue/status took every school when the database held several.
+    _two_schools(sessions)
+    several = "The database holds several schools: name one with --school CODE."
+    for args in (("roster", "list"), ("credentials", "status"),
+                 ("credentials", "issue", "--all", "--dry-run")):  # fmt: skip
+        result = run_cli(*args)
+        assert (result.exit_code, several in result.output) == (1, True), args
+    for args in (("roster", "list", "--school", "s3"), ("credentials", "status", "--school", "s3")):
+        result = run_cli(*args)
+        assert "There is no school with code 's3'." in result.output, args
+    assert run_cli("credentials", "status", "--school", "s1").exit_code == 0
+
+
+def test_every_command_reads_a_class_option_the_same_way(run_cli, sessions):
+    # Was: three messages for one mistake (`--class '5Ы': …`, "Some class names are not
+    # valid.", "'5Ы' is not a class name: …").
+    import factories as f
+
+    with sessions.begin() as session:
+        f.guardian(session, f.student(session))
+    for args in (("roster", "list"), ("roster", "export", "out.xlsx"), ("credentials", "status"),
+                 ("journal", "export", "--from", "01.09.2026", "--to", "27.10.2026",
+                  "--out", "j.xlsx")):  # fmt: skip
+        result = run_cli(*args, "--class", "12Б")
+        assert result.exit_code == 1, (args, result.output)
+        assert "--class '12Б' is not a class name." in result.output, (args, result.output)
+        assert "grade 12 is not 1–11" in result.output, args
+    listing = run_cli("roster", "list", "--class", "5 a")  # Latin a
+    assert listing.exit_code == 0 and "Иванов" in listing.stdout
+
+
+def test_canonical_classes_names_every_bad_one():
+    from diaryadmin.errors import InputError
+    from diaryadmin.schools import canonical_classes, class_option
+
+    assert canonical_classes(["5 а", "5-А", "5«А»", "10B"]) == ["5А", "5А", "5А", "10В"]
+    assert class_option(None) is None and class_option('7 "в"') == "7В"
+    with pytest.raises(InputError) as caught:
+        canonical_classes(["5А", "0А", "5W"])
+    assert str(caught.value) == "Some class names are not valid."
+    assert [(p.column, p.value) for p in caught.value.problems] == [("--class", "0А"),
+                                                                    ("--class", "5W")]  # fmt: skip

@@ -22,8 +22,9 @@ from diaryadmin import audit
 from diaryadmin.applications.read import ALIASES, ImportReport, ParsedApplication, read_applications
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
-from diaryadmin.models import Application, School, utcnow
+from diaryadmin.models import Application, utcnow
 from diaryadmin.people.names import full_name
+from diaryadmin.schools import find_school
 
 __all__ = [
     "ALIASES",
@@ -102,15 +103,8 @@ def import_applications(
 
 
 def _school_id(session: Session, code: str | None) -> int | None:
-    if code:
-        school = session.scalar(select(School).where(School.code == code))
-        if school is None:
-            raise NotFound(f"There is no school with code {code!r}.")
-        return school.id
-    ids = session.scalars(select(School.id).order_by(School.id).limit(2)).all()
-    if len(ids) > 1:
-        raise Refused("The database holds several schools: name one with --school CODE.")
-    return ids[0] if ids else None
+    school = find_school(session, code)
+    return school.id if school is not None else None
 
 
 def _new_applications(

@@ -23,7 +23,7 @@ from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
 from diaryadmin.db import chunked
-from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import (
     Credential,
     Guardian,
@@ -33,7 +33,8 @@ from diaryadmin.models import (
     Student,
     utcnow,
 )
-from diaryadmin.people.names import canonical_class, fold, full_name
+from diaryadmin.people.names import fold, full_name
+from diaryadmin.schools import canonical_classes, find_school
 
 log = logging.getLogger(__name__)
 
@@ -85,27 +86,11 @@ def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 def school_id_of(session: Session, school: School | str | None) -> int | None:
-    if school is None:
-        return None
+    """The id of the school a command means (`schools.find_school`), None if there is none."""
     if isinstance(school, School):
         return school.id
-    found = session.scalar(select(School.id).where(School.code == school))
-    if found is None:
-        raise NotFound(f"There is no school with code {school!r}.")
-    return found
-
-
-def canonical_classes(classes: Iterable[str]) -> list[str]:
-    """Class names as given by a user, made canonical; InputError naming every bad one."""
-    result, problems = [], []
-    for text in classes:
-        try:
-            result.append(canonical_class(text))
-        except ValueError as exc:
-            problems.append(Problem(str(exc), column="--class", value=text))
-    if problems:
-        raise InputError("Some class names are not valid.", problems)
-    return result
+    found = find_school(session, school)
+    return found.id if found is not None else None
 
 
 def resolve_students(session: Session, student_ids: Iterable[int | str]) -> list[int]:

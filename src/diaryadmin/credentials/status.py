@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.credentials.issue import (
     STATES,
-    canonical_classes,
     id_chunks,
     school_id_of,
 )
@@ -28,6 +27,7 @@ from diaryadmin.models import (
 )
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
+from diaryadmin.schools import canonical_classes
 
 EXPIRE_BATCH = 50_000
 

@@ -30,7 +30,8 @@ from diaryadmin.models import (
     Subject,
     Teacher,
 )
-from diaryadmin.people.names import canonical_class, full_name
+from diaryadmin.people.names import full_name
+from diaryadmin.schools import class_option
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +164,7 @@ class ClassJournal:
 
 def find_class(session: Session, school: School, name: str, year: int) -> SchoolClass:
     """The class `name` (any spelling: `5 А`, `5a`) of the school in school year `year`."""
-    try:
-        canonical = canonical_class(name)
-    except ValueError as error:
-        raise NotFound(f"{name!r} is not a class name: {error}.") from None
+    canonical = class_option(name)
     found = session.scalar(
         select(SchoolClass).where(
             SchoolClass.school_id == school.id,

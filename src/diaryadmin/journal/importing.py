@@ -52,8 +52,8 @@ from diaryadmin.models import (
     Subject,
     Teacher,
 )
-from diaryadmin.people.names import canonical_class, clean_spaces, fold, name_key
-from diaryadmin.schools import school_year_of
+from diaryadmin.people.names import clean_spaces, fold, name_key
+from diaryadmin.schools import class_option, school_year_of
 
 _CHUNK = 500
 SUMMER_MONTHS = (7, 8)  # no lessons: a date there is a typo (often day and month swapped)
@@ -189,11 +189,7 @@ def plan_import(
 
     Returns the plan and a report. Raises InputError with every problem found.
     """
-    if default_class:
-        try:
-            default_class = canonical_class(default_class)
-        except ValueError as error:
-            raise InputError(f"--class {default_class!r}: {error}") from None
+    default_class = class_option(default_class or None)
     hint = year if year is not None else _latest_year(session, school)
     plan = read_journal_file(path, default_class, year_hint=hint)
     if not plan.formats:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin.config import Settings
-from diaryadmin.errors import InputError, Refused
+from diaryadmin.errors import Refused
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
-from diaryadmin.people.names import canonical_class, full_name
+from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
-from diaryadmin.schools import resolve_school
+from diaryadmin.schools import class_option, resolve_school
 
 # The importer's own aliases, so export → import is a no-op.
 EXPORT_HEADER = [
@@ -106,11 +106,7 @@ def export_roster(
 
     target = Path(target)
     school = resolve_school(session, school_code, settings)
-    if class_name is not None:
-        try:
-            class_name = canonical_class(class_name)
-        except ValueError as exc:
-            raise InputError(f"--class {class_name!r}: {exc}") from None
+    class_name = class_option(class_name)
     students = roster_rows(session, school, class_name)
     suffix = target.suffix.lower()
     if oneroster or suffix == ".zip" or target.is_dir() or not suffix:

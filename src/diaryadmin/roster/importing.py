@@ -20,13 +20,12 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, SchoolClass, Student, utcnow
-from diaryadmin.people.names import canonical_class
 from diaryadmin.people.relations import relation_word
 from diaryadmin.roster.export import export_roster
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
 from diaryadmin.roster.read import RosterReader
 from diaryadmin.roster.write import ImportReport, RosterWriter
-from diaryadmin.schools import resolve_school, school_year_of
+from diaryadmin.schools import class_option, resolve_school, school_year_of
 
 SQLITE_CACHE_KIB = 32 * 1024  # page cache during an import (memory stays well under 250 MB)
 
@@ -92,11 +91,7 @@ def import_roster(
     """
     now = now or utcnow()
     year = school_year_of(now.date())
-    if class_name is not None:
-        try:
-            class_name = canonical_class(class_name)
-        except ValueError as exc:
-            raise InputError(f"--class {class_name!r}: {exc}") from None
+    class_name = class_option(class_name)
     normaliser = Normaliser(settings.require_secret_key(), now.date(), year)
     reader = RosterReader(
         normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
@@ -185,11 +180,8 @@ def list_students(
     """
     school = resolve_school(session, school_code, settings)
     conditions = [Student.school_id == school.id]
+    class_name = class_option(class_name)
     if class_name is not None:
-        try:
-            class_name = canonical_class(class_name)
-        except ValueError as exc:
-            raise InputError(f"--class {class_name!r}: {exc}") from None
         conditions.append(SchoolClass.name == class_name)
     if not inactive:
         conditions.append(Student.active.is_(True))

@@ -35,6 +35,7 @@ from diaryadmin.roster.normalise import (
     StudentRecord,
     _Invalid,
 )
+from diaryadmin.schools import class_option
 
 HEADER_SCAN = 15
 
@@ -196,14 +197,7 @@ class RosterReader:
         norm = self.norm
         emit = self.emit
         errors = self.result.errors
-        default_class = self.default_class
-        if sheet_class is not None:
-            default_class = sheet_class
-        elif default_class is not None:
-            try:
-                default_class = canonical_class(default_class)
-            except ValueError as exc:
-                raise InputError(f"--class {self.default_class!r}: {exc}") from None
+        default_class = sheet_class if sheet_class is not None else class_option(self.default_class)
         # Absent fields point one past the last mapped column, which padding keeps None.
         width = max(header.columns.values()) + 2
         absent = width - 1
