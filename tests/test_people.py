@@ -3,6 +3,7 @@ the places that used to disagree about them (rosters, applications, letters, sta
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 from pathlib import Path
 
@@ -387,3 +388,50 @@ def test_canonical_classes_names_every_bad_one():
     assert str(caught.value) == "Some class names are not valid."
     assert [(p.column, p.value) for p in caught.value.problems] == [("--class", "0А"),
                                                                     ("--class", "5W")]  # fmt: skip
+
+
+@pytest.mark.parametrize("target", ["roster.xlsx", "roster.csv", "oneroster"])
+def test_a_grandmother_from_the_roster_is_exported_and_read_back(
+    target, tmp_path, sessions, db_snapshot
+):
+    from diaryadmin.roster.importing import export_roster
+
+    guardians = [("Иванова Мария Петровна", "мать"), ("Сидорова Анна Ивановна", "бабушка")]
+    rows = _import_guardians(tmp_path, sessions, guardians)
+    assert rows == [("Иванова", "mother", False), ("Сидорова", "trusted", True)]
+    before = db_snapshot()
+    out = tmp_path / "out" / target
+    out.parent.mkdir()
+    with sessions() as session:
+        export_roster(session, Settings(secret_key=SECRET), out)
+    with sessions() as session, session.begin():
+        report = import_roster(
+            session, [out], settings=Settings(secret_key=SECRET), operator="test", now=NOW
+        )
+    assert (report.created, report.updated, report.unchanged, report.warnings) == (0, 0, 1, [])
+    assert db_snapshot() == before
+    if target == "oneroster":
+        with open(out / "users.csv", encoding="utf-8") as stream:
+            roles = {row["familyName"]: row["role"] for row in csv.DictReader(stream)}
+        assert roles == {"Иванов": "student", "Иванова": "parent", "Сидорова": "relative"}
+    elif target == "roster.csv":
+        assert "Сидорова Анна Ивановна;доверенное лицо" in out.read_text(encoding="utf-8-sig")
+    else:
+        values = [c.value for c in openpyxl.load_workbook(out).active[2]]
+        assert "Сидорова Анна Ивановна" in values and "доверенное лицо" in values
+
+
+def test_a_trusted_person_a_guardian_granted_is_not_roster_data(tmp_path, sessions):
+    from diaryadmin.credentials.trusted import grant_trusted_person
+    from diaryadmin.roster.importing import export_roster
+
+    _import_guardians(tmp_path, sessions, [("Иванова Мария Петровна", "мать")])
+    with sessions() as session, session.begin():
+        student_id = session.scalar(select(Student.id))
+        grant_trusted_person(session, student_id=student_id, guardian_name="Иванова Мария",
+                             person="Петрова Галина Ивановна", operator="test")  # fmt: skip
+    out = tmp_path / "out.csv"
+    with sessions() as session:
+        export_roster(session, Settings(secret_key=SECRET), out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Иванова Мария Петровна;мать" in text and "Петрова" not in text

@@ -32,12 +32,13 @@ LOOKALIKES: dict[str, str] = {
 }
 _LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
 
-# Second word of a Turkic patronymic: `Рашид оглы` is one patronymic.
-PATRONYMIC_SUFFIXES = frozenset({"оглы", "кызы", "улы", "уулу", "гызы"})
+# Second word of a Turkic patronymic: `Рашид оглы` is one patronymic ("son of", "daughter of").
+_SON_OF, _DAUGHTER_OF = ("оглы", "улы", "уулу"), ("кызы", "гызы")
+PATRONYMIC_SUFFIXES = frozenset(_SON_OF + _DAUGHTER_OF)
 # Endings that tell a patronymic's gender: Петровна, Ильинична, Фоминишна, Рашид кызы / Петрович,
 # Ильич, Рашид оглы, Нурлан уулу.
-_FEMININE_ENDINGS = ("вна", "чна", "шна", "кызы", "гызы")
-_MASCULINE_ENDINGS = ("ич", "оглы", "улы", "уулу")
+_FEMININE_ENDINGS = ("вна", "чна", "шна", *_DAUGHTER_OF)
+_MASCULINE_ENDINGS = ("ич", *_SON_OF)
 
 _WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")

@@ -61,7 +61,9 @@ def roster_rows(
             Student.school_id == school.id,
             Student.active.is_(True),
             Guardianship.active.is_(True),
-            Guardianship.trusted.is_(False),
+            # Trusted persons the roster named (a grandmother) are roster data; those a
+            # guardian granted access (`guardians grant`) are not.
+            Guardianship.trusted.is_(False) | Guardianship.granted_by_id.is_(None),
         )
         .order_by(Guardianship.id)
     )  # fmt: skip

@@ -20,6 +20,7 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, SchoolClass, Student, utcnow
+from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.roster.export import export_roster
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
@@ -238,7 +239,7 @@ def _guardians_of(session: Session, conditions: list) -> dict[int, list[dict[str
     for student_id, relation, surname, name, patronymic, email, phone in session.execute(query):
         found.setdefault(student_id, []).append(
             {
-                "name": " ".join(p for p in (surname, name, patronymic) if p),
+                "name": full_name(surname, name, patronymic),
                 "relation": relation,
                 "email": email,
                 "phone": phone,

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from diaryadmin.roster.read import RosterReader
 
 OUR_PREFIX = "diaryadmin-"
-GUARDIAN_ROLES = {"parent": None, "guardian": "guardian", "relative": "guardian"}
+# OneRoster roles of a child's agents and our relations (a parent: mother or father by the
+# patronymic); a relative is a trusted person, as in people.relations.
+GUARDIAN_ROLES = {"parent": None, "guardian": "guardian", "relative": "trusted"}
+_ROLE_OF = {"mother": "parent", "father": "parent", "guardian": "guardian", "trusted": "relative"}
 
 
 def _ids(text: str | None) -> list[str]:
@@ -202,7 +205,7 @@ def write_oneroster(
             agents.append(gid)
             children.setdefault(guardian_id, []).append(sid)
             if guardian_id not in guardian_users:
-                role = "parent" if relation in ("mother", "father") else "guardian"
+                role = _ROLE_OF.get(relation, "guardian")
                 guardian_users[guardian_id] = [
                     gid, "", "", "true", org, role, email or "", "", name, surname,
                     patronymic or "", "", email or "", "", phone or "", None, "", "",
