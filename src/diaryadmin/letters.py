@@ -23,7 +23,7 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError, Refused
 from diaryadmin.io import atomic_output, write_csv, write_xlsx
 from diaryadmin.people.names import class_grade
-from diaryadmin.people.relations import relation_word
+from diaryadmin.people.relations import name_with_relation, relation_word
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -93,6 +93,7 @@ def _environment(templates_dir: str | None) -> Environment:
     )
     env.filters["date_ru"] = _date_ru
     env.filters["relation_ru"] = relation_word
+    env.filters["with_relation"] = name_with_relation
     return env
 
 

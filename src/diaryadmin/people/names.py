@@ -6,6 +6,7 @@ case is ignored and Latin look-alikes inside Cyrillic words count as the Cyrilli
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Latin letters that look exactly like Cyrillic ones (copy-paste damage inside Cyrillic words).
@@ -89,6 +90,7 @@ def full_name(surname: str, name: str | None, patronymic: str | None = None) -> 
     return " ".join(p for p in (surname, name, patronymic) if p)
 
 
+@functools.lru_cache(maxsize=4096)  # rosters repeat patronymics: 100,000 rows, a few hundred
 def gender_of_patronymic(patronymic: str | None) -> str | None:
     """`female` or `male` by a patronymic's ending (-вна/-чна/-шна, кызы/гызы; -ич, оглы,
     улы, уулу), None when it has none or does not say."""
