@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.models import Application, Guardian, Guardianship, utcnow
+from diaryadmin.people.relations import is_trusted
 
 IN_CHUNK = 900
 
@@ -135,7 +136,7 @@ def link_approved(session: Session, *, operator: str, now: datetime | None = Non
             "guardian_id": pair[0],
             "student_id": pair[1],
             "relation": app.relation,
-            "trusted": app.relation == "trusted",
+            "trusted": is_trusted(app.relation),
             "active": True,
             "created_at": now,
         }
