@@ -11,12 +11,13 @@ from sqlalchemy import event, select
 
 from applications_corpus import CORPUS, ROSTER, build_roster, write_xlsx
 from diaryadmin import audit
+from diaryadmin.applications.matching import REASON_CODES, compare_names, swapped
 from diaryadmin.applications.store import (
     decide_application,
     import_applications,
     list_applications,
 )
-from diaryadmin.applications.verify import REASON_CODES, compare_names, swapped, verify_applications
+from diaryadmin.applications.verify import verify_applications
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import Application
 
@@ -131,7 +132,7 @@ def test_twins_the_certificate_decides(corpus, sessions):
 def test_compare_names_and_swapped_dates():
     from datetime import date
 
-    from diaryadmin.applications.verify import Candidate
+    from diaryadmin.applications.matching import Candidate
 
     student = Candidate(1, 1, "Иванов", "Пётр", "Сергеевич", "", date(2015, 3, 4), None, True)
 

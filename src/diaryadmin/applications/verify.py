@@ -1,96 +1,30 @@
-"""Verifying applications against the roster: indexed matching, decisions with reasons.
+"""Verifying applications against the roster: every pending application decided in batches.
 
-Candidates are loaded per batch of applications with IN-queries on the indexed columns
-(certificate fingerprint, name key, birth date), never by scanning all pairs. The certificate
-decides which child is meant; names and dates are then compared with that child only, and
-near misses (one letter, day and month swapped, patronymic left out) are looked for among the
-children who share the certificate or the birth date.
-
-Reason codes (stable; messages never reveal a stored value):
-
-- `child_not_found` (rejected): no child with this name (or near miss) and birth date or certificate
-- `child_inactive` (rejected): the child has left the school
-- `birth_date_mismatch` (rejected): the birth date differs from the roster
-- `date_swapped` (review): the birth date matches with day and month swapped
-- `certificate_mismatch` (rejected): not the child's certificate (review if the school holds none)
-- `certificate_malformed` (rejected): the certificate series/number is missing or not valid
-- `name_near_miss` (review): one letter off in the surname, name or patronymic
-- `patronymic_missing` (review): the certificate matches but the patronymic was left out
-- `no_consent` (rejected): no consent to personal-data processing
-- `passport_malformed` (rejected): the applicant's passport is missing or not 4 + 6 digits
-- `snils_invalid` (rejected): the applicant's SNILS fails its check number
-- `duplicate_application` (rejected): this applicant's application for this child is approved
-- `contact_conflict` (review): the applicant is the child's guardian, with other contacts
-- `reviewer` (either way): a reviewer's decision with `applications decide`
+How one application is matched and which reasons it gets is in `applications.matching`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.models import Application, Guardian, Guardianship, Student, utcnow
-from diaryadmin.people.names import fold, within_one_edit
+from diaryadmin.applications.matching import (
+    CONTACT_NAMES,
+    IN_CHUNK,
+    CandidateBatch,
+    contact_conflicts,
+    decide,
+)
+from diaryadmin.models import Application, Guardian, Guardianship, utcnow
 
 BATCH = 1000
-IN_CHUNK = 900  # bound parameters per IN-query
-PAIR_CHUNK = 400  # (name, birth date) pairs per query
-
-REASON_CODES = (
-    "child_not_found",
-    "child_inactive",
-    "birth_date_mismatch",
-    "date_swapped",
-    "certificate_mismatch",
-    "certificate_malformed",
-    "name_near_miss",
-    "patronymic_missing",
-    "no_consent",
-    "passport_malformed",
-    "snils_invalid",
-    "duplicate_application",
-    "contact_conflict",
-)
-
-_PART_NAMES = ("surname", "name", "patronymic")
-_CONTACT_NAMES = {"email": "e-mail", "phone": "phone number", "passport": "passport"}
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A student as matching needs it (no ORM object, so 100,000 of them stay cheap)."""
-
-    id: int
-    school_id: int
-    surname: str
-    name: str
-    patronymic: str | None
-    name_key: str
-    birth_date: date
-    certificate_fp: str | None
-    active: bool
-
-
-_CANDIDATE_COLUMNS = (
-    Student.id,
-    Student.school_id,
-    Student.surname,
-    Student.name,
-    Student.patronymic,
-    Student.name_key,
-    Student.birth_date,
-    Student.certificate_fp,
-    Student.active,
-)
-
 
 _APPLICATION_COLUMNS = (
     Application.id,
@@ -121,286 +55,6 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"approved": self.approved, "review": self.review, "rejected": self.rejected}
-
-
-class _Reasons:
-    """Collects reasons; the worst one decides the status."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-        self.reject = False
-        self.review = False
-
-    def add(self, code: str, message: str, review: bool = False) -> None:
-        if any(item["code"] == code for item in self.items):
-            return
-        self.items.append({"code": code, "message": message})
-        if review:
-            self.review = True
-        else:
-            self.reject = True
-
-    @property
-    def status(self) -> str:
-        if self.reject:
-            return "rejected"
-        return "review" if self.review else "approved"
-
-
-def swapped(day: date | None) -> date | None:
-    """The date with day and month exchanged, if that is a different real date."""
-    if day is None or day.day == day.month or day.day > 12:
-        return None
-    return date(day.year, day.day, day.month)
-
-
-@lru_cache(maxsize=65536)
-def _parts(surname: str, name: str, patronymic: str | None) -> tuple[str, str, str]:
-    return fold(surname), fold(name), fold(patronymic) if patronymic else ""
-
-
-def compare_names(app: Any, student: Candidate) -> tuple[str, str | None]:
-    """How the application's child name relates to the student's.
-
-    Returns (kind, field): kind is `exact`, `patronymic_missing`, `near` (one letter off in
-    `field`), `patronymic_missing_near` or `different`.
-    """
-    key = getattr(app, "child_name_key", None)
-    if key and key == student.name_key:
-        return "exact", None
-    a = _parts(app.child_surname, app.child_name, app.child_patronymic)
-    s = _parts(student.surname, student.name, student.patronymic)
-    if a == s:
-        return "exact", None
-    if not s[2] and a[:2] == s[:2]:
-        return "exact", None  # the school records no patronymic: nothing to compare it with
-    if not a[2] and s[2]:
-        if a[:2] == s[:2]:
-            return "patronymic_missing", None
-        if within_one_edit(" ".join(a[:2]), " ".join(s[:2])):
-            return "patronymic_missing_near", _differing(a, s)
-        return "different", None
-    if within_one_edit(" ".join(a), " ".join(s)):
-        return "near", _differing(a, s)
-    return "different", None
-
-
-def _differing(a: tuple[str, ...], s: tuple[str, ...]) -> str:
-    for label, x, y in zip(_PART_NAMES, a, s, strict=True):
-        if x != y and x and y:
-            return label
-    return "name"
-
-
-def _pairs(pairs: list[tuple[str, date]]) -> Any:
-    """`(name_key = k AND birth_date = d) OR ...` as one text clause: building hundreds of
-    expression objects would cost more than the query."""
-    clauses, params = [], []
-    for i, (key, day) in enumerate(pairs):
-        clauses.append(f"(students.name_key = :k{i} AND students.birth_date = :d{i})")
-        params.append(bindparam(f"k{i}", key, type_=String))
-        params.append(bindparam(f"d{i}", day, type_=Date))
-    return text(" OR ".join(clauses)).bindparams(*params)
-
-
-class _Batch:
-    """Candidates for one batch of applications, loaded with a few IN-queries."""
-
-    def __init__(self, session: Session, apps: list[Application]):
-        self.session = session
-        fps = {a.certificate_fp for a in apps if a.certificate_fp}
-        self.by_certificate: dict[str, list[Candidate]] = defaultdict(list)
-        self.by_key: dict[str, list[Candidate]] = defaultdict(list)
-        self.by_date: dict[date, list[Candidate]] = defaultdict(list)
-        for student in self._load(Student.certificate_fp, fps):
-            self.by_certificate[student.certificate_fp].append(student)
-        # Same name and birth date: lookups on the (name_key, birth_date) index. An OR of
-        # pairs, because SQLite scans the table for a row-value IN but not for this.
-        seen: set[int] = set()
-        pairs = sorted({(a.child_name_key, a.child_birth_date) for a in apps})
-        for start in range(0, len(pairs), PAIR_CHUNK):
-            chunk = pairs[start : start + PAIR_CHUNK]
-            for row in self.session.execute(select(*_CANDIDATE_COLUMNS).where(_pairs(chunk))):
-                student = Candidate(*row)
-                if student.id not in seen:
-                    seen.add(student.id)
-                    self.by_key[student.name_key].append(student)
-        for students in self.by_key.values():
-            students.sort(key=lambda s: s.id)
-        # Only where neither found the child: the same name born on another day (a wrong
-        # birth date), and the children born that day or on the swapped day (near misses).
-        unresolved = [a for a in apps if not self._resolved(a)]
-        keys = {a.child_name_key for a in unresolved}
-        for student in self._load(Student.name_key, keys):
-            if student.id not in seen:
-                self.by_key[student.name_key].append(student)
-        dates: set[date] = set()
-        for a in unresolved:
-            if a.child_birth_date is not None:
-                dates.add(a.child_birth_date)
-                if other := swapped(a.child_birth_date):
-                    dates.add(other)
-        for student in self._load(Student.birth_date, dates):
-            self.by_date[student.birth_date].append(student)
-
-    def _load(self, column: Any, values: Iterable[Any]) -> Iterable[Candidate]:
-        values = sorted(values)
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            query = select(*_CANDIDATE_COLUMNS).where(column.in_(chunk)).order_by(Student.id)
-            for row in self.session.execute(query):
-                yield Candidate(*row)
-
-    def _resolved(self, a: Application) -> bool:
-        if a.certificate_fp and self.by_certificate.get(a.certificate_fp):
-            return True
-        same_name = self.by_key.get(a.child_name_key, ())
-        return any(s.birth_date == a.child_birth_date for s in same_name)
-
-    def in_school(self, a: Application, students: Iterable[Candidate]) -> list[Candidate]:
-        return [s for s in students if a.school_id is None or s.school_id == a.school_id]
-
-
-def decide(a: Application, batch: _Batch) -> tuple[_Reasons, Candidate | None]:
-    """The reasons for one application, and the child it was matched to (if any)."""
-    reasons = _Reasons()
-    flags = a.document_flags or {}
-    if not a.consent:
-        reasons.add("no_consent", "No consent to the processing of personal data was given.")
-    if flags.get("certificate"):
-        what = "is missing" if flags["certificate"] == "missing" else "is not in a valid form"
-        reasons.add(
-            "certificate_malformed",
-            f"The birth-certificate series and number {what} "
-            "(expected a series like IV-МЮ and six digits).",
-        )
-    if flags.get("passport"):
-        what = "are missing" if flags["passport"] == "missing" else "are not in a valid form"
-        reasons.add(
-            "passport_malformed",
-            f"The applicant's passport series and number {what} (expected 4 + 6 digits).",
-        )
-    if flags.get("snils"):
-        reasons.add("snils_invalid", "The applicant's SNILS is not valid (its check number fails).")
-
-    student = _match(a, batch, reasons)
-    if student is not None:
-        _compare_date(a, student, reasons)
-        if not student.active:
-            reasons.add("child_inactive", "The child is not (or no longer) a pupil of the school.")
-    return reasons, student
-
-
-def _match(a: Application, batch: _Batch, reasons: _Reasons) -> Candidate | None:
-    exact = batch.in_school(a, batch.by_key.get(a.child_name_key, ()))
-    exact.sort(key=lambda s: (s.birth_date != a.child_birth_date, not s.active, s.id))
-    by_certificate = batch.in_school(a, batch.by_certificate.get(a.certificate_fp or "", ()))
-    if by_certificate:
-        # The certificate decides which child is meant (twins share a birth date, not this).
-        student = by_certificate[0]
-        kind, part = compare_names(a, student)
-        if kind == "exact":
-            return student
-        # A child of exactly this name born that day (the twin the parent meant): only the
-        # certificate is wrong. Same-day only, so the outcome never depends on the batch.
-        same_day = [s for s in exact if s.birth_date == a.child_birth_date]
-        if same_day:
-            other = same_day[0]
-            reasons.add(
-                "certificate_mismatch",
-                "The birth-certificate number does not match our records for this child.",
-            )
-            return other
-        if kind != "different":
-            _name_reasons(kind, part, reasons)
-            return student
-        reasons.add(
-            "child_not_found",
-            "No pupil with this name and birth-certificate number is on the school roll.",
-        )
-        return None
-    if exact:
-        student = exact[0]
-        _certificate_differs(a, student, reasons)
-        return student
-    for day in (a.child_birth_date, swapped(a.child_birth_date)):
-        if day is None:
-            continue
-        for student in batch.in_school(a, batch.by_date.get(day, ())):
-            kind, part = compare_names(a, student)
-            if kind != "different":
-                _name_reasons(kind, part, reasons)
-                _certificate_differs(a, student, reasons)
-                return student
-    reasons.add(
-        "child_not_found",
-        "No pupil with this name and date of birth is on the school roll.",
-    )
-    return None
-
-
-def _certificate_differs(a: Application, student: Candidate, reasons: _Reasons) -> None:
-    if (a.document_flags or {}).get("certificate"):
-        return  # already a reason: certificate_malformed
-    if student.certificate_fp is None:
-        reasons.add(
-            "certificate_mismatch",
-            "The school holds no birth-certificate number for this child to compare with; "
-            "check the certificate in person.",
-            review=True,
-        )
-        return
-    reasons.add(
-        "certificate_mismatch",
-        "The birth-certificate number does not match our records for this child.",
-    )
-
-
-def _name_reasons(kind: str, part: str | None, reasons: _Reasons) -> None:
-    if kind.startswith("patronymic_missing"):
-        reasons.add(
-            "patronymic_missing",
-            "The child's patronymic is missing; the rest matches our records.",
-            review=True,
-        )
-    if kind.endswith("near"):
-        reasons.add(
-            "name_near_miss",
-            f"The child's {part} differs from our records by one letter.",
-            review=True,
-        )
-
-
-def _compare_date(a: Application, student: Candidate, reasons: _Reasons) -> None:
-    if a.child_birth_date == student.birth_date:
-        return
-    if swapped(a.child_birth_date) == student.birth_date:
-        reasons.add(
-            "date_swapped",
-            "The date of birth matches our records only with the day and month swapped.",
-            review=True,
-        )
-        return
-    reasons.add("birth_date_mismatch", "The date of birth does not match our records.")
-
-
-def _contact_conflicts(
-    a: Application, guardians: list[tuple[Guardian, int]], student_id: int
-) -> list[str]:
-    """Which contacts differ from the child's guardian of the same name (if there is one)."""
-    differing: list[str] = []
-    for guardian, linked_student in guardians:
-        if linked_student != student_id or guardian.name_key != a.applicant_name_key:
-            continue
-        pairs = (
-            ("email", (guardian.email or "").casefold(), (a.email or "").casefold()),
-            ("phone", guardian.phone or "", a.phone or ""),
-            ("passport", guardian.passport_fp or "", a.passport_fp or ""),
-        )
-        for label, stored, given in pairs:
-            if stored and given and stored != given and label not in differing:
-                differing.append(label)
-    return differing
 
 
 def verify_applications(
@@ -440,15 +94,15 @@ def verify_applications(
         if not apps:
             break
         last_id = apps[-1].id
-        batch = _Batch(session, apps)
+        batch = CandidateBatch(session, apps)
         decided = [(a, *decide(a, batch)) for a in apps]
         guardians = _guardians_of(session, decided)
         updates = []
         for a, reasons, student in decided:
             if student is not None:
-                differing = _contact_conflicts(a, guardians, student.id)
+                differing = contact_conflicts(a, guardians, student.id)
                 if differing:
-                    fields = ", ".join(_CONTACT_NAMES[d] for d in differing)
+                    fields = ", ".join(CONTACT_NAMES[d] for d in differing)
                     reasons.add(
                         "contact_conflict",
                         "The applicant's name matches a guardian of this child on our roster, "
@@ -518,19 +172,9 @@ def _guardians_of(session: Session, decided: list[tuple]) -> list[tuple[Guardian
 
 
 def count_pending(session: Session) -> int:
-    from sqlalchemy import func
-
     return session.scalar(
         select(func.count()).select_from(Application).where(Application.status == "pending")
     )
 
 
-__all__ = [
-    "REASON_CODES",
-    "Candidate",
-    "VerifyResult",
-    "compare_names",
-    "count_pending",
-    "swapped",
-    "verify_applications",
-]
+__all__ = ["VerifyResult", "count_pending", "verify_applications"]
