@@ -117,6 +117,17 @@ class Settings:
         return self.secret_key.encode("utf-8")
 
 
+def env_file_hint(env: Mapping[str, str] | None = None) -> str:
+    """Which `.env` a command looked for, for messages: the one named by
+    $DIARYADMIN_ENV_FILE, else `.env` in the current folder."""
+    env = os.environ if env is None else env
+    named = env.get(PREFIX + "ENV_FILE")
+    path = Path(named) if named else Path.cwd() / ".env"
+    if path.is_file():
+        return f"settings read from {path}"
+    return f"no .env found at {path}"
+
+
 def resolve_sqlite_path(url: str, base_dir: Path) -> str:
     """Make a relative SQLite file path absolute against `base_dir`; other URLs pass through."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
