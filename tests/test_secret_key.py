@@ -34,6 +34,12 @@ def roster_without_ids(path):
     )
 
 
+def forget_verifier(engine) -> None:
+    """Make the test database look like one set up before verifiers existed."""
+    with engine.begin() as conn:
+        conn.execute(Installation.__table__.delete())
+
+
 def stored_verifier(engine) -> str | None:
     with engine.connect() as conn:
         return conn.scalar(select(Installation.secret_key_verifier))
@@ -71,7 +77,9 @@ def test_reimport_with_another_key_is_refused_and_duplicates_nothing(
 
 
 def test_every_command_refuses_the_wrong_key(run_cli, engine):
+    forget_verifier(engine)
     assert run_cli("audit", "list").exit_code == 0  # records the verifier of SECRET
+    assert stored_verifier(engine) == db.key_verifier(SECRET)
     for args in (("audit", "list"), ("credentials", "status"), ("roster", "list")):
         result = run_cli(*args, env={"DIARYADMIN_SECRET_KEY": OTHER_KEY})
         assert result.exit_code == 4, (args, result.output)
@@ -79,7 +87,7 @@ def test_every_command_refuses_the_wrong_key(run_cli, engine):
 
 
 def test_db_upgrade_records_the_key_in_use_on_an_existing_database(database_url, workdir, engine):
-    assert stored_verifier(engine) is None  # set up before verifiers (the test template)
+    forget_verifier(engine)
     runner = CliRunner()
     args = ["--database-url", database_url, "db", "upgrade"]
     result = runner.invoke(cli, args, env={"DIARYADMIN_SECRET_KEY": SECRET})
@@ -108,6 +116,7 @@ def test_upgrade_from_the_first_schema_adds_the_verifier(empty_database_url):
 
 
 def test_no_key_or_a_short_key_checks_nothing(engine, database_url):
+    forget_verifier(engine)
     db.check_schema(engine, Settings(database_url=database_url))
     db.check_schema(engine, Settings(database_url=database_url, secret_key="short"))
     assert stored_verifier(engine) is None
