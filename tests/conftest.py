@@ -89,6 +89,7 @@ def database_url(_template, tmp_path):
     else:
         target = tmp_path / "test.sqlite3"
         shutil.copyfile(source, target)
+        target.chmod(0o600)  # as db upgrade makes it: no "readable by others" warning
         yield f"sqlite:///{target}"
 
 
