@@ -12,6 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
+from dotenv import dotenv_values
 from sqlalchemy import select
 
 from diaryadmin import audit, db
@@ -216,8 +217,11 @@ def test_demo_runs_end_to_end(tmp_path, workdir):
     engine = db.make_engine(f"sqlite:///{folder / 'diaryadmin.sqlite3'}")
     try:
         db.check_schema(engine)
+        key = dotenv_values(folder / ".env")["DIARYADMIN_SECRET_KEY"]
+        assert db.stored_key_verifier(engine) == db.key_verifier(key)
     finally:
         engine.dispose()
+    assert stat.S_IMODE((folder / "diaryadmin.sqlite3").stat().st_mode) == 0o600
 
 
 def test_long_problem_lists_are_cut_on_stderr_but_complete_with_verbose(capsys):
