@@ -67,13 +67,13 @@ def _template(tmp_path_factory):
     if TEST_URL:
         with _pg_database("diaryadmin_tpl") as url:
             engine = db.make_engine(url)
-            db.upgrade(engine)
+            db.upgrade(engine, secret_key=SECRET)
             engine.dispose()
             yield ("postgresql", make_url(url).database)
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
         engine = db.make_engine(f"sqlite:///{path}")
-        db.upgrade(engine)
+        db.upgrade(engine, secret_key=SECRET)
         engine.dispose()  # the last connection to close folds the WAL back into the file
         assert not path.with_name(path.name + "-wal").exists()
         yield ("sqlite", path)
@@ -89,6 +89,7 @@ def database_url(_template, tmp_path):
     else:
         target = tmp_path / "test.sqlite3"
         shutil.copyfile(source, target)
+        target.chmod(0o600)  # as db upgrade makes it: no "readable by others" warning
         yield f"sqlite:///{target}"
 
 

@@ -326,8 +326,8 @@ def test_unsupported_extension_lists_supported(tmp_path):
 
 def test_safe_text():
     assert safe_text("=SUM(A1)") == "'=SUM(A1)"
-    assert safe_text("+79123456789") == "'+79123456789"
-    assert safe_text("-5") == "'-5"
+    assert safe_text("+79123456789") == "+79123456789"  # a phone, not a formula (issue 12)
+    assert safe_text("-5") == "-5"  # a number, not a formula
     assert safe_text("@x") == "'@x"
     assert safe_text("\tx") == "'\tx"
     assert safe_text("Иванов") == "Иванов"
@@ -391,7 +391,7 @@ def test_write_csv_round_trip(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    assert text.splitlines()[1] == '"\'=HYPERLINK(""x"")";01.03.2015;\'+79123456789;да;4.5'
+    assert text.splitlines()[1] == '"\'=HYPERLINK(""x"")";01.03.2015;+79123456789;да;4.5'
     rows = list(iter_rows(path))
     assert [cell_text(v) for v in rows[1].values] == [
         '=HYPERLINK("x")',

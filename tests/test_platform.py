@@ -12,6 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
+from dotenv import dotenv_values
 from sqlalchemy import select
 
 from diaryadmin import audit, db
@@ -216,8 +217,11 @@ def test_demo_runs_end_to_end(tmp_path, workdir):
     engine = db.make_engine(f"sqlite:///{folder / 'diaryadmin.sqlite3'}")
     try:
         db.check_schema(engine)
+        key = dotenv_values(folder / ".env")["DIARYADMIN_SECRET_KEY"]
+        assert db.stored_key_verifier(engine) == db.key_verifier(key)
     finally:
         engine.dispose()
+    assert stat.S_IMODE((folder / "diaryadmin.sqlite3").stat().st_mode) == 0o600
 
 
 def test_long_problem_lists_are_cut_on_stderr_but_complete_with_verbose(capsys):
@@ -252,3 +256,76 @@ def test_foreign_keys_are_enforced_and_sqlite_uses_wal(engine):
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("roster", "list"), ("audit", "list"), ("credentials", "status"), ("db", "status")],
+    ids=" ".join,
+)
+def test_no_env_and_no_database_creates_no_file(args, workdir):
+    result = CliRunner().invoke(cli, list(args), env={"DIARYADMIN_SECRET_KEY": "k" * 32})
+    assert result.exit_code == 4, result.output
+    assert f"The database file {workdir / 'diaryadmin.sqlite3'} does not exist" in result.output
+    assert f"no .env found at {workdir / '.env'}" in result.output
+    assert "--env-file" in result.output
+    assert list(workdir.iterdir()) == []
+
+
+def test_missing_database_named_by_env_file_is_not_created(tmp_path, workdir):
+    office = tmp_path / "office"
+    office.mkdir()
+    (office / ".env").write_text("DIARYADMIN_DATABASE_URL=sqlite:///school.db\n")
+    result = CliRunner().invoke(
+        cli, ["audit", "list"], env={"DIARYADMIN_ENV_FILE": str(office / ".env")}
+    )
+    assert result.exit_code == 4
+    assert f"settings read from {office / '.env'}" in result.output
+    assert not (office / "school.db").exists()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.skipif(bool(os.environ.get("DIARYADMIN_TEST_DATABASE_URL")), reason="SQLite files")
+def test_sqlite_database_and_its_wal_files_are_private(workdir):
+    runner = CliRunner()
+    env = {"DIARYADMIN_SECRET_KEY": "k" * 32}
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    database = workdir / "diaryadmin.sqlite3"
+    assert _mode(database) == 0o600
+    engine = db.make_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as conn:  # an open connection keeps the WAL and shared memory
+            conn.exec_driver_sql("INSERT INTO schools (code, name) VALUES ('s', 'Школа')")
+            for suffix in ("-wal", "-shm"):
+                assert _mode(database.with_name(database.name + suffix)) == 0o600
+    finally:
+        engine.dispose()
+    fresh = workdir / "library.sqlite3"
+    engine = db.make_engine(f"sqlite:///{fresh}")  # the library's default creates, privately
+    try:
+        with engine.connect():
+            pass
+        assert _mode(fresh) == 0o600
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(bool(os.environ.get("DIARYADMIN_TEST_DATABASE_URL")), reason="SQLite files")
+def test_database_readable_by_others_is_warned_about(workdir, caplog):
+    env = {"DIARYADMIN_SECRET_KEY": "k" * 32}
+    assert CliRunner().invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    database = workdir / "diaryadmin.sqlite3"
+    database.chmod(0o644)
+    with caplog.at_level("WARNING", logger="diaryadmin.db"):
+        result = CliRunner().invoke(cli, ["audit", "list"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{database} is readable by other users" in caplog.text
+    assert f"chmod 600 {database}" in caplog.text
+    caplog.clear()
+    database.chmod(0o600)
+    with caplog.at_level("WARNING", logger="diaryadmin.db"):
+        CliRunner().invoke(cli, ["audit", "list"], env=env)
+    assert "readable by other users" not in caplog.text

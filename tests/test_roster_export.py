@@ -54,7 +54,7 @@ def test_export_keeps_formula_like_text_as_text(tmp_path, sessions, db_snapshot)
         export_roster(session, settings, tmp_path / "out.xlsx")
     with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as stream:
         header, row = list(csv.reader(stream, delimiter=";"))
-    assert row[0] == "'=1+1" and row[8] == "'=cmd@evil.ru" and row[9] == "'+79123456789"
+    assert row[0] == "'=1+1" and row[8] == "'=cmd@evil.ru" and row[9] == "+79123456789"
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     cells = {c.value: c.data_type for c in sheet[2]}
     assert cells["=1+1"] == "s" and cells["=cmd@evil.ru"] == "s" and cells["+79123456789"] == "s"

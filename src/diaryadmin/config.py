@@ -12,9 +12,25 @@ from diaryadmin.errors import ConfigError
 
 PREFIX = "DIARYADMIN_"
 DEFAULT_DATABASE_FILE = "diaryadmin.sqlite3"
+# Placeholders until the school names itself (`diaryadmin school set` or the .env).
+DEFAULT_PORTAL_URL = "https://diary.example.org"
+DEFAULT_SCHOOL_NAME = "Школа"
 # OWASP Password Storage Cheat Sheet, argon2id: at least 19 MiB of memory and 2 iterations.
 OWASP_TIME_COST = 2
 OWASP_MEMORY_KIB = 19456
+
+# Every DIARYADMIN_* variable something reads; `diaryadmin check` warns about any other
+# (a typing mistake such as DIARYADMIN_SMPT_HOST is otherwise silently ignored).
+KNOWN_SETTINGS = frozenset(
+    PREFIX + name
+    for name in (
+        "DATABASE_URL", "SECRET_KEY", "TEMP_PASSWORD_DAYS", "LOCKOUT_THRESHOLD",
+        "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM", "ALLOW_WEAK_HASHES",
+        "HASH_WORKERS", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD",
+        "SMTP_FROM", "SMTP_TIMEOUT", "PORTAL_URL", "SCHOOL_NAME", "TEMPLATES_DIR", "ENV_FILE",
+        "LANG", "TEST_DATABASE_URL",
+    )
+)  # fmt: skip
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -49,8 +65,8 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_from: str = "diaryadmin@localhost"
     smtp_timeout: int = 30
-    portal_url: str = "https://diary.example.org"
-    school_name: str = "Школа"
+    portal_url: str = DEFAULT_PORTAL_URL
+    school_name: str = DEFAULT_SCHOOL_NAME
     templates_dir: str | None = None
 
     @classmethod
@@ -97,8 +113,8 @@ class Settings:
             smtp_password=env.get(PREFIX + "SMTP_PASSWORD") or None,
             smtp_from=env.get(PREFIX + "SMTP_FROM") or "diaryadmin@localhost",
             smtp_timeout=_int(env, "SMTP_TIMEOUT", 30, 1),
-            portal_url=env.get(PREFIX + "PORTAL_URL") or "https://diary.example.org",
-            school_name=env.get(PREFIX + "SCHOOL_NAME") or "Школа",
+            portal_url=env.get(PREFIX + "PORTAL_URL") or DEFAULT_PORTAL_URL,
+            school_name=env.get(PREFIX + "SCHOOL_NAME") or DEFAULT_SCHOOL_NAME,
             templates_dir=env.get(PREFIX + "TEMPLATES_DIR") or None,
         )
 
@@ -115,6 +131,17 @@ class Settings:
         if len(self.secret_key) < 16:
             raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 16 characters.")
         return self.secret_key.encode("utf-8")
+
+
+def env_file_hint(env: Mapping[str, str] | None = None) -> str:
+    """Which `.env` a command looked for, for messages: the one named by
+    $DIARYADMIN_ENV_FILE, else `.env` in the current folder."""
+    env = os.environ if env is None else env
+    named = env.get(PREFIX + "ENV_FILE")
+    path = Path(named) if named else Path.cwd() / ".env"
+    if path.is_file():
+        return f"settings read from {path}"
+    return f"no .env found at {path}"
 
 
 def resolve_sqlite_path(url: str, base_dir: Path) -> str:
@@ -135,7 +162,7 @@ def new_env_file_text(database_url: str | None = None) -> str:
         f"{PREFIX}DATABASE_URL={database_url or 'sqlite:///' + DEFAULT_DATABASE_FILE}",
         f"{PREFIX}TEMP_PASSWORD_DAYS=30",
         f"{PREFIX}LOCKOUT_THRESHOLD=10",
-        f"# {PREFIX}PORTAL_URL=https://diary.example.org",
+        f"# {PREFIX}PORTAL_URL={DEFAULT_PORTAL_URL}",
         f"# {PREFIX}SCHOOL_NAME=МБОУ СОШ № 1",
         f"# {PREFIX}SMTP_HOST=smtp.example.org",
         f"# {PREFIX}SMTP_PORT=587",

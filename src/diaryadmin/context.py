@@ -30,14 +30,14 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = db.make_engine(self.settings.database_url)
+            self._engine = db.make_engine(self.settings.database_url, create=False)
         return self._engine
 
     def sessions(self, check: bool = True) -> sessionmaker[Session]:
         """The session factory; by default only once the schema is known to be current."""
         if self._sessions is None:
             if check:
-                db.check_schema(self.engine)
+                db.check_schema(self.engine, self.settings)
             self._sessions = db.make_sessionmaker(self.engine)
         return self._sessions
 

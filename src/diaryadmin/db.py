@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from diaryadmin.config import env_file_hint
 from diaryadmin.errors import ConfigError, DatabaseUnavailable
+from diaryadmin.models import Installation, utcnow
+
+if TYPE_CHECKING:
+    from diaryadmin.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Personal data lives in the database file and its WAL and journal files: owner only.
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+KEY_MISMATCH = "this database was set up with another secret key; use the school's .env"
+_VERIFIER_LABEL = b"diaryadmin secret key verifier v1"
 
 T = TypeVar("T")
 
@@ -40,8 +59,84 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL, a busy timeout and real transactions."""
+def sqlite_file(engine_or_url: Engine | str) -> Path | None:
+    """The database file of an SQLite engine or URL; None for other databases and `:memory:`."""
+    url = make_url(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url.url
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return None
+    name = url.database or ""
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def readable_by_others(path: Path) -> bool:
+    """True when `path` exists and its group or other users may read or write it."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def create_sqlite_file(path: Path) -> bool:
+    """Create an empty database file readable by its owner only; False if it existed.
+
+    SQLite creates the `-wal`, `-shm` and `-journal` files with the database file's mode,
+    so they are private too.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        raise DatabaseUnavailable(
+            f"Cannot create the database {path}: the folder {str(path.parent)!r} does not exist."
+        ) from None
+    os.close(fd)
+    return True
+
+
+def _missing_database(path: Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"The database file {path} does not exist: it has no diaryadmin schema yet. "
+        "Run 'diaryadmin db upgrade' to create it there, or point to the school's settings "
+        f"with --env-file PATH ({env_file_hint()})."
+    )
+
+
+def _guard_sqlite_file(engine: Engine, path: Path, create: bool) -> None:
+    """Before each connection: never let SQLite make an empty file as a side effect, make
+    a new file private, and warn (once) when an existing one is readable by others."""
+    warned = False
+
+    def before_connect(_dialect, _record, _cargs, _cparams) -> None:
+        nonlocal warned
+        if not path.exists():
+            if not create:
+                raise _missing_database(path)
+            create_sqlite_file(path)
+        if not warned:
+            warned = True
+            for name in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANIONS)):
+                if readable_by_others(name):
+                    log.warning(
+                        "%s is readable by other users of this computer; it holds personal "
+                        "data: chmod 600 %s",
+                        name,
+                        name,
+                    )
+
+    event.listen(engine, "do_connect", before_connect)
+
+
+def make_engine(url: str, create: bool = True, **kwargs) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, WAL, a busy timeout and real transactions.
+
+    A new SQLite file is created with mode 0600. With `create=False` a missing SQLite file is
+    not created: connecting raises DatabaseUnavailable saying which `.env` was looked for
+    (only `db upgrade`, `init` and `demo` make databases; see `upgrade`).
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -51,6 +146,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, **kwargs)
+            path = sqlite_file(engine)
+            if path is not None:
+                _guard_sqlite_file(engine, path, create)
             event.listen(engine, "connect", _sqlite_pragmas)
             # Let SQLAlchemy, not pysqlite, manage transactions (see the SQLAlchemy docs,
             # "Serializable isolation / Savepoints / Transactional DDL").
@@ -105,10 +203,20 @@ def current_revision(engine: Engine) -> str | None:
         ) from None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Create or upgrade the schema; returns (revision before, revision after)."""
+def upgrade(
+    engine: Engine, revision: str = "head", secret_key: str | None = None
+) -> tuple[str | None, str | None]:
+    """Create or upgrade the schema; returns (revision before, revision after).
+
+    Creates a missing SQLite file (mode 0600) even on an engine made with `create=False`.
+    With `secret_key`, records its verifier when the database has none yet, and raises
+    ConfigError when the database was set up with another key.
+    """
     from alembic import command
 
+    path = sqlite_file(engine)
+    if path is not None:
+        create_sqlite_file(path)
     before = current_revision(engine)
     if before is None:
         # Refuse to lay the schema over tables that some other program (or an old, unversioned
@@ -121,12 +229,19 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
                 f"({', '.join(sorted(tables)[:5])}) but no diaryadmin schema version; "
                 "use an empty database."
             )
+    elif secret_key:
+        _verify_key(engine, secret_key, pin=False)  # before changing anything
     command.upgrade(alembic_config(engine), revision)
+    if secret_key:
+        _verify_key(engine, secret_key, pin=True)
     return before, current_revision(engine)
 
 
-def check_schema(engine: Engine) -> None:
-    """Raise DatabaseUnavailable, with the fix, unless the schema is at the head revision."""
+def check_schema(engine: Engine, settings: Settings | None = None) -> None:
+    """Raise DatabaseUnavailable, with the fix, unless the schema is at the head revision.
+
+    With `settings`, the secret key is checked as well (see `check_secret_key`).
+    """
     current = current_revision(engine)
     head = head_revision(engine)
     where = hide_password(str(engine.url))
@@ -139,6 +254,54 @@ def check_schema(engine: Engine) -> None:
             f"The database {where} is at schema {current}, but this diaryadmin needs {head}. "
             "Back it up, then run 'diaryadmin db upgrade'."
         )
+    if settings is not None:
+        check_secret_key(engine, settings)
+
+
+def key_verifier(secret_key: str) -> str:
+    """An HMAC of a fixed label under the key: tells keys apart, reveals nothing of the key."""
+    return hmac.new(secret_key.encode("utf-8"), _VERIFIER_LABEL, hashlib.sha256).hexdigest()
+
+
+def stored_key_verifier(engine: Engine) -> str | None:
+    """The verifier recorded when the database was set up, or None (none yet, or no table)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(Installation.__tablename__):
+            return None
+        return conn.scalar(select(Installation.secret_key_verifier).where(Installation.id == 1))
+
+
+def _verify_key(engine: Engine, secret_key: str, pin: bool) -> None:
+    expected = key_verifier(secret_key)
+    stored = stored_key_verifier(engine)
+    if stored is None and pin:
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    Installation.__table__.insert().values(
+                        id=1, secret_key_verifier=expected, created_at=utcnow()
+                    )
+                )
+            return
+        except IntegrityError:  # another process recorded one at the same moment
+            stored = stored_key_verifier(engine)
+    if stored is not None and not hmac.compare_digest(stored, expected):
+        raise ConfigError(f"{KEY_MISMATCH} ({env_file_hint()}).")
+
+
+def check_secret_key(engine: Engine, settings: Settings) -> None:
+    """Refuse a secret key that is not the one this database was set up with.
+
+    Without a key, or with one too short to use, nothing is checked (the commands that
+    fingerprint refuse those themselves). A database set up before verifiers existed, or
+    without a key, records the verifier of the first valid key it meets.
+    Raises ConfigError (exit 4) on a mismatch.
+    """
+    try:
+        settings.require_secret_key()
+    except ConfigError:
+        return
+    _verify_key(engine, settings.secret_key or "", pin=True)
 
 
 @contextmanager

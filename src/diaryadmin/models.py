@@ -319,3 +319,17 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Installation(Base):
+    """Facts about how this database was set up; one row (id 1).
+
+    `secret_key_verifier` is an HMAC of a fixed label under DIARYADMIN_SECRET_KEY, never the
+    key: a command with another key is refused before it writes unmatchable fingerprints.
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_key_verifier: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from diaryadmin.io.xlsx import safe_text
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -47,7 +49,8 @@ def render(
 ) -> str:
     """Render `rows` (mappings) in `fmt`; `columns` picks and orders the keys.
 
-    JSON keeps the full objects (nested lists included); table and CSV flatten them.
+    JSON keeps the full objects (nested lists included); table and CSV flatten them, and CSV
+    defuses text a spreadsheet would run as a formula (`io.xlsx.safe_text`).
     """
     rows = list(rows)
     if fmt == "json":
@@ -61,7 +64,8 @@ def render(
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            # Someone will open it in a spreadsheet: defuse what would run as a formula.
+            writer.writerow([safe_text(_cell(row.get(c))) for c in columns])
         return buffer.getvalue().rstrip("\n")
     if fmt == "table":
         from tabulate import tabulate

@@ -1,20 +1,27 @@
-"""Schools, school years and classes: which school a command means, and the classes a user
-names (`--class 5 а`), read the same way by every command."""
+"""Schools, school years and classes: which school a command means, the classes a user names
+(`--class 5 а`), read the same way by every command; a school's name and portal address."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diaryadmin.config import Settings
+from diaryadmin import audit
+from diaryadmin.config import DEFAULT_PORTAL_URL, DEFAULT_SCHOOL_NAME, Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.models import School, SchoolClass
 from diaryadmin.people.names import canonical_class, class_grade
+from diaryadmin.people.text import clean_text
 
 DEFAULT_SCHOOL_CODE = "school"
+# Host names reserved for examples and tests (RFC 2606, RFC 6761): never a real portal.
+_PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
+_PLACEHOLDER_TLDS = ("example", "test", "invalid", "localhost")
 
 
 def school_year_of(day: date) -> int:
@@ -60,10 +67,10 @@ def resolve_school(
     if school is None:
         if not create:
             raise NotFound("There is no school yet: import a roster first.")
+        # No portal address of its own yet: `portal_url` falls back to the settings, so a
+        # later DIARYADMIN_PORTAL_URL is not hidden behind a copy of today's placeholder.
         school = School(
-            code=code or DEFAULT_SCHOOL_CODE,
-            name=settings.school_name,
-            portal_url=settings.portal_url,
+            code=code or DEFAULT_SCHOOL_CODE, name=settings.school_name, portal_url=None
         )
         session.add(school)
         session.flush()
@@ -116,3 +123,141 @@ def get_or_create_class(
     if cache is not None:
         cache[key] = found
     return found
+
+
+# --- name and portal address ----------------------------------------------------------------------
+
+
+def is_placeholder_portal(url: str | None) -> bool:
+    """True for no address, the default one, or a host reserved for examples."""
+    if not url or url.rstrip("/") == DEFAULT_PORTAL_URL:
+        return True
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host:
+        return True
+    return (
+        any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS)
+        or host.rsplit(".", 1)[-1] in _PLACEHOLDER_TLDS
+    )
+
+
+def is_placeholder_name(name: str | None) -> bool:
+    """True for no name or the default `Школа`."""
+    return not name or not name.strip() or name.strip() == DEFAULT_SCHOOL_NAME
+
+
+def portal_url(session: Session, school: School | None, settings: Settings) -> str:
+    """The portal address parents are sent to: the school's own (`school set`), else the
+    settings' DIARYADMIN_PORTAL_URL. This is the one lookup: slips, letters and QR codes use it.
+
+    Without `school`, the only school there is (if there is exactly one).
+    """
+    school = school or _only_school(session)
+    own = school.portal_url if school is not None else None
+    if own and not is_placeholder_portal(own):
+        return own
+    return settings.portal_url
+
+
+def school_name(school: School | None, settings: Settings) -> str:
+    """The school's name for documents: its own, else DIARYADMIN_SCHOOL_NAME."""
+    if school is not None and not is_placeholder_name(school.name):
+        return school.name
+    return settings.school_name
+
+
+def placeholder_warnings(session: Session, school: School | None, settings: Settings) -> list[str]:
+    """What would print placeholders on slips and letters; call it before issuing and show
+    each as a warning (issuing goes on: a school may knowingly print a test batch)."""
+    school = school or _only_school(session)
+    code = (
+        f" --school {school.code}"
+        if school is not None and school.code != DEFAULT_SCHOOL_CODE
+        else ""
+    )
+    warnings = []
+    url = portal_url(session, school, settings)
+    if is_placeholder_portal(url):
+        warnings.append(
+            f"slips and letters will send parents to the placeholder address {url}: set the "
+            f"school's own with 'diaryadmin school set{code} --portal-url https://...'"
+        )
+    name = school_name(school, settings)
+    if is_placeholder_name(name):
+        warnings.append(
+            f"slips and letters will name the school {name!r}, the placeholder: set it with "
+            f"'diaryadmin school set{code} --name \"МБОУ СОШ № 1\"'"
+        )
+    return warnings
+
+
+def _only_school(session: Session) -> School | None:
+    schools = session.scalars(select(School).order_by(School.id).limit(2)).all()
+    return schools[0] if len(schools) == 1 else None
+
+
+def check_portal_url(value: str) -> str:
+    """A portal address parents can open: http(s), a host, no placeholder; raises Refused."""
+    try:
+        url = clean_text(value, "the portal address", 255)
+    except ValueError as exc:
+        raise Refused(f"--portal-url: {exc}") from None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or " " in url:
+        raise Refused(
+            f"--portal-url {url!r}: write the full address, e.g. https://diary.school7.ru"
+        )
+    if is_placeholder_portal(url):
+        raise Refused(f"--portal-url {url!r} is a placeholder address, not the school's portal.")
+    return url
+
+
+def set_school(
+    session: Session,
+    settings: Settings,
+    *,
+    operator: str,
+    code: str | None = None,
+    name: str | None = None,
+    portal: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Set the school's name and/or portal address (creating the school if there is none yet:
+    an office may name itself before its first import). Audited; returns the school's row.
+
+    Raises Refused for an empty, overlong or placeholder name, or an address that is not a
+    full http(s) URL or is a placeholder; NotFound for an unknown `code`.
+    """
+    if name is None and portal is None:
+        raise Refused("Nothing to set: give --name, --portal-url or both.")
+    changes: dict[str, Any] = {}
+    if name is not None:
+        try:
+            name = clean_text(name, "the school's name", 255)
+        except ValueError as exc:
+            raise Refused(f"--name: {exc}") from None
+        if is_placeholder_name(name):
+            raise Refused(f"--name {name!r} is the placeholder; write the school's real name.")
+    url = check_portal_url(portal) if portal is not None else None
+    school = resolve_school(session, code, settings, create=True)
+    if name is not None and name != school.name:
+        changes["name"] = name
+        school.name = name
+    if url is not None and url != school.portal_url:
+        changes["portal_url"] = url
+        school.portal_url = url
+    if changes:
+        audit.record(session, operator, "school.set", school.code, changes, now=now)
+    return {**school_row(session, school, settings), "changed": sorted(changes)}
+
+
+def school_row(session: Session, school: School, settings: Settings) -> dict[str, Any]:
+    """The school as `school show` prints it: what documents will use, and from where."""
+    url = portal_url(session, school, settings)
+    return {
+        "code": school.code,
+        "name": school_name(school, settings),
+        "portal_url": url,
+        "portal_url_from": "school" if url == school.portal_url else "settings",
+        "placeholders": placeholder_warnings(session, school, settings),
+    }

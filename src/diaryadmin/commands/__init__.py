@@ -6,6 +6,7 @@ name -> "module:attribute" of a click command or group.
 COMMANDS = {
     "init": "diaryadmin.commands.setup:init_command",
     "db": "diaryadmin.commands.setup:db_group",
+    "school": "diaryadmin.commands.school:school_group",
     "roster": "diaryadmin.commands.roster:roster_group",
     "credentials": "diaryadmin.commands.credentials:credentials_group",
     "guardians": "diaryadmin.commands.guardians:guardians_group",
@@ -13,5 +14,6 @@ COMMANDS = {
     "periods": "diaryadmin.commands.journal:periods_group",
     "journal": "diaryadmin.commands.journal:journal_group",
     "audit": "diaryadmin.commands.audit:audit_group",
+    "check": "diaryadmin.commands.check:check_command",
     "demo": "diaryadmin.commands.demo:demo_command",
 }

@@ -52,7 +52,7 @@ def upgrade_command(app: AppContext, revision: str) -> None:
       diaryadmin db upgrade
       diaryadmin --database-url postgresql+psycopg://u:p@host/diary db upgrade
     """
-    before, after = db.upgrade(app.engine, revision)
+    before, after = db.upgrade(app.engine, revision, app.settings.secret_key)
     where = db.hide_password(app.settings.database_url)
     if before == after:
         app.say(f"{where} is already at schema {after}.")

@@ -14,12 +14,13 @@ from diaryadmin.errors import Refused
 
 @contextlib.contextmanager
 def atomic_output(
-    path: str | os.PathLike[str], mode: int = 0o644, overwrite: bool = False
+    path: str | os.PathLike[str], mode: int = 0o600, overwrite: bool = False
 ) -> Iterator[BinaryIO]:
     """Yield a binary file that becomes `path` only when the block ends without an error.
 
-    The data goes to a temporary file in the same folder, created with permissions `mode`,
-    and is then renamed into place, so nobody ever sees a half-written file. Raises Refused
+    The data goes to a temporary file in the same folder, created with permissions `mode`
+    (owner only by default: what the toolkit writes is mostly personal data), and is then
+    renamed into place, so nobody ever sees a half-written file. Raises Refused
     if `path` exists and `overwrite` is false, or its folder does not exist.
     """
     target = Path(path)

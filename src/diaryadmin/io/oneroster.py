@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem, Refused
+from diaryadmin.io.cells import cell_text
 from diaryadmin.io.files import atomic_output
+from diaryadmin.io.xlsx import safe_text
 
 FILES = (
     "manifest", "orgs", "academicSessions", "courses", "classes", "users", "enrollments",
@@ -57,7 +59,9 @@ def _parse(text: str, name: str) -> Table:
                 continue
             if not any(value.strip() for value in record):
                 continue
-            rows.append((number, {f: v.strip() for f, v in zip(fields, record, strict=False)}))
+            # cell_text also takes off the apostrophe our export puts before a formula.
+            values = {f: cell_text(v) or "" for f, v in zip(fields, record, strict=False)}
+            rows.append((number, values))
     except csv.Error as exc:
         message = f"not a readable CSV file ({exc})"
         raise InputError(f"{name}: {message}", [Problem(message, name)]) from None
@@ -118,7 +122,7 @@ def write_tables(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows(["" if v is None else safe_text(v) for v in row] for row in rows)
         rendered.append((f"{name}.csv", buffer.getvalue().encode("utf-8")))
     if target.suffix.lower() == ".zip":
         with (

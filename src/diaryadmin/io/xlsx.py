@@ -1,37 +1,95 @@
-"""Writing exports: xlsx (every text cell stays text) and CSV (formula-defused text)."""
+"""Writing exports: xlsx (every text cell stays text) and CSV (formula-defused text), both
+private to their owner by default; worksheet names Excel accepts."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from diaryadmin.io.files import atomic_output
 
-# Spreadsheets run cells starting with these as formulas; our CSV puts an apostrophe first.
+# Spreadsheets run a cell starting with `=`, `@`, tab or CR as a formula, and one starting with
+# `+` or `-` too unless the rest is a plain number or a phone number: no letter, no cell
+# reference, no `|` or `!` (DDE), no `+` (arithmetic), nothing to call.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_OR_PHONE = re.compile(r"[+-][\d .()\-]*")
 _SHEET_TITLE_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+SHEET_TITLE_LIMIT = 31  # Excel's limit
+_RESERVED_TITLES = ("history",)  # Excel keeps "History" for itself
+# What XML 1.0 cannot hold (C0 controls but tab, CR, LF; lone surrogates; U+FFFE, U+FFFF):
+# openpyxl and xlsxwriter would write a workbook that neither Excel nor LibreOffice opens.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TITLE_DROPPED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def safe_text(value: Any) -> Any:
-    """A string starting with `= + - @`, tab or CR gets a leading `'`; other values as they are.
+    """A string that a spreadsheet would run as a formula gets a leading `'`; others as they are.
 
-    `cells.cell_text` removes that apostrophe again on import, so export → import round-trips.
+    `=SUM(A1)`, `@x`, `-2+3+cmd|' /C calc'!A0` are defused; a phone `+79123456789` or a
+    number `-5` is not (no stray apostrophe). `cells.cell_text` removes the apostrophe again
+    on import, so export → import round-trips.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if value[0] in "+-" and _NUMBER_OR_PHONE.fullmatch(value):
+        return value
+    return "'" + value
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    base = (title.translate(_SHEET_TITLE_FORBIDDEN).strip("'") or "Sheet")[:31]
+def xml_safe(text: str) -> str:
+    """`text` without the characters an xlsx file (XML 1.0) cannot hold."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, at the end of a word when one ends in the second half."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if not text[limit].isalnum():  # the limit falls between words
+        return cut.rstrip(" -_.,")
+    boundary = max(cut.rfind(c) for c in " -_.,")
+    if boundary >= limit // 2:
+        return cut[:boundary].rstrip(" -_.,")
+    return cut
+
+
+def sheet_title(
+    title: str,
+    used: set[str],
+    limit: int = SHEET_TITLE_LIMIT,
+    fallback: str = "Лист",
+    suffix: str = "",
+) -> str:
+    """A unique worksheet name Excel accepts, made from `title` and `suffix`; `used`
+    (casefolded names) grows.
+
+    Control characters and bidirectional overrides are dropped, `[]:*?/\\` become `_`, the
+    title is cut (at a word boundary where one is near) so that it and `suffix` fit `limit`
+    characters, the name never starts or ends with an apostrophe, and a repeated name gets
+    `~2`, `~3`.
+    """
+    text = " ".join(_TITLE_DROPPED.sub("", title).translate(_SHEET_TITLE_FORBIDDEN).split())
+    text = text.strip("' ") or fallback
+
+    def fit(room: int) -> str:
+        return (_cut_at_word(text, room).strip("' ") or fallback[:room]) + suffix
+
+    base = fit(limit - len(suffix))
+    if base.casefold() in _RESERVED_TITLES:
+        base += "_"
     candidate, n = base, 1
     while candidate.casefold() in used:
         n += 1
-        candidate = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+        tag = f"~{n}"
+        candidate = fit(limit - len(suffix) - len(tag)) + tag
     used.add(candidate.casefold())
     return candidate
 
@@ -40,18 +98,19 @@ def write_xlsx(
     path: str | os.PathLike[str],
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
     *,
-    mode: int = 0o644,
+    mode: int = 0o600,
     overwrite: bool = False,
 ) -> None:
     """Write an xlsx workbook, one (title, header, rows) per sheet.
 
     The header is bold and frozen; every string is a text cell (so `=SUM(A1)` stays text),
-    dates get the `DD.MM.YYYY` format. The file appears atomically with permissions `mode`.
+    dates get the `DD.MM.YYYY` format; characters XML cannot hold are dropped. The file
+    appears atomically with permissions `mode` (owner only by default: exports hold personal
+    data).
     Raises diaryadmin.errors.Refused if `path` exists and `overwrite` is false.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
@@ -62,7 +121,7 @@ def write_xlsx(
 
         def cell(sheet: Any, value: Any) -> Any:
             if isinstance(value, str):
-                result = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                result = WriteOnlyCell(sheet, value=xml_safe(value))
                 result.data_type = "s"
                 return result
             if isinstance(value, datetime):
@@ -78,7 +137,7 @@ def write_xlsx(
             return cell(sheet, str(value))
 
         for title, header, rows in sheets:
-            sheet = workbook.create_sheet(title=_sheet_title(title, used))
+            sheet = workbook.create_sheet(title=sheet_title(title, used, fallback="Sheet"))
             sheet.freeze_panes = "A2"
             header_cells = []
             for text in header:
@@ -114,15 +173,15 @@ def write_csv(
     *,
     encoding: str = "utf-8-sig",
     delimiter: str = ";",
-    mode: int = 0o644,
+    mode: int = 0o600,
     overwrite: bool = False,
 ) -> None:
     """Write a CSV file (Excel-friendly by default: UTF-8 with BOM, `;`).
 
     Strings are defused with `safe_text`, dates written `dd.mm.yyyy`, booleans `да`/`нет`.
-    The file appears atomically with permissions `mode`. Raises diaryadmin.errors.Refused
-    if `path` exists and `overwrite` is false; UnicodeEncodeError if a value cannot be
-    written in `encoding`.
+    The file appears atomically with permissions `mode` (owner only by default). Raises
+    diaryadmin.errors.Refused if `path` exists and `overwrite` is false; UnicodeEncodeError
+    if a value cannot be written in `encoding`.
     """
     with atomic_output(path, mode, overwrite) as stream:
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")

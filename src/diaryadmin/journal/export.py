@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.errors import Refused
 from diaryadmin.io import atomic_output
+from diaryadmin.io.xlsx import sheet_title
 from diaryadmin.journal import grading
 from diaryadmin.journal.data import COMMENT, KIND, TEACHER, WEIGHT, ClassJournal, load_class_journal
 from diaryadmin.journal.periods import DateRange, year_label
@@ -70,20 +71,6 @@ NOTE_WEIGHT = "Вес"
 NOTE_KIND = "Вид работы"
 NOTE_TEACHER = "Учитель"
 NOTE_COMMENT = "Комментарий"
-_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
-
-
-def sheet_title(title: str, used: set[str], limit: int = 31) -> str:
-    """A unique worksheet name of at most `limit` characters without forbidden characters."""
-    base = (title.translate(_FORBIDDEN).strip("' ") or "Лист")[:limit]
-    candidate, n = base, 1
-    while candidate.casefold() in used:
-        n += 1
-        candidate = f"{base[: limit - len(str(n)) - 1]}~{n}"
-    used.add(candidate.casefold())
-    return candidate
-
-
 NO_KIND = "—"
 
 
@@ -357,7 +344,7 @@ def _write_subject(
 
 
 def _write_lesson_list(workbook, f, journal, subject, lessons, used, work) -> None:
-    sheet = workbook.add_worksheet(sheet_title(subject[:24] + LESSONS_SUFFIX, used))
+    sheet = workbook.add_worksheet(sheet_title(subject, used, suffix=LESSONS_SUFFIX))
     for col, title in enumerate(LESSON_COLUMNS):
         sheet.write_string(0, col, title, f.header)
     teachers = journal.teachers
@@ -623,7 +610,7 @@ def export_journals(
 
 
 def _write_file(journal: ClassJournal, target: Path, overwrite: bool) -> dict[str, Any]:
-    with atomic_output(target, 0o640, overwrite) as stream:
+    with atomic_output(target, overwrite=overwrite) as stream:
         counts = write_class_workbook(journal, stream)
     counts["file"] = str(target)
     return counts

@@ -50,7 +50,7 @@ def prepare_folder(folder: Path, force: bool) -> None:
 
 
 def step_database(demo: Demo) -> None:
-    before, after = db.upgrade(demo.engine)
+    before, after = db.upgrade(demo.engine, secret_key=demo.settings.secret_key)
     demo.say(f"Created the database {demo.folder / 'diaryadmin.sqlite3'} (schema {after}).")
 
 

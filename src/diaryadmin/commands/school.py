@@ -1,0 +1,53 @@
+"""diaryadmin school set|show."""
+
+from __future__ import annotations
+
+import click
+
+from diaryadmin.context import AppContext, pass_app
+from diaryadmin.schools import resolve_school, school_row, set_school
+
+
+@click.group("school")
+def school_group() -> None:
+    """The school's name and portal address, as slips and letters print them."""
+
+
+@school_group.command("set")
+@click.option("--name", metavar="NAME", help="The school's name, as on its documents.")
+@click.option("--portal-url", "portal", metavar="URL", help="Where parents log in (https://...).")
+@click.option("--school", "code", metavar="CODE", help="Which school (when there are several).")
+@pass_app
+def set_command(app: AppContext, name: str | None, portal: str | None, code: str | None) -> None:
+    """Set the name and portal address that slips, letters and e-mails show.
+
+    \b
+    Example:
+      diaryadmin school set --name "МБОУ СОШ № 7" --portal-url https://diary.school7.ru
+    """
+    with app.transaction() as session:
+        row = set_school(
+            session, app.settings, operator=app.operator, code=code, name=name, portal=portal
+        )
+    changed = ", ".join(row.pop("changed")) or "nothing (already so)"
+    app.say(f"School {row['code']}: changed {changed}.")
+    for warning in row.pop("placeholders"):
+        app.warn(warning)
+    app.result(row)
+
+
+@school_group.command("show")
+@click.option("--school", "code", metavar="CODE", help="Which school (when there are several).")
+@pass_app
+def show_command(app: AppContext, code: str | None) -> None:
+    """Show the name and portal address documents will use, and where they come from.
+
+    \b
+    Example:
+      diaryadmin school show
+    """
+    with app.transaction() as session:
+        row = school_row(session, resolve_school(session, code, app.settings), app.settings)
+    for warning in row.pop("placeholders"):
+        app.warn(warning)
+    app.result(row)
