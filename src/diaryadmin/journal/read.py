@@ -19,7 +19,7 @@ from diaryadmin.errors import InputError, Problem
 from diaryadmin.io import HeaderMap, Row, find_header, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_date, parse_float, parse_int
 from diaryadmin.journal import grading
-from diaryadmin.journal.export import (
+from diaryadmin.journal.layout import (
     COL_AVERAGE,
     COL_PERIOD_GRADE,
     LABEL_CLASS,
