@@ -119,6 +119,7 @@ class Table:
     kind: TableKind
     header: HeaderMap
     rows: Iterator[Row]
+    above: Row | None = None  # the row just above the header (group headings, a title)
 
     @property
     def sheet(self) -> str | None:
@@ -267,7 +268,8 @@ def read_sheet(
         if label is not None and position not in used:
             problems.warn("unknown column, ignored", header.row, label)
     body = itertools.chain(_after(head, header.row), rows)
-    return Table(kind, header, data_rows(body, kind, header, problems, formulas)), True
+    above = next((r for r in head if r.number == header.row.number - 1), None)
+    return Table(kind, header, data_rows(body, kind, header, problems, formulas), above), True
 
 
 def _after(head: list[Row], header_row: Row) -> list[Row]:

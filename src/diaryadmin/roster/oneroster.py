@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.normalise import GuardianRecord, StudentRecord, _Invalid
+from diaryadmin.roster.normalise import GuardianRecord, InvalidCell, StudentRecord
 
 if TYPE_CHECKING:
     from diaryadmin.models import School
-    from diaryadmin.roster.read import RosterReader
+    from diaryadmin.roster.findings import RosterFindings
 
 OUR_PREFIX = "diaryadmin-"
 GUARDIAN_ROLES = {"parent": None, "guardian": "guardian", "relative": "guardian"}
@@ -35,8 +35,12 @@ def _deleted(row: dict[str, str]) -> bool:
     return (row.get("status") or "").casefold() == "tobedeleted"
 
 
-def read_oneroster(path: Path, reader: RosterReader) -> None:
-    """Add the students (and their guardians) of a OneRoster folder or zip to `reader`."""
+def read_oneroster(path: Path, reader: RosterFindings) -> None:
+    """Add the students (and their guardians) of a OneRoster folder or zip to `reader`.
+
+    A guardian is linked to a student by the student's `agentSourcedIds`, the guardian's, or
+    both: systems write the link from either side.
+    """
     tables = read_tables(path)
     users = tables["users"]
     norm = reader.norm
@@ -110,20 +114,8 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
         values: dict[str, Any] = {}
         for field, column in (("surname", "familyName"), ("name", "givenName"),
                               ("patronymic", "middleName")):  # fmt: skip
-            raw = row.get(column) or None
-            if raw is None:
-                if field != "patronymic":
-                    reader.error(f"the {field} is missing", where, column)
-                values[field] = (None, None)
-                continue
-            try:
-                text, folded, changed = norm.name(raw)
-            except _Invalid as exc:
-                reader.error(f"the {field} {exc}", where, column, raw)
-                continue
-            if changed:
-                reader._lookalike(where, column, raw, text)
-            values[field] = (text, folded)
+            part = reader.name_part(where, field, column, row.get(column) or None)
+            values[field] = part if part is not None else (None, None)
         sourced_id = row.get("sourcedId", "")
         birth_date: date | None = None
         found = birth_dates.get(sourced_id)
@@ -133,7 +125,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
         else:
             try:
                 birth_date = norm.birth_date(found[1])
-            except _Invalid as exc:
+            except InvalidCell as exc:
                 reader.error(
                     f"birth date: {exc}", Row(demographics_file or "", None, found[0], ()),
                     "birthDate", found[1],
