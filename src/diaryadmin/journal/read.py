@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem
-from diaryadmin.io import HeaderMap, Row, find_header, iter_rows, sheet_names
+from diaryadmin.io import HeaderMap, Row, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_date, parse_float, parse_int
+from diaryadmin.io.table import Problems, TableKind, read_sheet, visible_sheets
+from diaryadmin.io.workbook import formula_cells
 from diaryadmin.journal import grading
 from diaryadmin.journal.layout import (
     COL_AVERAGE,
@@ -35,6 +37,8 @@ from diaryadmin.journal.layout import (
 from diaryadmin.people.names import canonical_class, clean_spaces, fold
 
 LONG_FORM_ALIASES = {
+    # The running number: a lesson list's own (our export), else a hand-made list's.
+    "row_number": ["№", "№ п/п"],
     "date": ["Дата", "Дата урока", "Дата проведения", "date", "lesson date"],
     "number": [
         "Урок",
@@ -115,6 +119,7 @@ class Plan:
     )  # (student, subject key, period name) -> grade
     periods: dict[str, tuple[date, date, Problem]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # hidden sheets, totals rows...
     rows: int = 0
     formats: set[str] = field(default_factory=set)
     skipped_sheets: list[str] = field(default_factory=list)
@@ -157,11 +162,14 @@ def _multiline(value: Any) -> str | None:
 # ---------------------------------------------------------------- reading the file
 
 
-def _detect(path: Path) -> list[tuple[str | None, str]]:
-    """(sheet, kind) for each sheet: 'grid', 'summary' or 'long'; CSV is one 'long' sheet."""
+def _detect(path: Path, plan: Plan, default_class: str | None) -> list[tuple[str | None, str]]:
+    """(sheet, kind) for each visible sheet: 'grid', 'summary' or 'long'; CSV is one 'long'
+    sheet. Hidden sheets are left out (with a warning if one holds a long-form table)."""
     names = sheet_names(path)
     if not names:
         return [(None, "long")]
+    problems = Problems(plan.warnings, plan.problems)
+    names = visible_sheets(path, names, [_long_form(default_class)], problems)
     kinds = []
     for name in names:
         first = list(_head_rows(path, name, 2))
@@ -296,66 +304,50 @@ def parse_note(text: str) -> dict[str, Any]:
     return found
 
 
-def _read_long(path: Path, sheet: str | None, plan: Plan, default_class: str | None) -> None:
-    rows = iter_rows(path, sheet=sheet) if sheet else iter_rows(path)
+def _long_form(default_class: str | None) -> TableKind:
+    """A long-form table: one row per mark or absence (or per lesson, in a lesson list)."""
     required = ["date", "subject"] + ([] if default_class else ["class"])
-    try:
-        header, body = find_header(rows, LONG_FORM_ALIASES, required=required)
-    except InputError as error:
-        if sheet is not None and "no header row" in str(error):
+
+    def missing(header: HeaderMap) -> list[str]:
+        return [LONG_FORM_ALIASES[name][0] for name in required if name not in header.columns]
+
+    return TableKind(
+        name="journal",
+        record="a lesson",
+        aliases=LONG_FORM_ALIASES,
+        expected=", ".join(LONG_FORM_ALIASES[name][0] for name in required),
+        identifies=lambda header: any(name in header.columns for name in required),
+        missing=missing,
+        ignored=frozenset({"row_number"}),
+        skipped="no date, subject or class",
+    )
+
+
+def _read_long(
+    path: Path, sheet: str | None, plan: Plan, default_class: str | None, formulas: dict
+) -> None:
+    rows = iter_rows(path, sheet=sheet) if sheet else iter_rows(path)
+    problems = Problems(plan.warnings, plan.problems)
+    table, identified = read_sheet(
+        rows, [_long_form(default_class)], problems, formulas.get(sheet), named=sheet is None
+    )
+    if table is None:
+        if sheet is not None and not identified:
             plan.skipped_sheets.append(sheet)
-            return
-        plan.problems.extend(error.problems)
         return
     plan.formats.add("long")
+    header = table.header
     labels = header.labels
     seq_column = 0 if cell_text(header.row.values[0]) == "№" else None
+    used = set(header.columns.values())
     plan.ignored_columns.extend(
         f"{sheet}: {label}" if sheet else label
-        for label in header.unknown
-        if not (seq_column == 0 and label == "№")
+        for position, value in enumerate(header.row.values)
+        if position not in used and (label := cell_text(value)) is not None
     )
-    formulas = _formula_columns(path, sheet, header)
-    for row in body:
+    for row in table.rows:
         plan.rows += 1
-        if formulas and row.number in formulas:
-            empty = [
-                label
-                for column, label in formulas[row.number]
-                if column >= len(row.values) or cell_text(row.values[column]) is None
-            ]
-            for label in empty:
-                plan.problems.append(
-                    problem_at(
-                        _where(row, label),
-                        "a formula without a value: type the value itself "
-                        "(text starting with = needs an apostrophe before it)",
-                    )
-                )
-            if empty:
-                continue
         _read_long_row(row, header, labels, plan, default_class, seq_column)
-
-
-def _formula_columns(
-    path: Path, sheet: str | None, header: HeaderMap
-) -> dict[int, list[tuple[int, str]]]:
-    """Row -> (column, header label) of the formula cells in the columns we read.
-
-    Calamine gives a formula's cached value, so a formula a spreadsheet program calculated
-    reads as its value; one never calculated (or an error such as #NAME?) reads as nothing
-    and would silently lose what the teacher typed, so the reader refuses those.
-    """
-    if sheet is None or path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return {}
-    from diaryadmin.io.workbook import formula_cells
-
-    by_column = {index: header.labels[name] for name, index in header.columns.items()}
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for number, column in sorted(formula_cells(path).get(sheet, ())):
-        if column in by_column:
-            found[number].append((column, by_column[column]))
-    return dict(found)
 
 
 def _day_without_year(value: Any, year: int | None) -> date | None:
@@ -377,12 +369,33 @@ def _get(header: HeaderMap, row: Row, name: str) -> Any:
     return header.get(row, name)
 
 
-def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -> None:
-    problems = plan.problems
-    before = len(problems)
+def _locator(row: Row, labels: dict[str, str]):
+    """`at(field, value)`: a Problem's place at a field's column of `row`."""
 
     def at(name: str, value: Any = None) -> Problem:
         return _where(row, labels.get(name, name), value)
+
+    return at
+
+
+def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -> None:
+    """One row of a long-form table: its lesson, what a lesson list says of its kind of work
+    and weight, and the mark or absence it records (pending until students are resolved)."""
+    before = len(plan.problems)
+    key = _lesson_of_row(row, header, labels, plan, default_class)
+    if key is None:
+        return
+    if seq_column is not None and len(row.values) > seq_column:
+        _lesson_list_row(row, header, labels, plan, key, seq_column)
+    _entry_of_row(row, header, labels, plan, key, before)
+
+
+def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | None:
+    """The key of the row's lesson (class, subject key, date, number), the lesson planned
+    with its teacher, topic and homework; None with problems if the row names no lesson."""
+    problems = plan.problems
+    before = len(problems)
+    at = _locator(row, labels)
 
     raw_date = _get(header, row, "date")
     day = None
@@ -426,7 +439,7 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
     if subject is None:
         problems.append(problem_at(at("subject"), "the subject is missing"))
     if len(problems) > before or day is None or class_name is None or subject is None:
-        return
+        return None
     key = (class_name, fold(subject), day, number)
     lesson = plan.lessons.get(key)
     if lesson is None:
@@ -448,26 +461,39 @@ def _read_long_row(row, header, labels, plan: Plan, default_class, seq_column) -
                     f"{name} {current!r} in an earlier row",
                 )
             )
-    if seq_column is not None and len(row.values) > seq_column:
-        lesson_lists = plan.lesson_lists
-        try:
-            seq = parse_int(row.values[seq_column])
-            lesson_lists[(class_name, fold(subject))][seq] = key
-        except ValueError:
-            pass
-        # Our lesson lists give the kind of work and weight most of the lesson's marks have.
-        kind = _text(_get(header, row, "kind"))
-        raw_weight = _get(header, row, "weight")
-        if kind is not None or cell_text(raw_weight) is not None:
-            weight = 1.0
-            if cell_text(raw_weight) is not None:
-                try:
-                    weight = parse_float(raw_weight)
-                except ValueError as error:
-                    if cell_text(_get(header, row, "mark")) is None:  # else said with the mark
-                        problems.append(problem_at(at("weight", raw_weight), str(error)))
-            plan.lesson_work[key] = (kind, weight)
+    return key
 
+
+def _lesson_list_row(row, header, labels, plan: Plan, key: tuple, seq_column: int) -> None:
+    """A row of our lesson lists: the lesson's number in the list, and the kind of work and
+    weight most of the lesson's marks have."""
+    problems = plan.problems
+    at = _locator(row, labels)
+    lesson_lists = plan.lesson_lists
+    try:
+        seq = parse_int(row.values[seq_column])
+        lesson_lists[key[:2]][seq] = key
+    except ValueError:
+        pass
+    # Our lesson lists give the kind of work and weight most of the lesson's marks have.
+    kind = _text(_get(header, row, "kind"))
+    raw_weight = _get(header, row, "weight")
+    if kind is not None or cell_text(raw_weight) is not None:
+        weight = 1.0
+        if cell_text(raw_weight) is not None:
+            try:
+                weight = parse_float(raw_weight)
+            except ValueError as error:
+                if cell_text(_get(header, row, "mark")) is None:  # else said with the mark
+                    problems.append(problem_at(at("weight", raw_weight), str(error)))
+        plan.lesson_work[key] = (kind, weight)
+
+
+def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> None:
+    """The mark or absence the row records for its student, pending until students are
+    resolved; nothing if the row (`before`: the problems before it) had a problem."""
+    problems = plan.problems
+    at = _locator(row, labels)
     student_ref = _student_ref(header, row)
     raw_mark = _get(header, row, "mark")
     raw_absence = _get(header, row, "absence")
@@ -771,11 +797,12 @@ def read_journal_file(
     `year_hint`: the school year that dates written without a year (`03.09`) belong to.
     """
     plan = Plan(year_hint=year_hint)
-    kinds = _detect(path)
+    kinds = _detect(path, plan, default_class)
     notes = read_cell_notes(path) if any(k == "grid" for _, k in kinds) else {}
+    formulas = formula_cells(path) if any(k == "long" for _, k in kinds) else {}
     for sheet, kind in kinds:
         if kind == "long":
-            _read_long(path, sheet, plan, default_class)
+            _read_long(path, sheet, plan, default_class, formulas)
         elif kind == "grid":
             _read_grid(path, sheet, plan, notes, default_class)
     _grid_entries(plan)
