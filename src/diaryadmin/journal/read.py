@@ -18,7 +18,7 @@ from typing import Any
 from diaryadmin.errors import InputError, Problem
 from diaryadmin.io import HeaderMap, Row, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_date, parse_float, parse_int
-from diaryadmin.io.table import Problems, TableKind, read_sheet, visible_sheets
+from diaryadmin.io.table import Problems, TableKind, column_letter, read_sheet, visible_sheets
 from diaryadmin.io.workbook import formula_cells
 from diaryadmin.journal import grading
 from diaryadmin.journal.layout import (
@@ -641,7 +641,7 @@ def _read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -
                     str(path),
                     sheet,
                     header.number + 1,
-                    _column_letter(col),
+                    column_letter(col),
                     value,
                 )
             )
@@ -666,7 +666,7 @@ def _read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -
                 (
                     col,
                     value,
-                    _where(row, _column_letter(col), value),
+                    _where(row, column_letter(col), value),
                     sheet_notes.get((row.number, col)),
                 )
             )
@@ -683,7 +683,7 @@ def _read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -
                 grade,
                 period_name,
                 _where(row, "B", label),
-                _where(row, _column_letter(col_grade or 0), grade),
+                _where(row, column_letter(col_grade or 0), grade),
             )
         )
 
@@ -695,15 +695,6 @@ def _period_dates(values: tuple) -> tuple[date, date]:
     if text and (match := re.fullmatch(r"(\S+)\s*[–—-]\s*(\S+)", text)):
         return parse_date(match[1]), parse_date(match[2])
     return parse_date(values[2]), parse_date(values[3])
-
-
-def _column_letter(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _grid_entries(plan: Plan) -> None:

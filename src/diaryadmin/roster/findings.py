@@ -76,16 +76,22 @@ class RosterFindings:
             self.lookalike(row, column, raw, text)
         return text, folded
 
+    def checked(
+        self, check: Callable[[Any], Any], what: str, row: Row, column: str | None, raw: Any
+    ) -> Any:
+        """`check(raw)` (a Normaliser method), or None with the error `what: why`."""
+        try:
+            return check(raw)
+        except InvalidCell as exc:
+            self.error(f"{what}: {exc}", row, column, raw)
+            return None
+
     def birth_date(self, row: Row, column: str | None, raw: Any) -> Any:
         """The birth date of a cell, or None with an error."""
         if raw is None:
             self.error("the birth date is missing", row, column)
             return None
-        try:
-            return self.norm.birth_date(raw)
-        except InvalidCell as exc:
-            self.error(f"birth date: {exc}", row, column, raw)
-            return None
+        return self.checked(self.norm.birth_date, "birth date", row, column, raw)
 
     def guardian_from_cells(
         self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None

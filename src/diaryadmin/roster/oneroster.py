@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.normalise import GuardianRecord, InvalidCell, StudentRecord
+from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 
 if TYPE_CHECKING:
     from diaryadmin.models import School
@@ -43,7 +43,6 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
     """
     tables = read_tables(path)
     users = tables["users"]
-    norm = reader.norm
     birth_dates: dict[str, tuple[int, str]] = {}
     if "demographics" in tables:
         for number, row in tables["demographics"].rows:
@@ -123,13 +122,8 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
             reader.error("no birth date for this student in demographics.csv", where, "sourcedId",
                          sourced_id)  # fmt: skip
         else:
-            try:
-                birth_date = norm.birth_date(found[1])
-            except InvalidCell as exc:
-                reader.error(
-                    f"birth date: {exc}", Row(demographics_file or "", None, found[0], ()),
-                    "birthDate", found[1],
-                )  # fmt: skip
+            place = Row(demographics_file or "", None, found[0], ())
+            birth_date = reader.birth_date(place, "birthDate", found[1])
         class_name = class_of.get(sourced_id) or reader.default_class
         if class_name is None:
             reader.error("no class: no student enrollment in a class like 5А", where,

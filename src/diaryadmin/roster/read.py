@@ -229,10 +229,7 @@ class RosterReader(RosterFindings):
         class_name = layout.default_class
         raw = v[layout.class_name]
         if raw is not None:
-            try:
-                class_name = self.norm.class_name(raw)
-            except InvalidCell as exc:
-                self.error(f"class: {exc}", row, labels["class"], raw)
+            class_name = self.checked(self.norm.class_name, "class", row, labels["class"], raw)
         elif class_name is None:
             self.error("the class is missing", row, labels.get("class"))
         external_id = cell_text(v[layout.external_id])
@@ -297,10 +294,7 @@ class RosterReader(RosterFindings):
             self.error(f"birth certificate: {exc}", row, label, shown)
         raw = v[layout.snils]
         if raw is not None:
-            try:
-                snils_fp = self.norm.snils_fp(raw)
-            except InvalidCell as exc:
-                self.error(f"SNILS: {exc}", row, labels["snils"], raw)
+            snils_fp = self.checked(self.norm.snils_fp, "SNILS", row, labels["snils"], raw)
         return certificate_fp, snils_fp
 
     def _guardian(self, row, v, indexes, labels, default) -> GuardianRecord | None:
