@@ -286,6 +286,7 @@ _SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE_CELLS = 4  # a signature line holds a few cells: title, line, name
+_FOOTER = re.compile(f"{_TOTALS.pattern}|{_SIGNATURE.pattern}", re.IGNORECASE)
 
 
 def data_rows(
@@ -308,12 +309,20 @@ def data_rows(
             formula_rows.setdefault(number, []).append(column)
     for row in rows:
         values = row.values
-        first = next((v for v in values if type(v) is str), None)
-        if first is not None and (footer := _footer(first, values)):
+        footer = None
+        for first in values:
+            if type(first) is str:
+                if _FOOTER.match(first):  # one match a row; a likely footer is looked at again
+                    footer = _footer(first, values)
+                break
+        if footer is not None:
             problems.warn(f"{footer}, not {kind.record}: skipped", row, value=first)
             continue
         width = len(values)
-        if not any(i < width and values[i] is not None for i in data_columns):
+        for i in data_columns:
+            if i < width and values[i] is not None:
+                break
+        else:
             continue
         if formula_rows and row.number in formula_rows:
             for column in formula_rows[row.number]:
