@@ -162,6 +162,14 @@ def test_a_contact_column_of_nobody_is_a_loud_warning(tmp_path):
     assert "no guardian column found" in result.warnings[1].message
 
 
+def test_columns_that_only_resemble_parent_words_are_unknown_columns(tmp_path):
+    header = [*NAMES, "Математика", "Почтовый адрес"]
+    row = [*STUDENT, "5", "г. Москва"]
+    result = roster([workbook(tmp_path / "r.xlsx", {"Лист1": [header, row]})])
+    assert result.errors == [] and len(result.students) == 1
+    assert [w.column for w in result.warnings] == ["Математика", "Почтовый адрес"]
+
+
 def test_find_header_combines_group_headings_only_when_they_help():
     aliases = {"surname": ["Фамилия"], "mother": ["Мать: ФИО"], "father": ["Отец: ФИО"]}
     groups = {"Мать": ["{heading}: {}"], "Отец": ["{heading}: {}"]}

@@ -38,10 +38,11 @@ _GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
 _GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in _GUARDIAN_PARTS)
 # Header words that say a column is a parent's (checked on normalised headers).
 _PARENT_WORDS = re.compile(
-    r"\b(мат[еь]|мам|отец|отца|пап|родител|представител|опекун|попечител|mother|father|parent"
-    r"|guardian)"
+    r"\b(мать|матери|мама|мамы|маме|мамин\w*|отец|отца|отцу|папа|папы|папе|папин\w*"
+    r"|родител\w*|представител\w*|опекун\w*|попечител\w*|mother\w*|father\w*|parent\w*"
+    r"|guardian\w*)\b"
 )
-_CONTACT_WORDS = re.compile(r"\b(телефон|тел\b|phone|mobile|e-?mail|почт)")
+_CONTACT_WORDS = re.compile(r"\b(телефон\w*|тел|phone|mobile|e-?mail|почта|эл\w* почт\w*)\b")
 _NAME_WORDS = re.compile(r"\b(фио|ф и о|фамилия|name)")
 
 
