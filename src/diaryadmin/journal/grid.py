@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from diaryadmin.errors import Problem
 from diaryadmin.io import iter_rows
@@ -25,6 +25,20 @@ from diaryadmin.journal.layout import (
 from diaryadmin.journal.notes import parse_note
 from diaryadmin.journal.plan import Plan, clean_text, is_numeric, located, problem_at
 from diaryadmin.people.names import canonical_class, fold
+
+
+class GridRow(NamedTuple):
+    """One student row of a grid sheet, waiting for the lesson lists to be read."""
+
+    class_name: str
+    subject: str
+    lesson_of_col: dict[int, int]  # 0-based column -> lesson number in the lesson list
+    ref: tuple[str, str]  # ("id", student ID) or ("name", name as written)
+    cells: dict[int, list[tuple[int, Any, Problem, str | None]]]  # lesson -> (col, value, ...)
+    grade: Any  # the period grade cell
+    period: str | None
+    where: Problem  # the student's name cell
+    grade_where: Problem  # the period grade's cell
 
 
 def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -> None:
@@ -131,7 +145,7 @@ def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) ->
         if col_grade is not None and col_grade < len(values) and cell_text(values[col_grade]):
             grade = values[col_grade]
         grid.append(
-            (
+            GridRow(
                 class_name,
                 subject,
                 lesson_of_col,
@@ -159,24 +173,15 @@ def grid_entries(plan: Plan) -> None:
     lesson_lists = plan.lesson_lists
     lesson_work = plan.lesson_work
     pending = plan.pending
-    for (
-        class_name,
-        subject,
-        lesson_of_col,
-        ref,
-        cells,
-        grade,
-        period,
-        where,
-        grade_where,
-    ) in plan.grids:
+    for row in plan.grids:
+        class_name, subject, ref, where = row.class_name, row.subject, row.ref, row.where
         lessons = lesson_lists.get((class_name, fold(subject)))
         if lessons is None:
             plan.problems.append(
                 problem_at(where, f"no list of topics for {class_name} {subject} in the file")
             )
             continue
-        for seq in sorted(set(lesson_of_col.values())):
+        for seq in sorted(set(row.lesson_of_col.values())):
             if seq not in lessons:
                 plan.problems.append(
                     problem_at(where, f"lesson {seq} is not in the list of topics of {subject}")
@@ -184,7 +189,7 @@ def grid_entries(plan: Plan) -> None:
                 continue
             marks, code = [], None
             kind, weight = lesson_work.get(lessons[seq], (None, 1.0))
-            for _col, value, at, note in cells.get(seq, ()):
+            for _col, value, at, note in row.cells.get(seq, ()):
                 if isinstance(value, str) and not is_numeric(value):
                     try:
                         new_code = grading.parse_absence_code(value)
@@ -216,14 +221,14 @@ def grid_entries(plan: Plan) -> None:
                     )
                 )
             pending.append((ref, lessons[seq], marks, code, where, True))
-        if period:
+        if row.period:
             value = None
-            if grade is not None:
+            if row.grade is not None:
                 try:
-                    value = grading.parse_mark(grade)
+                    value = grading.parse_mark(row.grade)
                 except ValueError as error:
-                    plan.problems.append(problem_at(grade_where, str(error)))
+                    plan.problems.append(problem_at(row.grade_where, str(error)))
                     continue
             pending.append(
-                (ref, ("grade", fold(subject), period, subject), value, None, where, True)
+                (ref, ("grade", fold(subject), row.period, subject), value, None, where, True)
             )

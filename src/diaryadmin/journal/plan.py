@@ -62,7 +62,7 @@ class Plan:
     # Read from the file: entries waiting for their student to be resolved, grid rows waiting
     # for the lesson lists, and what our lesson lists say (number -> lesson; kind and weight).
     pending: list[tuple] = field(default_factory=list)
-    grids: list[tuple] = field(default_factory=list)
+    grids: list[Any] = field(default_factory=list)  # journal.grid.GridRow
     lesson_lists: dict[tuple[str, str], dict[int, tuple]] = field(
         default_factory=lambda: defaultdict(dict)
     )
