@@ -163,11 +163,18 @@ def test_a_contact_column_of_nobody_is_a_loud_warning(tmp_path):
 
 
 def test_columns_that_only_resemble_parent_words_are_unknown_columns(tmp_path):
-    header = [*NAMES, "Математика", "Почтовый адрес"]
-    row = [*STUDENT, "5", "г. Москва"]
+    header = [*NAMES, "Математика", "Почтовый адрес", "Материнский капитал"]
+    row = [*STUDENT, "5", "г. Москва", "нет"]
     result = roster([workbook(tmp_path / "r.xlsx", {"Лист1": [header, row]})])
     assert result.errors == [] and len(result.students) == 1
-    assert [w.column for w in result.warnings] == ["Математика", "Почтовый адрес"]
+    assert [w.column for w in result.warnings] == header[5:]
+
+
+def test_a_diminutive_parent_word_is_a_parents_column(tmp_path):
+    header = [*NAMES, "Телефон мамочки"]
+    result = roster([workbook(tmp_path / "r.xlsx", {"Лист1": [header, [*STUDENT, "89001112233"]]})])
+    assert result.students == []
+    assert [e.column for e in result.errors] == ["Телефон мамочки"]
 
 
 def test_find_header_combines_group_headings_only_when_they_help():

@@ -38,7 +38,7 @@ _GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
 _GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in _GUARDIAN_PARTS)
 # Header words that say a column is a parent's (checked on normalised headers).
 _PARENT_WORDS = re.compile(
-    r"\b(мать|матери|мама|мамы|маме|мамин\w*|отец|отца|отцу|папа|папы|папе|папин\w*"
+    r"\b(мать|матери|мам(а|ы|е|у|очк\w*|ин\w*)|отец|отца|отцу|пап(а|ы|е|у|очк\w*|ин\w*)"
     r"|родител\w*|представител\w*|опекун\w*|попечител\w*|mother\w*|father\w*|parent\w*"
     r"|guardian\w*)\b"
 )
