@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from diaryadmin.config import Settings
-from diaryadmin.errors import InputError, Problem
-from diaryadmin.io import HeaderMap, Row, find_header, iter_rows, sheet_names
+from diaryadmin.errors import Problem
+from diaryadmin.io import HeaderMap, Row
 from diaryadmin.io.cells import cell_text, parse_bool, parse_date
 from diaryadmin.io.headers import alias_index, normalise_header
+from diaryadmin.io.table import Problems, TableKind, read_tables
 from diaryadmin.people.blanks import means_none
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import (
@@ -35,7 +35,7 @@ from diaryadmin.people.documents import (
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
 from diaryadmin.people.relations import relation_of
 
-# Header aliases, matched case-, space- and punctuation-insensitively (io.find_header).
+# Header aliases, matched case-, space- and punctuation-insensitively (io.headers).
 ALIASES: dict[str, list[str]] = {
     "external_id": [
         "Номер заявления",
@@ -585,131 +585,6 @@ def _pick_columns(header: HeaderMap) -> list[str]:
     return missing
 
 
-def _sheets(path: str | os.PathLike[str], sheet: str | None, **csv_options: Any) -> Iterator:
-    """(sheet name, rows) per sheet to read: every worksheet, or only `sheet`; CSV is one."""
-    names = sheet_names(path)
-    if not names or sheet is not None:
-        yield sheet, iter_rows(path, sheet=sheet, **csv_options)
-        return
-    for name in names:
-        yield name, iter_rows(path, sheet=name)
-
-
-def read_applications(
-    paths: Iterable[str | os.PathLike[str]],
-    settings: Settings,
-    *,
-    sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    today: date | None = None,
-) -> tuple[list[ParsedApplication], ImportReport]:
-    """Read and check every row of the files; nothing touches the database.
-
-    Returns the parsed rows and a report holding every problem found (errors) and every fix
-    made (warnings). Raises InputError only when a file cannot be read at all.
-    """
-    key = settings.require_secret_key()
-    report = ImportReport()
-    parsed: list[ParsedApplication] = []
-    today = today or date.today()
-    for path in paths:
-        found_header = False
-        for sheet_name, rows in _sheets(path, sheet, encoding=encoding, delimiter=delimiter):
-            rows = iter(rows)
-            first = next(rows, None)
-            if first is None:
-                continue
-            try:
-                header, data = _find_header(_chain(first, rows))
-            except InputError as error:
-                # A sheet with no recognisable header (a notes sheet) is passed over, unless
-                # it is the one asked for.
-                if sheet is not None or sheet_name is None:
-                    report.errors.extend(error.problems)
-                continue
-            missing = _pick_columns(header)
-            names = ("applicant_full_name", "applicant_surname", "child_full_name", "child_surname")
-            if missing and sheet is None and not any(n in header.columns for n in names):
-                # A form's drop-down lists (`Кем приходится`, `Согласие`), not applications.
-                report.warnings.append(
-                    Problem(
-                        "no application table on this sheet (no applicant or child names): skipped",
-                        file=header.row.file,
-                        sheet=header.row.sheet,
-                    )
-                )
-                continue
-            if missing:
-                report.errors.append(
-                    Problem(
-                        "missing required column(s): " + ", ".join(missing),
-                        file=header.row.file,
-                        sheet=header.row.sheet,
-                        row=header.row.number,
-                    )
-                )
-                found_header = True
-                continue
-            found_header = True
-            used = set(header.columns.values())
-            for position, value in enumerate(header.row.values):
-                label = cell_text(value)
-                if label is not None and position not in used:
-                    report.warnings.append(
-                        Problem(
-                            "unknown column, ignored",
-                            header.row.file,
-                            header.row.sheet,
-                            header.row.number,
-                            label,
-                        )
-                    )
-            reader = _RowReader(header, key, report.warnings, today)
-            for row in data:
-                if _not_an_application(header, row, report):
-                    continue
-                values, problems = reader.read(row)
-                if problems:
-                    report.errors.extend(problems)
-                elif values is not None:
-                    label = header.labels.get("external_id", "Номер заявления")
-                    parsed.append(ParsedApplication(row, values, label))
-        if not found_header and not any(p.file == str(path) for p in report.errors):
-            report.errors.append(
-                Problem(
-                    "no sheet has an application header row (expected columns such as "
-                    "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)",
-                    file=str(path),
-                )
-            )
-    _check_duplicates_in_files(parsed, report)
-    return parsed, report
-
-
-_TOTALS = re.compile(r"(итого|всего)\b", re.IGNORECASE)
-
-
-def _not_an_application(header: HeaderMap, row: Row, report: ImportReport) -> bool:
-    """A row to pass over: nothing in our columns (an office form's pre-numbered empty
-    rows, `№ п/п` only), or a totals row under the table (`Итого: 12`, with a warning)."""
-    if all(cell_text(header.get(row, name)) is None for name in header.columns):
-        return True
-    first = next((t for t in map(cell_text, row.values) if t is not None), "")
-    if _TOTALS.match(first) and cell_text(header.get(row, "child_birth_date")) is None:
-        report.warnings.append(
-            Problem(
-                "a totals row, not an application: skipped",
-                row.file,
-                row.sheet,
-                row.number,
-                value=first,
-            )
-        )
-        return True
-    return False
-
-
 # Group headings over a two-row header (`Заявитель` over `Фамилия | Имя | Отчество`).
 _GROUPS = {
     "applicant": (
@@ -723,74 +598,61 @@ _GROUPS = {
         ("{} ребёнка", "child {}"),
     ),
 }  # fmt: skip
-_GROUP_OF = {normalise_header(w): forms for words, forms in _GROUPS.values() for w in words}
-_SCAN = 15
+_NAME_FIELDS = ("applicant_full_name", "applicant_surname", "child_full_name", "child_surname")
+
+APPLICATIONS = TableKind(
+    name="application",
+    record="an application",
+    aliases=ALIASES,
+    expected="ФИО заявителя, Кем приходится, ФИО ребёнка, Дата рождения ребёнка, "
+    "Свидетельство о рождении, Согласие на обработку персональных данных",
+    # A sheet without names is a form's drop-down lists (`Кем приходится`, `Согласие`).
+    identifies=lambda header: any(name in header.columns for name in _NAME_FIELDS),
+    missing=_pick_columns,
+    groups={word: forms for words, forms in _GROUPS.values() for word in words},
+    adjust=_prefer_specific,
+    skipped="no applicant or child names",
+    none_found="no sheet has an application header row (expected columns such as "
+    "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)",
+)
 
 
-def _find_header(rows: Iterator[Row]) -> tuple[HeaderMap, Iterator[Row]]:
-    """io.find_header; when the header lacks required columns, a two-row header with group
-    headings (`Заявитель` / `Ребёнок` over `Фамилия | Имя | Отчество | Дата рождения`) is
-    tried as one row of combined labels (`Фамилия заявителя`)."""
-    buffer = list(itertools.islice(rows, _SCAN))
-    header, data = find_header(iter(buffer), ALIASES, scan=_SCAN)
-    _prefer_specific(header)
-    if not _pick_columns(header):
-        return header, itertools.chain(data, rows)
-    best = None
-    for i in range(len(buffer) - 1):
-        groups, labels = buffer[i], buffer[i + 1]
-        if labels.number != groups.number + 1:
-            continue
-        combined = _combine(groups, labels)
-        if combined is None:
-            continue
-        trial = [*buffer[:i], combined, *buffer[i + 2 :]]
-        try:
-            candidate, rest = find_header(iter(trial), ALIASES, scan=_SCAN)
-        except InputError:
-            continue
-        _prefer_specific(candidate)
-        if candidate.row is combined and len(_pick_columns(candidate)) < len(
-            _pick_columns(best or header)
-        ):
-            best, best_rest = candidate, list(rest)
-    if best is None:
-        return header, itertools.chain(data, rows)
-    return best, itertools.chain(best_rest, rows)
+def read_applications(
+    paths: Iterable[str | os.PathLike[str]],
+    settings: Settings,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    today: date | None = None,
+) -> tuple[list[ParsedApplication], ImportReport]:
+    """Read and check every row of the files; nothing touches the database.
 
-
-def _combine(groups: Row, labels: Row) -> Row | None:
-    """The label row with each label under a group heading made whole (`Фамилия` under
-    `Заявитель` → `Фамилия заявителя`), and the group row's own labels where the label row is
-    empty (a heading merged over both rows); None without a group heading."""
-    index = _alias_index()
-    width = max(len(groups.values), len(labels.values))
-    out: list[Any] = []
-    forms = None
-    found = False
-    for j in range(width):
-        above = cell_text(groups.values[j]) if j < len(groups.values) else None
-        below = cell_text(labels.values[j]) if j < len(labels.values) else None
-        if above is not None:
-            forms = _GROUP_OF.get(normalise_header(above))
-        if below is None:
-            out.append(above)
-            continue
-        label = below
-        for form in forms or ():
-            whole = form.format(below)
-            if normalise_header(whole) in index:
-                label, found = whole, True
-                break
-        out.append(label)
-    if not found:
-        return None
-    return Row(labels.file, labels.sheet, labels.number, tuple(out))
-
-
-def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
-    yield first
-    yield from rest
+    Tables are found and read by the one table policy (`io.table`). Returns the parsed rows
+    and a report holding every problem found (errors) and every fix made (warnings). Raises
+    InputError only when a file cannot be read at all.
+    """
+    key = settings.require_secret_key()
+    report = ImportReport()
+    problems = Problems(report.warnings, report.errors)
+    parsed: list[ParsedApplication] = []
+    today = today or date.today()
+    for path in paths:
+        tables = read_tables(
+            path, [APPLICATIONS], problems, sheet=sheet, encoding=encoding, delimiter=delimiter
+        )
+        for table in tables:
+            header = table.header
+            reader = _RowReader(header, key, report.warnings, today)
+            label = header.labels.get("external_id", "Номер заявления")
+            for row in table.rows:
+                values, row_problems = reader.read(row)
+                if row_problems:
+                    report.errors.extend(row_problems)
+                elif values is not None:
+                    parsed.append(ParsedApplication(row, values, label))
+    _check_duplicates_in_files(parsed, report)
+    return parsed, report
 
 
 def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportReport) -> None:

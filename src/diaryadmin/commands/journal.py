@@ -9,7 +9,7 @@ import click
 
 from diaryadmin.commands.options import DATE, format_option
 from diaryadmin.context import AppContext, pass_app
-from diaryadmin.errors import Refused
+from diaryadmin.errors import Problem, Refused
 from diaryadmin.journal import export as journal_export
 from diaryadmin.journal import importing as journal
 from diaryadmin.journal import periods
@@ -120,8 +120,8 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
             dry_run=dry_run,
         )
     app.result(report)
-    for column in report.get("ignored_columns", ()):
-        app.warn(f"warning: column {column!r} is not a journal column; it was ignored")
+    for warning in report.get("warnings", ()):
+        app.warn(str(Problem(**warning)))
     if dry_run:
         app.say("Dry run: nothing was changed.")
 

@@ -8,17 +8,22 @@ from diaryadmin.io.reader import (
     iter_rows,
     sheet_names,
 )
+from diaryadmin.io.table import Problems, Table, TableKind, read_tables
 from diaryadmin.io.xlsx import safe_text, write_csv, write_xlsx
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
     "HeaderMap",
+    "Problems",
     "Row",
+    "Table",
+    "TableKind",
     "atomic_output",
     "find_header",
     "iter_rows",
     "match_alias",
     "normalise_header",
+    "read_tables",
     "safe_text",
     "sheet_names",
     "write_csv",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,13 +91,21 @@ def find_header(
     *,
     required: Iterable[str] = (),
     scan: int = 15,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    missing: Callable[[HeaderMap], list[str]] | None = None,
 ) -> tuple[HeaderMap, Iterator[Row]]:
     """Find the header row among the first `scan` rows of one sheet.
 
-    The row matching the most required fields, then the most fields, wins (the earliest on
-    ties); title and blank rows above it are passed over. Returns the map and an iterator over
-    every row after the header, rows already read included. Raises InputError naming the
-    file and sheet if no row matches a field, or if the best row lacks required fields.
+    The row lacking the fewest required things, then matching the most fields, wins (the
+    earliest on ties); title and blank rows above it are passed over. What is required is
+    `missing(header)` (the required things a header lacks, by name) or else the fields in
+    `required`. With `groups` (a group heading → label forms, see `combine_headings`), two
+    header rows with group headings over the second are also tried as one row of combined
+    labels (`Мать` over `ФИО` → `Мать: ФИО`); they win only by lacking less or matching more.
+
+    Returns the map and an iterator over every row after the header, rows already read
+    included. Raises InputError naming the file and sheet if no row matches a field, or (with
+    `required`) if the best row lacks required fields.
     """
     aliases = {
         name: [names] if isinstance(names, str) else list(names) for name, names in aliases.items()
@@ -116,24 +124,79 @@ def find_header(
         raise InputError("the table has no rows", [Problem("the table has no rows")])
     first = buffer[0]
     candidates = [r for r in buffer if (r.file, r.sheet) == (first.file, first.sheet)]
+
+    def lacking(header: HeaderMap) -> list[str]:
+        if missing is not None:
+            return missing(header)
+        return [name for name in required if name not in header.columns]
+
     best: HeaderMap | None = None
-    best_position, best_score = 0, (0, 0)
-    for position, row in enumerate(candidates):
+    best_after, best_score = 0, (-(10**6), 0)
+    trials = [(row, position + 1) for position, row in enumerate(candidates)]
+    if groups:
+        headings = {normalise_header(k): list(v) for k, v in groups.items()}
+        for position, (above, below) in enumerate(itertools.pairwise(candidates)):
+            if below.number == above.number + 1:
+                combined = combine_headings(above, below, index, headings)
+                if combined is not None:
+                    trials.append((combined, position + 2))
+    for row, after in trials:
         header = _map_row(row, index)
-        score = (sum(name in header.columns for name in required), len(header.columns))
+        if not header.columns:
+            continue
+        score = (-len(lacking(header)), len(header.columns))
         if score > best_score:
-            best, best_position, best_score = header, position, score
-    if best is None or (required and best_score[0] == 0):
+            best, best_after, best_score = header, after, score
+    if best is None or (required and len(lacking(best)) == len(required)):
         expected = [_first_alias(aliases, name) for name in (required or aliases)]
         message = f"no header row found in the first {scan} rows; expected column(s): " + ", ".join(
             expected
         )
         raise _located(first, message)
-    missing = [_first_alias(aliases, name) for name in required if name not in best.columns]
-    if missing:
-        raise _located(best.row, "missing required column(s): " + ", ".join(missing))
-    after = buffer[best_position + 1 :]  # candidates are a prefix of the buffer
+    if required and (absent := lacking(best)):
+        names = [_first_alias(aliases, name) for name in absent]
+        raise _located(best.row, "missing required column(s): " + ", ".join(names))
+    after = buffer[best_after:]  # candidates are a prefix of the buffer
     return best, itertools.chain(after, rows)
+
+
+def combine_headings(
+    above: Row, below: Row, index: Mapping[str, str], headings: Mapping[str, Sequence[str]]
+) -> Row | None:
+    """The label row `below` with each label under a group heading made whole, or None if no
+    label is under a known heading.
+
+    A heading merged over several columns is written in its first one only, so it stands over
+    every label to its right up to the next heading. `headings` maps a normalised heading to
+    label forms (`"{heading}: {}"`, `"{} заявителя"`): the first form giving an alias of a
+    field not yet taken in this row is used (`Родители` over two `ФИО` columns: the first
+    parent's, then the second's). Where `below` is empty, the heading is the label (a cell
+    merged over both rows).
+    """
+    out: list[Any] = []
+    taken: set[str] = set()
+    forms: Sequence[str] = ()
+    heading = ""
+    found = False
+    for j in range(max(len(above.values), len(below.values))):
+        top = cell_text(above.values[j]) if j < len(above.values) else None
+        label = cell_text(below.values[j]) if j < len(below.values) else None
+        if top is not None:
+            heading, forms = top, headings.get(normalise_header(top), ())
+        if label is None:
+            out.append(top)
+            continue
+        for form in forms:
+            whole = form.format(label, heading=heading)
+            name = index.get(normalise_header(whole))
+            if name is not None and name not in taken:
+                label, found = whole, True
+                taken.add(name)
+                break
+        out.append(label)
+    if not found:
+        return None
+    return Row(below.file, below.sheet, below.number, tuple(out))
 
 
 def _located(row: Row, message: str) -> InputError:

@@ -3,7 +3,7 @@
 1.2 keeps users' roles in `roles.csv` (1.1 in `users.csv`).
 
 Only the file handling lives here (which files, their rows with row numbers, writing them);
-what the rows mean for a roster is `diaryadmin.roster_oneroster`.
+what the rows mean for a roster is `diaryadmin.roster.oneroster`.
 """
 
 from __future__ import annotations

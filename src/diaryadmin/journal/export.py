@@ -38,40 +38,30 @@ from diaryadmin.io import atomic_output
 from diaryadmin.io.xlsx import sheet_title
 from diaryadmin.journal import grading
 from diaryadmin.journal.data import COMMENT, KIND, TEACHER, WEIGHT, ClassJournal, load_class_journal
+from diaryadmin.journal.layout import (
+    COL_AVERAGE,
+    COL_MISSED,
+    COL_PERIOD_GRADE,
+    FIRST_LESSON_COL,
+    FIRST_STUDENT_ROW,
+    HEADER_ROW,
+    LABEL_CLASS,
+    LABEL_COLUMN_WIDTH,
+    LABEL_PERIOD,
+    LABEL_SUBJECT,
+    LABEL_YEAR,
+    LESSON_COLUMNS,
+    LESSONS_SUFFIX,
+    NO_KIND,
+    NOTE_COMMENT,
+    NOTE_KIND,
+    NOTE_TEACHER,
+    NOTE_WEIGHT,
+    SEQ_ROW,
+    SUMMARY_SHEET,
+)
 from diaryadmin.journal.periods import DateRange, year_label
 from diaryadmin.models import School, SchoolClass
-
-SUMMARY_SHEET = "Сводка"
-LESSONS_SUFFIX = " (темы)"
-LABEL_CLASS = "Класс"
-LABEL_SUBJECT = "Предмет"
-LABEL_PERIOD = "Период"
-LABEL_YEAR = "Учебный год"
-LABEL_COLUMN_WIDTH = 8.5  # column A: the № of students, and the labels above the table
-HEADER_ROW = 3  # 0-based: dates
-SEQ_ROW = 4  # 0-based: lesson numbers in the lesson list
-FIRST_STUDENT_ROW = 5
-FIRST_LESSON_COL = 3
-COL_AVERAGE = "Средний балл"
-COL_MISSED = "Пропущено уроков"
-COL_PERIOD_GRADE = "Оценка за период"
-LESSON_COLUMNS = (
-    "№",
-    "Дата",
-    "Урок",
-    "Класс",
-    "Предмет",
-    "Учитель",
-    "Тема",
-    "Домашнее задание",
-    "Вид работы",
-    "Вес",
-)
-NOTE_WEIGHT = "Вес"
-NOTE_KIND = "Вид работы"
-NOTE_TEACHER = "Учитель"
-NOTE_COMMENT = "Комментарий"
-NO_KIND = "—"
 
 
 def mark_note(

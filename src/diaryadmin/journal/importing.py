@@ -353,6 +353,7 @@ def _report(path: Path, plan: Plan, dry_run: bool) -> dict[str, Any]:
         "period_grades": sum(1 for v in plan.period_grades.values() if v[0] is not None),
         "skipped_sheets": plan.skipped_sheets,
         "ignored_columns": plan.ignored_columns,
+        "warnings": [p.to_dict() for p in plan.warnings],
         "dry_run": dry_run,
         "errors": [p.to_dict() for p in plan.problems],
     }
@@ -647,7 +648,7 @@ def apply_import(
         {
             k: v
             for k, v in report.items()
-            if k not in ("errors", "file", "skipped_sheets", "ignored_columns")
+            if k not in ("errors", "warnings", "file", "skipped_sheets", "ignored_columns")
         },
         now=now,
     )

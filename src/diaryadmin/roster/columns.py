@@ -115,7 +115,69 @@ def _guardian_aliases() -> dict[str, list[str]]:
 
 
 GUARDIAN_SLOTS = ("g1", "g2", "mother", "father")
-ROSTER_ALIASES = {**STUDENT_ALIASES, **_guardian_aliases()}
+
+# Group headings over a two-row header: `Мать` merged over `ФИО | Телефон | E-mail` reads as
+# `Мать: ФИО`, `Мать: Телефон`, `Мать: E-mail` (a header written so in one row reads alike).
+GROUP_WORDS = {
+    "mother": ["Мать", "Мама", "Mother"],
+    "father": ["Отец", "Папа", "Father"],
+    "g1": ["Родитель", "Родитель 1", "Законный представитель", "Законный представитель 1",
+           "Родитель (законный представитель)", "Parent", "Parent 1", "Guardian", "Guardian 1"],
+    "g2": ["Родитель 2", "Законный представитель 2", "Parent 2", "Guardian 2"],
+}  # fmt: skip
+# Headings over both parents' columns: the first `ФИО` is guardian 1's, the second guardian 2's.
+BOTH_PARENTS_WORDS = [
+    "Родители", "Законные представители", "Сведения о родителях",
+    "Родители (законные представители)", "Parents", "Guardians",
+]  # fmt: skip
+STUDENT_GROUP_WORDS = [
+    "Ученик", "Обучающийся", "Учащийся", "Ребёнок", "Сведения об ученике", "Сведения о ребёнке",
+    "Данные ученика", "Student", "Child",
+]  # fmt: skip
+_PART_WORDS = {
+    "full_name": ["ФИО", "Ф.И.О.", "Фамилия, имя, отчество", "Фамилия Имя Отчество", "Name",
+                  "Full name"],
+    "relation": ["Кем приходится", "Степень родства", "Родство", "Relation"],
+    "email": ["E-mail", "Email", "Электронная почта", "Эл. почта", "Почта",
+              "Адрес электронной почты"],
+    "phone": ["Телефон", "Мобильный телефон", "Контактный телефон", "Тел.", "Phone", "Mobile"],
+}  # fmt: skip
+
+
+def _grouped_aliases() -> dict[str, list[str]]:
+    aliases: dict[str, list[str]] = {}
+    for slot, words in GROUP_WORDS.items():
+        for part, parts in _PART_WORDS.items():
+            if part == "relation" and slot in ("mother", "father"):
+                continue
+            aliases[f"{slot}_{part}"] = [f"{word}: {p}" for word in words for p in parts]
+    return aliases
+
+
+def _groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for words in GROUP_WORDS.values():
+        for word in words:
+            groups[word] = ["{heading}: {}"]
+    for word in BOTH_PARENTS_WORDS:
+        groups[word] = ["Родитель 1: {}", "Родитель 2: {}"]
+    for word in STUDENT_GROUP_WORDS:
+        groups[word] = ["{} ученика", "{}"]
+    return groups
+
+
+ROSTER_GROUPS = _groups()
+
+
+def _merged(*tables: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for table in tables:
+        for name, names in table.items():
+            merged.setdefault(name, []).extend(names)
+    return merged
+
+
+ROSTER_ALIASES = _merged(STUDENT_ALIASES, _guardian_aliases(), _grouped_aliases())
 ROSTER_FIELDS = [
     *STUDENT_ALIASES,
     *(f"{slot}_{part}" for slot in GUARDIAN_SLOTS for part in ("full_name", "relation", "email",

@@ -87,6 +87,9 @@ class _Invalid(Exception):
     """A cell is refused; carries the message for the Problem."""
 
 
+InvalidCell = _Invalid  # the public name: the roster readers catch it
+
+
 class Normaliser:
     """Cell normalisation with caches: rosters repeat names, dates, classes and parents."""
 

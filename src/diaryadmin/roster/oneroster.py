@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.normalise import GuardianRecord, StudentRecord, _Invalid
+from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 
 if TYPE_CHECKING:
     from diaryadmin.models import School
-    from diaryadmin.roster.read import RosterReader
+    from diaryadmin.roster.findings import RosterFindings
 
 OUR_PREFIX = "diaryadmin-"
 # OneRoster roles of a child's agents and our relations (a parent: mother or father by the
@@ -38,11 +38,14 @@ def _deleted(row: dict[str, str]) -> bool:
     return (row.get("status") or "").casefold() == "tobedeleted"
 
 
-def read_oneroster(path: Path, reader: RosterReader) -> None:
-    """Add the students (and their guardians) of a OneRoster folder or zip to `reader`."""
+def read_oneroster(path: Path, reader: RosterFindings) -> None:
+    """Add the students (and their guardians) of a OneRoster folder or zip to `reader`.
+
+    A guardian is linked to a student by the student's `agentSourcedIds`, the guardian's, or
+    both: systems write the link from either side.
+    """
     tables = read_tables(path)
     users = tables["users"]
-    norm = reader.norm
     birth_dates: dict[str, tuple[int, str]] = {}
     if "demographics" in tables:
         for number, row in tables["demographics"].rows:
@@ -113,20 +116,8 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
         values: dict[str, Any] = {}
         for field, column in (("surname", "familyName"), ("name", "givenName"),
                               ("patronymic", "middleName")):  # fmt: skip
-            raw = row.get(column) or None
-            if raw is None:
-                if field != "patronymic":
-                    reader.error(f"the {field} is missing", where, column)
-                values[field] = (None, None)
-                continue
-            try:
-                text, folded, changed = norm.name(raw)
-            except _Invalid as exc:
-                reader.error(f"the {field} {exc}", where, column, raw)
-                continue
-            if changed:
-                reader._lookalike(where, column, raw, text)
-            values[field] = (text, folded)
+            part = reader.name_part(where, field, column, row.get(column) or None)
+            values[field] = part if part is not None else (None, None)
         sourced_id = row.get("sourcedId", "")
         birth_date: date | None = None
         found = birth_dates.get(sourced_id)
@@ -134,13 +125,8 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
             reader.error("no birth date for this student in demographics.csv", where, "sourcedId",
                          sourced_id)  # fmt: skip
         else:
-            try:
-                birth_date = norm.birth_date(found[1])
-            except _Invalid as exc:
-                reader.error(
-                    f"birth date: {exc}", Row(demographics_file or "", None, found[0], ()),
-                    "birthDate", found[1],
-                )  # fmt: skip
+            place = Row(demographics_file or "", None, found[0], ())
+            birth_date = reader.birth_date(place, "birthDate", found[1])
         class_name = class_of.get(sourced_id) or reader.default_class
         if class_name is None:
             reader.error("no class: no student enrollment in a class like 5А", where,

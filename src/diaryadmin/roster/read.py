@@ -1,46 +1,73 @@
-"""Reading roster files into plain records: headers, normalising, validating, every problem.
+"""Reading roster files into plain records: normalising, validating, every problem.
 
 A roster file holds one row per student (with up to two guardians on the row, or mother and
-father columns) and, optionally, a separate guardians sheet or file keyed by the student's ID.
-Reading never touches the database: it turns files into `StudentRecord`s and collects every
-error and warning with its file, sheet, row and column.
+father columns, maybe under group headings `Мать` / `Отец` / `Родители`) and, optionally, a
+separate guardians sheet or file keyed by the student's ID. Which sheets, where the header is
+and which rows are data is the one table policy (`io.table`); reading never touches the
+database: it turns files into `StudentRecord`s and collects every error and warning with its
+file, sheet, row and column.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem
-from diaryadmin.io import Row, find_header, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text
-from diaryadmin.io.workbook import formula_cells, hidden_sheets
+from diaryadmin.io.headers import HeaderMap, normalise_header
+from diaryadmin.io.reader import Row
+from diaryadmin.io.table import Table, TableKind, read_tables
 from diaryadmin.people.blanks import NONE_WORD_LENGTH, means_none
-from diaryadmin.people.names import (
-    canonical_class,
-)
-from diaryadmin.people.relations import parent_relation, relation_of, split_relation
+from diaryadmin.people.names import canonical_class
 from diaryadmin.roster.columns import (
     GUARDIAN_SLOTS,
     GUARDIAN_TABLE_ALIASES,
     ROSTER_ALIASES,
     ROSTER_FIELDS,
+    ROSTER_GROUPS,
+    STUDENT_ALIASES,
 )
-from diaryadmin.roster.normalise import (
-    GuardianRecord,
-    Normaliser,
-    ParsedRoster,
-    StudentRecord,
-    _Invalid,
-)
+from diaryadmin.roster.findings import RosterFindings
+from diaryadmin.roster.normalise import GuardianRecord, InvalidCell, Normaliser, StudentRecord
+from diaryadmin.roster.oneroster import read_oneroster
 from diaryadmin.schools import class_option
 
-HEADER_SCAN = 15
+_GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
+_GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in _GUARDIAN_PARTS)
+# Header words that say a column is a parent's (checked on normalised headers).
+_PARENT_WORDS = re.compile(
+    r"\b(мать|матери|мам(а|ы|е|у|очк\w*|ин\w*)|отец|отца|отцу|пап(а|ы|е|у|очк\w*|ин\w*)"
+    r"|родител\w*|представител\w*|опекун\w*|попечител\w*|mother\w*|father\w*|parent\w*"
+    r"|guardian\w*)\b"
+)
+_CONTACT_WORDS = re.compile(r"\b(телефон\w*|тел|phone|mobile|e-?mail|почта|эл\w* почт\w*)\b")
+_NAME_WORDS = re.compile(r"\b(фио|ф и о|фамилия|name)")
 
 
-class RosterReader:
+def _has_names(header: HeaderMap) -> bool:
+    columns = header.columns
+    return "full_name" in columns or ("surname" in columns and "name" in columns)
+
+
+def _is_student_table(header: HeaderMap) -> bool:
+    student_fields = [n for n in header.columns if n in STUDENT_ALIASES and n != "row_number"]
+    return _has_names(header) or len(student_fields) >= 2
+
+
+GUARDIANS = TableKind(
+    name="guardians",
+    record="a guardian",
+    aliases=GUARDIAN_TABLE_ALIASES,
+    expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
+    identifies=lambda header: {"student_id", "full_name"} <= header.columns.keys(),
+)
+
+
+class RosterReader(RosterFindings):
     """Reads roster files into a ParsedRoster; one instance per import."""
 
     def __init__(
@@ -52,36 +79,27 @@ class RosterReader:
         encoding: str | None = None,
         delimiter: str | None = None,
     ) -> None:
-        self.norm = normaliser
+        super().__init__(normaliser, class_name=class_name)
         self.sheet = sheet
-        self.default_class = class_name
         self.encoding = encoding
         self.delimiter = delimiter
-        self.result = ParsedRoster()
         self.guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
-        self.sink: Callable[[StudentRecord], None] | None = None
-        self.count = 0
-        self._origins: dict[tuple, tuple] = {}
-        self._last_origin: tuple = (None, None)
-
-    def emit(self, record: StudentRecord) -> None:
-        """Hand a parsed student on: to the sink (an import streaming into the database),
-        else into the result."""
-        self.count += 1
-        if self.sink is None:
-            self.result.students.append(record)
-        else:
-            self.sink(record)
-
-    # -- problems
-    def error(self, message: str, row: Row | None, column: str | None = None, value=None):
-        self.result.errors.append(_problem(message, row, column, value))
-
-    def warning(self, message: str, row: Row | None, column: str | None = None, value=None):
-        self.result.warnings.append(_problem(message, row, column, value))
+        self.students = TableKind(
+            name="roster",
+            record="a student",
+            aliases=ROSTER_ALIASES,
+            expected="Фамилия, Имя, Дата рождения, Класс",
+            identifies=_is_student_table,
+            missing=self._missing,
+            missing_message=self._missing_message,
+            groups=ROSTER_GROUPS,
+            ignored=frozenset({"row_number"}),
+            skipped="no student names",
+            none_found="no sheet has a roster header (Фамилия, Имя, Дата рождения...)",
+        )
 
     # -- files
-    def read(self, paths: Iterable[str | Path]) -> ParsedRoster:
+    def read(self, paths: Iterable[str | Path]):
         paths = list(paths)
         for path in paths:
             try:
@@ -97,85 +115,90 @@ class RosterReader:
 
     def read_file(self, path: Path, name: str) -> None:
         if path.is_dir() or path.suffix.lower() == ".zip":
-            from diaryadmin.roster.oneroster import read_oneroster
-
             read_oneroster(path, self)
             return
-        names = sheet_names(path)
-        if self.sheet is not None and names:
-            names = [self.sheet]  # iter_rows says so when the sheet does not exist
-        elif len(names) > 1 and (hidden := hidden_sheets(path) & set(names)):
-            # Offices hide last year's lists rather than delete them: never import unseen rows.
-            for sheet in (n for n in names if n in hidden):
-                if _looks_like_a_table(iter_rows(path, sheet=sheet)):
-                    self.result.warnings.append(
-                        Problem("hidden sheet skipped; use --sheet to import it", name, sheet)
-                    )
-            names = [n for n in names if n not in hidden]
-        formulas = formula_cells(path)
-        if not names:
-            self.read_table(iter_rows(path, encoding=self.encoding, delimiter=self.delimiter))
-            return
-        found_any = False
-        for sheet in names:
-            rows = iter_rows(path, sheet=sheet)
-            found_any |= self.read_table(rows, formulas.get(sheet), several=len(names) > 1)
-        if not found_any:
-            self.error("no sheet has a roster header (Фамилия, Имя, Дата рождения...)", None)
-            self.result.errors[-1] = Problem(self.result.errors[-1].message, file=name)
+        tables = read_tables(
+            path,
+            [self.students, GUARDIANS],
+            self.problems,
+            sheet=self.sheet,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+        )
+        for table in tables:
+            if table.kind is GUARDIANS:
+                self.read_guardian_table(table)
+            else:
+                self.read_students(table)
 
-    def read_table(
-        self, rows: Iterator[Row], formulas: set | None = None, several: bool = False
-    ) -> bool:
-        """Read one sheet (or CSV); False if it has no recognisable header and `several`."""
-        head = list(itertools.islice(rows, HEADER_SCAN))
-        if not head:
-            return False
-        try:
-            header, rest = find_header(iter(head), ROSTER_ALIASES, scan=HEADER_SCAN)
-        except InputError:
-            header = None
-        columns = header.columns if header else {}
-        has_names = "full_name" in columns or ("surname" in columns and "name" in columns)
-        if not has_names or "birth_date" not in columns:
-            guardians = _try_header(head, GUARDIAN_TABLE_ALIASES)
-            if guardians and {"student_id", "full_name"} <= guardians.columns.keys():
-                _, rest = find_header(iter(head), GUARDIAN_TABLE_ALIASES, scan=HEADER_SCAN)
-                self.read_guardian_table(guardians, itertools.chain(rest, rows), formulas)
-                return True
-            if several and (header is None or len(columns) < 2):
-                return False
-        if header is None:
-            first = head[0]
-            problem = Problem(
-                f"no header row found in the first {HEADER_SCAN} rows; expected columns "
-                "Фамилия, Имя, Дата рождения, Класс",
-                file=first.file,
-                sheet=first.sheet,
-            )
-            self.result.errors.append(problem)
-            return True
+    # -- the header
+    def _missing(self, header: HeaderMap) -> list[str]:
+        columns = header.columns
         missing = []
-        if not has_names:
+        if not _has_names(header):
             missing.append("Фамилия, Имя (or ФИО)" if "surname" not in columns else "Имя")
         if "birth_date" not in columns:
             missing.append("Дата рождения")
-        sheet_class = None
-        if "class" not in columns and self.default_class is None:
-            sheet_class = _class_of_sheet(header.row.sheet)
-            if sheet_class is None:
-                missing.append("Класс (or --class)")
+        if (
+            "class" not in columns
+            and self.default_class is None
+            and _class_of_sheet(header.row.sheet) is None
+        ):
+            missing.append("Класс (or --class)")
+        return missing
+
+    def _missing_message(self, header: HeaderMap, missing: list[str]) -> str:
         sheet_hint = header.row.sheet is not None and "Класс (or --class)" in missing
-        if missing:
-            self.error(
-                "missing required column(s): " + ", ".join(missing)
-                + "; found: " + ", ".join(header.labels.values())
-                + ("; a sheet named like 5А also gives the class" if sheet_hint else ""),
-                header.row,
-            )  # fmt: skip
+        return (
+            "missing required column(s): " + ", ".join(missing)
+            + "; found: " + ", ".join(header.labels.values())
+            + ("; a sheet named like 5А also gives the class" if sheet_hint else "")
+        )  # fmt: skip
+
+    def _guardians_understood(self, table: Table) -> bool:
+        """False, with an error, when columns look like a parent's but none was read as one:
+        pupils are never imported without their parents for want of a column name. Contact
+        columns (`Телефон`) that may be the pupil's own get a warning."""
+        header = table.header
+        if _GUARDIAN_FIELDS & header.columns.keys():
             return True
-        for label in header.unknown:
-            self.warning("unknown column, ignored", header.row, label)
+        used = set(header.columns.values())
+        unknown = [
+            label
+            for position, value in enumerate(header.row.values)
+            if position not in used and (label := cell_text(value)) is not None
+        ]
+        columns = header.columns
+        if "full_name" in columns and "surname" in columns and "name" in columns:
+            unknown.append(header.labels["full_name"])  # a parent's ФИО, read as nobody's
+        above = [t for v in table.above.values if (t := cell_text(v))] if table.above else []
+        named = [t for t in unknown if _PARENT_WORDS.search(normalise_header(t))]
+        headings = [t for t in above if _PARENT_WORDS.search(normalise_header(t))]
+        contacts = [t for t in unknown if _CONTACT_WORDS.search(normalise_header(t))]
+        people = [t for t in unknown if _NAME_WORDS.search(normalise_header(t))]
+        if named or (headings and (contacts or people)):
+            shown = ", ".join(repr(t) for t in dict.fromkeys(headings + named + contacts + people))
+            self.error(
+                f"columns that look like a parent's ({shown}) but no guardian column was "
+                "understood: name them ФИО матери, Телефон матери, E-mail матери (or Родитель 1, "
+                "Телефон родителя 1...), or put a heading Мать, Отец or Родитель over "
+                "ФИО | Телефон | E-mail",
+                header.row, (named + contacts + people)[0],
+            )  # fmt: skip
+            return False
+        if contacts:
+            self.warning(
+                "no guardian column found: this contact column is read as nobody's; if it is "
+                "a parent's, name it Телефон родителя or E-mail родителя (or ФИО матери...)",
+                header.row, contacts[0],
+            )  # fmt: skip
+        return True
+
+    # -- student rows
+    def read_students(self, table: Table) -> None:
+        """Read the student rows of one table (and the guardians on them)."""
+        header = table.header
+        columns = header.columns
         if "full_name" in columns and "surname" in columns and "name" in columns:
             # Often a parent's ФИО under a group heading such as «Мать» in the row above.
             self.warning(
@@ -183,168 +206,96 @@ class RosterReader:
                 f"{header.labels['surname']!r} and {header.labels['name']!r}",
                 header.row, header.labels["full_name"],
             )  # fmt: skip
-        self.read_students(
-            header, itertools.chain(rest, rows), formulas or set(), sheet_class=sheet_class
-        )
-        return True
+        if not self._guardians_understood(table):
+            return
+        default_class = self.default_class
+        if "class" not in columns and default_class is None:
+            default_class = _class_of_sheet(header.row.sheet)
+        elif default_class is not None:
+            default_class = class_option(default_class)
+        layout = _Layout.of(header, default_class)
+        for row in table.rows:
+            v = layout.cells(row)
+            if v is not None:
+                self._student(row, v, layout)
 
-    # -- student rows
-    def read_students(
-        self, header, rows: Iterable[Row], formulas: set, sheet_class: str | None = None
-    ) -> None:
-        """`sheet_class`: the class of a sheet without a class column, from its name."""
-        labels = header.labels
-        norm = self.norm
-        emit = self.emit
+    def _student(self, row: Row, v: tuple, layout: _Layout) -> None:
+        """One student row (`v`: its cells as the layout pads them): a record, or errors."""
         errors = self.result.errors
-        default_class = sheet_class if sheet_class is not None else class_option(self.default_class)
-        # Absent fields point one past the last mapped column, which padding keeps None.
-        width = max(header.columns.values()) + 2
-        absent = width - 1
-        col = {name: header.columns.get(name, absent) for name in ROSTER_FIELDS}
-        i_id, i_full, i_birth, i_class = (
-            col["external_id"], col["full_name"], col["birth_date"], col["class"]
+        before = len(errors)
+        names = self._names(row, v, layout)
+        labels = layout.labels
+        birth_date = self.birth_date(row, labels.get("birth_date"), v[layout.birth_date])
+        class_name = layout.default_class
+        raw = v[layout.class_name]
+        if raw is not None:
+            class_name = self.checked(self.norm.class_name, "class", row, labels["class"], raw)
+        elif class_name is None:
+            self.error("the class is missing", row, labels.get("class"))
+        external_id = cell_text(v[layout.external_id])
+        if external_id is not None and len(external_id) > 64:
+            self.error("the ID is longer than 64 characters", row, labels["external_id"])
+        certificate_fp, snils_fp = self._documents(row, v, layout)
+        guardians = []
+        for indexes, slot_labels, default in layout.slots:
+            guardian = self._guardian(row, v, indexes, slot_labels, default)
+            if guardian is not None:
+                guardians.append(guardian)
+        if len(errors) > before:
+            return
+        surname, name, patronymic, key = names
+        self.emit(
+            StudentRecord(
+                row.file, row.sheet, row.number, external_id, surname, name, patronymic, key,
+                birth_date, class_name, certificate_fp, snils_fp, guardians,
+            )
         )  # fmt: skip
-        i_cert, i_series, i_number, i_snils = (
-            col["certificate"], col["certificate_series"], col["certificate_number"],
-            col["snils"],
-        )  # fmt: skip
-        use_full_name = "full_name" in header.columns and not (
-            "surname" in header.columns and "name" in header.columns
-        )
-        name_fields = [
-            (field_name, col[field_name], labels.get(field_name))
-            for field_name in ("surname", "name", "patronymic")
-            if field_name in header.columns
-        ]
-        slots = []
-        for slot in GUARDIAN_SLOTS:
-            indexes = tuple(col[f"{slot}_{part}"] for part in ("full_name", "relation", "email",
-                                                                "phone"))  # fmt: skip
-            if any(i != absent for i in indexes):
-                slot_labels = tuple(
-                    labels.get(f"{slot}_{part}") for part in ("full_name", "relation", "email",
-                                                              "phone")
-                )  # fmt: skip
-                default = slot if slot in ("mother", "father") else None
-                slots.append((indexes, slot_labels, default))
-        formula_rows = {number for number, _ in formulas}
-        mapped = [i for i in set(header.columns.values())]
-        padding = (None,) * width
-        # Columns that may be empty, where offices write `-` or `нет` for "none".
-        optional = sorted(
-            index for field_name, index in header.columns.items()
-            if field_name in _OPTIONAL or field_name.endswith(_GUARDIAN_PARTS)
-        )  # fmt: skip
-        for row in rows:
-            v = row.values
-            if len(v) < width:
-                v = v + padding[len(v) :]
-            elif len(v) > absent:
-                v = (*v[:absent], None)  # unknown columns on the right: keep `absent` empty
-            for i in optional:
-                x = v[i]
-                if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
-                    v = (*v[:i], None, *v[i + 1 :])
-            if formula_rows and row.number in formula_rows:
-                for c in sorted(c for n, c in formulas if n == row.number):
-                    self.error(
-                        "a formula, not a value: type the value itself", row,
-                        _label_of(header, c),
-                    )  # fmt: skip
-                continue
-            if all(v[i] is None for i in mapped):
-                continue
-            problems_before = len(errors)
-            surname = name = patronymic = None
-            key_parts: list[str] = []
-            if use_full_name:
-                raw = v[i_full]
-                try:
-                    if raw is None:
-                        raise _Invalid("is missing")
-                    surname, name, patronymic, changed, key = norm.full_name(raw)
-                    key_parts = [key]
-                    if changed:
-                        self._lookalike(row, labels["full_name"], raw, surname, name, patronymic)
-                except _Invalid as exc:
-                    self.error(f"the full name {exc}", row, labels["full_name"], raw)
-            else:
-                for field_name, i, label in name_fields:
-                    raw = v[i]
-                    if raw is None:
-                        if field_name != "patronymic":
-                            self.error(f"the {field_name} is missing", row, label)
-                        continue
-                    try:
-                        text, folded, changed = norm.name(raw)
-                    except _Invalid as exc:
-                        self.error(f"the {field_name} {exc}", row, label, raw)
-                        continue
-                    if changed:
-                        self._lookalike(row, label, raw, text)
-                    key_parts.append(folded)
-                    if field_name == "surname":
-                        surname = text
-                    elif field_name == "name":
-                        name = text
-                    else:
-                        patronymic = text
-            birth_date = None
-            raw = v[i_birth]
-            if raw is None:
-                self.error("the birth date is missing", row, labels["birth_date"])
-            else:
-                try:
-                    birth_date = norm.birth_date(raw)
-                except _Invalid as exc:
-                    self.error(f"birth date: {exc}", row, labels["birth_date"], raw)
-            class_name = default_class
-            raw = v[i_class]
-            if raw is not None:
-                try:
-                    class_name = norm.class_name(raw)
-                except _Invalid as exc:
-                    self.error(f"class: {exc}", row, labels["class"], raw)
-            elif class_name is None:
-                self.error("the class is missing", row, labels.get("class"))
-            external_id = cell_text(v[i_id])
-            if external_id is not None and len(external_id) > 64:
-                self.error("the ID is longer than 64 characters", row, labels["external_id"])
-            certificate_fp = None
-            try:
-                if v[i_cert] is not None:
-                    certificate_fp = norm.certificate_fp(v[i_cert])
-                elif v[i_series] is not None or v[i_number] is not None:
-                    certificate_fp = norm.certificate_fp(v[i_series] or "", v[i_number] or "")
-            except _Invalid as exc:
-                label = labels.get("certificate") or labels.get("certificate_series")
-                shown = v[i_cert] if v[i_cert] is not None else v[i_series]
-                self.error(f"birth certificate: {exc}", row, label, shown)
-            snils_fp = None
-            if v[i_snils] is not None:
-                try:
-                    snils_fp = norm.snils_fp(v[i_snils])
-                except _Invalid as exc:
-                    self.error(f"SNILS: {exc}", row, labels["snils"], v[i_snils])
-            guardians = []
-            for indexes, slot_labels, default in slots:
-                guardian = self._guardian(row, v, indexes, slot_labels, default)
-                if guardian is not None:
-                    guardians.append(guardian)
-            if len(errors) > problems_before:
-                continue
-            emit(
-                StudentRecord(
-                    row.file, row.sheet, row.number, external_id, surname, name, patronymic,
-                    " ".join(key_parts), birth_date, class_name, certificate_fp, snils_fp,
-                    guardians,
-                )
-            )  # fmt: skip
 
-    def _lookalike(self, row: Row, column: str, raw: Any, *parts: str | None) -> None:
-        fixed = " ".join(p for p in parts if p)
-        self.warning(f"Latin look-alike letters replaced by Cyrillic: {fixed!r}", row, column, raw)
+    def _names(self, row: Row, v: tuple, layout: _Layout) -> tuple:
+        """(surname, name, patronymic, matching key) of a student row; errors if refused."""
+        if layout.use_full_name:
+            raw = v[layout.full_name]
+            label = layout.labels["full_name"]
+            if raw is None:
+                self.error("the full name is missing", row, label)
+                return None, None, None, ""
+            try:
+                surname, name, patronymic, changed, key = self.norm.full_name(raw)
+            except InvalidCell as exc:
+                self.error(f"the full name {exc}", row, label, raw)
+                return None, None, None, ""
+            if changed:
+                self.lookalike(row, label, raw, surname, name, patronymic)
+            return surname, name, patronymic, key
+        found: dict[str, str | None] = {"surname": None, "name": None, "patronymic": None}
+        key_parts: list[str] = []
+        for field_name, i, label in layout.name_fields:
+            part = self.name_part(row, field_name, label, v[i])
+            if part is not None:
+                found[field_name] = part[0]
+                key_parts.append(part[1])
+        return found["surname"], found["name"], found["patronymic"], " ".join(key_parts)
+
+    def _documents(self, row: Row, v: tuple, layout: _Layout) -> tuple[str | None, str | None]:
+        """Fingerprints of the birth certificate and SNILS of a row; errors if refused."""
+        labels = layout.labels
+        certificate, series, number = (
+            v[layout.certificate], v[layout.certificate_series], v[layout.certificate_number]
+        )  # fmt: skip
+        certificate_fp = snils_fp = None
+        try:
+            if certificate is not None:
+                certificate_fp = self.norm.certificate_fp(certificate)
+            elif series is not None or number is not None:
+                certificate_fp = self.norm.certificate_fp(series or "", number or "")
+        except InvalidCell as exc:
+            label = labels.get("certificate") or labels.get("certificate_series")
+            shown = certificate if certificate is not None else series
+            self.error(f"birth certificate: {exc}", row, label, shown)
+        raw = v[layout.snils]
+        if raw is not None:
+            snils_fp = self.checked(self.norm.snils_fp, "SNILS", row, labels["snils"], raw)
+        return certificate_fp, snils_fp
 
     def _guardian(self, row, v, indexes, labels, default) -> GuardianRecord | None:
         raw_name, raw_relation, raw_email, raw_phone = (
@@ -358,72 +309,11 @@ class RosterReader:
             row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=default
         )
 
-    def guardian_from_cells(
-        self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None
-    ) -> GuardianRecord | None:
-        label_name, label_relation, label_email, label_phone = labels
-        ok = True
-        name_cell, written_relation = raw_name, None
-        if isinstance(raw_name, str):
-            name_cell, written_relation = split_relation(raw_name)
-        try:
-            surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
-        except _Invalid as exc:
-            self.error(f"guardian's full name {exc}", row, label_name, raw_name)
-            return None
-        if changed:
-            self._lookalike(row, label_name, raw_name, surname, name, patronymic)
-        relation = relation_of(written_relation, patronymic) or default_relation
-        if raw_relation is not None:
-            text = cell_text(raw_relation)
-            relation = relation_of(text, patronymic)
-            if relation is None:
-                relation = "guardian"
-                self.warning(
-                    "unknown relation, taken as guardian (use мать, отец or опекун)",
-                    row, label_relation, raw_relation,
-                )  # fmt: skip
-        if relation is None:
-            relation = parent_relation(patronymic)
-        email = phone = None
-        if raw_email is not None:
-            try:
-                email = self.norm.email(raw_email)
-            except _Invalid as exc:
-                self.error(f"guardian's e-mail: {exc}", row, label_email, raw_email)
-                ok = False
-        if raw_phone is not None:
-            try:
-                phone = self.norm.phone(raw_phone)
-            except _Invalid as exc:
-                self.error(f"guardian's phone: {exc}", row, label_phone, raw_phone)
-                ok = False
-        if not ok:
-            return None
-        return GuardianRecord(
-            surname, name, patronymic, key, relation, email, phone,
-            self._origin(row),
-            row.number,
-        )  # fmt: skip
-
-    def _origin(self, row: Row) -> tuple[str, str | None]:
-        """One shared (file, sheet) tuple per sheet, for the records' places."""
-        if self._last_origin[0] is not row.file or self._last_origin[1] is not row.sheet:
-            key = (row.file, row.sheet)
-            self._last_origin = self._origins.setdefault(key, key)
-        return self._last_origin
-
     # -- a guardians sheet or file
-    def read_guardian_table(self, header, rows: Iterable[Row], formulas) -> None:
+    def read_guardian_table(self, table: Table) -> None:
+        header = table.header
         labels = header.labels
-        for label in header.unknown:
-            self.warning("unknown column, ignored", header.row, label)
-        for row in rows:
-            if formulas and any(n == row.number for n, _ in formulas):
-                for _, c in sorted(x for x in formulas if x[0] == row.number):
-                    self.error("a formula, not a value: type the value itself", row,
-                               _label_of(header, c))  # fmt: skip
-                continue
+        for row in table.rows:
             student_id = cell_text(header.get(row, "student_id"))
             raw_name = header.get(row, "full_name")
             if student_id is None and raw_name is None:
@@ -442,7 +332,9 @@ class RosterReader:
                  labels.get("phone")),
             )  # fmt: skip
             if guardian is not None:
-                problem = _problem("", row, labels["student_id"], student_id)
+                problem = Problem(
+                    "", row.file, row.sheet, row.number, labels["student_id"], student_id
+                )
                 self.guardian_rows.append((problem, student_id, guardian))
 
     def _attach_guardians(self) -> None:
@@ -462,20 +354,91 @@ class RosterReader:
                 student.guardians.append(guardian)
 
 
+@dataclass(slots=True)
+class _Layout:
+    """Where a student table's fields are, as indexes into its padded rows (an absent field
+    points one past the last mapped column, which padding keeps None)."""
+
+    labels: dict[str, str]
+    default_class: str | None
+    width: int
+    absent: int
+    mapped: list[int]
+    optional: list[int]  # columns where offices write `-` or `нет` for "none"
+    use_full_name: bool
+    name_fields: list[tuple[str, int, str]]
+    slots: list[tuple[tuple[int, ...], tuple[str | None, ...], str | None]]
+    external_id: int
+    full_name: int
+    birth_date: int
+    class_name: int
+    certificate: int
+    certificate_series: int
+    certificate_number: int
+    snils: int
+
+    @classmethod
+    def of(cls, header: HeaderMap, default_class: str | None) -> _Layout:
+        columns, labels = header.columns, header.labels
+        width = max(columns.values()) + 2
+        absent = width - 1
+        col = {name: columns.get(name, absent) for name in ROSTER_FIELDS}
+        slots = []
+        for slot in GUARDIAN_SLOTS:
+            names = [f"{slot}{part}" for part in _GUARDIAN_PARTS]
+            indexes = tuple(col[name] for name in names)
+            if any(i != absent for i in indexes):
+                default = slot if slot in ("mother", "father") else None
+                slots.append((indexes, tuple(labels.get(name) for name in names), default))
+        return cls(
+            labels=labels,
+            default_class=default_class,
+            width=width,
+            absent=absent,
+            mapped=[i for name, i in columns.items() if name != "row_number"],
+            optional=sorted(
+                index
+                for name, index in columns.items()
+                if name in _OPTIONAL or name.endswith(_GUARDIAN_PARTS)
+            ),  # fmt: skip
+            use_full_name="full_name" in columns
+            and not ("surname" in columns and "name" in columns),
+            name_fields=[
+                (name, col[name], labels[name])
+                for name in ("surname", "name", "patronymic")
+                if name in columns
+            ],
+            slots=slots,
+            external_id=col["external_id"],
+            full_name=col["full_name"],
+            birth_date=col["birth_date"],
+            class_name=col["class"],
+            certificate=col["certificate"],
+            certificate_series=col["certificate_series"],
+            certificate_number=col["certificate_number"],
+            snils=col["snils"],
+        )
+
+    def cells(self, row: Row) -> tuple | None:
+        """The row's cells padded to the layout, `-`/`нет` in optional columns as None; None
+        if nothing is left in the columns read."""
+        v = row.values
+        if len(v) < self.width:
+            v = v + (None,) * (self.width - len(v))
+        elif len(v) > self.absent:
+            v = (*v[: self.absent], None)  # unknown columns on the right: keep `absent` empty
+        for i in self.optional:
+            x = v[i]
+            if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
+                v = (*v[:i], None, *v[i + 1 :])
+        if all(v[i] is None for i in self.mapped):
+            return None
+        return v
+
+
 _OPTIONAL = frozenset(
     {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
 )
-_GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
-
-
-def _looks_like_a_table(rows: Iterator[Row]) -> bool:
-    """Whether a sheet has a roster or guardians header (a skipped one is worth a warning)."""
-    head = list(itertools.islice(rows, HEADER_SCAN))
-    for aliases in (ROSTER_ALIASES, GUARDIAN_TABLE_ALIASES):
-        header = _try_header(head, aliases) if head else None
-        if header is not None and len(header.columns) >= 2:
-            return True
-    return False
 
 
 def _unless_placeholder(value: Any) -> Any:
@@ -490,29 +453,3 @@ def _class_of_sheet(sheet: str | None) -> str | None:
         return canonical_class(sheet)
     except ValueError:
         return None
-
-
-def _try_header(head: list[Row], aliases) -> Any:
-    try:
-        header, _ = find_header(iter(head), aliases, scan=HEADER_SCAN)
-    except InputError:
-        return None
-    return header
-
-
-def _label_of(header, column: int) -> str:
-    for name, index in header.columns.items():
-        if index == column:
-            return header.labels[name]
-    letters = ""
-    n = column + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _problem(message: str, row: Row | None, column: str | None, value: Any) -> Problem:
-    if row is None:
-        return Problem(message, column=column, value=value)
-    return Problem(message, row.file, row.sheet, row.number, column, value)

@@ -1,0 +1,151 @@
+"""What reading a roster finds: the students handed on and every problem with its place.
+
+Shared by the two roster readers, the file reader (`roster.read`) and the OneRoster reader
+(`roster.oneroster`), which both turn cells into records the same way: names checked and
+look-alike letters fixed (with a warning), a guardian's name, relation, e-mail and phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from diaryadmin.io.cells import cell_text
+from diaryadmin.io.reader import Row
+from diaryadmin.io.table import Problems
+from diaryadmin.people.relations import parent_relation, relation_of, split_relation
+from diaryadmin.roster.normalise import (
+    GuardianRecord,
+    InvalidCell,
+    Normaliser,
+    ParsedRoster,
+    StudentRecord,
+)
+
+
+class RosterFindings:
+    """The students read so far (or a sink taking them) and every error and warning."""
+
+    def __init__(self, normaliser: Normaliser, *, class_name: str | None = None) -> None:
+        self.norm = normaliser
+        self.default_class = class_name
+        self.result = ParsedRoster()
+        self.problems = Problems(self.result.warnings, self.result.errors)
+        self.sink: Callable[[StudentRecord], None] | None = None
+        self.count = 0
+        self._origins: dict[tuple, tuple] = {}
+        self._last_origin: tuple = (None, None)
+
+    def emit(self, record: StudentRecord) -> None:
+        """Hand a parsed student on: to the sink (an import streaming into the database),
+        else into the result."""
+        self.count += 1
+        if self.sink is None:
+            self.result.students.append(record)
+        else:
+            self.sink(record)
+
+    def error(self, message: str, row: Row | None, column: str | None = None, value=None):
+        self.problems.error(message, row, column, value)
+
+    def warning(self, message: str, row: Row | None, column: str | None = None, value=None):
+        self.problems.warn(message, row, column, value)
+
+    def lookalike(self, row: Row, column: str | None, raw: Any, *parts: str | None) -> None:
+        """Warn that Latin look-alike letters in `raw` were read as Cyrillic."""
+        fixed = " ".join(p for p in parts if p)
+        self.warning(f"Latin look-alike letters replaced by Cyrillic: {fixed!r}", row, column, raw)
+
+    def name_part(
+        self, row: Row, field: str, column: str | None, raw: Any
+    ) -> tuple[str, str] | None:
+        """(text, matching form) of a surname, name or patronymic cell; None with an error
+        if it is missing (a patronymic may be) or not a name."""
+        if raw is None:
+            if field != "patronymic":
+                self.error(f"the {field} is missing", row, column)
+            return None
+        try:
+            text, folded, changed = self.norm.name(raw)
+        except InvalidCell as exc:
+            self.error(f"the {field} {exc}", row, column, raw)
+            return None
+        if changed:
+            self.lookalike(row, column, raw, text)
+        return text, folded
+
+    def checked(
+        self, check: Callable[[Any], Any], what: str, row: Row, column: str | None, raw: Any
+    ) -> Any:
+        """`check(raw)` (a Normaliser method), or None with the error `what: why`."""
+        try:
+            return check(raw)
+        except InvalidCell as exc:
+            self.error(f"{what}: {exc}", row, column, raw)
+            return None
+
+    def birth_date(self, row: Row, column: str | None, raw: Any) -> Any:
+        """The birth date of a cell, or None with an error."""
+        if raw is None:
+            self.error("the birth date is missing", row, column)
+            return None
+        return self.checked(self.norm.birth_date, "birth date", row, column, raw)
+
+    def guardian_from_cells(
+        self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None
+    ) -> GuardianRecord | None:
+        """A guardian from the cells of a row; None with errors if a cell is refused.
+
+        `labels`: the columns of name, relation, e-mail and phone (for problems). The relation
+        is the relation cell's, else one written after the name (`Иванова М. П. (мать)`), else
+        `default_relation` (a mother's column), else guessed from the patronymic.
+        """
+        label_name, label_relation, label_email, label_phone = labels
+        ok = True
+        name_cell, written_relation = raw_name, None
+        if isinstance(raw_name, str):
+            name_cell, written_relation = split_relation(raw_name)
+        try:
+            surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
+        except InvalidCell as exc:
+            self.error(f"guardian's full name {exc}", row, label_name, raw_name)
+            return None
+        if changed:
+            self.lookalike(row, label_name, raw_name, surname, name, patronymic)
+        relation = relation_of(written_relation, patronymic) or default_relation
+        if raw_relation is not None:
+            text = cell_text(raw_relation)
+            relation = relation_of(text, patronymic)
+            if relation is None:
+                relation = "guardian"
+                self.warning(
+                    "unknown relation, taken as guardian (use мать, отец or опекун)",
+                    row, label_relation, raw_relation,
+                )  # fmt: skip
+        if relation is None:
+            relation = parent_relation(patronymic)
+        email = phone = None
+        if raw_email is not None:
+            try:
+                email = self.norm.email(raw_email)
+            except InvalidCell as exc:
+                self.error(f"guardian's e-mail: {exc}", row, label_email, raw_email)
+                ok = False
+        if raw_phone is not None:
+            try:
+                phone = self.norm.phone(raw_phone)
+            except InvalidCell as exc:
+                self.error(f"guardian's phone: {exc}", row, label_phone, raw_phone)
+                ok = False
+        if not ok:
+            return None
+        return GuardianRecord(
+            surname, name, patronymic, key, relation, email, phone, self.origin(row), row.number
+        )
+
+    def origin(self, row: Row) -> tuple[str, str | None]:
+        """One shared (file, sheet) tuple per sheet, for the records' places."""
+        if self._last_origin[0] is not row.file or self._last_origin[1] is not row.sheet:
+            key = (row.file, row.sheet)
+            self._last_origin = self._origins.setdefault(key, key)
+        return self._last_origin
