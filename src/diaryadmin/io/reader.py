@@ -172,6 +172,8 @@ def _reason(error: BaseException) -> str:
 def _open_sandboxed(
     file: Path, name: str, kind: str, sheet: str | None, limits: ReadLimits, rows: bool
 ) -> tuple[list[tuple[str, bool]], Iterator[Any]]:
+    import python_calamine  # noqa: F401  loaded here, so the capped worker need not map it
+
     stream = sandboxed(
         _workbook_task(file, name, kind, sheet, limits, rows), name=name, limits=limits
     )
