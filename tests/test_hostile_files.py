@@ -8,6 +8,7 @@ are started from this thread, so `preexec_fn` is safe) to keep the whole file fa
 from __future__ import annotations
 
 import io
+import json
 import os
 import resource
 import struct
@@ -367,6 +368,12 @@ CASES: dict[str, tuple] = {
         ROSTER,
         {"DIARYADMIN_MAX_ROWS": "100"},
     ),
+    "cells over the limit": (
+        lambda p: many_rows(p / "cells.xlsx", 600),
+        ["spans 601 rows by 2 columns: the number of cells (1,202)", "DIARYADMIN_MAX_CELLS"],
+        ROSTER,
+        {"DIARYADMIN_MAX_CELLS": "1000"},
+    ),
     "ods with a million repeated rows": (
         lambda p: ods(
             p / "rows.ods",
@@ -638,3 +645,112 @@ def test_the_database_is_unchanged_by_every_hostile_file(corpus):
     assert len(results) == len(CASES) >= 30
     assert before == after
     assert before["students"], "the seed roster is there to be kept"
+
+
+# The layer's other side: what is not hostile still reads, and the worker's own defences.
+
+
+def test_real_office_files_pass_the_inspection(tmp_path):
+    """A LibreOffice .xls, and an ods ending (as LibreOffice writes it) with a million empty
+    repeated rows of 16,384 empty repeated cells, are read, not refused."""
+    from diaryadmin.io import iter_rows, sheet_names
+
+    assert sheet_names(DATA / "base.xls") == ["5А", "Скрытый"]
+    assert [r.values for r in iter_rows(DATA / "base.xls")][1] == (
+        "Иванов",
+        "Иван",
+        "01.03.2015",
+        "5А",
+    )
+    empty = '<table:table-cell table:number-columns-repeated="16384"/>'
+    table = (
+        '<table:table table:name="5А"><table:table-row>'
+        + ods_cell("Фамилия")
+        + ods_cell("Имя")
+        + f'{empty}</table:table-row><table:table-row table:number-rows-repeated="1048575">'
+        + f"{empty}</table:table-row></table:table>"
+    )
+    path = ods(tmp_path / "lo.ods", table)
+    assert [r.values for r in iter_rows(path)] == [("Фамилия", "Имя")]
+
+
+def test_csv_and_html_saved_as_xls_are_imported(run_cli, workdir):
+    header = ["Фамилия", "Имя", "Дата рождения", "Класс"]
+    csv_path = put(
+        workdir / "export.xls",
+        (";".join(header) + "\nИванов;Иван;01.03.2015;5А\n").encode("cp1251"),
+    )
+    cells = "".join(f"<th>{h}</th>" for h in header)
+    html = (
+        '<html><head><meta charset="windows-1251"></head><body><table>'
+        f"<tr>{cells}</tr><tr><td>Петрова</td><td>Анна</td><td>02.04.2015</td>"
+        "<td>5А</td></tr></table></body></html>"
+    )
+    html_path = put(workdir / "portal.xls", html.encode("cp1251"))
+    for path in (csv_path, html_path):
+        result = run_cli("roster", "import", str(path))
+        assert result.exit_code == 0, result.output
+    listed = json.loads(run_cli("roster", "list", "--format", "json").stdout)
+    assert {row["surname"] for row in listed} == {"Иванов", "Петрова"}
+
+
+class PanicException(BaseException):
+    """What pyo3 raises for a Rust panic: a BaseException, named so."""
+
+
+def _sandbox(task, **limits):
+    from diaryadmin.config import ReadLimits
+    from diaryadmin.io.sandbox import sandboxed
+
+    return list(sandboxed(task, name="f.xlsx", limits=ReadLimits(**limits)))
+
+
+def test_sandbox_streams_rows_in_batches():
+    rows = [(f"row {i}", i, float(i), None) for i in range(5001)]
+    assert _sandbox(lambda: iter(rows)) == rows
+
+
+@pytest.mark.parametrize(
+    ("task", "words"),
+    [
+        (lambda: (_ for _ in ()).throw(PanicException("index out of bounds")), "the reader failed"),
+        (lambda: os.abort(), "the reader failed on it"),
+        (lambda: [bytearray(1 << 30)], "needs more memory to read than the limit of 64 MB"),
+        (lambda: iter(int, 1), "takes longer to read than the limit of 1 CPU seconds"),
+        (lambda: [(object(),)], "the reader failed on it"),
+    ],
+    ids=["panic", "abort", "memory", "cpu", "unpicklable"],
+)
+def test_sandbox_turns_every_death_into_one_sentence(task, words, capfd):
+    from diaryadmin.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        _sandbox(task, reader_memory_mb=64, reader_seconds=1)
+    assert str(caught.value).startswith("f.xlsx: ") and words in str(caught.value)
+    assert "index out of bounds" not in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_sandbox_child_is_gone_when_the_reader_stops_early():
+    from diaryadmin.config import ReadLimits
+    from diaryadmin.io.sandbox import sandboxed
+
+    pids = []
+
+    def task():
+        pids.append(os.getpid())  # in the child: never seen here
+        yield from iter(lambda: ("row",), None)
+
+    stream = sandboxed(task, name="f.xlsx", limits=ReadLimits())
+    assert next(stream) == ("row",)
+    stream.close()
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == os.getpid()]
+    assert children == []
+
+
+def _parent(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1

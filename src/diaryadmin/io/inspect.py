@@ -8,6 +8,7 @@ archives and compound files, encrypted workbooks, documents and images renamed.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path
@@ -66,7 +67,14 @@ def inspect_file(file: Path, name: str, limits: ReadLimits) -> str:
     file's header, allocation tables and directory. Raises InputError (one sentence naming the
     file) if it is too big, damaged, encrypted, hostile, or not a table at all.
     """
-    size = file.stat().st_size
+    status = file.stat()
+    # A reader asks several times (sheet names, hidden sheets, formulas, rows): look once.
+    return _inspect_once(str(file), status.st_size, status.st_mtime_ns, name, limits)
+
+
+@functools.lru_cache(maxsize=32)
+def _inspect_once(path: str, size: int, _mtime_ns: int, name: str, limits: ReadLimits) -> str:
+    file = Path(path)
     if size > limits.max_file_mb << 20:
         raise over_limit(name, "the file's size", size >> 20, "max_file_mb", limits)
     with file.open("rb") as stream:
@@ -288,6 +296,12 @@ def _scan_cells(
                         "max_rows",
                         limits,
                     )
+                if last_row * last_column > limits.max_cells:
+                    what = (
+                        f"sheet part {entry.filename!r} spans {last_row:,} rows by "
+                        f"{last_column:,} columns: the number of cells"
+                    )
+                    raise over_limit(name, what, last_row * last_column, "max_cells", limits)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise refuse(
             name,

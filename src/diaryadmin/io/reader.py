@@ -225,7 +225,10 @@ def iter_rows(
         csv_rows = iter_csv_rows(file, encoding=encoding, delimiter=delimiter)
         return (Row(name, None, number, values) for number, values in csv_rows)
     if kind == HTML:
-        html_rows = iter_html_rows(file, name, limits, encoding=encoding)
+        # Pure Python, but a page is read whole: parsed in the capped worker all the same.
+        html_rows = sandboxed(
+            lambda: iter_html_rows(file, name, limits, encoding=encoding), name=name, limits=limits
+        )
         return (Row(name, None, number, values) for number, values in html_rows)
     sheets, stream = _open_sandboxed(file, name, kind, sheet, limits, rows=True)
     if sheet is not None and sheet not in dict(sheets):

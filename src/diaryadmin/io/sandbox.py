@@ -12,6 +12,7 @@ Where there is no fork (Windows), the task runs in this process with its panics 
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import os
 import pickle
@@ -44,8 +45,11 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a cell value")
 
 
-def _loads(payload: bytes) -> Any:
-    return _Unpickler(io.BytesIO(payload)).load()
+def _loads(payload: bytes, name: str) -> Any:
+    try:
+        return _Unpickler(io.BytesIO(payload)).load()
+    except Exception:  # anything but plain cell values means the worker went wrong
+        raise refuse(name, _crash_message()) from None
 
 
 def memory_message(limits: ReadLimits) -> str:
@@ -126,10 +130,10 @@ def _run_forked(task, name: str, limits: ReadLimits, stderr, resource) -> Iterat
                 if len(payload) < length:
                     break
                 if kind == _ITEMS:
-                    yield from _loads(payload)
+                    yield from _loads(payload, name)
                 elif kind == _ERROR:
                     finished = True
-                    _raise_payload(_loads(payload), name)
+                    _raise_payload(_loads(payload, name), name)
                 else:
                     finished = True
                     return
@@ -151,6 +155,7 @@ def _child(task, write_end, stderr_fd, budget, limits, resource) -> None:
         os.dup2(devnull, 1)
         os.dup2(devnull, 0)
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child with the parent
+        faulthandler.disable()  # a crash dump would go to the parent's stderr, not ours
         _cap(resource, resource.RLIMIT_AS, budget)
         _cap(resource, resource.RLIMIT_CPU, limits.reader_seconds)
         with os.fdopen(write_end, "wb", buffering=1 << 16) as pipe:
