@@ -97,8 +97,8 @@ class EncodingDoubt(ValueError):
 @dataclass(frozen=True, slots=True)
 class _Reading:
     encoding: str
-    text: str
-    score: float
+    texts: list[str]  # each field outside ASCII, decoded
+    scores: list[float]  # how Russian each reads
 
 
 def looks_like_utf16(head: bytes) -> bool:
@@ -158,12 +158,15 @@ def _case_ok(word: str) -> bool:
     return word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower())
 
 
-def read_sample(path: Path, limit: int = 256 * 1024) -> bytes:
-    """The file's first bytes, more of it when they hold few bytes outside ASCII."""
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def read_sample(path: Path, block: int = 32 * 1024, most: int = 1 << 20) -> bytes:
+    """The file's first bytes: enough of it to hold a few hundred bytes outside ASCII."""
     with path.open("rb") as stream:
-        data = stream.read(limit)
-        while len(data) < 4 * limit and sum(b > 127 for b in data[-limit:]) < 200:
-            more = stream.read(limit)
+        data = stream.read(block)
+        while len(data) < most and len(_HIGH.findall(data)) < 400:
+            more = stream.read(block)
             if not more:
                 break
             data += more
@@ -200,6 +203,7 @@ def detect_encoding(path: Path) -> str:
 _DOUBT_MARGIN = 3.0  # see tests/test_encodings.py for what it was measured on
 # Windows' own Cyrillic encoding is what most office files are in: on thin evidence it wins.
 _PRIOR = {"cp1251": 3.0}
+_MOST_FIELDS = 120  # distinct fields outside ASCII scored: plenty, and fast
 _FIELD_BREAK = re.compile(rb'[;,\t\r\n" ]+')
 
 
@@ -210,39 +214,36 @@ def choose_single_byte(data: bytes) -> str:
     decodings differ (or nothing reads as Russian at all).
     """
     data = data[: data.rfind(b"\n") + 1] or data  # no half line at the end of a sample
-    fields = {f for f in _FIELD_BREAK.split(data) if any(b > 127 for b in f)}
+    fields = list(dict.fromkeys(f for f in _FIELD_BREAK.split(data) if _HIGH.search(f)))
+    fields = fields[:_MOST_FIELDS]
     readings = []
     for encoding in SINGLE_BYTE:
         try:
-            text = data.decode(encoding)
+            texts = [f.decode(encoding) for f in fields]
+            data.decode(encoding)  # cp1251 leaves one byte undefined
         except UnicodeDecodeError:
             continue
-        score = _PRIOR.get(encoding, 0.0) + sum(_score(f.decode(encoding)) for f in fields)
-        readings.append(_Reading(encoding, text, score))
-    readings.sort(key=lambda r: r.score, reverse=True)
+        readings.append(_Reading(encoding, texts, [_score(t) for t in texts]))
+    readings.sort(key=lambda r: _PRIOR.get(r.encoding, 0.0) + sum(r.scores), reverse=True)
     best = readings[0]
 
+    def differing(rival: _Reading) -> list[int]:
+        return [i for i, text in enumerate(best.texts) if text != rival.texts[i]]
+
     def close(rival: _Reading) -> bool:
-        differ = [f for f in fields if f.decode(best.encoding) != f.decode(rival.encoding)]
-        ours = _PRIOR.get(best.encoding, 0.0) + sum(_score(f.decode(best.encoding)) for f in differ)
-        theirs = _PRIOR.get(rival.encoding, 0.0) + sum(
-            _score(f.decode(rival.encoding)) for f in differ
-        )
+        differ = differing(rival)
+        ours = _PRIOR.get(best.encoding, 0.0) + sum(best.scores[i] for i in differ)
+        theirs = _PRIOR.get(rival.encoding, 0.0) + sum(rival.scores[i] for i in differ)
         return bool(differ) and theirs > ours - _DOUBT_MARGIN
 
     rivals = [r for r in readings[1:] if close(r)]
-    if rivals or best.score <= 0:
+    if rivals or _PRIOR.get(best.encoding, 0.0) + sum(best.scores) <= 0:
         shown = [best, *rivals] if rivals else readings[:2]
-        raise EncodingDoubt([(DISPLAY[r.encoding], _sample_word(r.text)) for r in shown])
+        where = (differing(shown[1]) or [0])[0] if fields else None
+        raise EncodingDoubt(
+            [(DISPLAY[r.encoding], r.texts[where] if where is not None else "") for r in shown]
+        )
     return best.encoding
-
-
-def _sample_word(text: str) -> str:
-    """The first word outside ASCII, to show the user what a decoding makes of the file."""
-    for match in _WORD.finditer(text):
-        if any(ord(c) > 127 for c in match.group()):
-            return match.group()
-    return text[:20]
 
 
 def plausible_name(text: str) -> bool:
