@@ -126,6 +126,8 @@ def _run_forked(task, name: str, limits: ReadLimits, stderr, resource) -> Iterat
                 if len(header) < _HEADER.size:
                     break
                 kind, length = _HEADER.unpack(header)
+                if length > limits.reader_memory_mb * _MB:  # a worker gone wrong, not a batch
+                    raise refuse(name, _crash_message())
                 payload = pipe.read(length)
                 if len(payload) < length:
                     break
