@@ -752,3 +752,23 @@ def _parent(pid: str) -> int:
             return int(stat.read().rsplit(")", 1)[1].split()[1])
     except OSError:
         return -1
+
+
+def test_html_tables_are_read_only_when_simple(tmp_path):
+    from diaryadmin.errors import InputError
+    from diaryadmin.io import iter_rows
+
+    spanned = put(
+        tmp_path / "span.xls",
+        "<table><tr><th colspan=2>ФИО</th><th>Класс</th></tr>"
+        "<tr><td>Иванов</td><td>Иван<br>Петрович</td><td>5А</td></tr></table>",
+    )
+    assert [r.values for r in iter_rows(spanned)] == [
+        ("ФИО", None, "Класс"),
+        ("Иванов", "Иван Петрович", "5А"),
+    ]
+    merged = put(tmp_path / "rows.xls", "<table><tr><td rowspan=2>5А</td><td>x</td></tr></table>")
+    two = put(tmp_path / "two.xls", "<table><tr><td>a</td></tr></table>" * 2)
+    for path, words in ((merged, "cells merged across rows"), (two, "with 2 tables")):
+        with pytest.raises(InputError, match=words):
+            list(iter_rows(path))
