@@ -298,7 +298,6 @@ def _broken(tmp_path, name):
         ("random.xlsx", "is not a readable spreadsheet"),
         ("truncated.xlsx", "is not a readable spreadsheet"),
         ("letter.xlsx", "is not a readable spreadsheet"),
-        ("text.xls", "is not a readable spreadsheet"),
         ("empty.xlsx", "is empty"),
         ("empty.csv", "is empty"),
         ("missing.xlsx", "file not found"),
@@ -314,6 +313,13 @@ def test_broken_files_are_refused_with_the_file_name(tmp_path, name, words):
         assert str(path) in str(caught.value)
         assert words in str(caught.value)
         assert caught.value.problems[0].file == str(path)
+
+
+def test_a_csv_saved_as_xls_is_read_as_csv(tmp_path):
+    # Issue 10 reverses the old refusal: web systems export CSV with an .xls name.
+    path = _broken(tmp_path, "text.xls")
+    assert sheet_names(path) == []
+    assert [r.values for r in iter_rows(path)] == [("Фамилия", "Имя")]
 
 
 def test_unsupported_extension_lists_supported(tmp_path):

@@ -47,6 +47,32 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """How much a table file may hold before the readers refuse it as hostile or broken.
+
+    Each limit has an environment variable (the field name in capitals after the prefix,
+    e.g. DIARYADMIN_MAX_FILE_MB) that the refusal names, so an office can raise it.
+    """
+
+    max_file_mb: int = 200  # size of the file on disk
+    max_uncompressed_mb: int = 1024  # all parts of an xlsx/ods zip together, unpacked
+    max_compression_ratio: int = 100  # unpacked / packed size of one zip part over 1 MB
+    max_zip_entries: int = 10_000  # parts in an xlsx/ods zip
+    max_rows: int = 1_048_576  # rows of one sheet (Excel's own limit)
+    max_columns: int = 1_024  # columns a row may reach (Excel allows 16,384: XFD)
+    max_cells: int = 10_000_000  # rows × columns of one sheet
+    reader_memory_mb: int = 1024  # address space the parser process may add
+    reader_seconds: int = 300  # CPU seconds the parser process may use
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReadLimits:
+        env = os.environ if env is None else env
+        return cls(
+            **{name: _int(env, name.upper(), default, 1) for name, default in vars(cls()).items()}
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable; build with `Settings.from_env()`."""
 
@@ -68,6 +94,7 @@ class Settings:
     portal_url: str = DEFAULT_PORTAL_URL
     school_name: str = DEFAULT_SCHOOL_NAME
     templates_dir: str | None = None
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
 
     @classmethod
     def from_env(
@@ -116,6 +143,7 @@ class Settings:
             portal_url=env.get(PREFIX + "PORTAL_URL") or DEFAULT_PORTAL_URL,
             school_name=env.get(PREFIX + "SCHOOL_NAME") or DEFAULT_SCHOOL_NAME,
             templates_dir=env.get(PREFIX + "TEMPLATES_DIR") or None,
+            read_limits=ReadLimits.from_env(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.io.encoding import EncodingDoubt
+from diaryadmin.io.encoding import detect_encoding as encoding_of
 
 DELIMITERS = (";", ",", "\t")  # in order of preference when the evidence is equal
 _CHUNK = 1 << 20
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_RECORDS = 20
+_LONGEST_LINE = 1 << 20  # csv refuses a field over 128 KB anyway; this bounds the line read
 
 
 def _refuse(path: Path, message: str) -> InputError:
@@ -21,23 +24,15 @@ def _refuse(path: Path, message: str) -> InputError:
 
 
 def detect_encoding(path: Path) -> str:
-    """`utf-8-sig` or `utf-16` for a BOM, `utf-8` if every byte decodes strictly, else cp1251."""
-    with path.open("rb") as stream:
-        start = stream.read(4)
-        if start.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        stream.seek(0)
-        # An incremental decoder copes with a character cut at a chunk boundary.
-        decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        try:
-            while chunk := stream.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1251"
-    return "utf-8"
+    """The file's encoding (see io.encoding); InputError naming the candidates when doubtful."""
+    try:
+        return encoding_of(path)
+    except EncodingDoubt as doubt:
+        candidates = "; ".join(f"as {e} it reads {w!r}" for e, w in doubt.candidates)
+        options = " or ".join(f"--encoding {e}" for e, _ in doubt.candidates)
+        raise _refuse(
+            path, f"its encoding is unclear ({candidates}); say which with {options}"
+        ) from None
 
 
 def _records(sample: str) -> list[str]:
@@ -111,12 +106,16 @@ def iter_csv_rows(
                 delimiter = detect_delimiter(stream.read(_SAMPLE_CHARS))
                 stream.seek(0)
             number = 0
-            for number, record in enumerate(csv.reader(stream, delimiter=delimiter), 1):
+            lines = _bounded_lines(stream, path)
+            for number, record in enumerate(csv.reader(lines, delimiter=delimiter), 1):
                 end = len(record)
                 while end and record[end - 1] == "":
                     end -= 1
                 if end:
-                    yield number, tuple(value if value != "" else None for value in record[:end])
+                    values = tuple(value if value != "" else None for value in record[:end])
+                    if "\x00" in "".join(record):
+                        raise _refuse(path, f"row {number} holds a NUL byte: not a text table")
+                    yield number, values
             if number == 0:
                 raise _refuse(path, "is empty")
     except UnicodeDecodeError as error:
@@ -126,3 +125,11 @@ def iter_csv_rows(
         ) from None
     except csv.Error as error:
         raise _refuse(path, f"is not a readable CSV file ({error})") from None
+
+
+def _bounded_lines(stream, path: Path) -> Iterator[str]:
+    """The stream's lines, refusing one so long that reading it whole could exhaust memory."""
+    while line := stream.readline(_LONGEST_LINE):
+        if len(line) == _LONGEST_LINE and not line.endswith(("\n", "\r")):
+            raise _refuse(path, "has a line over a million characters long: not a text table")
+        yield line

@@ -1,5 +1,8 @@
 """One way to read every table file: xlsx/xlsm/xlsb/xls/ods through calamine, CSV by hand.
 
+Every file is untrusted: it is inspected first (io.inspect), then parsed in a memory- and
+time-capped worker (io.sandbox), so a hostile or broken file is refused with one sentence.
+
 for row in iter_rows("roster.xlsx"):
     print(row.sheet, row.number, row.values)
 """
@@ -12,8 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from diaryadmin.errors import InputError, Problem
+from diaryadmin.config import ReadLimits
+from diaryadmin.errors import InputError
 from diaryadmin.io.csvfile import iter_csv_rows
+from diaryadmin.io.htmltable import iter_html_rows
+from diaryadmin.io.inspect import HTML, ODS, TEXT, XLS, XLSB, XLSX, inspect_file
+from diaryadmin.io.limits import UNREADABLE, column_letters, over_limit, refuse
+from diaryadmin.io.sandbox import sandboxed
 
 SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -30,59 +38,61 @@ class Row:
     values: tuple[Any, ...]  # str, int, float, bool, date, datetime, time or None; trimmed
 
 
-def _refuse(name: str, message: str) -> InputError:
-    return InputError(f"{name}: {message}", [Problem(message, file=name)])
-
-
-def _check_file(path: str | os.PathLike[str]) -> tuple[Path, str, str]:
-    """The path, its name for messages and its kind ('spreadsheet' or 'csv'); or InputError."""
+def _check_file(
+    path: str | os.PathLike[str], limits: ReadLimits | None
+) -> tuple[Path, str, str, ReadLimits]:
+    """The path, its name for messages, its real format (see io.inspect) and the limits; or
+    InputError naming the file and what is wrong with it."""
     file = Path(path)
     name = str(path)
     if not file.exists():
-        raise _refuse(name, "file not found")
+        raise refuse(name, "file not found")
     if file.is_dir():
-        raise _refuse(name, "is a directory, not a file")
+        raise refuse(name, "is a directory, not a file")
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
-        raise _refuse(name, f"unsupported file type {suffix or '(none)'!r}; use {supported}")
+        raise refuse(name, f"unsupported file type {suffix or '(none)'!r}; use {supported}")
     try:
         size = file.stat().st_size
     except OSError as error:
-        raise _refuse(name, f"cannot be read ({error.strerror})") from None
+        raise refuse(name, f"cannot be read ({error.strerror})") from None
     if size == 0:
-        raise _refuse(name, "is empty")
-    return file, name, "spreadsheet" if suffix in SPREADSHEET_EXTENSIONS else "csv"
+        raise refuse(name, "is empty")
+    limits = limits or ReadLimits.from_env()
+    try:
+        kind = inspect_file(file, name, limits)
+    except OSError as error:
+        raise refuse(name, f"cannot be read ({error.strerror})") from None
+    # Web systems save CSV and HTML tables as .xls; a text .xlsx or .ods is a mistake.
+    if kind in (TEXT, HTML) and suffix in SPREADSHEET_EXTENSIONS and suffix != ".xls":
+        what = "a text file" if kind == TEXT else "an HTML page"
+        raise refuse(name, f"{UNREADABLE}: it is {what}; if it holds a table, rename it to .csv")
+    return file, name, kind, limits
 
 
-def _open_workbook(file: Path, name: str) -> Any:
+def _open_workbook(file: Path, kind: str) -> Any:
     from python_calamine import CalamineWorkbook
 
-    try:
+    if file.suffix.lower().lstrip(".") in _KIND_SUFFIXES[kind]:
         return CalamineWorkbook.from_path(str(file))
-    except Exception as error:  # calamine raises its own, zip, xml and plain errors
-        raise _refuse(name, f"is not a readable spreadsheet ({error})") from None
+    with file.open("rb") as stream:  # named as another format: calamine looks at the bytes
+        return CalamineWorkbook.from_filelike(stream)
 
 
-def _worksheet_names(workbook: Any) -> list[str]:
-    from python_calamine import SheetTypeEnum
-
-    try:
-        return [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
-    except AttributeError:  # older calamine without metadata
-        return list(workbook.sheet_names)
+_KIND_SUFFIXES = {XLSX: ("xlsx", "xlsm"), XLSB: ("xlsb",), XLS: ("xls",), ODS: ("ods",)}
+SPREADSHEET_KINDS = tuple(_KIND_SUFFIXES)
 
 
-def sheet_names(path: str | os.PathLike[str]) -> list[str]:
-    """The worksheet names of a spreadsheet in order; [] for CSV. Raises InputError."""
-    file, name, kind = _check_file(path)
-    if kind == "csv":
-        return []
-    workbook = _open_workbook(file, name)
-    try:
-        return _worksheet_names(workbook)
-    finally:
-        workbook.close()
+def _sheets(workbook: Any) -> list[tuple[str, bool]]:
+    """(name, hidden) of every worksheet, in order."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    return [
+        (m.name, m.visible != SheetVisibleEnum.Visible)
+        for m in workbook.sheets_metadata
+        if m.typ == SheetTypeEnum.WorkSheet
+    ]
 
 
 def _trim(values: list[Any]) -> tuple[Any, ...]:
@@ -93,24 +103,102 @@ def _trim(values: list[Any]) -> tuple[Any, ...]:
     return tuple(cleaned[:end])
 
 
-def _spreadsheet_rows(workbook: Any, name: str, sheets: list[str]) -> Iterator[Row]:
-    try:
-        for sheet in sheets:
+def _check_extent(worksheet: Any, name: str, sheet: str, limits: ReadLimits) -> None:
+    """Refuse a loaded sheet too big to hand on, before a single row is made of it."""
+    first_column = worksheet.start[1] if worksheet.start else 0
+    columns, rows = first_column + worksheet.width, worksheet.height
+    where = f"sheet {sheet!r}"
+    if columns > limits.max_columns:
+        what = f"{where} has cells in column {column_letters(columns)}: the number of columns"
+        raise over_limit(name, what, columns, "max_columns", limits)
+    if rows > limits.max_rows:
+        raise over_limit(name, f"{where}: the number of rows", rows, "max_rows", limits)
+    if rows * columns > limits.max_cells:
+        what = f"{where} spans {rows:,} rows by {columns:,} columns: the number of cells"
+        raise over_limit(name, what, rows * columns, "max_cells", limits)
+
+
+def _workbook_task(
+    file: Path, name: str, kind: str, sheet: str | None, limits: ReadLimits, rows: bool
+) -> Any:
+    """What the sandboxed worker does: first the (name, hidden) list of worksheets, then
+    (sheet, number, values) for every non-empty row of each worksheet, or of `sheet`."""
+
+    def task() -> Iterator[Any]:
+        try:
+            workbook = _open_workbook(file, kind)
+        except Exception as error:  # calamine raises its own, zip, xml and plain errors
+            if type(error).__name__ == "PasswordError":
+                raise refuse(name, _PASSWORD) from None
+            raise refuse(name, f"is not a readable spreadsheet ({_reason(error)})") from None
+        sheets = _sheets(workbook)
+        yield sheets
+        if not rows:
+            return
+        wanted = [n for n, _ in sheets] if sheet is None else [sheet]
+        for current in wanted:
+            if current not in dict(sheets):
+                return
             try:
-                worksheet = workbook.get_sheet_by_name(sheet)
+                worksheet = workbook.get_sheet_by_name(current)
+                _check_extent(worksheet, name, current, limits)
                 # calamine streams rows from row 1, but columns only from the first used one:
                 # pad them so index 0 is column A, as the user sees it.
                 lead = (None,) * (worksheet.start[1] if worksheet.start else 0)
-                rows = worksheet.iter_rows()
+                cells = worksheet.iter_rows()
+            except InputError:
+                raise
             except Exception as error:
-                raise _refuse(name, f"sheet {sheet!r} is not readable ({error})") from None
-            for number, cells in enumerate(rows, 1):
-                values = _trim(cells)
+                raise refuse(
+                    name, f"sheet {current!r} is not readable ({_reason(error)})"
+                ) from None
+            for number, row in enumerate(cells, 1):
+                values = _trim(row)
                 if values:
-                    yield Row(name, sheet, number, (*lead, *values) if lead else values)
-            del rows, worksheet
-    finally:
+                    yield (current, number, (*lead, *values) if lead else values)
+            del cells, worksheet
         workbook.close()
+
+    return task
+
+
+_PASSWORD = "is password-protected: open it and save it without a password"
+
+
+def _reason(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+def _open_sandboxed(
+    file: Path, name: str, kind: str, sheet: str | None, limits: ReadLimits, rows: bool
+) -> tuple[list[tuple[str, bool]], Iterator[Any]]:
+    import python_calamine  # noqa: F401  loaded here, so the capped worker need not map it
+
+    stream = sandboxed(
+        _workbook_task(file, name, kind, sheet, limits, rows), name=name, limits=limits
+    )
+    try:
+        sheets = next(stream)
+    except StopIteration:  # pragma: no cover - the task always yields the sheet list first
+        raise refuse(name, "is not a readable spreadsheet") from None
+    return sheets, stream
+
+
+def worksheets(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+) -> list[tuple[str, bool]]:
+    """(name, hidden) of each worksheet of a spreadsheet in order; [] for CSV or HTML."""
+    file, name, kind, limits = _check_file(path, limits)
+    if kind not in SPREADSHEET_KINDS:
+        return []
+    sheets, stream = _open_sandboxed(file, name, kind, None, limits, rows=False)
+    stream.close()
+    return sheets
+
+
+def sheet_names(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> list[str]:
+    """The worksheet names of a spreadsheet in order; [] for CSV. Raises InputError."""
+    return [sheet for sheet, _ in worksheets(path, limits=limits)]
 
 
 def iter_rows(
@@ -119,25 +207,32 @@ def iter_rows(
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Row]:
     """Every non-empty row of a table file: each worksheet in order, or only `sheet`.
 
     Empty rows are skipped but row numbers stay the ones the user sees. Spreadsheet cells keep
     calamine's types (numbers are floats, empty cells None); CSV cells are strings or None,
-    with `encoding` and `delimiter` detected unless given. The file is checked before this
-    returns. Raises InputError naming the file if it is missing, a directory, empty, of an
-    unsupported type, not a readable spreadsheet, undecodable, or has no sheet `sheet`.
+    with `encoding` and `delimiter` detected unless given. A file is read as what its bytes
+    say it is: a CSV or HTML table saved as .xls is read as such. The file is inspected
+    before this returns (io.inspect) and parsed in a capped worker process (io.sandbox), both
+    bounded by `limits` (default: from the environment). Raises InputError naming the file if
+    it is missing, a directory, empty, of an unsupported type, hostile, damaged, encrypted,
+    over a limit, undecodable, or has no sheet `sheet`.
     """
-    file, name, kind = _check_file(path)
-    if kind == "csv":
+    file, name, kind, limits = _check_file(path, limits)
+    if kind == TEXT:
         csv_rows = iter_csv_rows(file, encoding=encoding, delimiter=delimiter)
         return (Row(name, None, number, values) for number, values in csv_rows)
-    workbook = _open_workbook(file, name)
-    names = _worksheet_names(workbook)
-    if sheet is not None:
-        if sheet not in names:
-            workbook.close()
-            listed = ", ".join(repr(n) for n in names) or "none"
-            raise _refuse(name, f"has no sheet {sheet!r}; its sheets are {listed}")
-        names = [sheet]
-    return _spreadsheet_rows(workbook, name, names)
+    if kind == HTML:
+        # Pure Python, but a page is read whole: parsed in the capped worker all the same.
+        html_rows = sandboxed(
+            lambda: iter_html_rows(file, name, limits, encoding=encoding), name=name, limits=limits
+        )
+        return (Row(name, None, number, values) for number, values in html_rows)
+    sheets, stream = _open_sandboxed(file, name, kind, sheet, limits, rows=True)
+    if sheet is not None and sheet not in dict(sheets):
+        stream.close()
+        listed = ", ".join(repr(n) for n, _ in sheets) or "none"
+        raise refuse(name, f"has no sheet {sheet!r}; its sheets are {listed}")
+    return (Row(name, current, number, values) for current, number, values in stream)

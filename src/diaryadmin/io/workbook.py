@@ -10,18 +10,13 @@ from pathlib import Path
 
 def hidden_sheets(path: Path) -> set[str]:
     """The names of a spreadsheet's hidden worksheets (none for CSV or an unreadable file)."""
-    try:
-        from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    from diaryadmin.errors import InputError
+    from diaryadmin.io.reader import worksheets
 
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception:  # iter_rows reports an unreadable file with a better message
-        return set()
     try:
-        return {m.name for m in workbook.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
-    except AttributeError:  # an older calamine without metadata
+        return {name for name, hidden in worksheets(path) if hidden}
+    except InputError:  # iter_rows reports an unreadable file with the same message
         return set()
-    finally:
-        workbook.close()
 
 
 def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
@@ -35,8 +30,16 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
         return {}
     from defusedxml import ElementTree
 
+    from diaryadmin.config import ReadLimits
+    from diaryadmin.errors import InputError
+    from diaryadmin.io.inspect import XLSX, inspect_file
+
     found: dict[str, set[tuple[int, int]]] = {}
     try:
+        # Only what passes the inspection is unpacked (a zip bomb stays packed); the XML is
+        # parsed with defusedxml and read in blocks, so memory stays bounded.
+        if inspect_file(path, str(path), ReadLimits.from_env()) != XLSX:
+            return {}
         with zipfile.ZipFile(path) as archive:
             ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
             rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -64,8 +67,8 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
                             cells.add((number, column - 1))
                 if cells:
                     found[sheet.get("name")] = cells
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return {}  # calamine reports an unreadable file with a better message
+    except (InputError, zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError):
+        return {}  # iter_rows reports an unreadable file with a better message
     return found
 
 
@@ -95,9 +98,9 @@ def estimate_rows(paths: Iterable[str | Path]) -> int:
                             with archive.open(member) as stream:
                                 head = stream.read(4096)
                             if match := _DIMENSION.search(head):
-                                total += int(match.group(1) or 1)
-        except (OSError, zipfile.BadZipFile):
-            continue
+                                total += min(int(match.group(1) or 1), 1 << 20)
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError, RuntimeError):
+            continue  # a progress bar is no place to report a broken file
     return total
 
 

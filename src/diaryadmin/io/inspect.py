@@ -1,0 +1,309 @@
+"""Looking at a table file's container before any parser touches it.
+
+A file is untrusted input: `inspect_file` names what it really is (whatever its extension says)
+and refuses, in bounded memory and time, what no parser should be handed: zip bombs, XML with a
+DTD (entity expansion, external entities), sheets declared beyond Excel's limits, damaged zip
+archives and compound files, encrypted workbooks, documents and images renamed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zipfile
+from pathlib import Path
+
+from diaryadmin.config import ReadLimits
+from diaryadmin.io.compound import inspect_compound
+from diaryadmin.io.limits import (
+    EXCEL_COLUMNS,
+    EXCEL_ROWS,
+    UNREADABLE,
+    column_letters,
+    column_number,
+    over_limit,
+    refuse,
+)
+from diaryadmin.io.odsscan import check_ods_extent
+
+# What `inspect_file` answers: the format to read the file as.
+XLSX, XLSB, ODS, XLS, TEXT, HTML = "xlsx", "xlsb", "ods", "xls", "text", "html"
+
+_HEAD = 64 * 1024
+_SMALL_PART = 16 << 20  # workbook, relationships, content types: never this big
+_RATIO_FLOOR = 1 << 20  # parts smaller than this unpacked cannot be a bomb worth the name
+
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x7fELF", "a program"),
+    (b"MZ", "a Windows program"),
+)
+_ZIP_DOCUMENTS = (
+    ("word/", "a Word document (.docx)"),
+    ("ppt/", "a PowerPoint presentation (.pptx)"),
+)
+_ODF_MIMETYPES = {
+    b"application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt)",
+    b"application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp)",
+    b"application/vnd.oasis.opendocument.graphics": "an OpenDocument drawing (.odg)",
+}
+_SAVE_AS = "open it in Excel or LibreOffice and save it as .xlsx"
+
+
+def inspect_file(file: Path, name: str, limits: ReadLimits) -> str:
+    """The format to read `file` as (XLSX, XLSB, ODS, XLS, TEXT or HTML), whatever its name.
+
+    Reads at most the file's head, a zip's central directory and small parts, or a compound
+    file's header, allocation tables and directory. Raises InputError (one sentence naming the
+    file) if it is too big, damaged, encrypted, hostile, or not a table at all.
+    """
+    status = file.stat()
+    # A reader asks several times (sheet names, hidden sheets, formulas, rows): look once.
+    return _inspect_once(str(file), status.st_size, status.st_mtime_ns, name, limits)
+
+
+@functools.lru_cache(maxsize=32)
+def _inspect_once(path: str, size: int, _mtime_ns: int, name: str, limits: ReadLimits) -> str:
+    file = Path(path)
+    if size > limits.max_file_mb << 20:
+        raise over_limit(name, "the file's size", size >> 20, "max_file_mb", limits)
+    with file.open("rb") as stream:
+        head = stream.read(_HEAD)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _inspect_zip(file, name, limits)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return inspect_compound(file, name, size)
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise refuse(name, UNREADABLE + f" or CSV table: it is {what}")
+    if head.startswith(b"PK"):
+        raise refuse(
+            name,
+            UNREADABLE + ": its zip archive is damaged (the first entry is missing)",
+        )
+    return _inspect_text(head, name)
+
+
+def _inspect_text(head: bytes, name: str) -> str:
+    from diaryadmin.io.encoding import looks_like_utf16
+
+    if looks_like_utf16(head):
+        return TEXT
+    if b"\x00" in head:
+        raise refuse(name, UNREADABLE + " or CSV table: it holds NUL bytes (binary data)")
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+            raise refuse(
+                name,
+                UNREADABLE + f": it is an Excel 2003 XML spreadsheet; {_SAVE_AS}",
+            )
+        raise refuse(name, UNREADABLE + " or CSV table: it is an XML file")
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<meta", b"<body")):
+        return HTML
+    return TEXT
+
+
+def _inspect_zip(file: Path, name: str, limits: ReadLimits) -> str:
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise refuse(
+            name, UNREADABLE + ": its zip archive is damaged (truncated or corrupt)"
+        ) from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > limits.max_zip_entries:
+            raise over_limit(name, "the number of parts", len(entries), "max_zip_entries", limits)
+        names = {entry.filename for entry in entries}
+        if any(entry.flag_bits & 1 for entry in entries):
+            raise refuse(name, "is password-protected: open it and save it without a password")
+        kind = _zip_kind(archive, names, name)
+        total = sum(entry.file_size for entry in entries)
+        if total > limits.max_uncompressed_mb << 20:
+            raise over_limit(name, "its unpacked size", total >> 20, "max_uncompressed_mb", limits)
+        for entry in entries:
+            if entry.file_size > _RATIO_FLOOR:
+                ratio = entry.file_size // max(entry.compress_size, 1)
+                if ratio > limits.max_compression_ratio:
+                    raise over_limit(
+                        name,
+                        f"part {entry.filename!r} unpacks {ratio:,} times its packed size "
+                        "(a zip bomb?); the ratio",
+                        ratio,
+                        "max_compression_ratio",
+                        limits,
+                    )
+        for entry in entries:
+            if entry.filename.lower().endswith((".xml", ".rels")):
+                _check_xml_part(archive, entry, name)
+        if kind == XLSX:
+            _check_xlsx_sheets(archive, entries, name, limits)
+        elif kind == ODS:
+            check_ods_extent(archive, name, limits)
+    return kind
+
+
+def _zip_kind(archive: zipfile.ZipFile, names: set[str], name: str) -> str:
+    if "xl/workbook.xml" in names:
+        return XLSX
+    if "xl/workbook.bin" in names:
+        return XLSB
+    if "mimetype" in names:
+        mimetype = _read_part(archive, archive.getinfo("mimetype"), name, 200).strip()
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return ODS
+        if what := _ODF_MIMETYPES.get(mimetype):
+            raise refuse(name, UNREADABLE + f": it is {what}")
+    if "content.xml" in names and "META-INF/manifest.xml" in names:
+        return ODS
+    for prefix, what in _ZIP_DOCUMENTS:
+        if any(n.startswith(prefix) for n in names):
+            raise refuse(name, UNREADABLE + f": it is {what}")
+    if "[Content_Types].xml" in names:
+        raise refuse(name, UNREADABLE + ": it is an Office file without a workbook in it")
+    raise refuse(
+        name,
+        UNREADABLE + ": it is a zip archive; unpack it and import what is inside",
+    )
+
+
+def _read_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, limit: int) -> bytes:
+    """At most `limit` bytes of a part: a lying size in the zip cannot make it allocate more."""
+    try:
+        with archive.open(entry) as stream:
+            return stream.read(limit)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise refuse(
+            name,
+            UNREADABLE + f": damaged part {entry.filename!r} cannot be unpacked ({error})",
+        ) from None
+    except RuntimeError:  # zipfile's "encrypted, password required"
+        raise refuse(
+            name, "is password-protected: open it and save it without a password"
+        ) from None
+
+
+_ROOT_START = re.compile(rb"<(?![?!])")
+
+
+def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a DTD in any XML part: entity expansion (billion laughs, quadratic blowup) and
+    external entities live there, and no spreadsheet program writes one. Small parts are also
+    parsed with defusedxml, which refuses every entity trick on its own."""
+    head = _read_part(archive, entry, name, _HEAD)
+    root = _ROOT_START.search(head)
+    prolog = head[: root.start()] if root else head
+    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+        raise refuse(
+            name,
+            f"part {entry.filename!r} declares a DTD (entity expansion or external entities): "
+            "a hostile or damaged file",
+        )
+    if entry.file_size <= _SMALL_PART and not entry.filename.startswith(
+        ("xl/worksheets/", "xl/sharedStrings", "content.xml")
+    ):
+        from defusedxml import DefusedXmlException, ElementTree
+
+        data = _read_part(archive, entry, name, _SMALL_PART)
+        try:
+            ElementTree.fromstring(data)
+        except DefusedXmlException:
+            raise refuse(
+                name, f"part {entry.filename!r} uses entities or a DTD: a hostile or damaged file"
+            ) from None
+        except ElementTree.ParseError as error:
+            raise refuse(
+                name,
+                UNREADABLE + f": damaged part {entry.filename!r} is not valid XML ({error})",
+            ) from None
+
+
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"'
+)
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,4})(\d{1,9})"')
+_SCAN_RATIO = 15  # an ordinary sheet packs 5-10 times; more is worth a look at every cell
+_SCAN_SIZE = 8 << 20  # small sheets are scanned anyway: it costs next to nothing
+
+
+def _check_xlsx_sheets(
+    archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str, limits: ReadLimits
+) -> None:
+    """The declared dimension of every sheet must lie within Excel's limits; sheets that pack
+    suspiciously well (or are small) are scanned for the last row and column cells reach."""
+    for entry in entries:
+        if not (entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")):
+            continue
+        head = _read_part(archive, entry, name, 4096)
+        if match := _DIMENSION.search(head):
+            last_column = column_number(match.group(3) or match.group(1))
+            last_row = int(match.group(4) or match.group(2))
+            if last_column > EXCEL_COLUMNS or last_row > EXCEL_ROWS:
+                ref = (match.group(3) or match.group(1)).decode() + str(last_row)
+                raise refuse(
+                    name,
+                    f"part {entry.filename!r} declares a sheet reaching {ref}, beyond Excel's "
+                    "limits (XFD1048576): a hostile or damaged file",
+                )
+        ratio = entry.file_size // max(entry.compress_size, 1)
+        if entry.file_size <= _SCAN_SIZE or ratio >= _SCAN_RATIO:
+            _scan_cells(archive, entry, name, limits)
+
+
+def _scan_cells(
+    archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, limits: ReadLimits
+) -> None:
+    """Stream a sheet's XML and refuse it if its cells reach past the row or column limits."""
+    last_row = last_column = 0
+    try:
+        with archive.open(entry) as stream:
+            tail = b""
+            while block := stream.read(1 << 22):
+                data = tail + block
+                cut = data.rfind(b"<")
+                data, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+                if len(tail) > 4096:
+                    tail = b""
+                for match in _CELL_REF.finditer(data):
+                    last_column = max(last_column, column_number(match.group(1)))
+                    last_row = max(last_row, int(match.group(2)))
+                if last_column > limits.max_columns:
+                    raise over_limit(
+                        name,
+                        f"sheet part {entry.filename!r} has cells in column "
+                        f"{column_letters(last_column)}: the number of columns",
+                        last_column,
+                        "max_columns",
+                        limits,
+                    )
+                if last_row > limits.max_rows:
+                    raise over_limit(
+                        name,
+                        f"sheet part {entry.filename!r} has cells in row {last_row:,}: "
+                        "the number of rows",
+                        last_row,
+                        "max_rows",
+                        limits,
+                    )
+                if last_row * last_column > limits.max_cells:
+                    what = (
+                        f"sheet part {entry.filename!r} spans {last_row:,} rows by "
+                        f"{last_column:,} columns: the number of cells"
+                    )
+                    raise over_limit(name, what, last_row * last_column, "max_cells", limits)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise refuse(
+            name,
+            UNREADABLE + f": damaged part {entry.filename!r} cannot be unpacked ({error})",
+        ) from None
