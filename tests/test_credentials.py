@@ -210,7 +210,7 @@ def test_issue_slips_authenticate_change_status_end_to_end(
 
     status = run_cli("credentials", "status", "--format", "json")
     assert status.exit_code == 0, status.output
-    assert json.loads(status.stdout) == [
+    assert json.loads(status.stdout)["classes"] == [
         {"class": "5А", "temporary": 2, "active": 1, "expired": 0, "locked": 0, "revoked": 0,
          "none": 0},
         {"class": "7Б", "temporary": 0, "active": 0, "expired": 0, "locked": 0, "revoked": 0,
@@ -391,7 +391,7 @@ def test_revoke_stops_the_login(run_cli, sessions, fast, roster):
         assert auth.authenticate(session, julia.login, julia.password, settings=fast).reason \
             == "revoked"  # fmt: skip
     status = json.loads(run_cli("credentials", "status", "--format", "json").stdout)
-    assert status[0]["revoked"] == 1
+    assert status["classes"][0]["revoked"] == 1
 
 
 def test_trusted_person_grant_and_revoke(run_cli, sessions, fast, roster, workdir):
@@ -569,7 +569,7 @@ def test_status_for_one_class_lists_who_has_no_working_access(run_cli, sessions,
         row.state = "locked"
     one = run_cli("--format", "json", "credentials", "status", "--class", "5a",
                   "--as-of", "10.09.2026")  # fmt: skip
-    assert json.loads(one.stdout) == [
+    assert json.loads(one.stdout)["classes"] == [
         {"class": "5А", "temporary": 2, "active": 0, "expired": 0, "locked": 1, "revoked": 0,
          "none": 0},
     ]  # fmt: skip
@@ -724,7 +724,8 @@ def test_letters_failing_without_out_file_say_what_to_do_in_one_sentence(
     run_cli, sessions, fast, roster
 ):
     env = {**FAST_ENV, "DIARYADMIN_SMTP_HOST": "127.0.0.1", "DIARYADMIN_SMTP_PORT": "9"}
-    result = run_cli("credentials", "issue", "--student", str(roster["julia"]), "--email",
+    # Анна's mother has an address, so her letter really fails (the server is unreachable)
+    result = run_cli("credentials", "issue", "--student", str(roster["anna"]), "--email",
                      env=env)  # fmt: skip
     assert result.exit_code == 3
     assert (

@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin import audit
 from diaryadmin.config import Settings
+from diaryadmin.credentials.delivery import Delivery
+from diaryadmin.errors import Refused
 from diaryadmin.models import Application, Guardian, Guardianship, utcnow
+from diaryadmin.plan import Plan, change
+from diaryadmin.staging import Staging, pause, recover
 
 IN_CHUNK = 900
 
@@ -249,6 +253,7 @@ class Outcome:
 
     summary: dict[str, Any]
     issued: Any = None  # credentials.IssueResult
+    plan: Plan = field(default_factory=Plan)
 
 
 def process_pending(
@@ -262,10 +267,12 @@ def process_pending(
     force: bool = False,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    staging: Staging | None = None,
 ) -> Outcome:
     """`applications verify` inside the caller's transaction: decide every pending
     application; with `issue`, link the approved applicants and issue their credentials (and
-    with `issue_out`, write the passwords there); with `report`, write the xlsx report.
+    with `issue_out`, write the passwords there); with `report`, write the xlsx report —
+    staged in `staging` when given, so it appears only once the transaction is committed.
     A failure anywhere raises, so the caller's transaction leaves nothing behind. E-mail is
     the caller's job, after the commit.
     """
@@ -275,14 +282,134 @@ def process_pending(
     now = now or utcnow()
     result = verify_applications(session, operator=operator, now=now, progress=progress)
     outcome = Outcome(summary=result.to_dict())
+    _plan_decisions(session, result.decided_ids, outcome.plan)
     if issue or issue_out is not None:
         link, issued = issue_for_approved(session, settings, operator=operator, now=now)
         outcome.summary.update(linked=link.linked, guardians_created=link.guardians_created)
         outcome.issued = issued
+        outcome.plan.extend(issued.plan)
         if issue_out is not None:
             from diaryadmin.letters import write_credentials_file
 
             write_credentials_file(issued.issued, issue_out, settings, force=force)
     if report is not None:
-        write_report(session, settings, report, overwrite=force)
+        if staging is None:
+            write_report(session, settings, report, overwrite=force)
+        else:
+            staging.stage(
+                session,
+                report,
+                lambda temp: write_report(session, settings, temp),
+                overwrite=force,
+            )
+    return outcome
+
+
+def _plan_decisions(session: Session, ids: list[int], plan: Plan) -> None:
+    for start in range(0, len(ids), IN_CHUNK):
+        for application in session.scalars(
+            select(Application)
+            .where(Application.id.in_(ids[start : start + IN_CHUNK]))
+            .order_by(Application.id)
+        ):
+            name = application.external_id or f"#{application.id}"
+            who = " ".join(
+                p for p in (application.applicant_surname, application.applicant_name) if p
+            )
+            plan.add("decide", "application", name, f"{application.status}: {who}")
+
+
+def check_report_path(path: Path, force: bool) -> None:
+    """Refuse, before any decision, a --report that could not be written."""
+    if path.suffix.lower() != ".xlsx":
+        raise Refused(f"{path}: the report is an .xlsx file.")
+    if not path.parent.is_dir():
+        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
+    if path.exists() and not force:
+        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+
+
+def _no_progress(_n: int = 1) -> None:
+    pass
+
+
+def verify_and_issue(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    operator: str,
+    issue: bool = False,
+    delivery: Delivery | None = None,
+    report: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int, str], Any] | None = None,
+    say: Callable[[str], None] = lambda _text: None,
+    now: datetime | None = None,
+) -> Outcome:
+    """`applications verify`: decide every pending application and, with `issue`, issue the
+    approved applicants' credentials and deliver them like `credentials issue` does. The
+    report (and the passwords file) appear only once the decisions are committed. A dry run
+    commits nothing; its report shows the decisions that would be made."""
+    from diaryadmin.applications.verify import count_pending
+    from diaryadmin.credentials.delivery import issue_and_deliver
+
+    if report is not None:
+        recover(sessions, report, say)
+        check_report_path(report, force)
+    outcome: Outcome | None = None
+
+    def run(session: Session, staging: Staging) -> Outcome:
+        nonlocal outcome
+        total = count_pending(session)
+        if progress is None:
+            outcome = process_pending(
+                session,
+                settings,
+                operator=operator,
+                issue=issue,
+                report=report,
+                force=force,
+                now=now,
+                progress=_no_progress,
+                staging=staging,
+            )
+        else:
+            with progress(total, "Verifying") as update:
+                outcome = process_pending(
+                    session,
+                    settings,
+                    operator=operator,
+                    issue=issue,
+                    report=report,
+                    force=force,
+                    now=now,
+                    progress=update,
+                    staging=staging,
+                )
+        return outcome
+
+    if issue:
+        issue_and_deliver(
+            sessions,
+            settings,
+            lambda session, staging: run(session, staging).issued,
+            delivery or Delivery(),
+            operator=operator,
+            say=say,
+            now=now,
+        )
+        assert outcome is not None
+        return outcome
+    staging = Staging(operator)
+    try:
+        with change(sessions, dry_run=dry_run) as session:
+            run(session, staging)
+            pause("before-commit")
+        pause("after-commit")
+        staging.publish()  # on a dry run too: the report is the preview asked for
+    except BaseException:
+        staging.discard()
+        raise
+    assert outcome is not None
     return outcome
