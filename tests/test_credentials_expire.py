@@ -12,7 +12,6 @@ from sqlalchemy import func, insert, select
 import factories as f
 import test_credentials as tc
 from diaryadmin import auth
-from diaryadmin.credentials import issue as credentials
 from diaryadmin.credentials import lifecycle
 from diaryadmin.credentials import status as credential_status
 from diaryadmin.models import AuditEvent, Credential, Guardianship

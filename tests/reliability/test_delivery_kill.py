@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import factories as f
 import pytest
 from sqlalchemy import func, select
 
+import factories as f
 from diaryadmin.credentials import auth
 from diaryadmin.models import Credential
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.commands.options import DATE, DRY_RUN_OPTION, format_option
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import Refused
 from diaryadmin.journal import export as journal_export
@@ -15,6 +15,7 @@ from diaryadmin.journal import importing as journal
 from diaryadmin.journal import periods
 from diaryadmin.journal import reports as journal_reports
 from diaryadmin.journal.data import classes_of_year, find_class
+from diaryadmin.plan import Plan
 from diaryadmin.schools import resolve_school, school_year_of
 
 school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
@@ -45,19 +46,24 @@ def periods_group() -> None:
 @click.argument("start", type=DATE)
 @click.argument("end", type=DATE)
 @school_option
+@DRY_RUN_OPTION
 @pass_app
-def periods_add(app: AppContext, name, start, end, school_code) -> None:
+def periods_add(app: AppContext, name, start, end, school_code, dry_run) -> None:
     """Add an academic period to the school year its dates fall in.
 
     \b
     Example:
       diaryadmin periods add Q1 01.09.2026 27.10.2026
+      diaryadmin periods add Q2 05.11.2026 28.12.2026 --dry-run
     """
-    with app.transaction() as session:
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
-        period = periods.add_period(session, school, name, start, end, app.operator)
+        period = periods.add_period(session, school, name, start, end, app.operator, plan=plan)
         text = f"Added {period.name}: {period.starts_on:%d.%m.%Y} – {period.ends_on:%d.%m.%Y}"
-    app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
+    app.show_plan(plan, dry_run)
+    if not dry_run:
+        app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
 
 
 @periods_group.command("list")
