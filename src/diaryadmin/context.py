@@ -78,7 +78,7 @@ class AppContext:
         if not plan:
             self.say("Dry run: nothing would change.")
             return
-        self.say(f"Dry run: {len(plan)} change(s) would be made, nothing was changed:")
+        self.say(f"Dry run, nothing was changed; it would make {len(plan)} change(s):")
         for item in plan.changes[:PLAN_SHOWN]:
             self.say(f"  {item}")
         if len(plan) > PLAN_SHOWN:
