@@ -35,6 +35,8 @@ class AppContext:
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = db.make_engine(self.settings.database_url)
+            # Real COMMITs only (a savepoint's release is not one): what an interruption keeps.
+            event.listen(self._engine, "commit", self._committed)
         return self._engine
 
     def sessions(self, check: bool = True) -> sessionmaker[Session]:
@@ -43,10 +45,9 @@ class AppContext:
             if check:
                 db.check_schema(self.engine)
             self._sessions = db.make_sessionmaker(self.engine)
-            event.listen(self._sessions, "after_commit", self._committed)
         return self._sessions
 
-    def _committed(self, _session: Session) -> None:
+    def _committed(self, _connection) -> None:
         self.commits += 1
 
     @contextmanager

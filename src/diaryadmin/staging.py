@@ -118,6 +118,18 @@ class Staging:
             staged.discard()
         self.files.clear()
 
+    def abandon(self, committed: bool) -> None:
+        """On the way out of an error or an interruption: files of a committed transaction
+        are still put in place (their passwords work), if that fails they stay pending for
+        `recover`; files of an uncommitted one are removed."""
+        if not committed:
+            self.discard()
+            return
+        for staged in self.files:
+            with contextlib.suppress(Exception):
+                staged.publish()
+        self.files.clear()
+
 
 _PENDING = re.compile(r"^\.(?P<name>.+)\.(?P<token>[0-9a-f]{16})\.pending(\.[^.]+)?$")
 

@@ -154,3 +154,31 @@ def test_killed_after_commit_the_rerun_completes_the_file_whose_passwords_work(
         assert sorted(pairs) == sorted(logins)
         for login, password in pairs.items():
             assert auth.authenticate(session, login, password, settings=fast).ok, login
+
+
+@pytest.mark.parametrize("point", ["before-commit", "after-commit"])
+def test_sigterm_says_what_was_committed_and_leaves_a_consistent_state(
+    database_url, sessions, families, tmp_path, point
+):
+    out = tmp_path / "merge.csv"
+    process = subprocess.Popen(
+        _command(database_url, out),
+        env=_env(DIARYADMIN_TEST_PAUSE_AT=point),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert f"paused at {point}" in process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 143
+    err = process.stderr.read()
+    process.stderr.close()
+    assert "Traceback" not in err
+    assert _hidden(tmp_path) == []  # nothing left for the next run to clean up
+    if point == "before-commit":
+        assert "interrupted, nothing changed" in err
+        assert not out.exists() and _credentials(sessions) == 0
+    else:
+        assert "1 step(s) committed before it stay done" in err
+        assert out.exists() and _credentials(sessions) == 4  # the file of working passwords

@@ -402,14 +402,16 @@ def verify_and_issue(
         assert outcome is not None
         return outcome
     staging = Staging(operator)
+    committed = False
     try:
         with change(sessions, dry_run=dry_run) as session:
             run(session, staging)
             pause("before-commit")
+        committed = True  # on a dry run too: the report is the preview asked for
         pause("after-commit")
-        staging.publish()  # on a dry run too: the report is the preview asked for
+        staging.publish()
     except BaseException:
-        staging.discard()
+        staging.abandon(committed)
         raise
     assert outcome is not None
     return outcome

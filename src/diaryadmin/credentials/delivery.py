@@ -79,6 +79,7 @@ def issue_and_deliver(
         recover(sessions, delivery.out, say)
     check_destination(settings, delivery)
     staging = Staging(operator)
+    committed = False
     try:
         with change(sessions, dry_run=dry_run) as session:
             result = issue(session, staging)
@@ -90,13 +91,14 @@ def issue_and_deliver(
                     overwrite=delivery.force,
                 )
             pause("before-commit")
+        committed = not dry_run
         pause("after-commit")
         if dry_run:
             staging.discard()
             return result
         written = staging.publish()
     except BaseException:
-        staging.discard()
+        staging.abandon(committed)
         raise
     if delivery.out is not None and delivery.out in written:
         say(f"Wrote {len(result.issued)} password(s) to {delivery.out} (mode 0600).")
