@@ -390,9 +390,7 @@ def test_a_refused_duplicate_is_not_asked_to_apply_again_whatever_else_is_listed
     assert "подайте заявление повторно" not in letter
 
 
-def test_decide_dry_run_names_the_application_and_changes_nothing(
-    run_cli, imported, db_snapshot
-):
+def test_decide_dry_run_names_the_application_and_changes_nothing(run_cli, imported, db_snapshot):
     assert run_cli("applications", "verify").exit_code == 0
     before = db_snapshot()
     dry = run_cli("applications", "decide", "A-0013", "--approve", "--reason", "Сверено",
@@ -439,4 +437,3 @@ def test_a_failed_commit_leaves_no_report_of_decisions_never_stored(
     assert db_snapshot() == before
     assert not report.exists()
     assert sorted(p.name for p in workdir.iterdir()) == ["portal.xlsx"]
-
