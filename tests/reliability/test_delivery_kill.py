@@ -71,8 +71,8 @@ def _running(pid: int) -> bool:
     return fields[0] != "Z"
 
 
-def _kill_at(point: str, database_url: str, out: Path) -> list[int]:
-    """Run an issue that pauses at `point`, SIGKILL it there; returns its worker pids."""
+def _paused_at(point: str, database_url: str, out: Path) -> subprocess.Popen:
+    """An issue to `out`, started and waiting at the named point."""
     process = subprocess.Popen(
         _command(database_url, out),
         env=_env(DIARYADMIN_TEST_PAUSE_AT=point),
@@ -81,13 +81,14 @@ def _kill_at(point: str, database_url: str, out: Path) -> list[int]:
         text=True,
         cwd=out.parent,
     )
-    deadline = time.monotonic() + 60
-    line = ""
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if f"paused at {point}" in line or not line:
-            break
+    line = process.stderr.readline()  # the first line it writes is the pause
     assert f"paused at {point}" in line, "the command never reached the pause point"
+    return process
+
+
+def _kill_at(point: str, database_url: str, out: Path) -> list[int]:
+    """Run an issue that pauses at `point`, SIGKILL it there; returns its worker pids."""
+    process = _paused_at(point, database_url, out)
     workers = _children(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
@@ -161,15 +162,7 @@ def test_sigterm_says_what_was_committed_and_leaves_a_consistent_state(
     database_url, sessions, families, tmp_path, point
 ):
     out = tmp_path / "merge.csv"
-    process = subprocess.Popen(
-        _command(database_url, out),
-        env=_env(DIARYADMIN_TEST_PAUSE_AT=point),
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert f"paused at {point}" in process.stderr.readline()
+    process = _paused_at(point, database_url, out)
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 143
     err = process.stderr.read()

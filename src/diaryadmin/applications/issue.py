@@ -8,6 +8,7 @@ then issued exactly as `credentials issue` does, by the credentials module itsel
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -362,7 +363,8 @@ def verify_and_issue(
     def run(session: Session, staging: Staging) -> Outcome:
         nonlocal outcome
         total = count_pending(session)
-        if progress is None:
+        bar = progress(total, "Verifying") if progress else nullcontext(_no_progress)
+        with bar as update:
             outcome = process_pending(
                 session,
                 settings,
@@ -371,22 +373,9 @@ def verify_and_issue(
                 report=report,
                 force=force,
                 now=now,
-                progress=_no_progress,
+                progress=update,
                 staging=staging,
             )
-        else:
-            with progress(total, "Verifying") as update:
-                outcome = process_pending(
-                    session,
-                    settings,
-                    operator=operator,
-                    issue=issue,
-                    report=report,
-                    force=force,
-                    now=now,
-                    progress=update,
-                    staging=staging,
-                )
         return outcome
 
     if issue:

@@ -119,10 +119,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email, 
         dry_run=dry_run,
         say=app.say,
     )
-    if dry_run:
-        app.show_plan(result.plan, dry_run)
-        return
-    report_issue(app, result, out)
+    report_issue(app, result, out, dry_run=dry_run)
 
 
 def _end_of(day: date | None) -> datetime | None:

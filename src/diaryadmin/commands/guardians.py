@@ -74,10 +74,7 @@ def grant_command(
         dry_run=dry_run,
         say=app.say,
     )
-    if dry_run:
-        app.show_plan(result.plan, dry_run)
-        return
-    report_issue(app, result, out)
+    report_issue(app, result, out, dry_run=dry_run)
 
 
 @guardians_group.command("revoke")

@@ -69,11 +69,21 @@ def needs_destination(out: Path | None, email: bool) -> None:
         raise click.UsageError("Say where the passwords go: --out FILE (and/or --email).")
 
 
-def report_issue(app: AppContext, result, out: Path | None, extra: dict | None = None) -> None:
-    """Render an IssueResult (after the `extra` counts): who was skipped for having no e-mail
-    address, each letter that failed; PartialFailure (exit 3) only for real delivery
-    failures."""
+def report_issue(
+    app: AppContext,
+    result,
+    out: Path | None,
+    extra: dict | None = None,
+    dry_run: bool = False,
+) -> None:
+    """Render an IssueResult (after the `extra` counts): on a dry run its plan; else who was
+    skipped for having no e-mail address, each letter that failed; PartialFailure (exit 3)
+    only for real delivery failures."""
     from diaryadmin.credentials.delivery import describe_failures, raise_for_failures
+
+    if dry_run:
+        app.show_plan(result.plan, dry_run)
+        return
 
     data = {**(extra or {}), **result.to_dict()}
     for skipped in result.no_email:

@@ -11,6 +11,7 @@ the database does not hold.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -217,11 +218,9 @@ def issue_for_scope(
         result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
         return result, plan
     check_destination(settings, delivery)
-    if progress is None:
-        supply = PasswordSupply.prepare(len(plan), settings, _no_progress)
-    else:
-        with progress(len(plan), "Hashing passwords") as update:
-            supply = PasswordSupply.prepare(len(plan), settings, update)
+    bar = progress(len(plan), "Hashing passwords") if progress else nullcontext(_no_progress)
+    with bar as update:
+        supply = PasswordSupply.prepare(len(plan), settings, update)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         return issuing.issue_credentials(
