@@ -79,6 +79,12 @@ class InputError(DiaryAdminError):
         self.result = result
 
 
+class InvalidValue(DiaryAdminError):
+    """One cell's value is refused; a reader turns it into a Problem with the cell's place."""
+
+    exit_code = EXIT_REFUSED
+
+
 class NotFound(DiaryAdminError):
     """A named thing (login, student, application) does not exist."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from diaryadmin.errors import Problem
+from diaryadmin.errors import InvalidValue, Problem
 from diaryadmin.io.cells import cell_text, parse_date
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import normalise_certificate, normalise_snils, snils_check_number
@@ -88,8 +88,7 @@ class ParsedRoster:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class _Invalid(Exception):
-    """A cell is refused; carries the message for the Problem."""
+_Invalid = InvalidValue  # a cell is refused; public in errors, so OneRoster can catch it too
 
 
 class Normaliser:

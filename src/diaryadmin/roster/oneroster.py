@@ -14,10 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from diaryadmin.errors import InvalidValue
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.normalise import GuardianRecord, StudentRecord, _Invalid
+from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 
 if TYPE_CHECKING:
     from diaryadmin.models import School
@@ -118,7 +119,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
                 continue
             try:
                 text, folded, changed = norm.name(raw)
-            except _Invalid as exc:
+            except InvalidValue as exc:
                 reader.error(f"the {field} {exc}", where, column, raw)
                 continue
             if changed:
@@ -133,7 +134,7 @@ def read_oneroster(path: Path, reader: RosterReader) -> None:
         else:
             try:
                 birth_date = norm.birth_date(found[1])
-            except _Invalid as exc:
+            except InvalidValue as exc:
                 reader.error(
                     f"birth date: {exc}", Row(demographics_file or "", None, found[0], ()),
                     "birthDate", found[1],
