@@ -229,3 +229,17 @@ def test_ctrl_c_says_nothing_changed_and_exits_130(run_cli, family, monkeypatch,
     assert result.exit_code == 130
     assert "interrupted, nothing changed" in result.stderr and "Traceback" not in result.stderr
     assert db_snapshot() == before
+
+
+def test_the_next_run_removes_half_written_and_uncommitted_leftovers(run_cli, family, workdir):
+    half = workdir / "..slips.csv.0123456789abcdef.pending.csv.k2j4.tmp"
+    old_tmp = workdir / ".slips.csv.x7y8.tmp"
+    uncommitted = workdir / ".slips.csv.fedcba9876543210.pending.csv"
+    keep = workdir / "slips.csv.notes"
+    for path in (half, old_tmp, uncommitted, keep):
+        path.write_text("login;password\n")
+    result = run_cli("credentials", "issue", "--all", "--out", "slips.csv", env=FAST_ENV)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("half-written file left by an interrupted run") == 2
+    assert "left by an interrupted run that committed nothing" in result.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["slips.csv", "slips.csv.notes"]

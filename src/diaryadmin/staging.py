@@ -143,13 +143,14 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
     if not folder.is_dir():
         return
     prefix = f".{target.name}."
-    leftovers = sorted(p for p in folder.iterdir() if p.name.startswith(prefix))
+    # atomic_output's own temporary file of a pending file starts with one more dot
+    leftovers = sorted(p for p in folder.iterdir() if p.name.lstrip(".").startswith(prefix[1:]))
     if not leftovers:
         return
     for path in leftovers:
         match = _PENDING.match(path.name)
         if match is None or match["name"] != target.name:
-            if path.name.endswith(".tmp"):
+            if path.name.endswith(".tmp") and path.name.startswith("."):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
                 say(f"Removed {path}, a half-written file left by an interrupted run.")

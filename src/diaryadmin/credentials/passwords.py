@@ -170,6 +170,7 @@ def _start_worker() -> None:
     shut the pool down; a fork server dies with its main process) exits within a second
     instead of living on with passwords in its memory."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's "roll back" handler
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
