@@ -243,3 +243,21 @@ def test_the_next_run_removes_half_written_and_uncommitted_leftovers(run_cli, fa
     assert result.stderr.count("half-written file left by an interrupted run") == 2
     assert "left by an interrupted run that committed nothing" in result.stderr
     assert sorted(p.name for p in workdir.iterdir()) == ["slips.csv", "slips.csv.notes"]
+
+
+def test_cron_and_the_portal_call_the_same_workflows_without_the_cli(
+    sessions, fast, family, tmp_path
+):
+    from diaryadmin.credentials.delivery import Delivery, Scope, issue_for_scope
+    from diaryadmin.credentials.reminders import expire_and_remind
+
+    said = []
+    out = tmp_path / "slips.csv"
+    result, plan = issue_for_scope(
+        sessions, fast, Scope(all_=True), Delivery(out=out), operator="portal", say=said.append
+    )
+    assert [c.action for c in plan.changes] == ["issue", "issue"]
+    assert len(result.issued) == 2 and out.exists()
+    assert said == [f"Wrote 2 password(s) to {out} (mode 0600)."]
+    dry = expire_and_remind(sessions, fast, operator="cron", dry_run=True)
+    assert (dry.expired, len(dry.plan)) == (0, 0)

@@ -57,7 +57,10 @@ def expire_and_remind(
     run = ExpiryRun()
     can_send = bool(settings.smtp_host)
     with change(sessions, dry_run=dry_run) as session:
-        run.expired = expire_credentials(session, as_of=as_of, operator=operator, plan=run.plan)
+        # Naming every login due costs a query: only a dry run, which shows them, pays it.
+        run.expired = expire_credentials(
+            session, as_of=as_of, operator=operator, plan=run.plan if dry_run else None
+        )
         rows: list[dict[str, Any]] = []
         if remind_days:
             if dry_run or not can_send:
@@ -69,7 +72,6 @@ def expire_and_remind(
             else:
                 rows = status.claim_reminders(session, days=remind_days, as_of=as_of)
     if dry_run:
-        run.expired = len([c for c in run.plan.changes if c.action == "expire"])
         return run
     if rows:
         run.reminded, run.failed = letters.send_reminders(rows, settings)
