@@ -101,7 +101,7 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
       diaryadmin applications verify --report decisions.xlsx
       diaryadmin applications verify --issue --out slips.html --email --report decisions.xlsx
     """
-    from diaryadmin.applications.issue import verify_and_issue
+    from diaryadmin.applications.verifying import verify_and_issue
     from diaryadmin.credentials.delivery import Delivery
 
     if (out or email) and not issue:
