@@ -22,7 +22,8 @@ from pathlib import Path
 from diaryadmin import db
 from diaryadmin.config import Settings
 from diaryadmin.credentials import passwords
-from diaryadmin.credentials.issue import issue_credentials, select_guardianships
+from diaryadmin.credentials.issue import issue_credentials
+from diaryadmin.credentials.scope import select_guardianships
 from diaryadmin.credentials.status import expire_credentials
 from diaryadmin.letters import write_credentials_file
 from diaryadmin.samples.credentials import insert_credential_rows, populate

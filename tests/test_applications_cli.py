@@ -388,3 +388,52 @@ def test_a_refused_duplicate_is_not_asked_to_apply_again_whatever_else_is_listed
     letter = refusal_letter(a, settings)
     assert "Повторно подавать заявление не нужно" in letter
     assert "подайте заявление повторно" not in letter
+
+
+def test_decide_dry_run_names_the_application_and_changes_nothing(run_cli, imported, db_snapshot):
+    assert run_cli("applications", "verify").exit_code == 0
+    before = db_snapshot()
+    dry = run_cli("applications", "decide", "A-0013", "--approve", "--reason", "Сверено",
+                  "--dry-run")  # fmt: skip
+    assert dry.exit_code == 0, dry.output
+    assert "decide application A-0013 (review → approved:" in dry.stderr
+    assert "is now" not in dry.stderr
+    assert db_snapshot() == before
+
+
+def test_import_and_verify_dry_runs_name_each_application(run_cli, workdir, sessions, settings):
+    with sessions() as session, session.begin():
+        build_roster(session, settings.require_secret_key())
+    path = write_xlsx(workdir / "portal.xlsx", [row for row, *_ in CORPUS])
+    dry = run_cli("applications", "import", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "create application A-0001 (" in dry.stderr
+    assert run_cli("applications", "import", str(path)).exit_code == 0
+    verify = run_cli("applications", "verify", "--dry-run")
+    assert verify.exit_code == 0, verify.output
+    assert f"decide application {APPROVED[0]} (approved: " in verify.stderr
+
+
+def test_a_failed_commit_leaves_no_report_of_decisions_never_stored(
+    run_cli, imported, workdir, db_snapshot
+):
+    """The report used to be written inside the transaction and left behind when it rolled
+    back: a report of approvals for applications still pending."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    before = db_snapshot()
+
+    def refuse_commit(session):
+        raise RuntimeError("the database went away")
+
+    report = workdir / "decisions.xlsx"
+    event.listen(Session, "before_commit", refuse_commit)
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            run_cli("applications", "verify", "--report", str(report))
+    finally:
+        event.remove(Session, "before_commit", refuse_commit)
+    assert db_snapshot() == before
+    assert not report.exists()
+    assert sorted(p.name for p in workdir.iterdir()) == ["portal.xlsx"]

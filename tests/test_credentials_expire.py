@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 import factories as f
 import test_credentials as tc
 from diaryadmin import auth
-from diaryadmin.credentials import issue as credentials
+from diaryadmin.credentials import lifecycle
 from diaryadmin.credentials import status as credential_status
 from diaryadmin.models import AuditEvent, Credential, Guardianship
 from test_credentials import issue
@@ -40,6 +40,7 @@ def test_expire_as_of_29_and_31_days_later(run_cli, sessions, fast, roster):
     assert json.loads(early.stdout) == {"expired": 0, "reminded": 0}
     dry = run_cli("--format", "json", "credentials", "expire", "--as-of", day31, "--dry-run")
     assert json.loads(dry.stdout) == {"expired": 4, "reminded": 0}
+    assert "it would make 4 change(s)" in dry.stderr and "expire login anna.ivanova" in dry.stderr
     with sessions() as session:
         assert session.scalar(select(func.count()).where(Credential.state == "expired")) == 0
     late = run_cli("--format", "json", "credentials", "expire", "--as-of", day31)
@@ -68,10 +69,10 @@ def test_an_expired_password_no_longer_logs_in_and_status_counts_it(
         late = ISSUED + timedelta(days=30, seconds=1)
         assert auth.authenticate(session, login, password, late, settings=fast).reason == "expired"
     status = run_cli("--format", "json", "credentials", "status", "--as-of", "15.09.2026")
-    counts = json.loads(status.stdout)[0]
+    counts = json.loads(status.stdout)["classes"][0]
     assert (counts["temporary"], counts["expired"]) == (2, 1)  # the failed login marked it
     status = run_cli("--format", "json", "credentials", "status", "--as-of", "01.10.2026")
-    counts = json.loads(status.stdout)[0]
+    counts = json.loads(status.stdout)["classes"][0]
     assert (counts["temporary"], counts["expired"]) == (0, 3)
 
 
@@ -157,7 +158,7 @@ def test_expire_skips_revoked_guardianships_untouched(sessions, fast, roster):
     issue(sessions, fast, all_=True, now=ISSUED)
     with sessions.begin() as session:
         link = session.get(Guardianship, roster["julia_mother"])
-        credentials.revoke_credential(session, link.credential.login, operator="t")
+        lifecycle.revoke_credential(session, link.credential.login, operator="t")
         count = credential_status.expire_credentials(
             session, as_of=datetime.combine(date(2026, 12, 1), datetime.min.time()), operator="t"
         )

@@ -107,6 +107,21 @@ def test_sync_asks_lists_and_deactivates(run_cli, workdir, db_snapshot):
     assert quiet.exit_code == 0 and "missing" not in quiet.stderr  # nobody left to deactivate
 
 
+def test_dry_run_names_who_is_created_moved_and_deactivated(run_cli, workdir, db_snapshot):
+    run_cli("roster", "import", str(roster(workdir / "roster.xlsx")))
+    moved = [*IVANOV[:5], "6А"]
+    newcomer = ["S4", "Кузнецова", "Ольга", "Петровна", date(2015, 1, 9), "5А"]
+    changed = write_xlsx(workdir / "changed.xlsx", [HEADER, moved, newcomer, SIDOROV])
+    before = db_snapshot()
+    dry = run_cli("roster", "import", str(changed), "--sync", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "move student Иванов Пётр Сергеевич (5А → 6А)" in dry.stderr
+    assert "create student Кузнецова Ольга Петровна (5А)" in dry.stderr
+    assert "deactivate student Петрова Анна Игоревна (5А)" in dry.stderr
+    assert "Сидоров" not in dry.stderr.split("change(s):")[1]  # unchanged: not in the plan
+    assert db_snapshot() == before
+
+
 def test_sync_with_class_only_touches_that_class(run_cli, workdir):
     run_cli("roster", "import", str(roster(workdir / "roster.xlsx")))
     one_class = write_csv(workdir / "5a.csv", [HEADER[:5], [*IVANOV[:4], "14.03.2015"]])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import importlib
 import importlib.util
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -17,15 +19,29 @@ from diaryadmin import __version__
 from diaryadmin.commands import COMMANDS
 from diaryadmin.config import PREFIX, Settings
 from diaryadmin.context import AppContext
-from diaryadmin.errors import EXIT_UNAVAILABLE, DiaryAdminError, InputError
+from diaryadmin.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    DatabaseFailed,
+    DiaryAdminError,
+    InputError,
+    Terminated,
+    database_failure,
+    disk_full,
+    internal_error,
+)
 from diaryadmin.output import FORMATS, render_object
 
 MAX_PROBLEMS_SHOWN = 200
 
 EPILOG = """\b
 Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;
-3 partly done (failures reported, the rest committed); 4 configuration or database unavailable.
+3 partly done (failures reported, the rest committed); 4 configuration or database
+unavailable; 5 internal error (rerun with -v); 6 disk full; 130 interrupted; 143 terminated.
 """
+
+# The running command's context, for errors that surface after click has left it (main()).
+_current: AppContext | None = None
 
 
 def load_env_file(path: Path | None) -> Path | None:
@@ -65,21 +81,59 @@ class DiaryAdminGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import DBAPIError
+
         try:
             return super().invoke(ctx)
         except DiaryAdminError as exc:
-            app = ctx.find_object(AppContext)
-            report_error(exc, app)
+            report_error(exc, ctx.find_object(AppContext))
             ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, Terminated) as exc:
+            ctx.exit(report_interruption(exc, ctx.find_object(AppContext)))
+        except DBAPIError as exc:
+            ctx.exit(report_error(exc, ctx.find_object(AppContext)))
 
 
-def report_error(exc: DiaryAdminError, app: AppContext | None) -> None:
+def report_interruption(exc: BaseException, app: AppContext | None) -> int:
+    """Ctrl-C or SIGTERM: one line, what stays committed, no traceback."""
+    done = app.commits if app else 0
+    text = (
+        "interrupted, nothing changed"
+        if not done
+        else f"interrupted; {done} step(s) committed before it stay done "
+        "(see 'diaryadmin audit list'), the unfinished one was rolled back"
+    )
+    click.echo(click.style("error: ", fg="red") + text, err=True)
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def as_error(exc: BaseException) -> DiaryAdminError:
+    """Any exception as the DiaryAdminError a person is told about."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DiaryAdminError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        return database_failure(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return disk_full(exc)
+    return internal_error(exc)
+
+
+def report_error(exc: BaseException, app: AppContext | None) -> int:
+    """The one place an error becomes a message on stderr; returns the exit code.
+
+    A database error is one sentence (with -v: the statement's shape, never its parameters
+    or row values); an unexpected exception is an internal error (with -v: the traceback).
+    """
+    error = as_error(exc)
+    verbose = bool(app and app.verbose)
     fmt = app.fmt if app else "table"
-    if exc.result is not None and fmt in ("json", "csv"):
-        click.echo(render_object(exc.result, fmt))
-    click.echo(click.style("error: ", fg="red") + str(exc), err=True)
-    if isinstance(exc, InputError):
-        verbose = bool(app and app.verbose)
+    if error.result is not None and fmt in ("json", "csv"):
+        click.echo(render_object(error.result, fmt))
+    click.echo(click.style("error: ", fg="red") + str(error), err=True)
+    if isinstance(error, InputError):
+        exc = error
         shown = exc.problems if verbose else exc.problems[:MAX_PROBLEMS_SHOWN]
         for problem in shown:
             click.echo(f"  {problem}", err=True)
@@ -89,8 +143,28 @@ def report_error(exc: DiaryAdminError, app: AppContext | None) -> None:
                 "-v lists every one (and --format json reports them all on stdout).",
                 err=True,
             )
-    if app and app.verbose:
+    if verbose and isinstance(error, DatabaseFailed):
+        _database_details(exc)
+    elif verbose:
         traceback.print_exception(exc, file=sys.stderr)
+    return error.exit_code
+
+
+def _database_details(exc: BaseException) -> None:
+    """The driver's error class and SQLSTATE, the statement without its parameters, and where
+    in diaryadmin it ran; the driver's message is left out (it may quote row values)."""
+    original = getattr(exc, "orig", None)
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    click.echo(
+        f"  driver error: {original.__class__.__name__}" + (f" [{state}]" if state else ""),
+        err=True,
+    )
+    statement = " ".join(str(getattr(exc, "statement", "") or "").split())
+    if statement:
+        click.echo(f"  statement: {statement[:300]}", err=True)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "diaryadmin" in f.filename]
+    for frame in frames[-3:]:
+        click.echo(f"  at {frame.filename}:{frame.lineno} in {frame.name}", err=True)
 
 
 @click.group(
@@ -148,6 +222,8 @@ def cli(ctx, env_file, database_url, fmt, operator, quiet, verbose):
         verbose=verbose,
     )
     ctx.obj = app
+    global _current
+    _current = app
     ctx.call_on_close(app.close)
 
 
@@ -158,17 +234,20 @@ def _os_user() -> str:
         return "unknown"
 
 
-def main() -> None:
+def _terminate(_signum, _frame) -> None:
+    raise Terminated()
+
+
+def main(args: list[str] | None = None) -> None:
+    """The `diaryadmin` program: SIGTERM rolls back like Ctrl-C; any error left over after the
+    command (an unexpected exception, a full disk) is reported here, in report_error."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli(prog_name="diaryadmin")
-    except KeyboardInterrupt:
-        click.echo("interrupted; nothing was committed by the unfinished step", err=True)
-        sys.exit(130)
-    except DiaryAdminError as exc:  # raised before a command ran (e.g. in the root callback)
-        report_error(exc, None)
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # pragma: no cover - last resort: one sentence, not a traceback
-        if "-v" in sys.argv or "--verbose" in sys.argv:
-            raise
-        click.echo(f"error: {exc.__class__.__name__}: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        cli(args=args, prog_name="diaryadmin")
+    except (KeyboardInterrupt, Terminated) as exc:  # before or after a command's own handling
+        sys.exit(report_interruption(exc, _current))
+    except Exception as exc:
+        app = _current
+        if app is None and ("-v" in sys.argv or "--verbose" in sys.argv):
+            traceback.print_exception(exc, file=sys.stderr)
+        sys.exit(report_error(exc, app))

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin import db
 from diaryadmin.config import Settings
 from diaryadmin.output import render, render_object
+from diaryadmin.plan import Plan, change
+
+PLAN_SHOWN = 200
 
 
 @dataclass
@@ -26,11 +29,14 @@ class AppContext:
     verbose: bool = False
     _engine: Engine | None = field(default=None, repr=False)
     _sessions: sessionmaker[Session] | None = field(default=None, repr=False)
+    commits: int = 0  # transactions committed so far: an interruption says what stays done
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = db.make_engine(self.settings.database_url, create=False)
+            # Real COMMITs only (a savepoint's release is not one): what an interruption keeps.
+            event.listen(self._engine, "commit", self._committed)
         return self._engine
 
     def sessions(self, check: bool = True) -> sessionmaker[Session]:
@@ -41,10 +47,13 @@ class AppContext:
             self._sessions = db.make_sessionmaker(self.engine)
         return self._sessions
 
+    def _committed(self, _connection) -> None:
+        self.commits += 1
+
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One transaction for the whole command."""
-        with db.transaction(self.sessions()) as session:
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Session]:
+        """One transaction for the whole command; a dry run rolls it back (see plan.change)."""
+        with change(self.sessions(), dry_run=dry_run) as session:
             yield session
 
     def close(self) -> None:
@@ -61,6 +70,20 @@ class AppContext:
 
     def warn(self, text: str) -> None:
         click.echo(click.style("warning: ", fg="yellow") + text, err=True)
+
+    def show_plan(self, plan: Plan, dry_run: bool) -> None:
+        """On a dry run, list by name what the command would do (on stderr, for the person;
+        stdout keeps the command's result)."""
+        if not dry_run:
+            return
+        if not plan:
+            self.say("Dry run: nothing would change.")
+            return
+        self.say(f"Dry run, nothing was changed; it would make {len(plan)} change(s):")
+        for item in plan.changes[:PLAN_SHOWN]:
+            self.say(f"  {item}")
+        if len(plan) > PLAN_SHOWN:
+            self.say(f"  ... and {len(plan) - PLAN_SHOWN} more")
 
     def table(self, rows, columns=None, fmt: str | None = None, headers=None) -> None:
         self.out(render(rows, columns, fmt or self.fmt, headers))

@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;
 3 partly done (some items failed and were reported, the rest committed);
-4 configuration or database unavailable.
+4 configuration or database unavailable, or the database failed; 5 internal error (a bug:
+rerun with -v and report it); 6 the disk is full; 130 interrupted (Ctrl-C); 143 terminated
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_UNAVAILABLE = 4
+EXIT_INTERNAL = 5
+EXIT_DISK_FULL = 6
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,12 @@ class InputError(DiaryAdminError):
         self.result = result
 
 
+class InvalidValue(DiaryAdminError):
+    """One cell's value is refused; a reader turns it into a Problem with the cell's place."""
+
+    exit_code = EXIT_REFUSED
+
+
 class NotFound(DiaryAdminError):
     """A named thing (login, student, application) does not exist."""
 
@@ -105,3 +117,58 @@ class DatabaseUnavailable(DiaryAdminError):
     """The database cannot be reached, or its schema is missing or behind."""
 
     exit_code = EXIT_UNAVAILABLE
+
+
+class DatabaseFailed(DiaryAdminError):
+    """The database failed mid-command (lost connection, lock timeout, refused statement)."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+
+class DiskFull(DiaryAdminError):
+    """A file could not be written because the disk (or quota) is full."""
+
+    exit_code = EXIT_DISK_FULL
+
+
+class InternalError(DiaryAdminError):
+    """An unexpected exception: a bug, reported without its traceback unless -v."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGTERM arrived; raised in the main thread so transactions roll back on the way out."""
+
+
+def database_failure(exc: BaseException) -> DatabaseFailed:
+    """ONE sentence for a failed database statement, without SQL, parameters or row values
+    (the driver's message may quote them, so it is never included)."""
+    original = getattr(exc, "orig", None) or exc
+    kind = original.__class__.__name__
+    text = str(original).lower()
+    if any(word in text for word in ("locked", "busy", "lock timeout", "deadlock")):
+        why = "another program held the database locked too long"
+    elif any(word in text for word in ("connection", "terminat", "shutdown", "closed", "server")):
+        why = "the connection to the database was lost"
+    else:
+        why = "the database refused a statement"
+    return DatabaseFailed(
+        f"The command stopped because {why} ({kind}); the unfinished step was rolled back. "
+        "Run it again, or add -v for details."
+    )
+
+
+def disk_full(exc: OSError) -> DiskFull:
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return DiskFull(
+        f"The disk is full{where}: nothing of the unfinished step was committed. "
+        "Free some space and run the command again."
+    )
+
+
+def internal_error(exc: BaseException) -> InternalError:
+    return InternalError(
+        f"Internal error ({exc.__class__.__name__}): this is a bug in diaryadmin. "
+        "Rerun with -v to see the traceback, and report it."
+    )

@@ -20,6 +20,8 @@ from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.models import Application, Guardian, Guardianship, utcnow
 from diaryadmin.people.relations import is_trusted
+from diaryadmin.plan import Plan
+from diaryadmin.staging import Staging
 
 IN_CHUNK = 900
 
@@ -250,6 +252,7 @@ class Outcome:
 
     summary: dict[str, Any]
     issued: Any = None  # credentials.IssueResult
+    plan: Plan = field(default_factory=Plan)
 
 
 def process_pending(
@@ -263,10 +266,12 @@ def process_pending(
     force: bool = False,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    staging: Staging | None = None,
 ) -> Outcome:
     """`applications verify` inside the caller's transaction: decide every pending
     application; with `issue`, link the approved applicants and issue their credentials (and
-    with `issue_out`, write the passwords there); with `report`, write the xlsx report.
+    with `issue_out`, write the passwords there); with `report`, write the xlsx report —
+    staged in `staging` when given, so it appears only once the transaction is committed.
     A failure anywhere raises, so the caller's transaction leaves nothing behind. E-mail is
     the caller's job, after the commit.
     """
@@ -276,14 +281,38 @@ def process_pending(
     now = now or utcnow()
     result = verify_applications(session, operator=operator, now=now, progress=progress)
     outcome = Outcome(summary=result.to_dict())
+    _plan_decisions(session, result.decided_ids, outcome.plan)
     if issue or issue_out is not None:
         link, issued = issue_for_approved(session, settings, operator=operator, now=now)
         outcome.summary.update(linked=link.linked, guardians_created=link.guardians_created)
         outcome.issued = issued
+        outcome.plan.extend(issued.plan)
         if issue_out is not None:
             from diaryadmin.letters import write_credentials_file
 
             write_credentials_file(issued.issued, issue_out, settings, force=force)
     if report is not None:
-        write_report(session, settings, report, overwrite=force)
+        if staging is None:
+            write_report(session, settings, report, overwrite=force)
+        else:
+            staging.stage(
+                session,
+                report,
+                lambda temp: write_report(session, settings, temp),
+                overwrite=force,
+            )
     return outcome
+
+
+def _plan_decisions(session: Session, ids: list[int], plan: Plan) -> None:
+    for start in range(0, len(ids), IN_CHUNK):
+        for application in session.scalars(
+            select(Application)
+            .where(Application.id.in_(ids[start : start + IN_CHUNK]))
+            .order_by(Application.id)
+        ):
+            name = application.external_id or f"#{application.id}"
+            who = " ".join(
+                p for p in (application.applicant_surname, application.applicant_name) if p
+            )
+            plan.add("decide", "application", name, f"{application.status}: {who}")

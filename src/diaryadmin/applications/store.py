@@ -24,6 +24,7 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.models import Application, utcnow
 from diaryadmin.people.names import full_name
+from diaryadmin.plan import Plan
 from diaryadmin.schools import find_school
 
 __all__ = [
@@ -53,8 +54,10 @@ def import_applications(
     delimiter: str | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    plan: Plan | None = None,
 ) -> ImportReport:
-    """Import applications from table files, all or nothing.
+    """Import applications from table files, all or nothing (each new one added to `plan`,
+    when given, by application number and applicant).
 
     Every row is checked first; if any row of any file has an error, nothing is written and
     InputError is raised carrying every problem (and the report as its result). An application
@@ -83,6 +86,18 @@ def import_applications(
         values.update(school_id=school_id, status="pending", reasons=[], source=source)
         values["created_at"] = now
         dicts.append(values)
+    if plan is not None:
+        for values in dicts:
+            plan.add(
+                "create",
+                "application",
+                str(values.get("external_id") or "(no number)"),
+                full_name(
+                    values.get("applicant_surname") or "",
+                    values.get("applicant_name") or "",
+                    values.get("applicant_patronymic"),
+                ),
+            )
     report.created = len(dicts)
     report.flagged = sum(1 for d in dicts if d["document_flags"])
     if dry_run or not dicts:
@@ -198,8 +213,10 @@ def decide_application(
     reason: str,
     operator: str,
     now: datetime | None = None,
+    plan: Plan | None = None,
 ) -> dict[str, Any]:
-    """The reviewer's decision on one application: approve or reject, with a reason.
+    """The reviewer's decision on one application: approve or reject, with a reason (added
+    to `plan`, when given, by application number and applicant).
 
     The automatic reasons are kept and the reviewer's note is added as code `reviewer`.
     Refuses to reject an application whose access was already issued (revoke it instead).
@@ -228,6 +245,18 @@ def decide_application(
     application.reasons = reasons
     application.decided_by = operator
     application.decided_at = now
+    if plan is not None:
+        plan.add(
+            "decide",
+            "application",
+            application.external_id or f"#{application.id}",
+            f"{before} → {application.status}: "
+            + full_name(
+                application.applicant_surname,
+                application.applicant_name,
+                application.applicant_patronymic,
+            ),
+        )
     audit.record(
         session,
         operator,

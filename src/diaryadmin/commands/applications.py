@@ -6,16 +6,9 @@ from pathlib import Path
 
 import click
 
-from diaryadmin.commands.options import format_option
+from diaryadmin.commands.options import DRY_RUN_OPTION, format_option, report_issue
 from diaryadmin.context import AppContext, pass_app
-from diaryadmin.errors import PartialFailure
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
-
-    def __init__(self, result) -> None:
-        self.result = result
+from diaryadmin.plan import Plan
 
 
 @click.group("applications")
@@ -47,8 +40,9 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
     """
     from diaryadmin.applications.store import import_applications
 
-    def run(session):
-        return import_applications(
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
+        report = import_applications(
             session,
             app.settings,
             files,
@@ -58,15 +52,9 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
             encoding=encoding,
             delimiter=delimiter,
             dry_run=dry_run,
+            plan=plan,
         )
-
-    try:
-        with app.transaction() as session:
-            report = run(session)
-            if dry_run:
-                raise _DryRun(report)
-    except _DryRun as done:
-        report = done.result
+    app.show_plan(plan, dry_run)
     for warning in report.warnings:
         app.warn(str(warning))
     if app.fmt == "table":
@@ -113,8 +101,8 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
       diaryadmin applications verify --report decisions.xlsx
       diaryadmin applications verify --issue --out slips.html --email --report decisions.xlsx
     """
-    from diaryadmin.applications.issue import process_pending
-    from diaryadmin.applications.verify import count_pending
+    from diaryadmin.applications.verifying import verify_and_issue
+    from diaryadmin.credentials.delivery import Delivery
 
     if (out or email) and not issue:
         raise click.UsageError("--out and --email go with --issue.")
@@ -122,68 +110,27 @@ def verify_command(app: AppContext, issue, out, email, report, force, dry_run):
         raise click.UsageError("--issue needs --out FILE for the passwords.")
     if issue and dry_run:
         raise click.UsageError("--dry-run cannot be combined with --issue.")
-    if report is not None:
-        _check_report_path(report, force)
-    outcome = None
-
-    def run(session):
-        nonlocal outcome
-        with app.progress(count_pending(session), "Verifying") as update:
-            outcome = process_pending(
-                session,
-                app.settings,
-                operator=app.operator,
-                issue=issue,
-                report=report,
-                force=force,
-                progress=update,
-            )
-        return outcome.issued
-
-    if issue:
-        # Credentials are issued, written and e-mailed exactly as 'credentials issue' does.
-        from diaryadmin.commands.credentials import issue_and_deliver
-
-        issued = issue_and_deliver(app, run, out, force, email)
-    else:
-        try:
-            with app.transaction() as session:
-                run(session)
-                if dry_run:
-                    raise _DryRun(outcome)
-        except _DryRun:
-            app.say("Dry run: no decision was stored.")
-        issued = None
+    outcome = verify_and_issue(
+        app.sessions(),
+        app.settings,
+        operator=app.operator,
+        issue=issue,
+        delivery=Delivery(out, force, email),
+        report=report,
+        force=force,
+        dry_run=dry_run,
+        progress=app.progress,
+        say=app.say,
+    )
+    if dry_run:
+        app.show_plan(outcome.plan, dry_run)
+        app.say("Dry run: no decision was stored.")
     if report is not None:
         app.say(f"Wrote the report to {report}.")
-    summary = dict(outcome.summary)
-    if issued is not None:
-        summary.update(issued.to_dict())
-        if issued.failed:
-            if app.fmt == "table":
-                app.result(summary)
-            for failure in issued.failed:
-                app.warn(
-                    f"e-mail to {failure.get('guardian')} <{failure.get('email') or '-'}> "
-                    f"failed: {failure['error']}"
-                )
-            raise PartialFailure(
-                f"{len(issued.failed)} letter(s) could not be sent; the credentials stay "
-                "issued and the --out file lists everyone.",
-                result=summary,
-            )
-    app.result(summary)
-
-
-def _check_report_path(path: Path, force: bool) -> None:
-    from diaryadmin.errors import Refused
-
-    if path.suffix.lower() != ".xlsx":
-        raise Refused(f"{path}: the report is an .xlsx file.")
-    if not path.parent.is_dir():
-        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
-    if path.exists() and not force:
-        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+    if outcome.issued is None:
+        app.result(outcome.summary)
+        return
+    report_issue(app, outcome.issued, out, extra=outcome.summary)
 
 
 @applications_group.command("list")
@@ -221,9 +168,10 @@ def list_command(app: AppContext, statuses) -> None:
 @click.option("--approve", "approve", flag_value=True, default=None, help="Approve it.")
 @click.option("--reject", "approve", flag_value=False, help="Reject it.")
 @click.option("--reason", required=True, help="Why (stored with the decision and audited).")
+@DRY_RUN_OPTION
 @format_option
 @pass_app
-def decide_command(app: AppContext, application, approve, reason) -> None:
+def decide_command(app: AppContext, application, approve, reason, dry_run) -> None:
     """Approve or reject one application (by id or application number) after review.
 
     Approved applications get their access with 'applications verify --issue'.
@@ -237,9 +185,12 @@ def decide_command(app: AppContext, application, approve, reason) -> None:
 
     if approve is None:
         raise click.UsageError("Choose --approve or --reject.")
-    with app.transaction() as session:
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
         row = decide_application(
-            session, application, approve=approve, reason=reason, operator=app.operator
+            session, application, approve=approve, reason=reason, operator=app.operator, plan=plan
         )
-    app.say(f"Application {row['id']} is now {row['status']}.")
+    app.show_plan(plan, dry_run)
+    if not dry_run:
+        app.say(f"Application {row['id']} is now {row['status']}.")
     app.result(row)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import click
 
-from diaryadmin import audit
-from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.commands.options import (
+    DATE,
+    DRY_RUN_OPTION,
+    EMAIL_OPTION,
+    FORCE_OPTION,
+    OUT_OPTION,
+    format_option,
+    needs_destination,
+    report_issue,
+)
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import PartialFailure, Refused
 
@@ -18,91 +24,6 @@ from diaryadmin.errors import PartialFailure, Refused
 @click.group("credentials")
 def credentials_group() -> None:
     """Parent logins and temporary passwords: issue, reset, expire, status, doctor."""
-
-
-def _report_failures(app: AppContext, failed: list[dict]) -> None:
-    for f in failed:
-        app.warn(f"e-mail to {f.get('guardian')} <{f.get('email') or '-'}> failed: {f['error']}")
-
-
-def check_destination(app: AppContext, out: Path | None, force: bool, email: bool) -> None:
-    """Refuse an --out file that cannot be written, or --email without SMTP settings, before
-    any password is drawn or hashed."""
-    from diaryadmin import letters
-
-    if out is not None:
-        letters.check_output_path(out, force)
-    if email:
-        letters.require_smtp(app.settings)
-
-
-def issue_and_deliver(app: AppContext, issue, out: Path | None, force: bool, email: bool):
-    """Run `issue(session)` in one transaction, write `out` before the commit (delete it if the
-    commit fails), then e-mail after the commit. Raises PartialFailure when letters fail."""
-    from diaryadmin import letters
-
-    check_destination(app, out, force, email)
-    written: Path | None = None
-    try:
-        with app.transaction() as session:
-            result = issue(session)
-            if result.issued and out is not None:
-                written = letters.write_credentials_file(
-                    result.issued, out, app.settings, force=force
-                )
-    except BaseException:
-        if written is not None:
-            with contextlib.suppress(FileNotFoundError):
-                written.unlink()
-        raise
-    if written:
-        app.say(f"Wrote {len(result.issued)} password(s) to {written} (mode 0600).")
-    if email and result.issued:
-        result.emailed, result.failed = letters.send_credential_letters(result.issued, app.settings)
-        with app.transaction() as session:
-            audit.record(
-                session,
-                app.operator,
-                "credentials.email",
-                f"{result.emailed} letter(s)",
-                {"sent": result.emailed, "failed": [f["login"] for f in result.failed]},
-            )
-    return result
-
-
-def report_issue(app: AppContext, result, out: Path | None) -> None:
-    data = result.to_dict()
-    if result.failed:
-        if app.fmt == "table":
-            app.result(data)
-            _report_failures(app, result.failed)
-        then = (
-            f" and {out} lists everyone"
-            if out is not None
-            else ", so give those parents a new password with "
-            "'diaryadmin credentials reset LOGIN --out FILE'"
-        )
-        raise PartialFailure(
-            f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued{then}.",
-            result=data,
-        )
-    app.result(data)
-
-
-def _needs_destination(out: Path | None, email: bool) -> None:
-    if out is None and not email:
-        raise click.UsageError("Say where the passwords go: --out FILE (and/or --email).")
-
-
-OUT_OPTION = click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the passwords here: .html slips to print, or .csv/.xlsx for mail merge.",
-)
-FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
-EMAIL_OPTION = click.option(
-    "--email", is_flag=True, help="Also e-mail each guardian their letter (SMTP settings)."
-)
 
 
 @credentials_group.command("issue")
@@ -114,7 +35,7 @@ EMAIL_OPTION = click.option(
 @OUT_OPTION
 @FORCE_OPTION
 @EMAIL_OPTION
-@click.option("--dry-run", is_flag=True, help="Only count what would be issued.")
+@click.option("--dry-run", is_flag=True, help="List who would get a password; change nothing.")
 @format_option
 @pass_app
 def issue_command(
@@ -129,38 +50,27 @@ def issue_command(
     Example:
       diaryadmin credentials issue --class 5А --class 5Б --out slips-5.html
       diaryadmin credentials issue --all --out mailmerge.xlsx --email
+      diaryadmin credentials issue --class 5А --dry-run
     """
-    from diaryadmin.credentials.issue import count_to_issue, issue_credentials, select_guardianships
-    from diaryadmin.credentials.passwords import PasswordSupply
+    from diaryadmin.credentials.delivery import Delivery, Scope, issue_for_scope
 
+    if not dry_run:
+        needs_destination(out, email)
+    result, plan = issue_for_scope(
+        app.sessions(),
+        app.settings,
+        Scope(tuple(classes), tuple(students), all_, school),
+        Delivery(out, force, email),
+        operator=app.operator,
+        reissue=reissue,
+        dry_run=dry_run,
+        say=app.say,
+        progress=app.progress,
+    )
     if dry_run:
-        with app.transaction() as session:
-            ids = select_guardianships(
-                session, classes=classes, student_ids=students, all_=all_, school=school
-            )
-            todo, skipped = count_to_issue(session, ids, reissue=reissue)
-        app.result({"would_issue": todo, "skipped": skipped})
+        app.show_plan(plan, dry_run)
+        app.result({"would_issue": len(plan), "skipped": result.skipped})
         return
-    _needs_destination(out, email)
-    check_destination(app, out, force, email)
-    with app.transaction() as session:
-        ids = select_guardianships(
-            session, classes=classes, student_ids=students, all_=all_, school=school
-        )
-        todo, _ = count_to_issue(session, ids, reissue=reissue)
-    # Hash before the write transaction, so the database is not held while the CPU works.
-    with app.progress(todo, "Hashing passwords") as update:
-        supply = PasswordSupply.prepare(todo, app.settings, update)
-
-    def issue(session):
-        ids = select_guardianships(
-            session, classes=classes, student_ids=students, all_=all_, school=school
-        )
-        return issue_credentials(
-            session, app.settings, ids, reissue=reissue, operator=app.operator, supply=supply
-        )
-
-    result = issue_and_deliver(app, issue, out, force, email)
     if not result.issued:
         app.say(
             "Nothing to issue: everyone in scope has a revoked login (reset one with "
@@ -178,9 +88,10 @@ def issue_command(
 @OUT_OPTION
 @FORCE_OPTION
 @EMAIL_OPTION
+@DRY_RUN_OPTION
 @format_option
 @pass_app
-def reset_command(app: AppContext, login, student, guardian, out, force, email) -> None:
+def reset_command(app: AppContext, login, student, guardian, out, force, email, dry_run) -> None:
     """Give one login a new temporary password; the old one stops working at once.
 
     Also clears the failed-attempt counter and a lock.
@@ -189,25 +100,26 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
     Example:
       diaryadmin credentials reset petr.ivanov --out reset.html
       diaryadmin credentials reset --student 123 --guardian "Иванова Мария" --out reset.html
+      diaryadmin credentials reset petr.ivanov --dry-run
     """
-    from diaryadmin.credentials.issue import reset_credential
+    from diaryadmin.credentials.delivery import Delivery, reset_and_deliver
 
     if not login and not (student and guardian):
         raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
-    _needs_destination(out, email)
-
-    def issue(session):
-        return reset_credential(
-            session,
-            app.settings,
-            login=login,
-            student_id=student,
-            guardian_name=guardian,
-            operator=app.operator,
-            require_email=email and out is None,
-        )
-
-    report_issue(app, issue_and_deliver(app, issue, out, force, email), out)
+    if not dry_run:
+        needs_destination(out, email)
+    result = reset_and_deliver(
+        app.sessions(),
+        app.settings,
+        Delivery(out, force, email),
+        login=login,
+        student_id=student,
+        guardian_name=guardian,
+        operator=app.operator,
+        dry_run=dry_run,
+        say=app.say,
+    )
+    report_issue(app, result, out, dry_run=dry_run)
 
 
 def _end_of(day: date | None) -> datetime | None:
@@ -216,7 +128,7 @@ def _end_of(day: date | None) -> datetime | None:
 
 @credentials_group.command("expire")
 @click.option("--as-of", type=DATE, help="Expire as if it were the end of this day.")
-@click.option("--dry-run", is_flag=True, help="Only count what would expire.")
+@click.option("--dry-run", is_flag=True, help="List what would expire; change nothing.")
 @click.option(
     "--remind",
     type=click.IntRange(min=1),
@@ -229,53 +141,43 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
     """Expire temporary passwords older than their lifetime (for cron).
 
     Idempotent and safe to run twice at once; with -q, silent unless something fails.
+    Without SMTP settings it still expires what is due, and lists the reminders it could not
+    send (exit 3).
 
     \b
     Example:
       diaryadmin -q credentials expire --remind 5
       diaryadmin credentials expire --as-of 01.10.2026 --dry-run
     """
-    from diaryadmin import letters
-    from diaryadmin.credentials import status as credential_status
+    from diaryadmin.credentials.delivery import describe_failures
+    from diaryadmin.credentials.reminders import expire_and_remind
 
-    moment = _end_of(as_of)
-    if remind and not dry_run:
-        letters.require_smtp(app.settings)
-    reminded, failed = 0, []
-    with app.transaction() as session:
-        expired = credential_status.expire_credentials(
-            session, as_of=moment, dry_run=dry_run, operator=app.operator
-        )
-        if remind:
-            if dry_run:
-                rows = []
-            else:
-                rows = credential_status.claim_reminders(session, days=remind, as_of=moment)
-            if rows:
-                reminded, failed = letters.send_reminders(rows, app.settings)
-                failed_logins = {f["login"] for f in failed}
-                credential_status.unclaim_reminders(
-                    session, [r["credential_id"] for r in rows if r["login"] in failed_logins]
-                )
-                audit.record(
-                    session,
-                    app.operator,
-                    "credentials.remind",
-                    f"{reminded} reminder(s)",
-                    {"sent": reminded, "failed": sorted(failed_logins)},
-                )
-    data = {"expired": expired, "reminded": reminded}
-    if failed:
-        data["failed"] = failed
+    run = expire_and_remind(
+        app.sessions(),
+        app.settings,
+        operator=app.operator,
+        as_of=_end_of(as_of),
+        remind_days=remind,
+        dry_run=dry_run,
+    )
+    app.show_plan(run.plan, dry_run)
+    data = run.to_dict()
+    if run.failed:
         if app.fmt == "table":
             app.result(data)
-            _report_failures(app, failed)
-        raise PartialFailure(f"{len(failed)} reminder(s) could not be sent.", result=data)
+            for line in describe_failures(run.failed):
+                app.warn(line)
+        raise PartialFailure(
+            f"{len(run.failed)} reminder(s) could not be sent; the expiry is done and they "
+            "will be tried again on the next run.",
+            result=data,
+        )
     if not app.quiet:
         app.result(data)
 
 
 STATUS_COLUMNS = ["class", "temporary", "active", "expired", "locked", "revoked", "none"]
+MISSING_COLUMNS = ["class", "student", "guardian", "relation", "login", "state"]
 
 
 @credentials_group.command("status")
@@ -286,6 +188,9 @@ STATUS_COLUMNS = ["class", "temporary", "active", "expired", "locked", "revoked"
 @pass_app
 def status_command(app: AppContext, classes, as_of, school) -> None:
     """Count credentials per class by state, and list who has no working access.
+
+    JSON carries `classes`, `total` and `without_access`; CSV the per-class counts with an
+    `all` row, an empty line, then the people without working access.
 
     \b
     Example:
@@ -298,29 +203,37 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
         rows, missing = credential_status(
             session, classes=classes, as_of=_end_of(as_of), school=school
         )
-    if app.fmt != "table":
-        app.table(rows, STATUS_COLUMNS)
+    total = {"class": "all", **{c: sum(r[c] for r in rows) for c in STATUS_COLUMNS[1:]}}
+    if app.fmt == "json":
+        app.result({"classes": rows, "total": total, "without_access": missing})
         return
-    total = {c: sum(r[c] for r in rows) for c in STATUS_COLUMNS[1:]}
-    app.table([*rows, {"class": "all", **total}] if len(rows) > 1 else rows, STATUS_COLUMNS)
+    if app.fmt == "csv":
+        app.table([*rows, total], STATUS_COLUMNS)
+        app.out("")
+        app.table(missing, ["student_id", *MISSING_COLUMNS])
+        return
+    app.table([*rows, total] if len(rows) > 1 else rows, STATUS_COLUMNS)
     if missing:
         app.out("")
         app.out(f"Without working access ({len(missing)}):")
-        app.table(missing, ["class", "student", "guardian", "relation", "login", "state"])
+        app.table(missing, MISSING_COLUMNS)
 
 
 @credentials_group.command("revoke")
 @click.argument("login")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@DRY_RUN_OPTION
 @pass_app
-def revoke_command(app: AppContext, login, yes) -> None:
+def revoke_command(app: AppContext, login, yes, dry_run) -> None:
     """Withdraw a login at once.
 
     \b
     Example:
       diaryadmin credentials revoke petr.ivanov.mariia --yes
+      diaryadmin credentials revoke petr.ivanov.mariia --dry-run
     """
-    from diaryadmin.credentials.issue import credential_by_login, revoke_credential
+    from diaryadmin.credentials.lifecycle import credential_by_login, revoke_credential
+    from diaryadmin.plan import Plan
 
     with app.transaction() as session:
         found = credential_by_login(session, login)
@@ -328,11 +241,14 @@ def revoke_command(app: AppContext, login, yes) -> None:
     if state == "revoked":
         app.say(f"{name} was already revoked; nothing changed.")
         return
-    if not yes:
+    if not yes and not dry_run:
         click.confirm(f"Revoke {name}? The parent will no longer be able to log in", abort=True)
-    with app.transaction() as session:
-        credential = revoke_credential(session, name, operator=app.operator)
-    app.say(f"Revoked {credential.login}.")
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
+        credential = revoke_credential(session, name, operator=app.operator, plan=plan)
+    app.show_plan(plan, dry_run)
+    if not dry_run:
+        app.say(f"Revoked {credential.login}.")
 
 
 def _read_attempt() -> str:

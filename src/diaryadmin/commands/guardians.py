@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from diaryadmin.commands.credentials import (
+from diaryadmin.commands.options import (
+    DRY_RUN_OPTION,
     EMAIL_OPTION,
     FORCE_OPTION,
     OUT_OPTION,
-    issue_and_deliver,
+    format_option,
     report_issue,
 )
-from diaryadmin.commands.options import format_option
 from diaryadmin.context import AppContext, pass_app
 
 
@@ -31,10 +31,20 @@ def guardians_group() -> None:
 @OUT_OPTION
 @FORCE_OPTION
 @EMAIL_OPTION
+@DRY_RUN_OPTION
 @format_option
 @pass_app
 def grant_command(
-    app: AppContext, student, guardian, person, address, phone, out: Path | None, force, email
+    app: AppContext,
+    student,
+    guardian,
+    person,
+    address,
+    phone,
+    out: Path | None,
+    force,
+    email,
+    dry_run,
 ) -> None:
     """Give a trusted person (e.g. a grandparent) their own login for one child.
 
@@ -45,43 +55,35 @@ def grant_command(
       diaryadmin guardians grant --student 123 --guardian "Иванова Мария" \\
         --person "Петрова Галина Ивановна" --address galina@example.org --out grant.html --email
     """
-    from diaryadmin.credentials.issue import issue_credentials
-    from diaryadmin.credentials.trusted import grant_trusted_person
+    from diaryadmin.credentials.delivery import Delivery, grant_and_deliver
 
-    if out is None and not email:
+    if out is None and not email and not dry_run:
         raise click.UsageError("Say where the password goes: --out FILE (and/or --email).")
     if email and not address:
         raise click.UsageError("--email needs the trusted person's --address.")
-
-    def issue(session):
-        grant = grant_trusted_person(
-            session,
-            student_id=student,
-            guardian_name=guardian,
-            person=person,
-            email=address,
-            phone=phone,
-            operator=app.operator,
-        )
-        app.say(f"{grant.granted_by} granted access to {grant.person}.")
-        return issue_credentials(
-            session,
-            app.settings,
-            [grant.guardianship_id],
-            reissue=True,
-            revive=True,
-            operator=app.operator,
-        )
-
-    report_issue(app, issue_and_deliver(app, issue, out, force, email), out)
+    result = grant_and_deliver(
+        app.sessions(),
+        app.settings,
+        Delivery(out, force, email),
+        student_id=student,
+        guardian_name=guardian,
+        person=person,
+        email=address,
+        phone=phone,
+        operator=app.operator,
+        dry_run=dry_run,
+        say=app.say,
+    )
+    report_issue(app, result, out, dry_run=dry_run)
 
 
 @guardians_group.command("revoke")
 @click.option("--student", required=True, metavar="ID", help="The child.")
 @click.option("--person", required=True, metavar="ФИО", help="Whose access to withdraw.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@DRY_RUN_OPTION
 @pass_app
-def revoke_command(app: AppContext, student, person, yes) -> None:
+def revoke_command(app: AppContext, student, person, yes, dry_run) -> None:
     """Withdraw a trusted person's (or guardian's) access to a child; the login dies at once.
 
     \b
@@ -89,12 +91,16 @@ def revoke_command(app: AppContext, student, person, yes) -> None:
       diaryadmin guardians revoke --student 123 --person "Петрова Галина Ивановна" --yes
     """
     from diaryadmin.credentials.trusted import revoke_guardianship
+    from diaryadmin.plan import Plan
 
-    if not yes:
+    if not yes and not dry_run:
         click.confirm(f"Withdraw {person}'s access to student {student}?", abort=True)
-    with app.transaction() as session:
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
         link = revoke_guardianship(
-            session, student_id=student, person=person, operator=app.operator
+            session, student_id=student, person=person, operator=app.operator, plan=plan
         )
         name = link.guardian.full_name
-    app.say(f"Withdrew {name}'s access.")
+    app.show_plan(plan, dry_run)
+    if not dry_run:
+        app.say(f"Withdrew {name}'s access.")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from diaryadmin.commands.options import DATE, format_option
+from diaryadmin.commands.options import DATE, DRY_RUN_OPTION, format_option
 from diaryadmin.context import AppContext, pass_app
-from diaryadmin.errors import Problem, Refused
-from diaryadmin.journal import export as journal_export
+from diaryadmin.errors import Problem
 from diaryadmin.journal import importing as journal
 from diaryadmin.journal import periods
 from diaryadmin.journal import reports as journal_reports
-from diaryadmin.journal.data import classes_of_year, find_class
+from diaryadmin.journal.data import find_class
+from diaryadmin.plan import Plan
 from diaryadmin.schools import resolve_school, school_year_of
 
 school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
@@ -45,19 +44,24 @@ def periods_group() -> None:
 @click.argument("start", type=DATE)
 @click.argument("end", type=DATE)
 @school_option
+@DRY_RUN_OPTION
 @pass_app
-def periods_add(app: AppContext, name, start, end, school_code) -> None:
+def periods_add(app: AppContext, name, start, end, school_code, dry_run) -> None:
     """Add an academic period to the school year its dates fall in.
 
     \b
     Example:
       diaryadmin periods add Q1 01.09.2026 27.10.2026
+      diaryadmin periods add Q2 05.11.2026 28.12.2026 --dry-run
     """
-    with app.transaction() as session:
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
-        period = periods.add_period(session, school, name, start, end, app.operator)
+        period = periods.add_period(session, school, name, start, end, app.operator, plan=plan)
         text = f"Added {period.name}: {period.starts_on:%d.%m.%Y} – {period.ends_on:%d.%m.%Y}"
-    app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
+    app.show_plan(plan, dry_run)
+    if not dry_run:
+        app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
 
 
 @periods_group.command("list")
@@ -108,7 +112,8 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
       diaryadmin journal import marks-5A.xlsx --class 5А --dry-run
       diaryadmin journal import journals/5А.xlsx
     """
-    with app.transaction() as session:
+    plan = Plan()
+    with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
         report = journal.import_journal(
             session,
@@ -118,7 +123,9 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
             default_class=class_name,
             year=year,
             dry_run=dry_run,
+            changes=plan if dry_run else None,
         )
+    app.show_plan(plan, dry_run)
     app.result(report)
     for warning in report.get("warnings", ()):
         app.warn(str(Problem(**warning)))
@@ -169,34 +176,27 @@ def export_command(
       diaryadmin journal export --class 5А --period Q1 --out 5А-Q1.xlsx
       diaryadmin journal export --all --from 01.09.2026 --to 27.10.2026 --out journals/
     """
+    from diaryadmin.journal.scope import export_class_journals
+
     if bool(class_names) == bool(all_classes):
         raise click.UsageError("Name classes with --class, or use --all.")
     with app.transaction() as session:
-        school = resolve_school(session, school_code, app.settings)
-        dates = _range(session, school, period, from_date, to_date, year)
-        school_year = year or dates.school_year
-        if all_classes:
-            classes = classes_of_year(session, school, school_year)
-        else:
-            classes = [find_class(session, school, name, school_year) for name in class_names]
-        folder = all_classes or len(classes) > 1 or out.is_dir()
-        if folder and out.suffix.lower() == ".xlsx":
-            raise Refused(
-                "Several classes go into a folder, one workbook each: give --out a folder."
-            )
-        with app.progress(len(classes), "Exporting journals") as update:
-            report = journal_export.export_journals(
-                session,
-                school,
-                classes,
-                dates,
-                out,
-                folder=folder,
-                operator=app.operator,
-                overwrite=force,
-                progress=update,
-                jobs=jobs or _automatic_jobs(len(classes)),
-            )
+        report = export_class_journals(
+            session,
+            app.settings,
+            out,
+            operator=app.operator,
+            class_names=class_names,
+            all_classes=all_classes,
+            period=period,
+            from_date=from_date,
+            to_date=to_date,
+            year=year,
+            school_code=school_code,
+            overwrite=force,
+            jobs=jobs,
+            progress=app.progress,
+        )
     if app.fmt == "json":
         app.result(report)
     else:
@@ -205,11 +205,6 @@ def export_command(
             ["class", "students", "subjects", "lessons", "marks", "absences", "file"],
         )
     app.say(f"Exported {report['classes']} class journal(s) for {report['period']}.")
-
-
-def _automatic_jobs(classes: int) -> int:
-    """One worker per core, once there are enough classes to pay for starting them."""
-    return (os.cpu_count() or 1) if classes >= 4 else 1
 
 
 @journal_group.group("report")

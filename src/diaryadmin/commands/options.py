@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -45,3 +46,51 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+
+
+# --- where passwords go: credentials issue|reset, guardians grant, applications verify --------
+
+OUT_OPTION = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the passwords here: .html slips to print, or .csv/.xlsx for mail merge.",
+)
+FORCE_OPTION = click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+EMAIL_OPTION = click.option(
+    "--email", is_flag=True, help="Also e-mail each guardian their letter (SMTP settings)."
+)
+DRY_RUN_OPTION = click.option(
+    "--dry-run", is_flag=True, help="Show by name what would change; change nothing."
+)
+
+
+def needs_destination(out: Path | None, email: bool) -> None:
+    if out is None and not email:
+        raise click.UsageError("Say where the passwords go: --out FILE (and/or --email).")
+
+
+def report_issue(
+    app: AppContext,
+    result,
+    out: Path | None,
+    extra: dict | None = None,
+    dry_run: bool = False,
+) -> None:
+    """Render an IssueResult (after the `extra` counts): on a dry run its plan; else who was
+    skipped for having no e-mail address, each letter that failed; PartialFailure (exit 3)
+    only for real delivery failures."""
+    from diaryadmin.credentials.delivery import describe_failures, raise_for_failures
+
+    if dry_run:
+        app.show_plan(result.plan, dry_run)
+        return
+
+    data = {**(extra or {}), **result.to_dict()}
+    for skipped in result.no_email:
+        app.say(f"{skipped['guardian']} ({skipped['login']}): {skipped['reason']}.")
+    if result.failed and app.fmt == "table":
+        app.result(data)
+        for line in describe_failures(result.failed):
+            app.warn(line)
+    raise_for_failures(result, out, data)
+    app.result(data)

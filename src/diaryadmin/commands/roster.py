@@ -8,6 +8,7 @@ import click
 
 from diaryadmin.commands.options import format_option
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.plan import Plan
 from diaryadmin.roster import importing as roster
 
 _FILE = click.Path(exists=True, path_type=Path)
@@ -60,11 +61,13 @@ def import_command(
 
     def confirm(students) -> bool:
         _show_deactivations(app, students)
-        if yes:
+        if yes or dry_run:
             return True
         return click.confirm(f"Deactivate these {len(students)} student(s)?", err=True)
 
-    with app.transaction() as session:
+    plan = Plan()
+    # A dry run imports for real and rolls back: its plan names each change (roster.changes).
+    with app.transaction(dry_run=dry_run) as session:
         report = roster.import_roster(
             session,
             list(files),
@@ -76,21 +79,18 @@ def import_command(
             encoding=encoding,
             delimiter="\t" if delimiter == "tab" else delimiter,
             sync=sync,
-            dry_run=dry_run,
             confirm=confirm,
             progress=app.progress,
+            plan=plan,
         )
-    if dry_run and report.to_deactivate:
-        _show_deactivations(app, report.to_deactivate)
+    app.show_plan(plan, dry_run)
     for warning in report.warnings:
         app.warn(str(warning))
     if app.fmt == "table":
         app.result({k: v for k, v in report.to_dict().items() if k not in ("errors", "warnings")})
     else:
         app.result(report.to_dict())
-    if dry_run:
-        app.say("Dry run: nothing was written.")
-    elif not report.changed:
+    if not dry_run and not report.changed:
         app.say("Nothing changed: the roster is already up to date.")
 
 

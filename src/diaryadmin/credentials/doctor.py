@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.credentials import passwords
-from diaryadmin.credentials.issue import find_guardianship
 from diaryadmin.credentials.logins import login_stem, normalise_login
+from diaryadmin.credentials.scope import find_guardianship
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
 from diaryadmin.people.names import LOOKALIKES, full_name
 

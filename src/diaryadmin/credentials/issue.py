@@ -1,29 +1,31 @@
-"""Parent credentials: issue, reset, expire, revoke and status.
+"""Issuing parent credentials: a login and a temporary password for each guardianship in scope.
 
 One credential per guardianship (guardian × child, trusted persons included). The plain
 temporary password exists only in memory (`IssuedCredential`), on its way to the slips file or an
 e-mail; the database keeps the argon2id hash. Issuing is bound by the hash: passwords are drawn
-first, hashed on all cores, then written in bulk.
+first, hashed on all cores, then written in bulk. Whom a command means is `credentials.scope`;
+reset, revoke and expiry are `credentials.lifecycle`; the slips file and e-mail around an issue
+are `credentials.delivery`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
-from diaryadmin.db import chunked
-from diaryadmin.errors import NotFound, Refused
+from diaryadmin.credentials.scope import id_chunks, withdrawn
+from diaryadmin.errors import NotFound
 from diaryadmin.models import (
     Credential,
     Guardian,
@@ -33,15 +35,23 @@ from diaryadmin.models import (
     Student,
     utcnow,
 )
-from diaryadmin.people.names import fold, full_name
-from diaryadmin.schools import canonical_classes, find_school
+from diaryadmin.people.names import full_name
+from diaryadmin.plan import Plan
+
+__all__ = [
+    "STATES",
+    "IssueResult",
+    "IssuedCredential",
+    "count_to_issue",
+    "issue_credentials",
+    "plan_issue",
+]
 
 log = logging.getLogger(__name__)
 
 STATES = ("temporary", "active", "expired", "locked", "revoked")
 WORKING_STATES = ("temporary", "active")
 INSERT_BATCH = 500
-_ID_CHUNK = 5_000
 _RETRIES = 8
 
 
@@ -67,96 +77,20 @@ class IssueResult:
     skipped: int
     emailed: int = 0
     failed: list[dict] = field(default_factory=list)
+    no_email: list[dict] = field(default_factory=list)  # letters skipped: no e-mail address
+    plan: Plan = field(default_factory=Plan)
 
     def to_dict(self) -> dict:
         """The machine-readable outcome; never a password."""
-        return {
+        data = {
             "issued": len(self.issued),
             "skipped": self.skipped,
             "emailed": self.emailed,
             "failed": list(self.failed),
         }
-
-
-def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    return chunked(values, _ID_CHUNK)
-
-
-# --- scope ---------------------------------------------------------------------------------------
-
-
-def school_id_of(session: Session, school: School | str | None) -> int | None:
-    """The id of the school a command means (`schools.find_school`), None if there is none."""
-    if isinstance(school, School):
-        return school.id
-    found = find_school(session, school)
-    return found.id if found is not None else None
-
-
-def resolve_students(session: Session, student_ids: Iterable[int | str]) -> list[int]:
-    """Database ids (or external ids) of students; NotFound naming the missing ones."""
-    ids: list[int] = []
-    missing = []
-    for value in student_ids:
-        text = str(value).strip()
-        found = None
-        if text.isdigit():
-            found = session.get(Student, int(text))
-            found = found.id if found else None
-        if found is None:
-            found = session.scalar(select(Student.id).where(Student.external_id == text).limit(2))
-        if found is None:
-            missing.append(text)
-        else:
-            ids.append(found)
-    if missing:
-        raise NotFound(f"No student with id {', '.join(missing)}.")
-    return ids
-
-
-def select_guardianships(
-    session: Session,
-    *,
-    classes: Iterable[str] = (),
-    student_ids: Iterable[int | str] = (),
-    all_: bool = False,
-    school: School | str | None = None,
-) -> list[int]:
-    """Ids of the active guardianships of active students in scope, in slip order
-    (class, child, guardian). Raises Refused without a scope, NotFound for an unknown class
-    or student, InputError for a malformed class name."""
-    classes = canonical_classes(classes)
-    student_ids = list(student_ids)
-    if not (classes or student_ids or all_):
-        raise Refused("Say whom to issue for: --class, --student or --all.")
-    school_id = school_id_of(session, school)
-    query = (
-        select(Guardianship.id)
-        .join(Student, Student.id == Guardianship.student_id)
-        .join(Guardian, Guardian.id == Guardianship.guardian_id)
-        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
-        .where(Guardianship.active.is_(True), Student.active.is_(True))
-        .order_by(
-            SchoolClass.grade, SchoolClass.name, Student.surname, Student.name, Student.id,
-            Guardian.surname, Guardian.name, Guardianship.id,
-        )
-    )  # fmt: skip
-    if school_id is not None:
-        query = query.where(Student.school_id == school_id)
-    if not all_:
-        conditions = []
-        if classes:
-            known = set(
-                session.scalars(select(SchoolClass.name).where(SchoolClass.name.in_(classes)))
-            )
-            unknown = [c for c in classes if c not in known]
-            if unknown:
-                raise NotFound(f"No class {', '.join(unknown)} on the roster.")
-            conditions.append(SchoolClass.name.in_(classes))
-        if student_ids:
-            conditions.append(Student.id.in_(resolve_students(session, student_ids)))
-        query = query.where(or_(*conditions))
-    return list(session.scalars(query))
+        if self.no_email:
+            data["no_email"] = list(self.no_email)
+        return data
 
 
 # --- issue ---------------------------------------------------------------------------------------
@@ -297,7 +231,7 @@ def issue_credentials(
     """
     now = now or utcnow()
     targets = _load_targets(session, list(guardianship_ids))
-    inactive = _inactive(session, [t.guardianship_id for t in targets])
+    inactive = withdrawn(session, [t.guardianship_id for t in targets])
     chosen = [t for t in targets if _wanted(t, inactive, reissue, revive)]
     skipped = len(targets) - len(chosen)
     plain, hashes = (supply or passwords.PasswordSupply()).take(len(chosen), settings, progress)
@@ -330,6 +264,7 @@ def issue_credentials(
     written, raced = _insert_new(session, fresh_rows, fresh_stems)
     new_logins = {row["guardianship_id"]: row["login"] for row in written}
 
+    existing = {t.guardianship_id for t in chosen if t.credential_id is not None}
     issued = []
     for target, password in zip(chosen, plain, strict=True):
         login = target.login or new_logins.get(target.guardianship_id)
@@ -350,6 +285,10 @@ def issue_credentials(
             )
         )
     result = IssueResult(issued=issued, skipped=skipped + raced)
+    again = "reset" if action == "credentials.reset" else "reissue"
+    for credential in issued:
+        verb = again if credential.guardianship_id in existing else "issue"
+        result.plan.add(verb, "login", credential.login, _whose(credential))
     audit.record(
         session,
         operator,
@@ -369,14 +308,34 @@ def issue_credentials(
     return result
 
 
+def _whose(c: IssuedCredential | _Target) -> str:
+    where = f", {c.class_name}" if c.class_name else ""
+    return f"{c.guardian} ({c.relation}) for {c.student}{where}"
+
+
 def count_to_issue(
     session: Session, guardianship_ids: Iterable[int], *, reissue: bool = False
 ) -> tuple[int, int]:
     """(would be issued, would be skipped) for a dry run; no password is drawn."""
+    plan, skipped = plan_issue(session, guardianship_ids, reissue=reissue)
+    return len(plan), skipped
+
+
+def plan_issue(
+    session: Session, guardianship_ids: Iterable[int], *, reissue: bool = False
+) -> tuple[Plan, int]:
+    """Who would get a password, by name, and how many would be skipped; no password is
+    drawn or hashed (a dry run of `issue_credentials`)."""
     targets = _load_targets(session, list(guardianship_ids))
-    inactive = _inactive(session, [t.guardianship_id for t in targets])
-    todo = sum(1 for t in targets if _wanted(t, inactive, reissue, revive=False))
-    return todo, len(targets) - todo
+    inactive = withdrawn(session, [t.guardianship_id for t in targets])
+    plan = Plan()
+    for target in targets:
+        if _wanted(target, inactive, reissue, revive=False):
+            if target.login:
+                plan.add("reissue", "login", target.login, _whose(target))
+            else:
+                plan.add("issue", "login", "(new)", _whose(target))
+    return plan, len(targets) - len(plan)
 
 
 def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) -> bool:
@@ -387,133 +346,3 @@ def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) ->
     if target.credential_id is None:
         return True
     return reissue and (revive or target.credential_state != "revoked")
-
-
-def _inactive(session: Session, ids: Sequence[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in id_chunks(ids):
-        found.update(
-            session.scalars(
-                select(Guardianship.id)
-                .join(Student, Student.id == Guardianship.student_id)
-                .where(
-                    Guardianship.id.in_(chunk),
-                    (Guardianship.active.is_(False)) | (Student.active.is_(False)),
-                )
-            )
-        )
-    return found
-
-
-# --- reset and revoke ----------------------------------------------------------------------------
-
-
-def find_guardianship(
-    session: Session, student_id: int | str, guardian_name: str | None
-) -> Guardianship:
-    """The guardianship of a student whose guardian's name is `guardian_name` (full, or
-    surname and name; `ё` = `е`, any case). Raises NotFound or Refused when ambiguous."""
-    (sid,) = resolve_students(session, [student_id])
-    wanted = fold(guardian_name or "")
-    links = session.scalars(
-        select(Guardianship)
-        .join(Guardian, Guardian.id == Guardianship.guardian_id)
-        .where(Guardianship.student_id == sid)
-    ).all()
-    if not wanted:
-        if len(links) == 1:
-            return links[0]
-        names = ", ".join(g.guardian.full_name for g in links) or "none"
-        raise Refused(f"Name the guardian with --guardian (student {student_id} has: {names}).")
-    exact = [g for g in links if g.guardian.name_key == wanted]
-    partial = [g for g in links if g.guardian.name_key.startswith(wanted + " ")]
-    found = exact or partial
-    if not found:
-        names = ", ".join(g.guardian.full_name for g in links) or "none"
-        raise NotFound(f"Student {student_id} has no guardian {guardian_name!r} (has: {names}).")
-    if len(found) > 1:
-        raise Refused(_ambiguous(student_id, guardian_name, found))
-    return found[0]
-
-
-def _ambiguous(student_id: int | str, guardian_name: str, found: list[Guardianship]) -> str:
-    """Namesakes (even with the same full name) told apart by relation and login."""
-    who = "; ".join(
-        f"{g.guardian.full_name} ({g.relation}, "
-        + (f"login {g.credential.login})" if g.credential else "no login yet)")
-        for g in found
-    )
-    same = len({g.guardian.name_key for g in found}) == 1
-    hint = "use the LOGIN instead" if same else "give the full name or use the LOGIN instead"
-    return f"Several guardians of student {student_id} match {guardian_name!r} ({who}): {hint}."
-
-
-def credential_by_login(session: Session, login: str) -> Credential:
-    credential = session.scalar(
-        select(Credential).where(Credential.login == logins.normalise_login(login))
-    )
-    if credential is None:
-        raise NotFound(f"There is no login {login!r}; try 'diaryadmin credentials doctor {login}'.")
-    return credential
-
-
-def reset_credential(
-    session: Session,
-    settings: Settings,
-    *,
-    login: str | None = None,
-    student_id: int | str | None = None,
-    guardian_name: str | None = None,
-    operator: str,
-    now: datetime | None = None,
-    require_email: bool = False,
-) -> IssueResult:
-    """A new temporary password for one credential; the old one stops working at once, the
-    failed-attempt counter and any lock are cleared. Find it by login, or by student and
-    guardian name. Raises NotFound (no such login, or nothing issued yet) or Refused (also
-    when `require_email` and the guardian has no e-mail address: the password would go
-    nowhere)."""
-    if login:
-        link_id = credential_by_login(session, login).guardianship_id
-    elif student_id is not None and guardian_name:
-        link = find_guardianship(session, student_id, guardian_name)
-        if link.credential is None:
-            raise NotFound(
-                f"{link.guardian.full_name} has no login for this child yet: issue one with "
-                f"'diaryadmin credentials issue --student {student_id} --out FILE'."
-            )
-        link_id = link.id
-    else:
-        raise Refused("Name the login, or the student and the guardian (--student, --guardian).")
-    if _inactive(session, [link_id]):
-        raise Refused("This access was withdrawn (or the student left); it cannot be reset.")
-    if require_email:
-        person = session.get(Guardianship, link_id).guardian
-        if not person.email:
-            raise Refused(
-                f"{person.full_name} has no e-mail address, so reset with --out FILE instead."
-            )
-    return issue_credentials(
-        session,
-        settings,
-        [link_id],
-        reissue=True,
-        operator=operator,
-        now=now,
-        action="credentials.reset",
-        revive=True,
-    )
-
-
-def revoke_credential(
-    session: Session, login: str, *, operator: str, now: datetime | None = None
-) -> Credential:
-    """Withdraw a login at once (state `revoked`). Raises NotFound."""
-    credential = credential_by_login(session, login)
-    before = credential.state
-    credential.state = "revoked"
-    audit.record(
-        session, operator, "credentials.revoke", credential.login, {"was": before}, now=now
-    )
-    session.flush()
-    return credential

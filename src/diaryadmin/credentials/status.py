@@ -10,12 +10,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
-from diaryadmin import audit
-from diaryadmin.credentials.issue import (
-    STATES,
-    id_chunks,
-    school_id_of,
-)
+from diaryadmin.credentials.issue import STATES
+from diaryadmin.credentials.lifecycle import expire_credentials
+from diaryadmin.credentials.scope import id_chunks, school_id_of
 from diaryadmin.models import (
     Credential,
     Guardian,
@@ -29,69 +26,23 @@ from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import canonical_classes
 
-EXPIRE_BATCH = 50_000
+# Expiry moved to credentials.lifecycle; kept importable here for existing callers.
+__all__ = [
+    "claim_reminders",
+    "credential_status",
+    "due_reminders",
+    "expire_credentials",
+    "reminder_rows",
+    "unclaim_reminders",
+]
 
 
-# --- expiry --------------------------------------------------------------------------------------
+# --- reminders -----------------------------------------------------------------------------------
 
 
-def _due(as_of: datetime):
-    return and_(
-        Credential.state == "temporary",
-        Credential.expires_at.is_not(None),
-        Credential.expires_at <= as_of,
-    )
-
-
-def expire_credentials(
-    session: Session,
-    *,
-    as_of: datetime | None = None,
-    dry_run: bool = False,
-    operator: str,
-    batch_size: int = EXPIRE_BATCH,
-) -> int:
-    """Mark temporary passwords past their expiry `expired`, one UPDATE per batch.
-
-    Idempotent, and safe to run twice at once: the state is re-checked by each UPDATE, so a
-    row expired by the other run is neither touched nor counted again. Returns the count.
-    """
-    as_of = as_of or utcnow()
-    if dry_run:
-        return session.scalar(select(func.count()).select_from(Credential).where(_due(as_of)))
-    total = 0
-    while True:
-        ids = select(Credential.id).where(_due(as_of)).limit(batch_size).scalar_subquery()
-        statement = (
-            update(Credential)
-            .where(Credential.id.in_(ids), _due(as_of))
-            .values(state="expired")
-            .execution_options(synchronize_session=False)
-        )
-        count = session.execute(statement).rowcount
-        total += count
-        if count < batch_size:
-            break
-    if total:
-        audit.record(
-            session,
-            operator,
-            "credentials.expire",
-            f"{total} credential(s)",
-            {"expired": total, "as_of": as_of.isoformat()},
-        )
-    return total
-
-
-def claim_reminders(
-    session: Session, *, days: int, as_of: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Temporary credentials expiring within `days` that have had no reminder and whose
-    guardian has an e-mail address; marks them reminded (a concurrent run cannot claim them
-    too; `unclaim_reminders` gives back the ones whose letter failed)."""
-    as_of = as_of or utcnow()
+def _reminder_candidates(days: int, as_of: datetime):
     horizon = as_of + timedelta(days=days)
-    candidates = (
+    return (
         select(Credential.id)
         .join(Guardianship, Guardianship.id == Credential.guardianship_id)
         .join(Guardian, Guardian.id == Guardianship.guardian_id)
@@ -104,6 +55,25 @@ def claim_reminders(
             Guardianship.active.is_(True),
         )
     )
+
+
+def due_reminders(
+    session: Session, *, days: int, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The reminders `claim_reminders` would claim, without claiming them (a dry run, or a
+    run that cannot send e-mail)."""
+    as_of = as_of or utcnow()
+    return reminder_rows(session, list(session.scalars(_reminder_candidates(days, as_of))))
+
+
+def claim_reminders(
+    session: Session, *, days: int, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Temporary credentials expiring within `days` that have had no reminder and whose
+    guardian has an e-mail address; marks them reminded (a concurrent run cannot claim them
+    too; `unclaim_reminders` gives back the ones whose letter failed)."""
+    as_of = as_of or utcnow()
+    candidates = _reminder_candidates(days, as_of)
     claimed = list(
         session.scalars(
             update(Credential)
@@ -115,8 +85,13 @@ def claim_reminders(
             .execution_options(synchronize_session=False)
         )
     )
+    return reminder_rows(session, claimed)
+
+
+def reminder_rows(session: Session, credential_ids: list[int]) -> list[dict[str, Any]]:
+    """What a reminder letter needs for each credential, by login."""
     rows = []
-    for chunk in id_chunks(claimed):
+    for chunk in id_chunks(credential_ids):
         query = (
             select(Credential, Student, Guardian, SchoolClass.name, School.name)
             .join(Guardianship, Guardianship.id == Credential.guardianship_id)

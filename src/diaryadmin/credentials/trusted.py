@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.credentials.issue import find_guardianship
+from diaryadmin.credentials.scope import find_guardianship
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.models import Credential, Guardian, Guardianship, utcnow
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, name_key, split_full_name
+from diaryadmin.plan import Plan
 
 
 @dataclass
@@ -126,9 +127,11 @@ def revoke_guardianship(
     person: str,
     operator: str,
     now: datetime | None = None,
+    plan: Plan | None = None,
 ) -> Guardianship:
     """Withdraw a person's access to a child: the guardianship becomes inactive and its
-    credential `revoked` at once. Raises NotFound, or Refused when already withdrawn."""
+    credential `revoked` at once (both added to `plan`, when given). Raises NotFound, or
+    Refused when already withdrawn."""
     now = now or utcnow()
     link = find_guardianship(session, student_id, person)
     if not link.active:
@@ -140,6 +143,16 @@ def revoke_guardianship(
     if credential is not None:
         credential.state = "revoked"
         login = credential.login
+    if plan is not None:
+        student = link.student
+        plan.add(
+            "withdraw",
+            "access",
+            link.guardian.full_name,
+            f"{link.relation} of {student.surname} {student.name}",
+        )
+        if login:
+            plan.add("revoke", "login", login)
     session.flush()
     audit.record(
         session,

@@ -53,6 +53,7 @@ from diaryadmin.models import (
     Teacher,
 )
 from diaryadmin.people.names import clean_spaces, fold, name_key
+from diaryadmin.plan import Plan as ChangePlan
 from diaryadmin.schools import class_option, school_year_of
 
 _CHUNK = 500
@@ -727,14 +728,37 @@ def import_journal(
     year: int | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    changes: ChangePlan | None = None,
 ) -> dict[str, Any]:
     """Import a journal file (long form or grid workbook) all-or-nothing.
 
     Raises InputError with every problem (file, sheet, row, column, value) and the report as
     its result; NotFound if the school has no classes. With `dry_run` nothing is written.
+    With `changes`, each lesson the file holds is added to it by class, subject, date and
+    number, with its marks and absences (the plan a dry run shows).
     """
     path = Path(path)
     plan, report = plan_import(session, school, path, default_class=default_class, year=year)
+    if changes is not None:
+        _describe_lessons(plan, changes)
     if dry_run:
         return report
     return apply_import(session, school, path, plan, operator, now=now)
+
+
+def _describe_lessons(plan: Plan, changes: ChangePlan) -> None:
+    marks: dict[tuple, int] = {}
+    absences: dict[tuple, int] = {}
+    for (_, key), pair in plan.pairs.items():
+        marks[key] = marks.get(key, 0) + len(pair.marks)
+        absences[key] = absences.get(key, 0) + bool(pair.absence)
+    for key, lesson in sorted(
+        plan.lessons.items(),
+        key=lambda item: (item[1].class_name, item[1].date, item[1].number, item[1].subject),
+    ):
+        changes.add(
+            "import",
+            "lesson",
+            f"{lesson.class_name} {lesson.subject} {lesson.date:%d.%m.%Y} №{lesson.number}",
+            f"{marks.get(key, 0)} mark(s), {absences.get(key, 0)} absence(s)",
+        )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import AcademicPeriod, School
+from diaryadmin.plan import Plan
 from diaryadmin.schools import school_year_of
 
 
@@ -50,8 +51,9 @@ def add_period(
     ends_on: date,
     operator: str,
     now: datetime | None = None,
+    plan: Plan | None = None,
 ) -> AcademicPeriod:
-    """Add a period to the school year its dates fall in.
+    """Add a period to the school year its dates fall in (and to `plan`, when given).
 
     Raises Refused if the end is before the start, the dates span two school years, or the
     year already has a period of that name. Periods may overlap (Q1 lies inside H1).
@@ -81,6 +83,13 @@ def add_period(
     )
     session.add(period)
     session.flush()
+    if plan is not None:
+        plan.add(
+            "add",
+            "period",
+            name,
+            f"{starts_on:%d.%m.%Y} – {ends_on:%d.%m.%Y}, {year_label(year)}",
+        )
     audit.record(
         session,
         operator,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from diaryadmin.errors import InvalidValue
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.reader import Row
 from diaryadmin.io.table import Problems
 from diaryadmin.people.relations import parent_relation, relation_of, split_relation
 from diaryadmin.roster.normalise import (
     GuardianRecord,
-    InvalidCell,
     Normaliser,
     ParsedRoster,
     StudentRecord,
@@ -67,7 +67,7 @@ class RosterFindings:
             return None
         try:
             text, folded, changed = self.norm.name(raw)
-        except InvalidCell as exc:
+        except InvalidValue as exc:
             self.error(f"the {field} {exc}", row, column, raw)
             return None
         if changed:
@@ -80,7 +80,7 @@ class RosterFindings:
         """`check(raw)` (a Normaliser method), or None with the error `what: why`."""
         try:
             return check(raw)
-        except InvalidCell as exc:
+        except InvalidValue as exc:
             self.error(f"{what}: {exc}", row, column, raw)
             return None
 
@@ -107,7 +107,7 @@ class RosterFindings:
             name_cell, written_relation = split_relation(raw_name)
         try:
             surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
-        except InvalidCell as exc:
+        except InvalidValue as exc:
             self.error(f"guardian's full name {exc}", row, label_name, raw_name)
             return None
         if changed:
@@ -128,13 +128,13 @@ class RosterFindings:
         if raw_email is not None:
             try:
                 email = self.norm.email(raw_email)
-            except InvalidCell as exc:
+            except InvalidValue as exc:
                 self.error(f"guardian's e-mail: {exc}", row, label_email, raw_email)
                 ok = False
         if raw_phone is not None:
             try:
                 phone = self.norm.phone(raw_phone)
-            except InvalidCell as exc:
+            except InvalidValue as exc:
                 self.error(f"guardian's phone: {exc}", row, label_phone, raw_phone)
                 ok = False
         if not ok:

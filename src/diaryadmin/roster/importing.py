@@ -22,6 +22,8 @@ from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, SchoolClass, Student, utcnow
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
+from diaryadmin.plan import Plan
+from diaryadmin.roster.changes import describe_changes, roster_state
 from diaryadmin.roster.export import export_roster
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
 from diaryadmin.roster.read import RosterReader
@@ -79,8 +81,11 @@ def import_roster(
     confirm: Callable[[list[dict[str, Any]]], bool] | None = None,
     now: datetime | None = None,
     progress: Callable[[int, str], Any] | None = None,
+    plan: Plan | None = None,
 ) -> ImportReport:
     """Import roster files into the school: create, update, move and (with `sync`) deactivate.
+    With `plan`, what changed is added to it by name (run inside a transaction rolled back on a
+    dry run, it is the dry run's plan; see roster.changes).
 
     All or nothing: any error in any row raises InputError carrying every problem and the
     report (`result`); rows are written in chunks as they are read, so the caller must roll
@@ -103,6 +108,7 @@ def import_roster(
         if not dry_run:
             raise
         school = None  # a dry run into an empty database: everything would be new
+    before = roster_state(session, school) if plan is not None else None
     bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
     with bar as update, larger_sqlite_cache(session):
         writer = RosterWriter(
@@ -129,6 +135,8 @@ def import_roster(
             report.errors,
             result=report.to_dict(),
         )
+    if before is not None:
+        describe_changes(session, school, before, plan)
     if not dry_run and report.changed:
         audit.record(
             session,

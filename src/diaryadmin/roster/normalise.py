@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from diaryadmin.errors import Problem
+from diaryadmin.errors import InvalidValue, Problem
 from diaryadmin.io.cells import cell_text, parse_date
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import normalise_certificate, normalise_snils, snils_check_number
@@ -83,13 +83,6 @@ class ParsedRoster:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class _Invalid(Exception):
-    """A cell is refused; carries the message for the Problem."""
-
-
-InvalidCell = _Invalid  # the public name: the roster readers catch it
-
-
 class Normaliser:
     """Cell normalisation with caches: rosters repeat names, dates, classes and parents."""
 
@@ -111,10 +104,10 @@ class Normaliser:
         if found is None:
             text = clean_spaces(cell_text(value) or "")
             if not text:
-                raise _Invalid("is empty")
+                raise InvalidValue("is empty")
             fixed, changed = fix_lookalikes(text)
             if not _NAME.fullmatch(fixed):
-                raise _Invalid("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
             found = (fixed, fold(fixed), changed)
             if isinstance(value, str):
                 self._names[value] = found
@@ -151,10 +144,10 @@ class Normaliser:
         try:
             parts = split_full_name(fixed)
         except ValueError as exc:
-            raise _Invalid(str(exc)) from None
+            raise InvalidValue(str(exc)) from None
         for part in parts:
             if part is not None and not _NAME.fullmatch(part):
-                raise _Invalid("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
         return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
 
     def birth_date(self, value: Any) -> date:
@@ -169,11 +162,11 @@ class Normaliser:
             if found is not None and isinstance(value, str | date):
                 self._dates[value] = found
         if isinstance(found, str):
-            raise _Invalid(found)
+            raise InvalidValue(found)
         if found > self.youngest:
-            raise _Invalid(f"the student would be younger than {MIN_AGE} on 1 September")
+            raise InvalidValue(f"the student would be younger than {MIN_AGE} on 1 September")
         if found <= self.oldest:
-            raise _Invalid(f"the student would be older than {MAX_AGE} on 1 September")
+            raise InvalidValue(f"the student would be older than {MAX_AGE} on 1 September")
         return found
 
     def class_name(self, value: Any) -> str:
@@ -184,10 +177,10 @@ class Normaliser:
             except ValueError as exc:
                 found = None
                 self._classes[value] = None
-                raise _Invalid(str(exc)) from None
+                raise InvalidValue(str(exc)) from None
             self._classes[value] = found
         if found is None:
-            raise _Invalid("a class is a grade 1–11 and one letter, like 5А")
+            raise InvalidValue("a class is a grade 1–11 and one letter, like 5А")
         return found
 
     def certificate_fp(self, series: Any, number: Any = None) -> str:
@@ -200,7 +193,7 @@ class Normaliser:
             try:
                 canonical = normalise_certificate(series, number)
             except ValueError as exc:
-                raise _Invalid(str(exc)) from None
+                raise InvalidValue(str(exc)) from None
         mac = self._certificate_mac.copy()
         mac.update(canonical.encode())
         return mac.hexdigest()
@@ -214,12 +207,12 @@ class Normaliser:
         if match is not None:
             canonical = "".join(match.groups())
             if int(canonical[:9]) > 1001998 and snils_check_number(canonical) != int(canonical[9:]):
-                raise _Invalid("the SNILS check number does not match (a typing mistake?)")
+                raise InvalidValue("the SNILS check number does not match (a typing mistake?)")
         else:
             try:
                 canonical = normalise_snils(value)
             except ValueError as exc:
-                raise _Invalid(str(exc)) from None
+                raise InvalidValue(str(exc)) from None
         mac = self._snils_mac.copy()
         mac.update(canonical.encode())
         return mac.hexdigest()
@@ -230,7 +223,7 @@ class Normaliser:
         try:
             return normalise_email(cell_text(value) or "")
         except ValueError as exc:
-            raise _Invalid(str(exc)) from None
+            raise InvalidValue(str(exc)) from None
 
     def phone(self, value: Any) -> str:
         if isinstance(value, str) and _PLAIN_PHONE.fullmatch(value):
@@ -239,8 +232,8 @@ class Normaliser:
             return normalise_phone(cell_text(value) or "" if isinstance(value, str) else value)
         except ValueError as exc:
             if isinstance(value, str) and _several_phones(value):
-                raise _Invalid("two phone numbers in one cell: keep one") from None
-            raise _Invalid(str(exc)) from None
+                raise InvalidValue("two phone numbers in one cell: keep one") from None
+            raise InvalidValue(str(exc)) from None
 
 
 def _several_phones(text: str) -> bool:

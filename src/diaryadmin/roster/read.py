@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from diaryadmin.errors import InputError, Problem
+from diaryadmin.errors import InputError, InvalidValue, Problem
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, normalise_header
 from diaryadmin.io.reader import Row
@@ -32,7 +32,7 @@ from diaryadmin.roster.columns import (
     STUDENT_ALIASES,
 )
 from diaryadmin.roster.findings import RosterFindings
-from diaryadmin.roster.normalise import GuardianRecord, InvalidCell, Normaliser, StudentRecord
+from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
 from diaryadmin.schools import class_option
 
@@ -261,7 +261,7 @@ class RosterReader(RosterFindings):
                 return None, None, None, ""
             try:
                 surname, name, patronymic, changed, key = self.norm.full_name(raw)
-            except InvalidCell as exc:
+            except InvalidValue as exc:
                 self.error(f"the full name {exc}", row, label, raw)
                 return None, None, None, ""
             if changed:
@@ -288,7 +288,7 @@ class RosterReader(RosterFindings):
                 certificate_fp = self.norm.certificate_fp(certificate)
             elif series is not None or number is not None:
                 certificate_fp = self.norm.certificate_fp(series or "", number or "")
-        except InvalidCell as exc:
+        except InvalidValue as exc:
             label = labels.get("certificate") or labels.get("certificate_series")
             shown = certificate if certificate is not None else series
             self.error(f"birth certificate: {exc}", row, label, shown)

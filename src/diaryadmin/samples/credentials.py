@@ -179,7 +179,8 @@ def insert_credential_rows(
 def demo_step(demo) -> None:
     """Issue credentials for every class, write the slips (html) and the mail-merge file
     (xlsx) into the demo folder, then show `credentials status`."""
-    from diaryadmin.credentials.issue import issue_credentials, select_guardianships
+    from diaryadmin.credentials.issue import issue_credentials
+    from diaryadmin.credentials.scope import select_guardianships
     from diaryadmin.credentials.status import credential_status
     from diaryadmin.letters import write_credentials_file
     from diaryadmin.output import render

@@ -1,0 +1,107 @@
+"""The `applications verify` run for the CLI, cron and the portal: decide every pending
+application, issue the approved applicants' credentials, and deliver the passwords and the
+report so that neither appears before the decisions are committed (see `staging`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from diaryadmin.applications.issue import Outcome, process_pending
+from diaryadmin.config import Settings
+from diaryadmin.credentials.delivery import Delivery
+from diaryadmin.errors import Refused
+from diaryadmin.plan import change
+from diaryadmin.staging import Staging, pause, recover
+
+
+def check_report_path(path: Path, force: bool) -> None:
+    """Refuse, before any decision, a --report that could not be written."""
+    if path.suffix.lower() != ".xlsx":
+        raise Refused(f"{path}: the report is an .xlsx file.")
+    if not path.parent.is_dir():
+        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
+    if path.exists() and not force:
+        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+
+
+def _no_progress(_n: int = 1) -> None:
+    pass
+
+
+def verify_and_issue(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    operator: str,
+    issue: bool = False,
+    delivery: Delivery | None = None,
+    report: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int, str], Any] | None = None,
+    say: Callable[[str], None] = lambda _text: None,
+    now: datetime | None = None,
+) -> Outcome:
+    """`applications verify`: decide every pending application and, with `issue`, issue the
+    approved applicants' credentials and deliver them like `credentials issue` does. The
+    report (and the passwords file) appear only once the decisions are committed. A dry run
+    commits nothing; its report shows the decisions that would be made."""
+    from diaryadmin.applications.verify import count_pending
+    from diaryadmin.credentials.delivery import issue_and_deliver
+
+    if report is not None:
+        recover(sessions, report, say)
+        check_report_path(report, force)
+    outcome: Outcome | None = None
+
+    def run(session: Session, staging: Staging) -> Outcome:
+        nonlocal outcome
+        total = count_pending(session)
+        bar = progress(total, "Verifying") if progress else nullcontext(_no_progress)
+        with bar as update:
+            outcome = process_pending(
+                session,
+                settings,
+                operator=operator,
+                issue=issue,
+                report=report,
+                force=force,
+                now=now,
+                progress=update,
+                staging=staging,
+            )
+        return outcome
+
+    if issue:
+        issue_and_deliver(
+            sessions,
+            settings,
+            lambda session, staging: run(session, staging).issued,
+            delivery or Delivery(),
+            operator=operator,
+            say=say,
+            now=now,
+        )
+        assert outcome is not None
+        return outcome
+    staging = Staging(operator)
+    committed = False
+    try:
+        with change(sessions, dry_run=dry_run) as session:
+            run(session, staging)
+            pause("before-commit")
+        committed = True  # on a dry run too: the report is the preview asked for
+        pause("after-commit")
+        staging.publish()
+    except BaseException:
+        staging.abandon(committed)
+        raise
+    assert outcome is not None
+    return outcome

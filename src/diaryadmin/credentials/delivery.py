@@ -1,0 +1,338 @@
+"""Issue and deliver: credentials issued in one transaction, their passwords in a slips or
+mail-merge file that appears only once that transaction is committed, and letters e-mailed
+after it. The CLI, cron and the diary portal all issue through `issue_and_deliver`.
+
+The order matters (see `staging`): the file is written completely before COMMIT, so every
+committed password exists in it; it is renamed into place after COMMIT, so a file at `--out`
+never holds passwords that do not work; e-mail goes out last, so no letter carries a password
+the database does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from diaryadmin import audit, letters
+from diaryadmin.config import Settings
+from diaryadmin.credentials import issue as issuing
+from diaryadmin.credentials import lifecycle, scope
+from diaryadmin.credentials.passwords import PasswordSupply
+from diaryadmin.credentials.scope import split_by_email
+from diaryadmin.errors import PartialFailure
+from diaryadmin.plan import Plan, change
+from diaryadmin.staging import Staging, pause, recover
+
+NO_ADDRESS = "skipped: no e-mail address"
+
+
+def _quiet(_text: str) -> None:
+    pass
+
+
+def _no_progress(_n: int = 1) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the passwords go: `out` (.html slips, .csv/.xlsx mail merge) and/or e-mail."""
+
+    out: Path | None = None
+    force: bool = False
+    email: bool = False
+
+
+def check_destination(settings: Settings, delivery: Delivery) -> None:
+    """Refuse an --out file that cannot be written, or --email without SMTP settings, before
+    any password is drawn or hashed."""
+    if delivery.out is not None:
+        letters.check_output_path(delivery.out, delivery.force)
+    if delivery.email:
+        letters.require_smtp(settings)
+
+
+def issue_and_deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    issue: Callable[[Session, Staging], issuing.IssueResult],
+    delivery: Delivery,
+    *,
+    operator: str,
+    dry_run: bool = False,
+    say: Callable[[str], None] = _quiet,
+    now: datetime | None = None,
+) -> issuing.IssueResult:
+    """Run `issue(session, staging)` in one transaction (it may stage more files, such as a
+    report), stage the passwords file, commit, put the files in place, then e-mail.
+
+    A dry run rolls the transaction back and writes and sends nothing; the result's plan says
+    what would have been done. Guardians without an e-mail address are listed in
+    `no_email`, not as failures. Raises PartialFailure (after the commit, everything issued
+    stays issued) when letters could not be sent; Refused or ConfigError before any change.
+    """
+    if delivery.out is not None:
+        recover(sessions, delivery.out, say)
+    check_destination(settings, delivery)
+    staging = Staging(operator)
+    committed = False
+    try:
+        with change(sessions, dry_run=dry_run) as session:
+            result = issue(session, staging)
+            if result.issued and delivery.out is not None and not dry_run:
+                staging.stage(
+                    session,
+                    delivery.out,
+                    lambda temp: letters.write_credentials_file(result.issued, temp, settings),
+                    overwrite=delivery.force,
+                )
+            pause("before-commit")
+        committed = not dry_run
+        pause("after-commit")
+        if dry_run:
+            staging.discard()
+            return result
+        written = staging.publish()
+    except BaseException:
+        staging.abandon(committed)
+        raise
+    if delivery.out is not None and delivery.out in written:
+        say(f"Wrote {len(result.issued)} password(s) to {delivery.out} (mode 0600).")
+    if delivery.email and result.issued:
+        _email(sessions, settings, result, operator=operator, now=now)
+    return result
+
+
+def _email(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    result: issuing.IssueResult,
+    *,
+    operator: str,
+    now: datetime | None,
+) -> None:
+    deliverable = [c for c in result.issued if c.email]
+    result.no_email = [
+        {"login": c.login, "guardian": c.guardian, "reason": NO_ADDRESS}
+        for c in result.issued
+        if not c.email
+    ]
+    if deliverable:
+        result.emailed, result.failed = letters.send_credential_letters(deliverable, settings)
+    with change(sessions) as session:
+        audit.record(
+            session,
+            operator,
+            "credentials.email",
+            f"{result.emailed} letter(s)",
+            {
+                "sent": result.emailed,
+                "failed": [f["login"] for f in result.failed],
+                "skipped": [s["login"] for s in result.no_email],
+            },
+            now=now,
+        )
+
+
+def raise_for_failures(
+    result: issuing.IssueResult, out: Path | None, data: dict | None = None
+) -> None:
+    """PartialFailure (exit 3) when real delivery failures remain; none for guardians who were
+    skipped for having no e-mail address."""
+    if not result.failed:
+        return
+    then = (
+        f" and {out} lists everyone"
+        if out is not None
+        else ", so give those parents a new password with "
+        "'diaryadmin credentials reset LOGIN --out FILE'"
+    )
+    raise PartialFailure(
+        f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued{then}.",
+        result=data if data is not None else result.to_dict(),
+    )
+
+
+# --- the workflows the commands run ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whom `credentials issue` means."""
+
+    classes: tuple[str, ...] = ()
+    student_ids: tuple[str, ...] = ()
+    all_: bool = False
+    school: str | None = None
+
+    def select(self, session: Session) -> list[int]:
+        return scope.select_guardianships(
+            session,
+            classes=self.classes,
+            student_ids=self.student_ids,
+            all_=self.all_,
+            school=self.school,
+        )
+
+
+def issue_for_scope(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    scope: Scope,
+    delivery: Delivery,
+    *,
+    operator: str,
+    reissue: bool = False,
+    dry_run: bool = False,
+    say: Callable[[str], None] = _quiet,
+    progress: Callable[[int, str], object] | None = None,
+    now: datetime | None = None,
+) -> tuple[issuing.IssueResult, Plan]:
+    """`credentials issue`: plan who gets a password; unless a dry run, hash the passwords
+    before the write transaction (the database stays free for the portal meanwhile), then
+    issue and deliver. `progress(total, label)` returns a context manager yielding an
+    update callback (as AppContext.progress does). Returns the result and the plan."""
+    if delivery.out is not None:
+        recover(sessions, delivery.out, say)
+    email_only = delivery.email and delivery.out is None
+
+    def in_scope(session: Session) -> tuple[list[int], list[int]]:
+        # With e-mail alone, a guardian without an address gets no password: it would exist
+        # nowhere. They are listed as skipped instead.
+        ids = scope.select(session)
+        return split_by_email(session, ids) if email_only else (ids, [])
+
+    with change(sessions, dry_run=True) as session:  # read only
+        ids, unreachable = in_scope(session)
+        plan, skipped = issuing.plan_issue(session, ids, reissue=reissue)
+        no_email = [
+            {"login": c.name, "guardian": c.detail, "reason": f"{NO_ADDRESS}, not issued"}
+            for c in issuing.plan_issue(session, unreachable, reissue=reissue)[0].changes
+        ]
+    if dry_run:
+        result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
+        return result, plan
+    check_destination(settings, delivery)
+    bar = progress(len(plan), "Hashing passwords") if progress else nullcontext(_no_progress)
+    with bar as update:
+        supply = PasswordSupply.prepare(len(plan), settings, update)
+
+    def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
+        return issuing.issue_credentials(
+            session,
+            settings,
+            in_scope(session)[0],
+            reissue=reissue,
+            operator=operator,
+            supply=supply,
+            now=now,
+        )
+
+    result = issue_and_deliver(
+        sessions, settings, issue, delivery, operator=operator, say=say, now=now
+    )
+    result.no_email = no_email + result.no_email
+    return result, result.plan
+
+
+def reset_and_deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    *,
+    login: str | None = None,
+    student_id: str | None = None,
+    guardian_name: str | None = None,
+    operator: str,
+    dry_run: bool = False,
+    say: Callable[[str], None] = _quiet,
+    now: datetime | None = None,
+) -> issuing.IssueResult:
+    """`credentials reset`: a new temporary password for one login, delivered like an issue.
+    With only --email, a guardian without an address is refused (the password would go
+    nowhere)."""
+
+    def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
+        return lifecycle.reset_credential(
+            session,
+            settings,
+            login=login,
+            student_id=student_id,
+            guardian_name=guardian_name,
+            operator=operator,
+            require_email=delivery.email and delivery.out is None,
+            now=now,
+        )
+
+    return issue_and_deliver(
+        sessions, settings, issue, delivery, operator=operator, dry_run=dry_run, say=say, now=now
+    )
+
+
+def grant_and_deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    *,
+    student_id: str,
+    guardian_name: str,
+    person: str,
+    email: str | None = None,
+    phone: str | None = None,
+    operator: str,
+    dry_run: bool = False,
+    say: Callable[[str], None] = _quiet,
+    now: datetime | None = None,
+) -> issuing.IssueResult:
+    """`guardians grant`: a guardian gives a trusted person their own login for one child;
+    the login and temporary password are delivered like an issue."""
+    from diaryadmin.credentials.trusted import grant_trusted_person
+
+    def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
+        grant = grant_trusted_person(
+            session,
+            student_id=student_id,
+            guardian_name=guardian_name,
+            person=person,
+            email=email,
+            phone=phone,
+            operator=operator,
+            now=now,
+        )
+        say(f"{grant.granted_by} granted access to {grant.person}.")
+        result = issuing.issue_credentials(
+            session,
+            settings,
+            [grant.guardianship_id],
+            reissue=True,
+            revive=True,
+            operator=operator,
+            now=now,
+        )
+        plan = Plan()
+        plan.add(
+            "create" if grant.created else "reuse",
+            "trusted person",
+            grant.person,
+            f"access granted by {grant.granted_by}",
+        )
+        plan.extend(result.plan)
+        result.plan = plan
+        return result
+
+    return issue_and_deliver(
+        sessions, settings, issue, delivery, operator=operator, dry_run=dry_run, say=say, now=now
+    )
+
+
+def describe_failures(failed: Iterable[dict]) -> list[str]:
+    """One line per letter that could not be sent, for the operator."""
+    return [
+        f"e-mail to {f.get('guardian')} <{f.get('email') or '-'}> failed: {f['error']}"
+        for f in failed
+    ]

@@ -1,0 +1,166 @@
+"""Whom a credentials command means: schools, classes, students, guardianships in scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from diaryadmin.db import chunked
+from diaryadmin.errors import NotFound, Refused
+from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.people.names import fold
+from diaryadmin.schools import canonical_classes, find_school
+
+_ID_CHUNK = 5_000
+
+
+def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    return chunked(values, _ID_CHUNK)
+
+
+def school_id_of(session: Session, school: School | str | None) -> int | None:
+    """The id of the school a command means (`schools.find_school`), None if there is none."""
+    if isinstance(school, School):
+        return school.id
+    found = find_school(session, school)
+    return found.id if found is not None else None
+
+
+def resolve_students(session: Session, student_ids: Iterable[int | str]) -> list[int]:
+    """Database ids (or external ids) of students; NotFound naming the missing ones."""
+    ids: list[int] = []
+    missing = []
+    for value in student_ids:
+        text = str(value).strip()
+        found = None
+        if text.isdigit():
+            found = session.get(Student, int(text))
+            found = found.id if found else None
+        if found is None:
+            found = session.scalar(select(Student.id).where(Student.external_id == text).limit(2))
+        if found is None:
+            missing.append(text)
+        else:
+            ids.append(found)
+    if missing:
+        raise NotFound(f"No student with id {', '.join(missing)}.")
+    return ids
+
+
+def select_guardianships(
+    session: Session,
+    *,
+    classes: Iterable[str] = (),
+    student_ids: Iterable[int | str] = (),
+    all_: bool = False,
+    school: School | str | None = None,
+) -> list[int]:
+    """Ids of the active guardianships of active students in scope, in slip order
+    (class, child, guardian). Raises Refused without a scope, NotFound for an unknown class
+    or student, InputError for a malformed class name."""
+    classes = canonical_classes(classes)
+    student_ids = list(student_ids)
+    if not (classes or student_ids or all_):
+        raise Refused("Say whom to issue for: --class, --student or --all.")
+    school_id = school_id_of(session, school)
+    query = (
+        select(Guardianship.id)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Guardianship.active.is_(True), Student.active.is_(True))
+        .order_by(
+            SchoolClass.grade, SchoolClass.name, Student.surname, Student.name, Student.id,
+            Guardian.surname, Guardian.name, Guardianship.id,
+        )
+    )  # fmt: skip
+    if school_id is not None:
+        query = query.where(Student.school_id == school_id)
+    if not all_:
+        conditions = []
+        if classes:
+            known = set(
+                session.scalars(select(SchoolClass.name).where(SchoolClass.name.in_(classes)))
+            )
+            unknown = [c for c in classes if c not in known]
+            if unknown:
+                raise NotFound(f"No class {', '.join(unknown)} on the roster.")
+            conditions.append(SchoolClass.name.in_(classes))
+        if student_ids:
+            conditions.append(Student.id.in_(resolve_students(session, student_ids)))
+        query = query.where(or_(*conditions))
+    return list(session.scalars(query))
+
+
+def withdrawn(session: Session, ids: Sequence[int]) -> set[int]:
+    """The guardianships among `ids` that are withdrawn, or whose student left."""
+    found: set[int] = set()
+    for chunk in id_chunks(ids):
+        found.update(
+            session.scalars(
+                select(Guardianship.id)
+                .join(Student, Student.id == Guardianship.student_id)
+                .where(
+                    Guardianship.id.in_(chunk),
+                    (Guardianship.active.is_(False)) | (Student.active.is_(False)),
+                )
+            )
+        )
+    return found
+
+
+def find_guardianship(
+    session: Session, student_id: int | str, guardian_name: str | None
+) -> Guardianship:
+    """The guardianship of a student whose guardian's name is `guardian_name` (full, or
+    surname and name; `ё` = `е`, any case). Raises NotFound or Refused when ambiguous."""
+    (sid,) = resolve_students(session, [student_id])
+    wanted = fold(guardian_name or "")
+    links = session.scalars(
+        select(Guardianship)
+        .join(Guardian, Guardian.id == Guardianship.guardian_id)
+        .where(Guardianship.student_id == sid)
+    ).all()
+    if not wanted:
+        if len(links) == 1:
+            return links[0]
+        names = ", ".join(g.guardian.full_name for g in links) or "none"
+        raise Refused(f"Name the guardian with --guardian (student {student_id} has: {names}).")
+    exact = [g for g in links if g.guardian.name_key == wanted]
+    partial = [g for g in links if g.guardian.name_key.startswith(wanted + " ")]
+    found = exact or partial
+    if not found:
+        names = ", ".join(g.guardian.full_name for g in links) or "none"
+        raise NotFound(f"Student {student_id} has no guardian {guardian_name!r} (has: {names}).")
+    if len(found) > 1:
+        raise Refused(_ambiguous(student_id, guardian_name, found))
+    return found[0]
+
+
+def _ambiguous(student_id: int | str, guardian_name: str, found: list[Guardianship]) -> str:
+    """Namesakes (even with the same full name) told apart by relation and login."""
+    who = "; ".join(
+        f"{g.guardian.full_name} ({g.relation}, "
+        + (f"login {g.credential.login})" if g.credential else "no login yet)")
+        for g in found
+    )
+    same = len({g.guardian.name_key for g in found}) == 1
+    hint = "use the LOGIN instead" if same else "give the full name or use the LOGIN instead"
+    return f"Several guardians of student {student_id} match {guardian_name!r} ({who}): {hint}."
+
+
+def split_by_email(session: Session, ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """(the guardianships whose guardian has an e-mail address, the others), in order."""
+    reachable: set[int] = set()
+    for chunk in id_chunks(ids):
+        reachable.update(
+            session.scalars(
+                select(Guardianship.id)
+                .join(Guardian, Guardian.id == Guardianship.guardian_id)
+                .where(Guardianship.id.in_(chunk), Guardian.email.is_not(None))
+            )
+        )
+    return [i for i in ids if i in reachable], [i for i in ids if i not in reachable]

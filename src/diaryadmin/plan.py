@@ -1,0 +1,77 @@
+"""The one dry-run mechanism: a change is worked out in a transaction, described as a `Plan`
+(what is created, changed, deactivated, issued, by name), and committed only when it is not a
+dry run.
+
+Core functions fill a `Plan` as they go and return it with their result; the caller opens the
+transaction with `change(factory, dry_run=...)`, which rolls back instead of committing on a
+dry run. Workflows that commit in stages (issuing with a slips file) take `dry_run` and stop
+after their first stage.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a command does (or would do): `issue` a `login` to «Иванова Мария», …"""
+
+    action: str  # create, change, deactivate, issue, reset, revoke, expire, grant, decide, ...
+    kind: str  # student, guardian, credential, application, period, ...
+    name: str  # by name: a person, a login, an application number, a period
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.kind} {self.name}" + (
+            f" ({self.detail})" if self.detail else ""
+        )
+
+
+@dataclass
+class Plan:
+    """What a command changes, in order; shown by name on a dry run."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, action: str, kind: str, name: str, detail: str = "") -> None:
+        self.changes.append(Change(action, kind, name, detail))
+
+    def extend(self, other: Plan) -> None:
+        self.changes.extend(other.changes)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def counts(self) -> dict[str, int]:
+        """How many of each `action kind`, e.g. {"issue credential": 4}."""
+        return dict(Counter(f"{c.action} {c.kind}" for c in self.changes))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [asdict(c) for c in self.changes]
+
+
+@contextmanager
+def change(factory: sessionmaker[Session], *, dry_run: bool = False) -> Iterator[Session]:
+    """One transaction for a change: committed on success, rolled back on any error, and
+    rolled back on success too when `dry_run`."""
+    with factory() as session:
+        transaction = session.begin()
+        try:
+            yield session
+        except BaseException:
+            transaction.rollback()
+            raise
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
