@@ -1,12 +1,21 @@
-"""Shared guardians in an import: one record per person, matched by e-mail, else phone, else
-full name (when the e-mail and phone do not say it is someone else)."""
+"""Guardians in an import: one record per person, matched by the normalised full name.
+
+A guardian is a person. Parents of one child share a home phone or a family e-mail, and a
+grandparent's landline appears in two families, so contacts never make two people one: they
+only confirm a name (the same person written with or without a patronymic) or tell namesakes
+apart (another e-mail or phone: another person, with a warning naming both rows).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from diaryadmin.errors import Problem
+from diaryadmin.people.names import name_key
 from diaryadmin.roster.normalise import GuardianRecord
+
+Place = tuple[tuple[str, str | None], int]  # (file, sheet) and row of the row that described one
 
 
 class GuardianEntity:
@@ -14,6 +23,7 @@ class GuardianEntity:
 
     __slots__ = (
         "id", "surname", "name", "patronymic", "key", "email", "phone", "dirty", "seen", "index",
+        "place",
     )  # fmt: skip
 
     def __init__(self, id_, surname, name, patronymic, key, email, phone) -> None:
@@ -23,79 +33,85 @@ class GuardianEntity:
         self.dirty = False
         self.seen = id_ is None  # described by a row of the files already
         self.index = -1  # position among new guardians
+        self.place: Place | None = None  # the first row of the files that described it
+
+    @property
+    def short_key(self) -> str:
+        return name_key(self.surname, self.name)
+
+
+def _short_key(g: GuardianRecord) -> str:
+    return name_key(g.surname, g.name)
+
+
+def _email_conflict(entity: GuardianEntity, g: GuardianRecord) -> bool:
+    return bool(entity.email and g.email and entity.email.casefold() != g.email.casefold())
+
+
+def _phone_conflict(entity: GuardianEntity, g: GuardianRecord) -> bool:
+    return bool(entity.phone and g.phone and entity.phone != g.phone)
+
+
+def _confirmed(entity: GuardianEntity, g: GuardianRecord) -> bool:
+    """The same e-mail, or the same phone without another e-mail."""
+    if _email_conflict(entity, g):
+        return False
+    same_email = bool(entity.email and g.email and entity.email.casefold() == g.email.casefold())
+    return same_email or bool(entity.phone and g.phone and entity.phone == g.phone)
+
+
+def _where(place: Place | None, g: GuardianRecord) -> str:
+    if place is None:
+        return "the guardian already on file"
+    (file, sheet), row = place
+    if (file, sheet) == g.origin:
+        return f"row {row}"
+    return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
 
 
 class Guardians:
-    """Shared guardians, matched by e-mail, else phone, else full name (when not contradicted)."""
+    """The guardians one chunk of an import can meet, indexed by name."""
 
     def __init__(self) -> None:
-        self.by_email: dict[str, GuardianEntity] = {}
-        self.by_phone: dict[str, GuardianEntity] = {}
         self.by_key: dict[str, Any] = {}  # an entity, or a list of namesakes
+        self.by_short: dict[str, Any] = {}  # surname and name alone: the same, for the rest
         self.new: list[GuardianEntity] = []
         self.loaded: list[GuardianEntity] = []  # database rows, to write back those changed
 
     def add(self, entity: GuardianEntity) -> None:
-        if entity.email:
-            self.by_email.setdefault(entity.email.casefold(), entity)
-        if entity.phone:
-            self.by_phone.setdefault(entity.phone, entity)
-        self._index_key(entity)
-
-    def _index_key(self, entity: GuardianEntity) -> None:
-        # One entity per key, a list only for the rare namesakes (saves memory at 100,000).
-        found = self.by_key.setdefault(entity.key, entity)
-        if found is not entity:
-            if isinstance(found, list):
-                found.append(entity)
-            else:
-                self.by_key[entity.key] = [found, entity]
+        _index(self.by_key, entity.key, entity)
+        _index(self.by_short, entity.short_key, entity)
 
     def resolve(self, g: GuardianRecord, warnings: list[Problem]) -> GuardianEntity:
-        entity = None
-        if g.email:
-            entity = self.by_email.get(g.email.casefold())
-        if entity is None and g.phone:
-            found = self.by_phone.get(g.phone)
-            if found is not None and not (found.email and g.email):
-                entity = found
+        """The person `g` describes: a namesake whose contacts confirm it, else one whose
+        contacts do not contradict it, else the same person written with or without a
+        patronymic when a contact confirms it; else a new guardian."""
+        namesakes = list(_members(self.by_key, g.key))
+        entity = next((e for e in namesakes if _confirmed(e, g)), None)
         if entity is None:
-            candidates = self.by_key.get(g.key)
-            if candidates is None:
-                candidates = ()
-            elif not isinstance(candidates, list):
-                candidates = (candidates,)
-            for found in candidates:
-                if (found.email and g.email) or (
-                    found.phone and g.phone and found.phone != g.phone
-                ):
-                    continue
-                entity = found
-                break
+            entity = next(
+                (e for e in namesakes if not _email_conflict(e, g) and not _phone_conflict(e, g)),
+                None,
+            )
         if entity is None:
-            entity = GuardianEntity(None, g.surname, g.name, g.patronymic, g.key, g.email, g.phone)
-            entity.index = len(self.new)
-            self.new.append(entity)
-            self.add(entity)
-            return entity
+            entity = next(
+                (
+                    e
+                    for e in _members(self.by_short, _short_key(g))
+                    if e.key != g.key and not (e.patronymic and g.patronymic) and _confirmed(e, g)
+                ),
+                None,
+            )
+        if entity is None:
+            return self._new(g, namesakes, warnings)
         if not entity.seen:
-            # The first row naming a database guardian may correct the name and phone.
-            entity.seen = True
-            if entity.key != g.key:
-                entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
-                entity.key = g.key
-                entity.dirty = True
-                self._index_key(entity)
-            if g.phone and entity.phone != g.phone:
-                entity.phone = g.phone
-                entity.dirty = True
-                self.by_phone.setdefault(g.phone, entity)
-        elif g.phone and entity.phone and entity.phone != g.phone:
+            self._first_description(entity, g)
+        elif _phone_conflict(entity, g):
             # Later rows never undo the first (that would flip on every re-import).
             warnings.append(
                 Problem(
-                    f"another phone for this guardian than in an earlier row ({entity.phone}); "
-                    "the first is kept",
+                    f"another phone for this guardian than in {_where(entity.place, g)} "
+                    f"({entity.phone}); the first is kept",
                     g.origin[0],
                     g.origin[1],
                     g.row,
@@ -105,9 +121,72 @@ class Guardians:
         if g.email and not entity.email:
             entity.email = g.email
             entity.dirty = True
-            self.by_email.setdefault(g.email.casefold(), entity)
         if g.phone and not entity.phone:
             entity.phone = g.phone
             entity.dirty = True
-            self.by_phone.setdefault(g.phone, entity)
         return entity
+
+    def _new(
+        self, g: GuardianRecord, namesakes: list[GuardianEntity], warnings: list[Problem]
+    ) -> GuardianEntity:
+        if namesakes:
+            other = namesakes[0]
+            what, value = ("e-mail", g.email) if _email_conflict(other, g) else ("phone", g.phone)
+            warnings.append(
+                Problem(
+                    f"the same name as in {_where(other.place, g)} but another {what}: "
+                    "imported as another person",
+                    g.origin[0],
+                    g.origin[1],
+                    g.row,
+                    value=value,
+                )
+            )
+        entity = GuardianEntity(None, g.surname, g.name, g.patronymic, g.key, g.email, g.phone)
+        entity.place = (g.origin, g.row)
+        entity.index = len(self.new)
+        self.new.append(entity)
+        self.add(entity)
+        return entity
+
+    def _first_description(self, entity: GuardianEntity, g: GuardianRecord) -> None:
+        """The first row naming a database guardian may complete the name and correct the
+        phone."""
+        entity.seen = True
+        entity.place = (g.origin, g.row)
+        if entity.key != g.key and g.patronymic and not entity.patronymic:
+            entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
+            entity.key = g.key
+            entity.dirty = True
+            _index(self.by_key, entity.key, entity)
+        if g.phone and entity.phone != g.phone:
+            entity.phone = g.phone
+            entity.dirty = True
+
+
+def _index(index: dict[str, Any], key: str, entity: GuardianEntity) -> None:
+    # One entity per key, a list only for the rare namesakes (saves memory at 100,000).
+    found = index.setdefault(key, entity)
+    if found is not entity:
+        if isinstance(found, list):
+            if entity not in found:
+                found.append(entity)
+        else:
+            index[key] = [found, entity]
+
+
+def _members(index: dict[str, Any], key: str) -> Iterator[GuardianEntity]:
+    found = index.get(key)
+    if found is None:
+        return iter(())
+    return iter(found) if isinstance(found, list) else iter((found,))
+
+
+def keys_of(records: Iterable[GuardianRecord]) -> set[str]:
+    """The name keys a loader asks the database for: full names, and surname and name alone
+    (the same person written with or without a patronymic)."""
+    keys: set[str] = set()
+    for g in records:
+        keys.add(g.key)
+        keys.add(_short_key(g))
+    return keys

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.errors import Problem, Refused
 from diaryadmin.models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.people.names import name_key
 from diaryadmin.roster.bulk import Bulk, allocate_ids, chunks
-from diaryadmin.roster.guardians import GuardianEntity, Guardians
+from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, keys_of
 from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 from diaryadmin.schools import get_or_create_class
 
@@ -129,7 +130,7 @@ class RosterWriter:
         self._matched_ids = array("q")
         self._matched_places = array("q")
         self._unchanged = array("q")  # database students counted unchanged
-        self.guardians_seen: set[int] = set()
+        self.guardians_seen: dict[int, Place | None] = {}  # guardian id -> its first row
         self.classes: dict[int, tuple[int, str]] = {}
         self.year_classes: dict[str, int] = {}
         self._class_cache: dict = {}
@@ -303,44 +304,42 @@ class RosterWriter:
         return found
 
     def _load_guardians(self, records: Iterable[GuardianRecord]) -> Guardians:
-        """The school's guardians that these guardians' e-mails, phones or names point at."""
+        """The school's guardians these guardians may be: by name (with and without a
+        patronymic), and by e-mail or phone only for someone written without the patronymic
+        the database has (contacts alone never make two people one)."""
         registry = Guardians()
         if self.school_id is None:
             return registry
         records = list(records)
         loaded: dict[int, tuple] = {}
-        found_emails: set[str] = set()
 
-        def load(column: str, values, only: str = "") -> None:
+        def load(column: str, values) -> Iterator[tuple]:
             sql = (
                 "SELECT g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone"
                 " FROM guardians g WHERE EXISTS (SELECT 1 FROM guardianships gs"
                 " JOIN students s ON s.id = gs.student_id"
                 f" WHERE gs.guardian_id = g.id AND s.school_id = {self.bulk.mark})"
-                f" AND {only}g.{column} IN ("
+                f" AND g.{column} IN ("
             )
-            for row in self._select_in(sql, values, self.school_id):
-                loaded.setdefault(row[0], tuple(row))
-                if row[5]:
-                    found_emails.add(row[5].casefold())
+            return self._select_in(sql, values, self.school_id)
 
-        # The matching order, so each guardian is fetched about once: e-mail, phone, name.
-        load("email", {e for g in records if g.email for e in (g.email, g.email.lower())})
-        rest = [g for g in records if not (g.email and g.email.casefold() in found_emails)]
-        load("phone", {g.phone for g in rest if g.phone})
-        # A name match only counts if the e-mail and phone do not say it is someone else
-        # (`Guardians.resolve`): ask only for such rows.
-        by_kind: dict[str, set[str]] = {}
-        for g in rest:
-            only = ("g.email IS NULL AND " if g.email else "") + (
-                "g.phone IS NULL AND " if g.phone else ""
+        for row in load("name_key", keys_of(records)):
+            loaded.setdefault(row[0], tuple(row))
+        short = {name_key(g.surname, g.name) for g in records if not g.patronymic}
+        if short:
+            contacts = (
+                ("email", {e for g in records if g.email for e in (g.email, g.email.lower())}),
+                ("phone", {g.phone for g in records if g.phone}),
             )
-            by_kind.setdefault(only, set()).add(g.key)
-        for only, keys in by_kind.items():
-            load("name_key", keys, only)
+            for column, values in contacts:
+                for row in load(column, values):
+                    if row[0] not in loaded and name_key(row[1], row[2]) in short:
+                        loaded[row[0]] = tuple(row)
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
             entity = GuardianEntity(*row)
-            entity.seen = entity.id in self.guardians_seen
+            if entity.id in self.guardians_seen:
+                entity.seen = True
+                entity.place = self.guardians_seen[entity.id]
             registry.add(entity)
             registry.loaded.append(entity)
         return registry
@@ -486,7 +485,7 @@ class RosterWriter:
             else:
                 report.updated += 1
         if not self.writing:
-            self.guardians_seen.update(e.id for e in registry.loaded)
+            self._remember(registry.loaded)
             return
 
         # Write the chunk.
@@ -585,8 +584,13 @@ class RosterWriter:
             )  # fmt: skip
         if relation_updates:
             bulk.update(GUARDIANSHIPS, ("relation",), relation_updates)
-        self.guardians_seen.update(e.id for e in registry.loaded)
-        self.guardians_seen.update(e.id for e in registry.new)
+        self._remember(registry.loaded)
+        self._remember(registry.new)
+
+    def _remember(self, entities: Iterable[GuardianEntity]) -> None:
+        for e in entities:
+            if e.seen and e.id is not None:
+                self.guardians_seen.setdefault(e.id, e.place)
 
     # -- the end
     def finish(
