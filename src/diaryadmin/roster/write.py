@@ -117,6 +117,7 @@ class RosterWriter:
         self.chunk_size = chunk_size or CHUNK_RECORDS
         self.tick = tick or (lambda _n: None)
         self.pending: list[StudentRecord] = []
+        self.covered_classes: set[str] = set()  # the classes the files name: a sync's scope
         self._origins: dict[tuple[str, str | None], int] = {}
         self._origin_list: list[tuple[str, str | None]] = []
         # One entry per row, in reading order (8 bytes each, not a dict entry each).
@@ -162,6 +163,7 @@ class RosterWriter:
         self._places.append(self._locate(record))
         self._id_texts.append(record.external_id)
         self.pending.append(record)
+        self.covered_classes.add(record.class_name)
         if len(self.pending) >= self.chunk_size:
             self.flush()
 
@@ -669,9 +671,11 @@ class RosterWriter:
             self._write_guardians(registry, pending_links, relation_updates, [])
 
     def _plan_sync(self, sync_class: str | None) -> None:
-        """The school's active students that no row of the files named."""
+        """The school's active students in the classes the files cover (with `sync_class`,
+        that class alone) that no row of the files named: a 5Б file leaves 5В alone."""
         if self.school_id is None:
             return
+        covered = {sync_class} if sync_class is not None else self.covered_classes
         matched = set(self._matched_ids)
         missing = [
             student_id
@@ -680,8 +684,7 @@ class RosterWriter:
                     Student.school_id == self.school_id, Student.active.is_(True)
                 )
             )
-            if student_id not in matched
-            and (sync_class is None or self.classes.get(class_id, (None, None))[1] == sync_class)
+            if student_id not in matched and self.classes.get(class_id, (None, None))[1] in covered
         ]
         listed = self.report.to_deactivate
         for chunk_ids in chunks(missing):
