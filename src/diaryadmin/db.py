@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,3 +164,18 @@ def backend(session_or_engine) -> str:
         else session_or_engine
     )
     return bind.dialect.name
+
+
+def lock_school(session: Session, school_code: str) -> None:
+    """Wait for, then hold until the transaction ends, the lock on one school's imports.
+
+    PostgreSQL runs two imports of one school side by side, and both would create the same
+    pupils, parents and classes: a transaction-scoped advisory lock keyed by the school's code
+    makes the second wait for the first to commit, then see what it wrote. SQLite needs none:
+    BEGIN IMMEDIATE already queues every writer.
+    """
+    if backend(session) != "postgresql":
+        return
+    digest = hashlib.blake2b(f"diaryadmin.school:{school_code}".encode(), digest_size=8)
+    key = int.from_bytes(digest.digest(), "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
