@@ -142,7 +142,7 @@ def test_a_lost_race_is_a_clear_message_without_row_data(tmp_path, sessions, mon
     path = write_csv(tmp_path / "5a.csv", _family_rows(0, "5А", 0))
     do_import(sessions, [path])
     # As if another writer, outside the school's lock, committed these pupils a moment ago.
-    monkeypatch.setattr(roster_write.RosterWriter, "_load_students", lambda self, chunk: {})
+    monkeypatch.setattr(roster_write, "load_students", lambda bulk, school_id, chunk: {})
     with_ids = [[*HEADER, *PARENTS]] + [
         [f"S{n}", *row[1:]] for n, row in enumerate(_family_rows(1, "5А", 0)[1:])
     ]
