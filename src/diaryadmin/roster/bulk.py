@@ -32,6 +32,7 @@ class Bulk:
         # Positional parameters, so rows stay plain tuples (psycopg takes %s as well).
         self._dialect = dialect if dialect.positional else type(dialect)(paramstyle="format")
         self._compiled: dict[Any, tuple[str, tuple[str, ...]]] = {}
+        self._sized: dict[tuple[str, int], str] = {}  # IN statements by list length
 
     def day(self, value: date) -> Any:
         return value.isoformat() if self.sqlite else value
@@ -114,18 +115,33 @@ class Bulk:
         driver caches a prepared statement per distinct SQL text, and one per list length
         would hold tens of MB of big statements at 100,000 rows."""
         values = list(values)
+        if not values:
+            return
+        # Compiled once with one expanding parameter, whose placeholder becomes the list of
+        # marks: compiling thousands of separate parameters would cost more than the query.
+        sql, order = self._compile(
+            (name, "in"), lambda: query.where(column.in_(bindparam(_IN, expanding=True)))
+        )
+        mark = "?" if self.sqlite else "%s"
         for start in range(0, len(values), IN_BATCH):
             batch = values[start : start + IN_BATCH]
             size = max(16, 1 << (len(batch) - 1).bit_length())
             batch += [batch[-1]] * (size - len(batch))
-            sql, order = self._compile(
-                (name, size),
-                lambda size=size: query.where(
-                    column.in_([bindparam(f"in_{i}") for i in range(size)])
-                ),
-            )
-            given = {**params, **{f"in_{i}": value for i, value in enumerate(batch)}}
-            yield from self.connection.exec_driver_sql(sql, tuple(given[n] for n in order))
+            sized = self._sized.get((name, size))
+            if sized is None:
+                sized = self._sized[(name, size)] = sql.replace(
+                    f"__[POSTCOMPILE_{_IN}]", ", ".join([mark] * size)
+                )
+            given: list[Any] = []
+            for parameter in order:
+                if parameter == _IN:
+                    given.extend(batch)
+                else:
+                    given.append(params[parameter])
+            yield from self.connection.exec_driver_sql(sized, tuple(given))
+
+
+_IN = "in_values"
 
 
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:

@@ -37,11 +37,20 @@ class GuardianEntity:
 
     @property
     def short_key(self) -> str:
-        return name_key(self.surname, self.name)
+        return short_key(self.key, self.surname, self.name)
+
+
+def short_key(key: str, surname: str, name: str) -> str:
+    """The name key of surname and name alone, from the full name key: its first two words
+    (a key folds word by word), unless a part holds a space."""
+    if " " in surname or " " in name:
+        return name_key(surname, name)
+    first, _, rest = key.partition(" ")
+    return f"{first} {rest.partition(' ')[0]}" if rest else key
 
 
 def _short_key(g: GuardianRecord) -> str:
-    return name_key(g.surname, g.name)
+    return short_key(g.key, g.surname, g.name)
 
 
 def _email_conflict(entity: GuardianEntity, g: GuardianRecord) -> bool:
@@ -74,34 +83,36 @@ class Guardians:
 
     def __init__(self) -> None:
         self.by_key: dict[str, Any] = {}  # an entity, or a list of namesakes
-        self.by_short: dict[str, Any] = {}  # surname and name alone: the same, for the rest
+        # Guardians with a patronymic by surname and name alone, for rows written without
+        # one; indexed only once such a row comes (most files write every patronymic).
+        self.by_short: dict[str, Any] = {}
+        self._unindexed: list[GuardianEntity] = []
+        self._bare = 0  # guardians without a patronymic, for rows written with one
         self.new: list[GuardianEntity] = []
         self.loaded: list[GuardianEntity] = []  # database rows, to write back those changed
 
     def add(self, entity: GuardianEntity) -> None:
         _index(self.by_key, entity.key, entity)
-        _index(self.by_short, entity.short_key, entity)
+        if entity.patronymic:
+            self._unindexed.append(entity)
+        else:
+            self._bare += 1
 
     def resolve(self, g: GuardianRecord, warnings: list[Problem]) -> GuardianEntity:
         """The person `g` describes: a namesake whose contacts confirm it, else one whose
         contacts do not contradict it, else the same person written with or without a
         patronymic when a contact confirms it; else a new guardian."""
-        namesakes = list(_members(self.by_key, g.key))
-        entity = next((e for e in namesakes if _confirmed(e, g)), None)
-        if entity is None:
-            entity = next(
+        found = self.by_key.get(g.key)
+        namesakes: Any = ()
+        entity = None
+        if found is not None:
+            namesakes = found if isinstance(found, list) else (found,)
+            entity = next((e for e in namesakes if _confirmed(e, g)), None) or next(
                 (e for e in namesakes if not _email_conflict(e, g) and not _phone_conflict(e, g)),
                 None,
             )
         if entity is None:
-            entity = next(
-                (
-                    e
-                    for e in _members(self.by_short, _short_key(g))
-                    if e.key != g.key and not (e.patronymic and g.patronymic) and _confirmed(e, g)
-                ),
-                None,
-            )
+            entity = self._other_spelling(g)
         if entity is None:
             return self._new(g, namesakes, warnings)
         if not entity.seen:
@@ -126,9 +137,28 @@ class Guardians:
             entity.dirty = True
         return entity
 
-    def _new(
-        self, g: GuardianRecord, namesakes: list[GuardianEntity], warnings: list[Problem]
-    ) -> GuardianEntity:
+    def _other_spelling(self, g: GuardianRecord) -> GuardianEntity | None:
+        """The one guardian written with a patronymic where `g` has none, or the other way
+        round, when a contact confirms it."""
+        if g.patronymic:
+            if not self._bare:
+                return None
+            candidates = _members(self.by_key, _short_key(g))
+        else:
+            for entity in self._unindexed:
+                _index(self.by_short, entity.short_key, entity)
+            self._unindexed.clear()
+            candidates = _members(self.by_short, g.key)
+        return next(
+            (
+                e
+                for e in candidates
+                if e.key != g.key and not (e.patronymic and g.patronymic) and _confirmed(e, g)
+            ),
+            None,
+        )
+
+    def _new(self, g: GuardianRecord, namesakes, warnings: list[Problem]) -> GuardianEntity:
         if namesakes:
             other = namesakes[0]
             what, value = ("e-mail", g.email) if _email_conflict(other, g) else ("phone", g.phone)
@@ -158,7 +188,8 @@ class Guardians:
             entity.surname, entity.name, entity.patronymic = g.surname, g.name, g.patronymic
             entity.key = g.key
             entity.dirty = True
-            _index(self.by_key, entity.key, entity)
+            self._bare -= 1  # now indexed as one with a patronymic
+            self.add(entity)
         if g.phone and entity.phone != g.phone:
             entity.phone = g.phone
             entity.dirty = True
@@ -188,5 +219,6 @@ def keys_of(records: Iterable[GuardianRecord]) -> set[str]:
     keys: set[str] = set()
     for g in records:
         keys.add(g.key)
-        keys.add(_short_key(g))
+        if g.patronymic:
+            keys.add(_short_key(g))
     return keys

@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from diaryadmin.db import chunked
 from diaryadmin.errors import ImportOutcome, Problem, Refused
 from diaryadmin.models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
-from diaryadmin.people.names import name_key
 from diaryadmin.roster.bulk import Bulk, allocate_ids
-from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, keys_of
+from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, keys_of, short_key
 from diaryadmin.roster.match import UNCHANGED, ChunkPlan, load_students, plan_chunk
 from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 from diaryadmin.roster.rows import RowIndex
@@ -331,13 +330,13 @@ class RosterWriter:
 
         for row in load(g.name_key, keys_of(records)):
             loaded.setdefault(row[0], tuple(row))
-        short = {name_key(r.surname, r.name) for r in records if not r.patronymic}
+        short = {r.key for r in records if not r.patronymic}
         if short:
             emails = {e for r in records if r.email for e in (r.email, r.email.lower())}
             phones = {r.phone for r in records if r.phone}
             for column, values in ((g.email, emails), (g.phone, phones)):
                 for row in load(column, values):
-                    if row[0] not in loaded and name_key(row[1], row[2]) in short:
+                    if row[0] not in loaded and short_key(row[4], row[1], row[2]) in short:
                         loaded[row[0]] = tuple(row)
         for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
             entity = GuardianEntity(*row)
