@@ -87,12 +87,13 @@ def test_bulk_statements_follow_the_models_tables(sessions):
     from sqlalchemy.exc import CompileError
 
     from diaryadmin.roster.bulk import Bulk
+    from diaryadmin.roster.guardianships import GUARDIANS
 
     with sessions() as session, session.begin():
         bulk = Bulk(session)
         guardian = ("id", "surname", "name", "patronymic", "name_key", "email", "phone")
         with pytest.raises(ValueError, match="created_at"):
-            bulk.insert(roster_write.GUARDIANS, guardian, [])
+            bulk.insert(GUARDIANS, guardian, [])
         with pytest.raises(CompileError, match="no_such_column"):
             bulk.insert(roster_write.STUDENTS, ("id", "no_such_column"), [])
         with pytest.raises(KeyError):

@@ -9,19 +9,26 @@ the first error nothing more is written, and the caller rolls the transaction ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin.db import chunked
 from diaryadmin.errors import ImportOutcome, Problem, Refused
-from diaryadmin.models import Enrolment, Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.models import Enrolment, School, SchoolClass, Student
 from diaryadmin.roster.bulk import Bulk, allocate_ids
-from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, keys_of, short_key
+from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place
+from diaryadmin.roster.guardianships import (
+    GuardianPlan,
+    NewLink,
+    load_guardians,
+    load_links,
+    write_guardians,
+)
 from diaryadmin.roster.match import UNCHANGED, ChunkPlan, load_students, plan_chunk
 from diaryadmin.roster.normalise import GuardianRecord, StudentRecord
 from diaryadmin.roster.rows import RowIndex
@@ -31,8 +38,6 @@ CHUNK_RECORDS = 2000  # student rows planned and written together
 IN_CHUNK = 500  # ids per IN (...) list of the few ORM-built statements
 
 STUDENTS = Student.__table__
-GUARDIANS = Guardian.__table__
-GUARDIANSHIPS = Guardianship.__table__
 ENROLMENTS = Enrolment.__table__
 
 
@@ -63,51 +68,6 @@ class ImportReport(ImportOutcome):
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated or self.moved or self.deactivated)
-
-
-class StoredLink(NamedTuple):
-    id: int
-    relation: str
-
-
-class NewLink(NamedTuple):
-    """A guardianship to create: for a stored student, or the chunk's `new_index`th new one."""
-
-    guardian: GuardianEntity
-    student_id: int | None
-    new_index: int
-    relation: str
-
-
-class RelationUpdate(NamedTuple):
-    relation: str
-    link_id: int
-
-
-@dataclass(slots=True)
-class GuardianPlan:
-    """What a chunk's rows do to guardians and guardianships."""
-
-    registry: Guardians
-    links: list[NewLink] = field(default_factory=list)
-    relation_updates: list[RelationUpdate] = field(default_factory=list)
-
-    def link(
-        self,
-        entity: GuardianEntity,
-        student_id: int,
-        relation: str,
-        stored: dict[int, StoredLink],
-    ) -> bool:
-        """Link a guardian to a stored student, or correct the relation; whether it changed."""
-        found = stored.get(entity.id << 32 | student_id) if entity.id is not None else None
-        if found is None:
-            self.links.append(NewLink(entity, student_id, -1, relation))
-            return True
-        if found.relation != relation and found.relation != "trusted":
-            self.relation_updates.append(RelationUpdate(relation, found.id))
-            return True
-        return False
 
 
 def _full_name(surname: str, name: str, patronymic: str | None) -> str:
@@ -206,15 +166,17 @@ class RosterWriter:
         self._count(plan)
         if self.writing:
             new_ids = self._write_students(plan)
-            self._write_guardians(guardians, new_ids)
+            self.report.guardians_created += write_guardians(
+                self.session, self.bulk, guardians, new_ids, self.stamp
+            )
         self._remember(guardians.registry)
 
     def _plan_guardians(self, plan: ChunkPlan) -> GuardianPlan:
         """Each row's guardians: who they are, and the links and relations to write."""
         result = GuardianPlan(
-            self._load_guardians(g for p in plan.placed for g in p.record.guardians)
+            self._load_guardians([g for p in plan.placed for g in p.record.guardians])
         )
-        stored = self._load_links(plan.status)
+        stored = load_links(self.bulk, plan.status)
         for record, student_id, new_index in plan.placed:
             seen: list[GuardianEntity] = []  # one guardian twice on a row (g1 and mother)
             for g in record.guardians:
@@ -306,94 +268,8 @@ class RosterWriter:
         return found
 
     # -- guardians
-    def _load_guardians(self, records: Iterable[GuardianRecord]) -> Guardians:
-        """The school's guardians these guardians may be: by name (with and without a
-        patronymic), and by e-mail or phone only for someone written without the patronymic
-        the database has (contacts alone never make two people one)."""
-        registry = Guardians()
-        if self.school_id is None:
-            return registry
-        records = list(records)
-        loaded: dict[int, tuple] = {}
-        g, gs, s = GUARDIANS.c, GUARDIANSHIPS.c, STUDENTS.c
-        query = select(g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone).where(
-            exists().where(
-                gs.guardian_id == g.id,
-                s.id == gs.student_id,
-                s.school_id == bindparam("school"),
-            )
-        )
-
-        def load(column, values):
-            name = f"guardians by {column.key}"
-            return self.bulk.select_in(name, query, column, values, school=self.school_id)
-
-        for row in load(g.name_key, keys_of(records)):
-            loaded.setdefault(row[0], tuple(row))
-        short = {r.key for r in records if not r.patronymic}
-        if short:
-            emails = {e for r in records if r.email for e in (r.email, r.email.lower())}
-            phones = {r.phone for r in records if r.phone}
-            for column, values in ((g.email, emails), (g.phone, phones)):
-                for row in load(column, values):
-                    if row[0] not in loaded and short_key(row[4], row[1], row[2]) in short:
-                        loaded[row[0]] = tuple(row)
-        for row in sorted(loaded.values()):  # by id: the oldest record wins among namesakes
-            entity = GuardianEntity(*row)
-            if entity.id in self.guardians_seen:
-                entity.seen = True
-                entity.place = self.guardians_seen[entity.id]
-            registry.add(entity)
-            registry.loaded.append(entity)
-        return registry
-
-    def _load_links(self, student_ids: Iterable[int]) -> dict[int, StoredLink]:
-        """Guardianships of these students: guardian id << 32 | student id -> the link."""
-        c = GUARDIANSHIPS.c
-        query = select(c.id, c.guardian_id, c.student_id, c.relation)
-        return {
-            guardian_id << 32 | student_id: StoredLink(link_id, relation)
-            for link_id, guardian_id, student_id, relation in self.bulk.select_in(
-                "guardianships by student", query, c.student_id, student_ids
-            )
-        }
-
-    def _write_guardians(self, plan: GuardianPlan, new_ids: list[int]) -> None:
-        bulk, stamp, registry = self.bulk, self.stamp, plan.registry
-        if registry.new:
-            ids = allocate_ids(self.session, GUARDIANS, len(registry.new))
-            for entity, new_id in zip(registry.new, ids, strict=True):
-                entity.id = new_id
-            bulk.insert(
-                GUARDIANS,
-                ("id", "surname", "name", "patronymic", "name_key", "email", "phone",
-                 "created_at"),
-                (
-                    (e.id, e.surname, e.name, e.patronymic, e.key, e.email, e.phone, stamp)
-                    for e in registry.new
-                ),
-            )  # fmt: skip
-            self.report.guardians_created += len(registry.new)
-        dirty = [e for e in registry.loaded if e.dirty]
-        if dirty:
-            bulk.update(
-                GUARDIANS,
-                ("surname", "name", "patronymic", "name_key", "email", "phone"),
-                [(e.surname, e.name, e.patronymic, e.key, e.email, e.phone, e.id) for e in dirty],
-            )
-        if plan.links:
-            bulk.insert(
-                GUARDIANSHIPS,
-                ("guardian_id", "student_id", "relation", "trusted", "active", "created_at"),
-                (
-                    (link.guardian.id,
-                     link.student_id if link.student_id is not None else new_ids[link.new_index],
-                     link.relation, False, True, stamp)
-                    for link in plan.links
-                ),
-            )  # fmt: skip
-        if plan.relation_updates:
-            bulk.update(GUARDIANSHIPS, ("relation",), plan.relation_updates)
+    def _load_guardians(self, records: list[GuardianRecord]) -> Guardians:
+        return load_guardians(self.bulk, self.school_id, records, self.guardians_seen)
 
     def _remember(self, registry: Guardians) -> None:
         """The guardians rows of the files described, for later chunks (ids once written)."""
@@ -454,8 +330,8 @@ class RosterWriter:
                 school=self.school_id,
             )
         }
-        plan = GuardianPlan(self._load_guardians(g for _, _, g in rows))
-        stored = self._load_links(ids.values())
+        plan = GuardianPlan(self._load_guardians([g for _, _, g in rows]))
+        stored = load_links(self.bulk, ids.values())
         unchanged = set(self._unchanged)
         seen = set()
         for _, external_id, g in rows:
@@ -470,7 +346,9 @@ class RosterWriter:
                 self.report.unchanged -= 1
                 self.report.updated += 1
         if self.writing:
-            self._write_guardians(plan, [])
+            self.report.guardians_created += write_guardians(
+                self.session, self.bulk, plan, [], self.stamp
+            )
         self._remember(plan.registry)
 
     def _plan_sync(self, sync_class: str | None) -> None:
