@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin.db import chunked
+from diaryadmin.journal.data import JournalLesson
 from diaryadmin.journal.read import Plan
 from diaryadmin.models import (
     Absence,
@@ -31,19 +32,6 @@ from diaryadmin.models import (
 from diaryadmin.people.names import clean_spaces, fold, name_key
 
 IN_CHUNK = 500  # ids per IN (...) list
-
-LessonKey = tuple  # (class, subject key, date, lesson number) as the plan names a lesson
-
-
-class StoredLesson(NamedTuple):
-    id: int
-    class_id: int
-    subject_id: int
-    date: date
-    number: int
-    topic: str | None
-    homework: str | None
-    teacher_id: int | None
 
 
 class StoredMark(NamedTuple):
@@ -203,7 +191,7 @@ def _teachers(
     return teacher_id
 
 
-def _stored_lessons(session: Session, plan: Plan) -> dict[tuple, StoredLesson]:
+def _stored_lessons(session: Session, plan: Plan) -> dict[tuple, JournalLesson]:
     """The lessons of the plan's classes in its school year, by (class, subject, date, number)."""
     first, last = date(plan.year, 9, 1), date(plan.year + 1, 8, 31)
     found = {}
@@ -214,8 +202,8 @@ def _stored_lessons(session: Session, plan: Plan) -> dict[tuple, StoredLesson]:
                 Lesson.topic, Lesson.homework, Lesson.teacher_id,
             ).where(Lesson.class_id.in_(part), Lesson.date >= first, Lesson.date <= last)
         ):  # fmt: skip
-            lesson = StoredLesson(*row)
-            found[(lesson.class_id, lesson.subject_id, lesson.date, lesson.number)] = lesson
+            lesson = JournalLesson(row.id, *row[2:])
+            found[(row.class_id, lesson.subject_id, lesson.date, lesson.number)] = lesson
     return found
 
 
