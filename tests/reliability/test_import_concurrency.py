@@ -153,3 +153,56 @@ def test_a_lost_race_is_a_clear_message_without_row_data(tmp_path, sessions, mon
     assert message.startswith("Another import of this school is running or has just finished")
     assert "Волков" not in message and "INSERT" not in message
     assert _count(sessions, Student) == 2 * len(SURNAMES)
+
+
+def _journal_rows(round_: int, day: int) -> list[list]:
+    """One lesson of a subject and teacher new in this round, with one mark."""
+    header = ["Дата", "№ урока", "Класс", "Предмет", "Учитель", "ID ученика", "Отметка"]
+    subject, teacher = f"Кружок {round_}", f"Учителева{chr(0x430 + round_)} Ольга Петровна"
+    return [header, [f"{day:02d}.09.2026", 1 + round_, "5А", subject, teacher, "A1", 5]]
+
+
+def test_two_journal_imports_of_one_school_at_once_create_each_teacher_once(
+    tmp_path, database_url, sessions
+):
+    from diaryadmin.journal.importing import import_journal
+    from diaryadmin.models import Lesson, Subject, Teacher
+    from test_journal_support import build_journal
+
+    with sessions() as session, session.begin():
+        build_journal(session)
+    teachers, subjects = _count(sessions, Teacher), _count(sessions, Subject)
+    barrier = threading.Barrier(2)
+    sqlite = database_url.startswith("sqlite")
+
+    def work(path: Path, outcome: list) -> None:
+        engine = db.make_engine(database_url)
+        try:
+            if sqlite:
+                barrier.wait(timeout=30)
+            with db.make_sessionmaker(engine)() as session, session.begin():
+                school = session.scalar(select(School))
+                if not sqlite:
+                    barrier.wait(timeout=30)
+                import_journal(session, school, path, "test")
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            outcome.append(exc)
+        finally:
+            engine.dispose()
+
+    for round_ in range(ROUNDS):
+        paths = [
+            write_csv(tmp_path / f"j{round_}-{day}.csv", _journal_rows(round_, day))
+            for day in (15, 16)
+        ]
+        outcome: list = []
+        threads = [threading.Thread(target=work, args=(p, outcome)) for p in paths]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert outcome == [], outcome
+        assert _count(sessions, Teacher) == teachers + round_ + 1, f"round {round_}"
+        assert _count(sessions, Subject) == subjects + round_ + 1, f"round {round_}"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Lesson)) >= 2 * ROUNDS
