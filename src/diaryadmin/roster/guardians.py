@@ -213,12 +213,6 @@ def _members(index: dict[str, Any], key: str) -> Iterator[GuardianEntity]:
     return iter(found) if isinstance(found, list) else iter((found,))
 
 
-def keys_of(records: Iterable[GuardianRecord]) -> set[str]:
-    """The name keys a loader asks the database for: full names, and surname and name alone
-    (the same person written with or without a patronymic)."""
-    keys: set[str] = set()
-    for g in records:
-        keys.add(g.key)
-        if g.patronymic:
-            keys.add(_short_key(g))
-    return keys
+def short_keys(records: Iterable[GuardianRecord]) -> set[str]:
+    """Surname and name alone of the guardians written with a patronymic."""
+    return {_short_key(g) for g in records if g.patronymic}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.models import Guardian, Guardianship, Student
 from diaryadmin.roster.bulk import Bulk, allocate_ids
-from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, keys_of, short_key
+from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, short_key, short_keys
 from diaryadmin.roster.normalise import GuardianRecord
 
 STUDENTS = Student.__table__
@@ -95,7 +95,12 @@ def load_guardians(
         name = f"guardians by {column.key}"
         return bulk.select_in(name, query, column, values, school=school_id)
 
-    for row in load(g.name_key, keys_of(records)):
+    for row in load(g.name_key, {r.key for r in records}):
+        loaded.setdefault(row[0], tuple(row))
+    # Written with a patronymic the database lacks: surname and name alone, asked only for
+    # the rows no full name found (a re-import asks nothing more).
+    found = {row[4] for row in loaded.values()}
+    for row in load(g.name_key, short_keys(r for r in records if r.key not in found)):
         loaded.setdefault(row[0], tuple(row))
     short = {r.key for r in records if not r.patronymic}
     if short:
