@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -176,6 +175,11 @@ def lock_school(session: Session, school_code: str) -> None:
     """
     if backend(session) != "postgresql":
         return
+    # Only PostgreSQL needs these.
+    import hashlib
+
+    from sqlalchemy import func, select
+
     digest = hashlib.blake2b(f"diaryadmin.school:{school_code}".encode(), digest_size=8)
     key = int.from_bytes(digest.digest(), "big", signed=True)
     session.execute(select(func.pg_advisory_xact_lock(key)))
