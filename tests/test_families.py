@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from diaryadmin.models import Guardian, Guardianship, Student
+from diaryadmin.roster import write as roster_write
 from test_roster_support import HEADER, counts, do_import, write_xlsx
 
 PARENTS = ["ФИО матери", "Телефон матери", "E-mail матери", "ФИО отца", "Телефон отца",
@@ -120,7 +122,10 @@ def test_a_namesake_with_another_email_is_another_person_with_a_warning(tmp_path
     assert "row 2" in warning.message and "another person" in warning.message
 
 
-def test_a_conflicting_phone_names_both_rows(tmp_path, sessions):
+@pytest.mark.parametrize("chunk", [None, 1], ids=["one chunk", "a chunk per row"])
+def test_a_conflicting_phone_names_both_rows(tmp_path, sessions, monkeypatch, chunk):
+    if chunk:
+        monkeypatch.setattr(roster_write, "CHUNK_RECORDS", chunk)
     rows = [
         [*HEADER, *PARENTS],
         [*IVANOV, "Иванова Мария", "89000000001", "m@x.ru", None, None, None],

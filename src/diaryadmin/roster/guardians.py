@@ -78,6 +78,36 @@ def _where(place: Place | None, g: GuardianRecord) -> str:
     return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
 
 
+class SeenGuardians:
+    """The guardians rows of the files described, each with the first such row, kept across
+    chunks as one packed int per guardian (100,000 tuples would cost megabytes)."""
+
+    def __init__(self) -> None:
+        self._places: dict[int, int] = {}  # guardian id -> origin index << 32 | row, or -1
+        self._origins: dict[tuple[str, str | None], int] = {}
+        self._origin_list: list[tuple[str, str | None]] = []
+
+    def add(self, guardian_id: int, place: Place | None) -> None:
+        if guardian_id in self._places:
+            return
+        packed = -1
+        if place is not None:
+            origin, row = place
+            index = self._origins.get(origin)
+            if index is None:
+                index = self._origins[origin] = len(self._origin_list)
+                self._origin_list.append(origin)
+            packed = index << 32 | row
+        self._places[guardian_id] = packed
+
+    def __contains__(self, guardian_id: int) -> bool:
+        return guardian_id in self._places
+
+    def place(self, guardian_id: int) -> Place | None:
+        packed = self._places[guardian_id]
+        return None if packed < 0 else (self._origin_list[packed >> 32], packed & 0xFFFFFFFF)
+
+
 class Guardians:
     """The guardians one chunk of an import can meet, indexed by name."""
 

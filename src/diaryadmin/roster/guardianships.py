@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.models import Guardian, Guardianship, Student
 from diaryadmin.roster.bulk import Bulk, allocate_ids
-from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place, short_key, short_keys
+from diaryadmin.roster.guardians import (
+    GuardianEntity,
+    Guardians,
+    SeenGuardians,
+    short_key,
+    short_keys,
+)
 from diaryadmin.roster.normalise import GuardianRecord
 
 STUDENTS = Student.__table__
@@ -72,7 +78,7 @@ def load_guardians(
     bulk: Bulk,
     school_id: int | None,
     records: Iterable[GuardianRecord],
-    seen: dict[int, Place | None],
+    seen: SeenGuardians,
 ) -> Guardians:
     """The school's guardians these guardians may be: by name (with and without a
     patronymic), and by e-mail or phone only for someone written without the patronymic
@@ -114,7 +120,7 @@ def load_guardians(
         entity = GuardianEntity(*row)
         if entity.id in seen:
             entity.seen = True
-            entity.place = seen[entity.id]
+            entity.place = seen.place(entity.id)
         registry.add(entity)
         registry.loaded.append(entity)
     return registry

@@ -9,6 +9,7 @@ the first error nothing more is written, and the caller rolls the transaction ba
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,7 @@ from diaryadmin.db import chunked
 from diaryadmin.errors import ImportOutcome, Problem, Refused
 from diaryadmin.models import Enrolment, School, SchoolClass, Student
 from diaryadmin.roster.bulk import Bulk, allocate_ids
-from diaryadmin.roster.guardians import GuardianEntity, Guardians, Place
+from diaryadmin.roster.guardians import GuardianEntity, Guardians, SeenGuardians
 from diaryadmin.roster.guardianships import (
     GuardianPlan,
     NewLink,
@@ -110,8 +111,8 @@ class RosterWriter:
         self.pending: list[StudentRecord] = []
         self.covered_classes: set[str] = set()  # the classes the files name: a sync's scope
         self.rows = RowIndex()
-        self._unchanged: list[int] = []  # stored students counted unchanged
-        self.guardians_seen: dict[int, Place | None] = {}  # guardian id -> its first row
+        self._unchanged = array("q")  # stored students counted unchanged
+        self.guardians_seen = SeenGuardians()
         self.classes: dict[int, tuple[int, str]] = {}
         self.year_classes: dict[str, int] = {}
         self._class_cache: dict = {}
@@ -275,7 +276,7 @@ class RosterWriter:
         """The guardians rows of the files described, for later chunks (ids once written)."""
         for e in (*registry.loaded, *registry.new):
             if e.seen and e.id is not None:
-                self.guardians_seen.setdefault(e.id, e.place)
+                self.guardians_seen.add(e.id, e.place)
 
     # -- the end
     def finish(
