@@ -79,3 +79,22 @@ def test_dry_run_over_chunks_counts_like_the_real_run(tmp_path, sessions, db_sna
     plan = do_import(sessions, [path], dry_run=True)
     assert db_snapshot() == before
     assert do_import(sessions, [path]).created == plan.created == 80
+
+
+def test_bulk_statements_follow_the_models_tables(sessions):
+    """The import's statements are built from the models: a column added with a default
+    that a statement does not give, or a column that is gone, fails here."""
+    from sqlalchemy.exc import CompileError
+
+    from diaryadmin.roster.bulk import Bulk
+    from diaryadmin.roster.guardianships import GUARDIANS
+
+    with sessions() as session, session.begin():
+        bulk = Bulk(session)
+        guardian = ("id", "surname", "name", "patronymic", "name_key", "email", "phone")
+        with pytest.raises(ValueError, match="created_at"):
+            bulk.insert(GUARDIANS, guardian, [])
+        with pytest.raises(CompileError, match="no_such_column"):
+            bulk.insert(roster_write.STUDENTS, ("id", "no_such_column"), [])
+        with pytest.raises(KeyError):
+            bulk.update(roster_write.STUDENTS, ("gone",), [], keep=("gone",))

@@ -746,3 +746,19 @@ def test_the_import_cache_size_is_set_back(sessions):
         with larger_sqlite_cache(session, 4096):
             assert session.connection().exec_driver_sql(pragma).scalar() == -4096
         assert session.connection().exec_driver_sql(pragma).scalar() == before
+
+
+def test_sync_deactivates_only_in_the_classes_the_files_cover(tmp_path, sessions):
+    sidorov = ["S3", "Сидоров", "Иван", None, date(2015, 2, 2), "5В"]
+    kim = ["S4", "Ким", "Виктор", None, date(2015, 4, 4), "5Б"]
+    orlov = ["S5", "Орлов", "Олег", None, date(2015, 5, 5), "5Б"]
+    do_import(sessions, [write_xlsx(tmp_path / "a.xlsx", [HEADER, IVANOV, sidorov, kim, orlov])])
+    only_5b = write_xlsx(tmp_path / "5b.xlsx", [HEADER, kim])
+    plan = do_import(sessions, [only_5b], sync=True, dry_run=True)
+    assert [(s["class"], s["name"]) for s in plan.to_deactivate] == [("5Б", "Орлов Олег")]
+    report = do_import(sessions, [only_5b], sync=True, confirm=lambda listed: True)
+    assert report.deactivated == 1
+    active = {name: s.active for name, s in students(sessions).items()}
+    assert active == {
+        "Иванов Пётр": True, "Сидоров Иван": True, "Ким Виктор": True, "Орлов Олег": False
+    }  # fmt: skip

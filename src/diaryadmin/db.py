@@ -326,3 +326,23 @@ def backend(session_or_engine) -> str:
         else session_or_engine
     )
     return bind.dialect.name
+
+
+def lock_school(session: Session, school_code: str) -> None:
+    """Wait for, then hold until the transaction ends, the lock on one school's imports.
+
+    PostgreSQL runs two imports of one school side by side, and both would create the same
+    pupils, parents and classes: a transaction-scoped advisory lock keyed by the school's code
+    makes the second wait for the first to commit, then see what it wrote. SQLite needs none:
+    BEGIN IMMEDIATE already queues every writer.
+    """
+    if backend(session) != "postgresql":
+        return
+    # Only PostgreSQL needs these.
+    import hashlib
+
+    from sqlalchemy import func, select
+
+    digest = hashlib.blake2b(f"diaryadmin.school:{school_code}".encode(), digest_size=8)
+    key = int.from_bytes(digest.digest(), "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -10,7 +10,7 @@ rerun with -v and report it); 6 the disk is full; 130 interrupted (Ctrl-C); 143 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 EXIT_OK = 0
@@ -55,6 +55,23 @@ class Problem:
         if self.value not in (None, ""):
             text += f" ({str(self.value)!r})" if text else repr(str(self.value))
         return f"{text}: {self.message}" if text else self.message
+
+
+@dataclass
+class ImportOutcome:
+    """The base of every import's report: the problems found (errors refuse the import,
+    warnings say what was fixed or doubted) and whether it only planned (`dry_run`)."""
+
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    def problems_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """The warnings and errors in their machine-readable shape."""
+        return {
+            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [p.to_dict() for p in self.errors],
+        }
 
 
 class DiaryAdminError(Exception):

@@ -1,7 +1,7 @@
 """One class's journal for a date range, loaded in a handful of set-based queries.
 
 Export and reports share it. Students are those enrolled in the class at any time in the range
-(a first enrolment counts from before its start date: see `journal.Roster.in_class`),
+(a first enrolment counts from before its start date: see `ClassList.in_class`),
 those without any enrolment history whose current class it is, and anyone with a mark or an
 absence in the class's lessons (a student who moved keeps their marks with the class they had).
 """

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
 from diaryadmin.config import Settings
-from diaryadmin.errors import InputError, NotFound
+from diaryadmin.db import lock_school
+from diaryadmin.errors import InputError, NotFound, Refused
 from diaryadmin.io.workbook import estimate_rows
-from diaryadmin.models import Guardian, Guardianship, SchoolClass, Student, utcnow
+from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.plan import Plan
@@ -103,29 +105,34 @@ def import_roster(
         normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
     )
     try:
-        school = resolve_school(session, school_code, settings, create=not dry_run)
-    except NotFound:
-        if not dry_run:
+        school = _school_for_import(session, school_code, settings, dry_run)
+        before = roster_state(session, school) if plan is not None else None
+        bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
+        with bar as update, larger_sqlite_cache(session):
+            writer = RosterWriter(
+                session,
+                school,
+                school_year=year,
+                now=now,
+                errors=reader.result.errors,
+                warnings=reader.result.warnings,
+                dry_run=dry_run,
+                tick=update,
+            )
+            reader.sink = writer.add
+            reader.read(paths)
+            report = writer.finish(
+                reader.guardian_rows, sync=sync, sync_class=class_name, confirm=confirm
+            )
+    except IntegrityError as exc:
+        # Only a writer that bypassed the school's lock (an older diaryadmin, a portal
+        # script) can get here; its rows must not be named on stderr.
+        if not _unique_violation(exc):
             raise
-        school = None  # a dry run into an empty database: everything would be new
-    before = roster_state(session, school) if plan is not None else None
-    bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
-    with bar as update, larger_sqlite_cache(session):
-        writer = RosterWriter(
-            session,
-            school,
-            school_year=year,
-            now=now,
-            errors=reader.result.errors,
-            warnings=reader.result.warnings,
-            dry_run=dry_run,
-            tick=update,
-        )
-        reader.sink = writer.add
-        reader.read(paths)
-        report = writer.finish(
-            reader.guardian_rows, sync=sync, sync_class=class_name, confirm=confirm
-        )
+        raise Refused(
+            "Another import of this school is running or has just finished; nothing was "
+            "imported. Run the import again."
+        ) from None
     if report.errors:
         # Whatever was written before the first error is rolled back by the caller.
         report.created = report.updated = report.unchanged = report.moved = 0
@@ -156,6 +163,34 @@ def import_roster(
             now=now,
         )
     return report
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    """A duplicate natural key (not a missing value or a broken reference)."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)  # SQLite
+
+
+def _school_for_import(
+    session: Session, school_code: str | None, settings: Settings, dry_run: bool
+) -> School | None:
+    """The school to import into, created if missing, with its imports locked until the
+    transaction ends (two imports of one school at once would duplicate pupils and parents).
+    A dry run into an empty database has no school: everything would be new."""
+    if dry_run:
+        try:
+            return resolve_school(session, school_code, settings)
+        except NotFound:
+            return None
+    # The code as given first (two first imports may race to create the school), then the
+    # school's own code when it was found without one: a lock taken only by code order.
+    given = school_code or ""
+    lock_school(session, given)
+    school = resolve_school(session, school_code, settings, create=True)
+    if school.code != given:
+        lock_school(session, school.code)
+    return school
 
 
 @contextmanager
