@@ -52,6 +52,9 @@ class Settings:
     portal_url: str = "https://diary.example.org"
     school_name: str = "Школа"
     templates_dir: str | None = None
+    password_min_score: int = 3  # zxcvbn score 0-4 a parent's own password must reach
+    recovery_code_minutes: int = 30
+    recovery_requests_per_hour: int = 3  # per guardian
 
     @classmethod
     def from_env(
@@ -100,6 +103,9 @@ class Settings:
             portal_url=env.get(PREFIX + "PORTAL_URL") or "https://diary.example.org",
             school_name=env.get(PREFIX + "SCHOOL_NAME") or "Школа",
             templates_dir=env.get(PREFIX + "TEMPLATES_DIR") or None,
+            password_min_score=min(4, _int(env, "PASSWORD_MIN_SCORE", 3, 0)),
+            recovery_code_minutes=_int(env, "RECOVERY_CODE_MINUTES", 30, 1),
+            recovery_requests_per_hour=_int(env, "RECOVERY_REQUESTS_PER_HOUR", 3, 1),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

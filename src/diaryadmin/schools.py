@@ -36,7 +36,8 @@ def resolve_school(
         if school is None:
             if not create:
                 raise NotFound(f"There is no school with code {code!r}.")
-            school = School(code=code, name=settings.school_name, portal_url=settings.portal_url)
+            # No portal address of its own: the school follows DIARYADMIN_PORTAL_URL.
+            school = School(code=code, name=settings.school_name)
             session.add(school)
             session.flush()
         return school
@@ -72,3 +73,9 @@ def get_or_create_class(
     if cache is not None:
         cache[key] = found
     return found
+
+
+def portal_address(settings: Settings, school_portal_url: str | None = None) -> str:
+    """Where the school's parents sign in: the school's own address (`schools.portal_url`),
+    else DIARYADMIN_PORTAL_URL. Every slip, letter and QR code asks here."""
+    return school_portal_url or settings.portal_url

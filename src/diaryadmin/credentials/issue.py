@@ -37,7 +37,7 @@ from diaryadmin.people.names import canonical_class, fold
 
 log = logging.getLogger(__name__)
 
-STATES = ("temporary", "active", "expired", "locked", "revoked")
+STATES = ("temporary", "active", "expired", "locked", "revoked", "linked")
 WORKING_STATES = ("temporary", "active")
 INSERT_BATCH = 500
 _ID_CHUNK = 5_000
@@ -58,6 +58,7 @@ class IssuedCredential:
     expires_at: datetime
     guardianship_id: int
     school: str
+    portal_url: str | None = None  # the school's own portal address, if it has one
 
 
 @dataclass
@@ -197,13 +198,17 @@ class _Target:
     credential_id: int | None
     login: str | None
     credential_state: str | None
+    portal_url: str | None = None
 
 
 def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
     targets: dict[int, _Target] = {}
     for chunk in id_chunks(ids):
         query = (
-            select(Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential)
+            select(
+                Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential,
+                School.portal_url,
+            )  # fmt: skip
             .join(Student, Student.id == Guardianship.student_id)
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
             .join(School, School.id == Student.school_id)
@@ -211,7 +216,9 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
             .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
             .where(Guardianship.id.in_(chunk))
         )
-        for link, child, person, class_name, school_name, credential in session.execute(query):
+        for link, child, person, class_name, school_name, credential, portal_url in session.execute(
+            query
+        ):
             targets[link.id] = _Target(
                 guardianship_id=link.id,
                 relation=link.relation,
@@ -227,6 +234,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
                 credential_id=credential.id if credential else None,
                 login=credential.login if credential else None,
                 credential_state=credential.state if credential else None,
+                portal_url=portal_url,
             )
     missing = [i for i in ids if i not in targets]
     if missing:
@@ -334,6 +342,7 @@ def issue_credentials(
             "changed_at": None,
             "failed_attempts": 0,
             "reminded_at": None,
+            "linked_at": None,
         }
         if target.credential_id is not None:
             replaced.append({"id": target.credential_id, **state})
@@ -366,6 +375,7 @@ def issue_credentials(
                 expires_at=expires_at,
                 guardianship_id=target.guardianship_id,
                 school=target.school,
+                portal_url=target.portal_url,
             )
         )
     result = IssueResult(issued=issued, skipped=skipped + raced)
@@ -405,7 +415,8 @@ def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) ->
         return False
     if target.credential_id is None:
         return True
-    return reissue and (revive or target.credential_state != "revoked")
+    # A linked login is the parent's own account's now: only an explicit reset replaces it.
+    return reissue and (revive or target.credential_state not in ("revoked", "linked"))
 
 
 def _inactive(session: Session, ids: Sequence[int]) -> set[int]:
