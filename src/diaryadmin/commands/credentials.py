@@ -178,9 +178,10 @@ def issue_command(
 @OUT_OPTION
 @FORCE_OPTION
 @EMAIL_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask before unlinking a linked login.")
 @format_option
 @pass_app
-def reset_command(app: AppContext, login, student, guardian, out, force, email) -> None:
+def reset_command(app: AppContext, login, student, guardian, out, force, email, yes) -> None:
     """Give one login a new temporary password; the old one stops working at once.
 
     Also clears the failed-attempt counter and a lock.
@@ -190,13 +191,17 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email) 
       diaryadmin credentials reset petr.ivanov --out reset.html
       diaryadmin credentials reset --student 123 --guardian "Иванова Мария" --out reset.html
     """
+    from diaryadmin.credentials.identity import unlink_credential
     from diaryadmin.credentials.issue import reset_credential
 
     if not login and not (student and guardian):
         raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
     _needs_destination(out, email)
+    linked = confirm_reset_of_linked(app, login, student, guardian, yes)
 
     def issue(session):
+        if linked:
+            unlink_credential(session, linked, operator=app.operator)
         return reset_credential(
             session,
             app.settings,
@@ -275,7 +280,9 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
         app.result(data)
 
 
-STATUS_COLUMNS = ["class", "temporary", "active", "expired", "locked", "revoked", "none"]
+STATUS_COLUMNS = [
+    "class", "temporary", "active", "linked", "expired", "locked", "revoked", "none",
+]  # fmt: skip
 
 
 @credentials_group.command("status")
@@ -383,3 +390,56 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
             operator=app.operator,
         )
     app.table([f.to_dict() for f in findings], ["code", "message"])
+
+
+def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool) -> str | None:
+    """The login, when it is linked to the parent's own account and the operator agreed that
+    a reset unlinks it; None when it is not linked. Aborts when the operator says no."""
+    from diaryadmin.credentials.identity import linked_login
+
+    with app.transaction() as session:
+        linked = linked_login(session, login=login, student_id=student, guardian_name=guardian)
+    if linked and not yes:
+        click.confirm(
+            f"{linked} is linked to the parent's own account (the parent signs in through State "
+            "Services). Reset unlinks it and gives a new temporary password. Continue",
+            abort=True,
+        )
+    return linked
+
+
+@credentials_group.command("unlink")
+@click.argument("login")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Only say what would change.")
+@pass_app
+def unlink_command(app: AppContext, login, yes, dry_run) -> None:
+    """Undo a login's link to the parent's own account (State Services).
+
+    The login then needs a new password: reset it, or the parent recovers it by e-mail.
+
+    \b
+    Example:
+      diaryadmin credentials unlink anna.ivanova --dry-run
+      diaryadmin credentials unlink anna.ivanova --yes
+    """
+    from diaryadmin.credentials.identity import unlink_credential
+
+    with app.transaction() as session:
+        found = unlink_credential(session, login, operator=app.operator, dry_run=True)
+    released = " and release the parent's identity" if found["identity_released"] else ""
+    if dry_run:
+        app.say(f"Would unlink {found['login']} ({found['guardian']}){released}.")
+        return
+    if not yes:
+        click.confirm(
+            f"Unlink {found['login']} ({found['guardian']}){released}? The parent will need a "
+            "new password",
+            abort=True,
+        )
+    with app.transaction() as session:
+        done = unlink_credential(session, login, operator=app.operator)
+    app.say(
+        f"Unlinked {done['login']}; give it a new password with 'diaryadmin credentials reset "
+        f"{done['login']} --out FILE'."
+    )

@@ -95,7 +95,9 @@ class Claimed:
 def claim_credential(session: Session, login: str) -> Claimed | None:
     """The credential of `login`, row-locked until the transaction ends, or None."""
     row = session.execute(
-        select(Credential, Guardianship.active, Student.active, Student.id, Guardianship.guardian_id)
+        select(
+            Credential, Guardianship.active, Student.active, Student.id, Guardianship.guardian_id
+        )
         .join(Guardianship, Guardianship.id == Credential.guardianship_id)
         .join(Student, Student.id == Guardianship.student_id)
         .where(Credential.login == normalise_login(login))
@@ -215,8 +217,10 @@ def new_password_problem(
     stored hash is asked whether `new` is the same."""
     login = claimed.credential.login
     problem = password_problem(login, old if old is not None else "", new)
-    if problem is None and old is None and passwords.matches(
-        new, claimed.credential.password_hash, settings
+    if (
+        problem is None
+        and old is None
+        and passwords.matches(new, claimed.credential.password_hash, settings)
     ):
         problem = "same_as_old"
     if problem:

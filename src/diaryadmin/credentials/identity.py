@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.credentials.auth import PORTAL, AuthResult, authenticate, claim_credential
+from diaryadmin.credentials.logins import normalise_login
 from diaryadmin.errors import Refused
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
 
@@ -154,6 +155,32 @@ def linked_provider(credential: Credential) -> str | None:
         return None
     identity = credential.guardianship.guardian.external_identity
     return identity.partition(":")[0] if identity else None
+
+
+def linked_login(
+    session: Session,
+    *,
+    login: str | None = None,
+    student_id: int | str | None = None,
+    guardian_name: str | None = None,
+) -> str | None:
+    """The login named (or the student's guardian's) when it is linked; None otherwise, also
+    when nothing matches (the caller's own lookup reports that)."""
+    from diaryadmin.credentials.issue import find_guardianship
+    from diaryadmin.errors import DiaryAdminError
+
+    try:
+        if login:
+            credential = session.scalar(
+                select(Credential).where(Credential.login == normalise_login(login))
+            )
+        elif student_id is not None and guardian_name:
+            credential = find_guardianship(session, student_id, guardian_name).credential
+        else:
+            return None
+    except DiaryAdminError:
+        return None
+    return credential.login if credential is not None and credential.state == "linked" else None
 
 
 def unlink_credential(

@@ -206,9 +206,14 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
     for chunk in id_chunks(ids):
         query = (
             select(
-                Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential,
+                Guardianship,
+                Student,
+                Guardian,
+                SchoolClass.name,
+                School.name,
+                Credential,
                 School.portal_url,
-            )  # fmt: skip
+            )
             .join(Student, Student.id == Guardianship.student_id)
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
             .join(School, School.id == Student.school_id)

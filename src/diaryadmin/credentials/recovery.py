@@ -1,4 +1,4 @@
-""""Forgot password or login": a one-time code to the address on file.
+""" "Forgot password or login": a one-time code to the address on file.
 
 `start_recovery` takes a login or an e-mail address and, when it names a guardian, sends a
 letter with the guardian's login(s) and an 8-digit code. The code is stored only as an
@@ -180,7 +180,13 @@ def _code_row(session: Session, guardian_id: int) -> RecoveryCode | None:
 
 
 def _store_code(
-    session: Session, guardian: Guardian, code_hash: str, channel: str, now: datetime, ttl: int, limit: int
+    session: Session,
+    guardian: Guardian,
+    code_hash: str,
+    channel: str,
+    now: datetime,
+    ttl: int,
+    limit: int,
 ) -> bool:
     """Replace the guardian's code; False (nothing stored) past the hourly limit."""
     for attempt in (1, 2):

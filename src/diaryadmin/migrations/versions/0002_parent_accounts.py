@@ -46,9 +46,7 @@ def upgrade() -> None:
     )
     schools = sa.table("schools", sa.column("portal_url", sa.String))
     op.execute(
-        schools.update()
-        .where(schools.c.portal_url == PLACEHOLDER_PORTAL)
-        .values(portal_url=None)
+        schools.update().where(schools.c.portal_url == PLACEHOLDER_PORTAL).values(portal_url=None)
     )
 
 
