@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from diaryadmin import audit
 from diaryadmin.config import Settings
-from diaryadmin.credentials.auth import PORTAL, AuthResult, authenticate, claim_credential
+from diaryadmin.credentials.auth import (
+    PORTAL,
+    AuthResult,
+    authenticate,
+    claim_credential,
+    commit_without_waiting,
+)
 from diaryadmin.credentials.logins import normalise_login
 from diaryadmin.errors import Refused
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
@@ -97,6 +103,7 @@ def link_identity(
     except IntegrityError:
         # Another guardian took the identity between our check and our write.
         return AuthResult(False, "identity_taken", claimed.credential.login, claimed.credential.id)
+    commit_without_waiting(session, wait=True)
     audit.record(
         session,
         PORTAL,
