@@ -55,6 +55,7 @@ class Settings:
     password_min_score: int = 3  # zxcvbn score 0-4 a parent's own password must reach
     recovery_code_minutes: int = 30
     recovery_requests_per_hour: int = 3  # per guardian
+    recovery_answer_ms: int = 250  # the least time a "forgot password" answer takes
 
     @classmethod
     def from_env(
@@ -106,6 +107,7 @@ class Settings:
             password_min_score=min(4, _int(env, "PASSWORD_MIN_SCORE", 3, 0)),
             recovery_code_minutes=_int(env, "RECOVERY_CODE_MINUTES", 30, 1),
             recovery_requests_per_hour=_int(env, "RECOVERY_REQUESTS_PER_HOUR", 3, 1),
+            recovery_answer_ms=_int(env, "RECOVERY_ANSWER_MS", 250, 0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
