@@ -14,7 +14,8 @@ from diaryadmin import auth
 from diaryadmin.credentials import identity
 from diaryadmin.credentials import issue as credentials
 from diaryadmin.errors import Refused
-from diaryadmin.models import AuditEvent, Credential, Guardian
+from diaryadmin.models import AuditEvent, Guardian
+from test_auth import credential
 
 MOTHER = "esia", "1000123456"
 
@@ -24,16 +25,17 @@ def fast(settings):
     return settings.with_overrides(**tc.FAST, lockout_threshold=3)
 
 
-@pytest.fixture
-def issued(sessions, fast):
+def issue_all(sessions, settings) -> dict:
+    """The test roster with every login issued: {"ids": roster ids, login: password, ...}."""
     with sessions.begin() as session:
         ids = tc.make_roster(session)
-    result = tc.issue(sessions, fast, all_=True)
+    result = tc.issue(sessions, settings, all_=True)
     return {"ids": ids, **{c.login: c.password for c in result.issued}}
 
 
-def credential(session, login) -> Credential:
-    return session.scalar(select(Credential).where(Credential.login == login))
+@pytest.fixture
+def issued(sessions, fast):
+    return issue_all(sessions, fast)
 
 
 def link(sessions, fast, login, password, who=MOTHER, now=tc.NOW):

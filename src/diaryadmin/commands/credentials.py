@@ -305,11 +305,12 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
         rows, missing = credential_status(
             session, classes=classes, as_of=_end_of(as_of), school=school
         )
+    columns = [c for c in STATUS_COLUMNS if c != "linked" or (rows and "linked" in rows[0])]
     if app.fmt != "table":
-        app.table(rows, STATUS_COLUMNS)
+        app.table(rows, columns)
         return
-    total = {c: sum(r[c] for r in rows) for c in STATUS_COLUMNS[1:]}
-    app.table([*rows, {"class": "all", **total}] if len(rows) > 1 else rows, STATUS_COLUMNS)
+    total = {c: sum(r[c] for r in rows) for c in columns[1:]}
+    app.table([*rows, {"class": "all", **total}] if len(rows) > 1 else rows, columns)
     if missing:
         app.out("")
         app.out(f"Without working access ({len(missing)}):")

@@ -234,7 +234,12 @@ def password_problem(login: str, old: str, new: str) -> str | None:
 
 
 def new_password_problem(
-    session: Session, claimed: Claimed, old: str | None, new: str, settings: Settings
+    session: Session,
+    claimed: Claimed,
+    old: str | None,
+    new: str,
+    settings: Settings,
+    language: str = "ru",
 ) -> tuple[str, str | None] | None:
     """(reason, hint) why `new` cannot replace the password of `claimed`, or None.
 
@@ -251,7 +256,7 @@ def new_password_problem(
     if problem:
         return problem, None
     inputs = strength.personal_inputs(session, login, claimed.student_id, claimed.guardian_id)
-    hint = strength.weakness(new, inputs, settings.password_min_score)
+    hint = strength.weakness(new, inputs, settings.password_min_score, language)
     return ("too_weak", hint) if hint else None
 
 
@@ -281,13 +286,15 @@ def change_password(
     now: datetime | None = None,
     *,
     settings: Settings | None = None,
+    language: str = "ru",
 ) -> AuthResult:
     """Replace the password after checking the old one (which counts as a login attempt).
 
     The new password must differ from the old, have at least 8 characters, not be the login,
     and be strong enough (zxcvbn score at least settings.password_min_score, with the login,
     the child's and guardian's names and the child's birth date as things an attacker knows):
-    else `too_weak` with a `hint`. A temporary credential becomes `active`, with no expiry.
+    else `too_weak` with a `hint` in `language` (ru, en). A temporary credential becomes
+    `active`, with no expiry.
     """
     settings = settings_or_env(settings)
     now = now or utcnow()
@@ -295,7 +302,7 @@ def change_password(
     if not checked.ok:
         return checked
     claimed = claim_credential(session, login)
-    problem = new_password_problem(session, claimed, old, new, settings)
+    problem = new_password_problem(session, claimed, old, new, settings, language)
     if problem:
         reason, hint = problem
         return claimed.result(False, reason, must_change=checked.must_change, hint=hint)

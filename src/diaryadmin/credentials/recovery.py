@@ -301,6 +301,7 @@ def finish_recovery(
     now: datetime | None = None,
     *,
     settings: Settings | None = None,
+    language: str = "ru",
 ) -> AuthResult:
     """Set a new password for `login` with the code its guardian received.
 
@@ -337,7 +338,7 @@ def finish_recovery(
     refused = refusal(claimed)
     if refused in ("revoked", "linked"):
         return claimed.result(False, refused)
-    problem = new_password_problem(session, claimed, None, new_password, settings)
+    problem = new_password_problem(session, claimed, None, new_password, settings, language)
     if problem:
         reason, hint = problem
         return claimed.result(False, reason, hint=hint)

@@ -176,8 +176,9 @@ def credential_status(
     as_of: datetime | date | None = None,
     school: School | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Counts per class by state (temporary, active, expired, locked, revoked, none) for the
-    active guardianships of active students, and the people without working access."""
+    """Counts per class by state (temporary, active, expired, locked, revoked, none, and
+    linked when any login in scope is) for the active guardianships of active students, and
+    the people without working access."""
     if isinstance(as_of, date) and not isinstance(as_of, datetime):
         as_of = datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59)
     as_of = as_of or utcnow()
@@ -208,6 +209,10 @@ def credential_status(
         )
         row[st] += count
     rows = [per_class[k] for k in sorted(per_class)]
+    if not any(row["linked"] for row in rows):
+        # Only schools whose parents link their own accounts see the column.
+        for row in rows:
+            del row["linked"]
 
     lacking = (
         select(
