@@ -260,14 +260,16 @@ def test_unknown_and_known_logins_take_the_same_time_to_refuse(sessions, fast):
         assert not result.ok
         return time.perf_counter() - start
 
-    assert_same_time(lambda: refuse("iuliia.shchukina"), lambda: refuse("no.such.login"), 80, 0.35)
+    # Without the change the gap was +2.5 ms on 1.2 ms (SQLite) and +13 ms on 5 ms (PostgreSQL).
+    assert_same_time(lambda: refuse("iuliia.shchukina"), lambda: refuse("no.such.login"), 80, 0.75)
 
 
 def assert_same_time(known, unknown, pairs: int, bound: float) -> None:
-    """Time `known()` and `unknown()` back to back `pairs` times (after one warm-up each): the
+    """Time `known()` and `unknown()` back to back `pairs` times (after a few warm-ups): the
     median gap within pairs, which see the same load on a shared machine, stays under `bound`
     of the unknown one's median."""
-    known(), unknown()
+    for _ in range(5):
+        known(), unknown()
     times = [(known(), unknown()) for _ in range(pairs)]
     gap = statistics.median(k - u for k, u in times)
     base = statistics.median(u for _, u in times)

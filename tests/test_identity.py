@@ -4,6 +4,7 @@ commands around it. Runs on SQLite and, with DIARYADMIN_TEST_DATABASE_URL, on Po
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 import test_credentials as tc
 from diaryadmin import auth
-from diaryadmin.credentials import identity
+from diaryadmin.credentials import identity, passwords
 from diaryadmin.credentials import issue as credentials
 from diaryadmin.errors import Refused
 from diaryadmin.models import AuditEvent, Guardian
@@ -95,6 +96,34 @@ def test_an_identity_of_another_guardian_is_taken(sessions, fast, issued):
         # the refused links changed nothing: the father's password still works
         assert credential(session, "petr.ivanov.sergei").state == "temporary"
         assert credential(session, "anna.ivanova").state == "temporary"
+
+
+def test_two_guardians_linking_one_identity_at_once_one_wins(sessions, fast, issued):
+    logins = ["petr.ivanov.mariia", "petr.ivanov.sergei"]
+    for round_ in range(5):
+        who = ("esia", f"race-{round_}")
+        barrier = threading.Barrier(len(logins))
+        results: list = [None] * len(logins)
+
+        def attempt(n: int, who=who, barrier=barrier, results=results) -> None:
+            barrier.wait()
+            results[n] = link(sessions, fast, logins[n], issued[logins[n]], who=who)
+
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(logins))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(r.reason or "ok" for r in results) == ["identity_taken", "ok"]
+        winner = next(r for r in results if r.ok)
+        with sessions.begin() as session:
+            assert auth.authenticate_identity(session, *who).guardian_id == winner.guardian_id
+            identity.unlink_credential(session, winner.login, operator="t")
+            row = credential(session, winner.login)
+            row.state, row.password_hash = (
+                "active",
+                passwords.hash_password(issued[winner.login], fast),
+            )
 
 
 def test_link_checks_the_password_expiry_and_counts_failures(sessions, fast, issued):

@@ -102,7 +102,7 @@ def link_identity(
             session.flush()
     except IntegrityError:
         # Another guardian took the identity between our check and our write.
-        return AuthResult(False, "identity_taken", claimed.credential.login, claimed.credential.id)
+        return claimed.result(False, "identity_taken")
     commit_without_waiting(session, wait=True)
     audit.record(
         session,
