@@ -14,18 +14,23 @@ from diaryadmin.credentials.auth import (
 )
 from diaryadmin.credentials.identity import IdentityResult, authenticate_identity, link_identity
 from diaryadmin.credentials.recovery import (
+    Channel,
     EmailChannel,
+    RecoveryLetter,
     RecoveryStarted,
     finish_recovery,
     start_recovery,
+    wait_for_deliveries,
 )
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "REASONS",
     "AuthResult",
+    "Channel",
     "EmailChannel",
     "IdentityResult",
+    "RecoveryLetter",
     "RecoveryStarted",
     "authenticate",
     "authenticate_identity",
@@ -34,4 +39,5 @@ __all__ = [
     "link_identity",
     "password_problem",
     "start_recovery",
+    "wait_for_deliveries",
 ]
