@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 import test_credentials as tc
 from diaryadmin import db
-from diaryadmin.credentials import auth, passwords
+from diaryadmin.credentials import auth, passwords, strength
 from diaryadmin.models import AuditEvent, Credential
 
 
@@ -157,6 +157,38 @@ def test_a_password_change_is_audited_at_the_given_moment(sessions, fast, issued
             select(AuditEvent).where(AuditEvent.action == "credentials.change_password")
         )
         assert (event.target, event.at) == (login, tc.NOW)
+
+
+@pytest.mark.parametrize(
+    ("new", "kind"),
+    [
+        ("Petr.Ivanov.Mariia!", "personal"),  # the login
+        ("ivanova14032015", "personal"),  # a name and the child's birth date
+        ("pyotrivanov", "personal"),  # the name as Wikipedia spells it
+        ("qwertyuiop[]", "keyboard"),
+        ("password123", "common"),
+        ("aaaaaaaaaaaa", "repeat"),
+    ],
+)
+def test_weak_own_passwords_are_refused_with_a_hint(sessions, fast, issued, new, kind):
+    login, password = "petr.ivanov.mariia", issued["petr.ivanov.mariia"]
+    with sessions.begin() as session:
+        result = auth.change_password(session, login, password, new, tc.NOW, settings=fast)
+        assert (result.ok, result.reason) == (False, "too_weak")
+        assert result.hint == strength.HINTS["ru"][kind]
+        english = auth.change_password(
+            session, login, password, new, tc.NOW, settings=fast, language="en"
+        )
+        assert english.hint == strength.HINTS["en"][kind]
+        assert credential(session, login).state == "temporary"
+
+
+def test_the_strength_threshold_is_a_setting(sessions, fast, issued):
+    login, password = "petr.ivanov.mariia", issued["petr.ivanov.mariia"]
+    with sessions.begin() as session:
+        lenient = fast.with_overrides(password_min_score=0)
+        assert auth.change_password(session, login, password, "password123", tc.NOW,
+                                    settings=lenient).ok  # fmt: skip
 
 
 # --- concurrency and timing (issue 11) ---------------------------------------------------------

@@ -58,11 +58,16 @@ def date_forms(day: date) -> list[str]:
 
 
 def _name_forms(*names: str | None) -> list[str]:
-    forms = []
+    """Each name as written, by the passport scheme (`petr`) and as people spell it elsewhere
+    (`pyotr` in Wikipedia's and Yandex's schemes, `schukina` on the Moscow metro's)."""
+    import iuliia
+
+    schemes = (iuliia.WIKIPEDIA, iuliia.YANDEX_MAPS, iuliia.MOSMETRO)
+    forms: list[str] = []
     for name in names:
         if name:
-            forms += [name, transliterate(name)]
-    return forms
+            forms += [name, transliterate(name), *(scheme.translate(name) for scheme in schemes)]
+    return list(dict.fromkeys(forms))
 
 
 def personal_inputs(
