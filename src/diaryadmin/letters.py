@@ -23,7 +23,6 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError, Refused
 from diaryadmin.io import atomic_output, write_csv, write_xlsx
 from diaryadmin.people.names import class_grade
-from diaryadmin.schools import portal_address
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -214,7 +213,7 @@ def slips_html(issued: Sequence[IssuedCredential], settings: Settings) -> str:
         "slips.html.j2",
         classes=classes,
         count=len(issued),
-        portal_of=lambda c: portal_address(settings, c.portal_url),
+        portal_of=lambda c: c.portal_url or settings.portal_url,
         login_link=login_link,
     )
 
@@ -287,7 +286,7 @@ def _message(settings: Settings, to: str, kind: str, **context: Any) -> EmailMes
 
 
 def credential_message(credential: IssuedCredential, settings: Settings) -> EmailMessage:
-    portal = portal_address(settings, credential.portal_url)
+    portal = credential.portal_url or settings.portal_url
     message = _message(
         settings,
         credential.email or "",

@@ -75,7 +75,8 @@ def get_or_create_class(
     return found
 
 
-def portal_address(settings: Settings, school_portal_url: str | None = None) -> str:
-    """Where the school's parents sign in: the school's own address (`schools.portal_url`),
-    else DIARYADMIN_PORTAL_URL. Every slip, letter and QR code asks here."""
-    return school_portal_url or settings.portal_url
+def portal_url(session: Session, school: School | None, settings: Settings) -> str:
+    """The portal address parents are sent to: the school's own (`schools.portal_url`), else
+    DIARYADMIN_PORTAL_URL. The one lookup: slips, letters and QR codes use it."""
+    own = school.portal_url if school is not None else None
+    return own or settings.portal_url

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from diaryadmin import audit
+from diaryadmin import audit, schools
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
 from diaryadmin.db import chunked
@@ -58,7 +58,7 @@ class IssuedCredential:
     expires_at: datetime
     guardianship_id: int
     school: str
-    portal_url: str | None = None  # the school's own portal address, if it has one
+    portal_url: str | None = None  # where this school's parents sign in (schools.portal_url)
 
 
 @dataclass
@@ -198,7 +198,7 @@ class _Target:
     credential_id: int | None
     login: str | None
     credential_state: str | None
-    portal_url: str | None = None
+    school_row: School | None = None
 
 
 def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
@@ -212,7 +212,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
                 SchoolClass.name,
                 School.name,
                 Credential,
-                School.portal_url,
+                School,
             )
             .join(Student, Student.id == Guardianship.student_id)
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
@@ -221,7 +221,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
             .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
             .where(Guardianship.id.in_(chunk))
         )
-        for link, child, person, class_name, school_name, credential, portal_url in session.execute(
+        for link, child, person, class_name, school_name, credential, school in session.execute(
             query
         ):
             targets[link.id] = _Target(
@@ -239,7 +239,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
                 credential_id=credential.id if credential else None,
                 login=credential.login if credential else None,
                 credential_state=credential.state if credential else None,
-                portal_url=portal_url,
+                school_row=school,
             )
     missing = [i for i in ids if i not in targets]
     if missing:
@@ -380,7 +380,7 @@ def issue_credentials(
                 expires_at=expires_at,
                 guardianship_id=target.guardianship_id,
                 school=target.school,
-                portal_url=target.portal_url,
+                portal_url=schools.portal_url(session, target.school_row, settings),
             )
         )
     result = IssueResult(issued=issued, skipped=skipped + raced)

@@ -52,7 +52,7 @@ from diaryadmin.models import (
     Student,
     utcnow,
 )
-from diaryadmin.schools import portal_address
+from diaryadmin.schools import portal_url
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,10 @@ def _guardians_for(session: Session, identifier: str) -> list[Guardian]:
     return [found] if found else []
 
 
-def _logins_of(session: Session, guardian_id: int) -> list[tuple[RecoveryLogin, str | None, str]]:
-    """(login, the school's portal address, school name) of each login the guardian can use."""
+def _logins_of(session: Session, guardian_id: int) -> list[tuple[RecoveryLogin, School]]:
+    """(login, its school) of each login the guardian can use."""
     rows = session.execute(
-        select(Credential, Student, School.portal_url, School.name)
+        select(Credential, Student, School)
         .join(Guardianship, Guardianship.id == Credential.guardianship_id)
         .join(Student, Student.id == Guardianship.student_id)
         .join(School, School.id == Student.school_id)
@@ -167,10 +167,9 @@ def _logins_of(session: Session, guardian_id: int) -> list[tuple[RecoveryLogin, 
                 full_name(child.surname, child.name, child.patronymic),
                 credential.state == "linked",
             ),
-            portal,
             school,
         )
-        for credential, child, portal, school in rows
+        for credential, child, school in rows
     ]
 
 
@@ -267,7 +266,7 @@ def start_recovery(
         ]
         if not stored:
             continue
-        first = stored[0][1][0]
+        school = stored[0][1][0][1]
         letters.append(
             RecoveryLetter(
                 to=address,
@@ -276,8 +275,8 @@ def start_recovery(
                 code=code,
                 expires_at=now + timedelta(minutes=settings.recovery_code_minutes),
                 minutes=settings.recovery_code_minutes,
-                portal_url=portal_address(settings, first[1]),
-                school=first[2],
+                portal_url=portal_url(session, school, settings),
+                school=school.name,
             )
         )
     for letter in letters:

@@ -1,23 +1,20 @@
 """parent accounts: linked credentials, recovery codes
 
-Revision ID: 0002
+Revision ID: 0002_parent_accounts
 Revises: 0001
 Create Date: 2026-12-01 20:40:00
 
 `credentials.linked_at` marks a login bound to the parent's own account (State Services);
-`recovery_codes` holds one hashed "forgot password" code per guardian. Schools whose portal
-address is the old built-in placeholder go back to following DIARYADMIN_PORTAL_URL.
+`recovery_codes` holds one hashed "forgot password" code per guardian.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "0002_parent_accounts"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
-
-PLACEHOLDER_PORTAL = "https://diary.example.org"
 
 
 def upgrade() -> None:
@@ -43,10 +40,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
         sa.UniqueConstraint("guardian_id", name=op.f("uq_recovery_codes_guardian_id")),
-    )
-    schools = sa.table("schools", sa.column("portal_url", sa.String))
-    op.execute(
-        schools.update().where(schools.c.portal_url == PLACEHOLDER_PORTAL).values(portal_url=None)
     )
 
 
