@@ -20,7 +20,7 @@ def school(session: Session, code: str = "s1", name: str = "МБОУ СОШ № 
     found = session.query(School).filter_by(code=code).one_or_none()
     if found:
         return found
-    created = School(code=code, name=name, portal_url="https://diary.example.org")
+    created = School(code=code, name=name)
     session.add(created)
     session.flush()
     return created

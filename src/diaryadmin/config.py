@@ -28,7 +28,8 @@ KNOWN_SETTINGS = frozenset(
         "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM", "ALLOW_WEAK_HASHES",
         "HASH_WORKERS", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD",
         "SMTP_FROM", "SMTP_TIMEOUT", "PORTAL_URL", "SCHOOL_NAME", "TEMPLATES_DIR", "ENV_FILE",
-        "LANG", "TEST_DATABASE_URL",
+        "LANG", "TEST_DATABASE_URL", "PASSWORD_MIN_SCORE", "RECOVERY_CODE_MINUTES",
+        "RECOVERY_REQUESTS_PER_HOUR", "RECOVERY_ANSWER_MS",
     )
 )  # fmt: skip
 
@@ -72,6 +73,10 @@ class ReadLimits:
         )
 
 
+# The read limits are settings too (DIARYADMIN_MAX_FILE_MB, ...): `check` knows them.
+KNOWN_SETTINGS = KNOWN_SETTINGS | {PREFIX + name.upper() for name in vars(ReadLimits())}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; build with `Settings.from_env()`."""
@@ -95,6 +100,10 @@ class Settings:
     school_name: str = DEFAULT_SCHOOL_NAME
     templates_dir: str | None = None
     read_limits: ReadLimits = field(default_factory=ReadLimits)
+    password_min_score: int = 3  # zxcvbn score 0-4 a parent's own password must reach
+    recovery_code_minutes: int = 30
+    recovery_requests_per_hour: int = 3  # per guardian
+    recovery_answer_ms: int = 250  # the least time a "forgot password" answer takes
 
     @classmethod
     def from_env(
@@ -144,6 +153,10 @@ class Settings:
             school_name=env.get(PREFIX + "SCHOOL_NAME") or DEFAULT_SCHOOL_NAME,
             templates_dir=env.get(PREFIX + "TEMPLATES_DIR") or None,
             read_limits=ReadLimits.from_env(env),
+            password_min_score=min(4, _int(env, "PASSWORD_MIN_SCORE", 3, 0)),
+            recovery_code_minutes=_int(env, "RECOVERY_CODE_MINUTES", 30, 1),
+            recovery_requests_per_hour=_int(env, "RECOVERY_REQUESTS_PER_HOUR", 3, 1),
+            recovery_answer_ms=_int(env, "RECOVERY_ANSWER_MS", 250, 0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

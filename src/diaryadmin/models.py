@@ -175,8 +175,29 @@ class Credential(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the parent bound this login to their own account (state `linked`; the identity is
+    # `Guardian.external_identity`).
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     guardianship: Mapped[Guardianship] = relationship(back_populates="credential")
+
+
+class RecoveryCode(Base):
+    """A guardian's one live "forgot password" code, kept only as a hash; a new request
+    replaces it. The window counts requests for the hourly limit."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email (sms later)
+    code_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime)
+    window_requests: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Application(Base):

@@ -88,10 +88,13 @@ def issue_command(
 @OUT_OPTION
 @FORCE_OPTION
 @EMAIL_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask before unlinking a linked login.")
 @DRY_RUN_OPTION
 @format_option
 @pass_app
-def reset_command(app: AppContext, login, student, guardian, out, force, email, dry_run) -> None:
+def reset_command(
+    app: AppContext, login, student, guardian, out, force, email, yes, dry_run
+) -> None:
     """Give one login a new temporary password; the old one stops working at once.
 
     Also clears the failed-attempt counter and a lock.
@@ -108,6 +111,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email, 
         raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
     if not dry_run:
         needs_destination(out, email)
+    linked = confirm_reset_of_linked(app, login, student, guardian, yes)
     result = reset_and_deliver(
         app.sessions(),
         app.settings,
@@ -116,6 +120,7 @@ def reset_command(app: AppContext, login, student, guardian, out, force, email, 
         student_id=student,
         guardian_name=guardian,
         operator=app.operator,
+        unlink=linked,
         dry_run=dry_run,
         say=app.say,
     )
@@ -176,7 +181,9 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
         app.result(data)
 
 
-STATUS_COLUMNS = ["class", "temporary", "active", "expired", "locked", "revoked", "none"]
+STATUS_COLUMNS = [
+    "class", "temporary", "active", "linked", "expired", "locked", "revoked", "none",
+]  # fmt: skip
 MISSING_COLUMNS = ["class", "student", "guardian", "relation", "login", "state"]
 
 
@@ -203,16 +210,17 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
         rows, missing = credential_status(
             session, classes=classes, as_of=_end_of(as_of), school=school
         )
-    total = {"class": "all", **{c: sum(r[c] for r in rows) for c in STATUS_COLUMNS[1:]}}
+    columns = [c for c in STATUS_COLUMNS if c != "linked" or (rows and "linked" in rows[0])]
+    total = {"class": "all", **{c: sum(r[c] for r in rows) for c in columns[1:]}}
     if app.fmt == "json":
         app.result({"classes": rows, "total": total, "without_access": missing})
         return
     if app.fmt == "csv":
-        app.table([*rows, total], STATUS_COLUMNS)
+        app.table([*rows, total], columns)
         app.out("")
         app.table(missing, ["student_id", *MISSING_COLUMNS])
         return
-    app.table([*rows, total] if len(rows) > 1 else rows, STATUS_COLUMNS)
+    app.table([*rows, total] if len(rows) > 1 else rows, columns)
     if missing:
         app.out("")
         app.out(f"Without working access ({len(missing)}):")
@@ -299,3 +307,56 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
             operator=app.operator,
         )
     app.table([f.to_dict() for f in findings], ["code", "message"])
+
+
+def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool) -> str | None:
+    """The login, when it is linked to the parent's own account and the operator agreed that
+    a reset unlinks it; None when it is not linked. Aborts when the operator says no."""
+    from diaryadmin.credentials.identity import linked_login
+
+    with app.transaction() as session:
+        linked = linked_login(session, login=login, student_id=student, guardian_name=guardian)
+    if linked and not yes:
+        click.confirm(
+            f"{linked} is linked to the parent's own account (the parent signs in through State "
+            "Services). Reset unlinks it and gives a new temporary password. Continue",
+            abort=True,
+        )
+    return linked
+
+
+@credentials_group.command("unlink")
+@click.argument("login")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Only say what would change.")
+@pass_app
+def unlink_command(app: AppContext, login, yes, dry_run) -> None:
+    """Undo a login's link to the parent's own account (State Services).
+
+    The login then needs a new password: reset it, or the parent recovers it by e-mail.
+
+    \b
+    Example:
+      diaryadmin credentials unlink anna.ivanova --dry-run
+      diaryadmin credentials unlink anna.ivanova --yes
+    """
+    from diaryadmin.credentials.identity import unlink_credential
+
+    with app.transaction() as session:
+        found = unlink_credential(session, login, operator=app.operator, dry_run=True)
+    released = " and release the parent's identity" if found["identity_released"] else ""
+    if dry_run:
+        app.say(f"Would unlink {found['login']} ({found['guardian']}){released}.")
+        return
+    if not yes:
+        click.confirm(
+            f"Unlink {found['login']} ({found['guardian']}){released}? The parent will need a "
+            "new password",
+            abort=True,
+        )
+    with app.transaction() as session:
+        done = unlink_credential(session, login, operator=app.operator)
+    app.say(
+        f"Unlinked {done['login']}; give it a new password with 'diaryadmin credentials reset "
+        f"{done['login']} --out FILE'."
+    )

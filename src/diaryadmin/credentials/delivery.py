@@ -249,15 +249,21 @@ def reset_and_deliver(
     student_id: str | None = None,
     guardian_name: str | None = None,
     operator: str,
+    unlink: str | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
     now: datetime | None = None,
 ) -> issuing.IssueResult:
     """`credentials reset`: a new temporary password for one login, delivered like an issue.
     With only --email, a guardian without an address is refused (the password would go
-    nowhere)."""
+    nowhere). `unlink`: the login, linked to the parent's own account, is unlinked first in
+    the same transaction (the operator agreed)."""
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
+        if unlink:
+            from diaryadmin.credentials.identity import unlink_credential
+
+            unlink_credential(session, unlink, operator=operator, now=now)
         return lifecycle.reset_credential(
             session,
             settings,

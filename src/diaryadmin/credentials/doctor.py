@@ -32,6 +32,7 @@ CODES = (
     "revoked",
     "temporary",
     "active",
+    "linked",
     "password_ok",
     "case_inverted",
     "keyboard_layout",
@@ -163,6 +164,16 @@ def _state_findings(session: Session, credential: Credential, now: datetime) -> 
                 f"reset it with 'diaryadmin credentials reset {login} --out FILE'.",
             )
         ]
+    if credential.state == "linked":
+        since = f" since {credential.linked_at:%d.%m.%Y}" if credential.linked_at else ""
+        return [
+            Finding(
+                "linked",
+                f"{login} is linked to the parent's own account{since}: the parent signs in "
+                f"through State Services, not with a school password. If they lost that "
+                f"account, 'diaryadmin credentials unlink {login}' and reset it.",
+            )
+        ]
     expired_on = credential.expires_at
     if credential.state == "expired" or (
         credential.state == "temporary" and expired_on is not None and expired_on <= now
@@ -252,7 +263,7 @@ def diagnose(
             hint = f" (closest existing logins: {', '.join(closest[:3])})" if closest else ""
             return [Finding("unknown_login", f"There is no login {login.strip()!r}{hint}.")]
     findings += _state_findings(session, credential, now)
-    if attempt is not None:
+    if attempt is not None and credential.state != "linked":  # its school password is spent
         findings.append(_check_attempt(credential, attempt, settings))
         audit.record(
             session,

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from diaryadmin import audit
+from diaryadmin import audit, schools
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
 from diaryadmin.credentials.scope import id_chunks, withdrawn
@@ -49,7 +49,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STATES = ("temporary", "active", "expired", "locked", "revoked")
+STATES = ("temporary", "active", "expired", "locked", "revoked", "linked")
 WORKING_STATES = ("temporary", "active")
 INSERT_BATCH = 500
 _RETRIES = 8
@@ -69,6 +69,7 @@ class IssuedCredential:
     expires_at: datetime
     guardianship_id: int
     school: str
+    portal_url: str | None = None  # where this school's parents sign in (schools.portal_url)
 
 
 @dataclass
@@ -112,13 +113,22 @@ class _Target:
     credential_id: int | None
     login: str | None
     credential_state: str | None
+    school_row: School | None = None
 
 
 def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
     targets: dict[int, _Target] = {}
     for chunk in id_chunks(ids):
         query = (
-            select(Guardianship, Student, Guardian, SchoolClass.name, School.name, Credential)
+            select(
+                Guardianship,
+                Student,
+                Guardian,
+                SchoolClass.name,
+                School.name,
+                Credential,
+                School,
+            )
             .join(Student, Student.id == Guardianship.student_id)
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
             .join(School, School.id == Student.school_id)
@@ -126,7 +136,9 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
             .outerjoin(Credential, Credential.guardianship_id == Guardianship.id)
             .where(Guardianship.id.in_(chunk))
         )
-        for link, child, person, class_name, school_name, credential in session.execute(query):
+        for link, child, person, class_name, school_name, credential, school in session.execute(
+            query
+        ):
             targets[link.id] = _Target(
                 guardianship_id=link.id,
                 relation=link.relation,
@@ -142,6 +154,7 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
                 credential_id=credential.id if credential else None,
                 login=credential.login if credential else None,
                 credential_state=credential.state if credential else None,
+                school_row=school,
             )
     missing = [i for i in ids if i not in targets]
     if missing:
@@ -249,6 +262,7 @@ def issue_credentials(
             "changed_at": None,
             "failed_attempts": 0,
             "reminded_at": None,
+            "linked_at": None,
         }
         if target.credential_id is not None:
             replaced.append({"id": target.credential_id, **state})
@@ -282,6 +296,7 @@ def issue_credentials(
                 expires_at=expires_at,
                 guardianship_id=target.guardianship_id,
                 school=target.school,
+                portal_url=schools.portal_url(session, target.school_row, settings),
             )
         )
     result = IssueResult(issued=issued, skipped=skipped + raced)
@@ -345,4 +360,5 @@ def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) ->
         return False
     if target.credential_id is None:
         return True
-    return reissue and (revive or target.credential_state != "revoked")
+    # A linked login is the parent's own account's now: only an explicit reset replaces it.
+    return reissue and (revive or target.credential_state not in ("revoked", "linked"))

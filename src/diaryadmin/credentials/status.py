@@ -185,6 +185,10 @@ def credential_status(
         )
         row[st] += count
     rows = [per_class[k] for k in sorted(per_class)]
+    if not any(row["linked"] for row in rows):
+        # Only schools whose parents link their own accounts see the column.
+        for row in rows:
+            del row["linked"]
 
     lacking = (
         select(
