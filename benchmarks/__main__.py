@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmarks import applications, credentials, journal, roster, startup
 from benchmarks.harness import StepFailed
-from benchmarks.suite import COLUMNS, Row, Run, markdown_table, table_rows
+from benchmarks.suite import COLUMNS, PG_ENV, Row, Run, markdown_table, table_rows
 
 # name -> (case, whether it runs once per database backend)
 CASES = {
@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="Small sizes (under two minutes).")
     parser.add_argument("--only", action="append", choices=list(CASES), metavar="NAME",
                         help=f"Run only this case (repeat): {', '.join(CASES)}.")  # fmt: skip
+    parser.add_argument("--db", choices=["sqlite", "postgresql"],
+                        help="Run the per-database cases on this database only.")  # fmt: skip
     parser.add_argument("--json", type=Path, metavar="FILE", help="Write the rows as JSON too.")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="Keep data and databases here.")
     parser.add_argument("--markdown", action="store_true", help="Print the table as Markdown.")
@@ -65,13 +67,36 @@ def print_table(rows: list[Row], stream=sys.stdout) -> None:
             print(f"  {r.case} ({r.backend}): {note}", file=stream)
 
 
+def write_json(path: Path, args: argparse.Namespace, rows: list[Row], seconds: float,
+               load: list[float], partial: bool) -> None:  # fmt: skip
+    """The rows as JSON; rewritten after every case, so a long run that is stopped keeps them."""
+    report = {
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "partial": partial,
+        "cores": os.cpu_count(),
+        "seconds": round(seconds, 1),
+        "load_average": load,
+        "rows": [r.to_dict() for r in rows],
+    }
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run = Run(quick=args.quick, folder=args.keep)
+    if args.db == "postgresql" and not os.environ.get(PG_ENV, "").strip():
+        print(f"--db postgresql needs {PG_ENV}", file=sys.stderr)
+        return 2
+    run = Run(quick=args.quick, folder=args.keep, only_db=args.db)
+    load_before = os.getloadavg()
     names = args.only or list(CASES)
     rows: list[Row] = []
     failed = False
     started = time.perf_counter()
+
+    def load() -> list[float]:
+        return [round(max(a, b), 1) for a, b in zip(load_before, os.getloadavg(), strict=True)]
+
     try:
         for name in CASES:
             if name not in names:
@@ -87,21 +112,21 @@ def main(argv: list[str] | None = None) -> int:
                     traceback.print_exc(file=sys.stderr)
                     rows.append(Row(name, backend, "", verdict="ERROR",
                                     notes=[str(exc).splitlines()[0]]))  # fmt: skip
+                if args.json:
+                    seconds = time.perf_counter() - started
+                    write_json(args.json, args, rows, seconds, load(), partial=True)
     finally:
         run.close()
     total = time.perf_counter() - started
     print(f"diaryadmin benchmarks{' --quick' if args.quick else ''}: {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {total:.0f} s in all")  # fmt: skip
+          f"Python {platform.python_version()}, {total:.0f} s in all; load average (1, 5, 15 "
+          "min) up to {}, {}, {}".format(*load()))  # fmt: skip
     if args.markdown:
         print(markdown_table(rows))
     else:
         print_table(rows)
     if args.json:
-        args.json.write_text(json.dumps({
-            "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "quick": args.quick, "cores": os.cpu_count(), "seconds": round(total, 1),
-            "rows": [r.to_dict() for r in rows],
-        }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")  # fmt: skip
+        write_json(args.json, args, rows, total, load(), partial=False)
     return 1 if failed else 0
 
 

@@ -131,4 +131,5 @@ def verify(run: Run, backend: str) -> Row:
         judge(("ratio", ratio <= 1.3), ("time", measured.wall <= 10)),
         [f"approved {facts['approved']} (generator expects {facts['expected_approved']}), "
          f"review {facts['review']}, rejected {facts['rejected']}"],
+        ref_cpu=10 * reference.cpu,
     )  # fmt: skip

@@ -118,6 +118,7 @@ def issue(run: Run, backend: str) -> Row:
         "≤ 1.05×", judge(("ratio", ratio <= 1.05), ("issued", measured.facts["issued"] == count)),
         [f"CPU {measured.cpu:.1f} s vs {reference.cpu:.1f} s for the bare hashes "
          f"({measured.cpu - reference.cpu:+.1f} s beyond them)"],
+        ref_cpu=reference.cpu,
     )  # fmt: skip
 
 

@@ -203,4 +203,5 @@ def export(run: Run, backend: str) -> Row:
         [f"CPU {measured.cpu:.1f} s vs {reference.cpu:.1f} s ({cpu_ratio:.2f}×); "
          f"{reference.facts['cells']:,} cells, {made['marks']:,} marks, "
          f"{made['absences']:,} absences"],
+        ref_cpu=reference.cpu,
     )  # fmt: skip

@@ -66,6 +66,16 @@ def openpyxl_read(clock, path: str) -> dict:
     return {"rows": rows}
 
 
+def calamine_read(clock, path: str) -> dict:
+    """For comparison: python-calamine's whole-sheet read of the same file."""
+    from python_calamine import CalamineWorkbook
+
+    with clock:
+        workbook = CalamineWorkbook.from_path(path)
+        rows = sum(len(workbook.get_sheet_by_name(n).to_python()) for n in workbook.sheet_names)
+    return {"rows": rows}
+
+
 def csv_read(clock, path: str) -> dict:
     """The reference of import-csv: csv.reader over the decoded file."""
     import csv
@@ -139,6 +149,10 @@ def import_xlsx(run: Run, backend: str) -> Row:
         ("openpyxl", rows),
         lambda: (run.step("roster:openpyxl_read", path=_files(run, rows)["xlsx"]), None),
     )[0]
+    calamine = run.once(
+        ("calamine", rows),
+        lambda: (run.step("roster:calamine_read", path=_files(run, rows)["xlsx"]), None),
+    )[0]
     measured, _ = _first_import(run, backend, "xlsx", rows)
     smaller, _ = _first_import(run, backend, "xlsx", small)
     ratio = measured.wall / reference.wall
@@ -150,7 +164,10 @@ def import_xlsx(run: Run, backend: str) -> Row:
               ("flat", growth <= FLAT_GROWTH),
               ("created", measured.facts.get("created") == rows)),
         [f"peak {smaller.peak_mb:.0f} MB at {small:,} rows, {measured.peak_mb:.0f} MB at "
-         f"{rows:,} ({growth:.2f}×; flat means ≤ {FLAT_GROWTH}×)"],
+         f"{rows:,} ({growth:.2f}×; flat means ≤ {FLAT_GROWTH}×)",
+         f"python-calamine reads the file in {calamine.wall:.2f} s "
+         f"({calamine.wall / reference.wall:.2f}× openpyxl)"],
+        ref_cpu=reference.cpu,
     )  # fmt: skip
 
 
@@ -166,6 +183,7 @@ def import_csv(run: Run, backend: str) -> Row:
         "import-csv", backend, f"{rows:,} rows", measured.wall, measured.cpu, measured.peak_mb,
         "csv.reader, cp1251", reference.wall, ratio, "≤ 6×",
         judge(("ratio", ratio <= 6), ("created", measured.facts.get("created") == rows)),
+        ref_cpu=reference.cpu,
     )  # fmt: skip
 
 
@@ -183,6 +201,7 @@ def reimport(run: Run, backend: str) -> Row:
         "the first import", reference.wall, ratio, "≤ 0.5×",
         judge(("ratio", ratio <= 0.5), ("unchanged", unchanged == rows)),
         [] if unchanged == rows else [f"{unchanged} of {rows} rows unchanged"],
+        ref_cpu=reference.cpu,
     )  # fmt: skip
 
 
@@ -214,4 +233,5 @@ def district(run: Run, backend: str) -> Row:
         "≤ 1.5×", judge(("ratio", ratio <= 1.5), ("issued", issued)),
         [f"import {pg_import.wall:.1f} s vs {lite_import.wall:.1f} s on SQLite; issue "
          f"{pg_issue.wall:.1f} s vs {lite_issue.wall:.1f} s"],
+        ref_cpu=lite_import.cpu + lite_issue.cpu,
     )  # fmt: skip

@@ -47,10 +47,12 @@ def startup(run: Run, backend: str) -> Row:
     reference = statistics.median(m.wall for m in clicks)
     slowest = max(zip(helps, paths, strict=True), key=lambda pair: pair[0].wall)
     ratio = wall / reference
+    ref_cpu = statistics.median(m.cpu for m in clicks)
     return Row(
         "startup", "—", f"{len(paths)} × --help", wall,
         statistics.median(m.cpu for m in helps), max(m.peak_mb for m in helps),
         'python -c "import click"', reference, ratio, "≤ 3×", judge(("ratio", ratio <= 3)),
         [f"median of one process each; slowest: `{' '.join(['diaryadmin', *slowest[1]])} --help` "
          f"{slowest[0].wall:.2f} s; import click alone {reference:.3f} s"],
+        ref_cpu=ref_cpu,
     )  # fmt: skip

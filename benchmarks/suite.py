@@ -38,9 +38,15 @@ class Row:
     target: str = ""
     verdict: str = ""
     notes: list[str] = field(default_factory=list)
+    ref_cpu: float | None = None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """CPU against the reference's CPU: steadier than wall on a loaded machine."""
+        return self.cpu / self.ref_cpu if self.cpu is not None and self.ref_cpu else None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "cpu_ratio": self.cpu_ratio}
 
 
 def judge(*checks: tuple[str, bool]) -> str:
@@ -52,8 +58,9 @@ def judge(*checks: tuple[str, bool]) -> str:
 class Run:
     """The folder, the databases and the memo of one harness run."""
 
-    def __init__(self, quick: bool, folder: Path | None = None) -> None:
+    def __init__(self, quick: bool, folder: Path | None = None, only_db: str | None = None) -> None:
         self.quick = quick
+        self.only_db = only_db
         self.keep = folder is not None
         self.folder = folder or Path(tempfile.mkdtemp(prefix="diaryadmin-bench-"))
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -63,7 +70,9 @@ class Run:
 
     @property
     def backends(self) -> list[str]:
-        return ["sqlite", "postgresql"] if self.pg_url else ["sqlite"]
+        """The databases a per-database case runs on (district always needs both)."""
+        backends = ["sqlite", "postgresql"] if self.pg_url else ["sqlite"]
+        return [b for b in backends if self.only_db in (None, b)]
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full
@@ -137,8 +146,8 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-COLUMNS = ["case", "db", "size", "wall s", "CPU s", "peak MB", "reference", "ref s", "ratio",
-           "target", "verdict"]  # fmt: skip
+COLUMNS = ["case", "db", "size", "wall s", "CPU s", "peak MB", "reference", "ref s",
+           "ref CPU s", "ratio", "CPU ratio", "target", "verdict"]  # fmt: skip
 
 
 def table_rows(rows: list[Row]) -> list[list[str]]:
@@ -152,7 +161,9 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
             _number(r.peak_mb, 0),
             r.reference,
             _number(r.ref_wall),
+            _number(r.ref_cpu),
             _number(r.ratio),
+            _number(r.cpu_ratio),
             r.target,
             r.verdict,
         ]
