@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--db postgresql needs {PG_ENV}", file=sys.stderr)
         return 2
     run = Run(quick=args.quick, folder=args.keep, only_db=args.db)
+    # A stopped run still drops its PostgreSQL databases (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load_before = os.getloadavg()
     names = args.only or list(CASES)
     rows: list[Row] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from benchmarks.suite import SECRET, Row, Run, judge
+from benchmarks.suite import Row, Run, judge, opened
 
 
 def _children(students: int):
@@ -33,16 +33,13 @@ def insert_roster(clock, url: str, students: int, children_file: str) -> dict:
     """The roster straight into the tables; the children (plain certificates) to a pickle."""
     from sqlalchemy import insert
 
-    from diaryadmin import db
-    from diaryadmin.config import Settings
     from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
     from diaryadmin.people.documents import fingerprint
     from diaryadmin.people.names import name_key
 
     children = _children(students)
-    key = Settings(database_url=url, secret_key=SECRET).require_secret_key()
-    engine = db.make_engine(url)
-    with db.make_sessionmaker(engine).begin() as session:
+    with opened(url) as (settings, sessions), sessions.begin() as session:
+        key = settings.require_secret_key()
         school_id = session.scalar(
             insert(School).values(code="bench", name="Школа", portal_url="x").returning(School.id)
         )
@@ -79,7 +76,6 @@ def insert_roster(clock, url: str, students: int, children_file: str) -> dict:
             [{"guardian_id": gid, "student_id": sid, "relation": "mother", "trusted": False}
              for gid, (sid, _) in zip(guardian_ids, parents, strict=True)],
         )  # fmt: skip
-    engine.dispose()
     Path(children_file).write_bytes(pickle.dumps([c for _, c in children]))
     return {"students": len(rows)}
 
@@ -88,27 +84,22 @@ def verify_batch(clock, url: str, children_file: str, folder: str, size: int) ->
     """Clear the applications, import a batch of `size` (untimed), then time verify."""
     from sqlalchemy import delete
 
-    from diaryadmin import db
     from diaryadmin.applications.store import import_applications
     from diaryadmin.applications.verify import verify_applications
-    from diaryadmin.config import Settings
     from diaryadmin.models import Application
     from diaryadmin.samples.applications import make_batch, write_batch
 
     children = pickle.loads(Path(children_file).read_bytes())
-    settings = Settings(database_url=url, secret_key=SECRET)
-    engine = db.make_engine(url)
-    sessions = db.make_sessionmaker(engine)
     batch = make_batch(children, size, seed=size)
     path = write_batch(Path(folder) / f"applications-{size}.csv", batch)
     del children
-    with sessions.begin() as session:
-        session.execute(delete(Application))
-    with sessions.begin() as session:
-        import_applications(session, settings, [path], operator="bench")
-    with clock, sessions.begin() as session:
-        result = verify_applications(session, operator="bench")
-    engine.dispose()
+    with opened(url) as (settings, sessions):
+        with sessions.begin() as session:
+            session.execute(delete(Application))
+        with sessions.begin() as session:
+            import_applications(session, settings, [path], operator="bench")
+        with clock, sessions.begin() as session:
+            result = verify_applications(session, operator="bench")
     expected = sum(1 for a in batch if a.expected == "approved")
     return {**result.to_dict(), "expected_approved": expected}
 

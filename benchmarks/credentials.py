@@ -5,40 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.suite import SECRET, Row, Run, judge
+from benchmarks.suite import SECRET, Row, Run, judge, opened
 
 EXPIRE_AS_OF = datetime(2026, 11, 1, 12, 0)
 
 
 def populate(clock, url: str, guardianships: int, classes: int) -> dict:
     """A school of `guardianships` guardianships in `classes` classes (samples.credentials)."""
-    from diaryadmin import db
     from diaryadmin.samples.credentials import populate as populate_school
 
-    engine = db.make_engine(url)
-    with db.make_sessionmaker(engine).begin() as session:
+    with opened(url) as (_, sessions), sessions.begin() as session:
         count = populate_school(session, guardianships=guardianships, classes=classes)
-    engine.dispose()
     return {"guardianships": count}
 
 
-def issue_all(clock, url: str, out: str) -> dict:
-    """`credentials issue --all --out slips.html`: select, hash on every core, write, slips."""
-    from diaryadmin import db
-    from diaryadmin.config import Settings
+def issue_all(clock, url: str, out: str | None = None, count: int | None = None) -> dict:
+    """`credentials issue --all --out slips.html`: select, hash on every core, write, slips
+    (the first `count` guardianships in slip order only, and no slips without `out`)."""
     from diaryadmin.credentials import passwords
     from diaryadmin.credentials.issue import issue_credentials, select_guardianships
     from diaryadmin.letters import write_credentials_file
 
-    settings = Settings(database_url=url, secret_key=SECRET)
-    engine = db.make_engine(url)
-    sessions = db.make_sessionmaker(engine)
-    with clock, sessions() as session, session.begin():
-        ids = select_guardianships(session, all_=True)
+    with opened(url) as (settings, sessions), clock, sessions.begin() as session:
+        ids = select_guardianships(session, all_=True)[:count]
         result = issue_credentials(session, settings, ids, operator="bench")
-        write_credentials_file(result.issued, Path(out), settings)
+        if out:
+            write_credentials_file(result.issued, Path(out), settings)
         passwords.shutdown_pool()
-    engine.dispose()
     return {"issued": len(result.issued), "workers": passwords.workers_for(settings)}
 
 
@@ -76,25 +69,19 @@ def bare_pool(clock, count: int) -> dict:
 
 def insert_rows(clock, url: str, rows: int) -> dict:
     """`rows` temporary credentials straight in SQL, 10 % of them due (samples.credentials)."""
-    from diaryadmin import db
     from diaryadmin.samples.credentials import insert_credential_rows
 
-    engine = db.make_engine(url)
-    with db.make_sessionmaker(engine).begin() as session:
+    with opened(url) as (_, sessions), sessions.begin() as session:
         insert_credential_rows(session, rows, due_share=0.1, issued_at=EXPIRE_AS_OF)
-    engine.dispose()
     return {"rows": rows}
 
 
 def expire(clock, url: str) -> dict:
     """`credentials expire`: one run, as cron starts it."""
-    from diaryadmin import db
     from diaryadmin.credentials.status import expire_credentials
 
-    engine = db.make_engine(url)
-    with clock, db.make_sessionmaker(engine).begin() as session:
+    with opened(url) as (_, sessions), clock, sessions.begin() as session:
         count = expire_credentials(session, as_of=EXPIRE_AS_OF, operator="bench")
-    engine.dispose()
     return {"expired": count}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from benchmarks.suite import SECRET, Row, Run, judge
+from benchmarks.suite import Row, Run, judge, opened
 
 HEADER = ["Личный номер", "Фамилия", "Имя", "Отчество", "Дата рождения", "Класс",
           "ФИО матери", "Телефон матери"]  # fmt: skip
@@ -87,35 +87,11 @@ def csv_read(clock, path: str) -> dict:
 
 def import_file(clock, url: str, path: str) -> dict:
     """`import_roster` of one file in one transaction, as `roster import` runs it."""
-    from diaryadmin import db
-    from diaryadmin.config import Settings
     from diaryadmin.roster.importing import import_roster
 
-    settings = Settings(database_url=url, secret_key=SECRET)
-    engine = db.make_engine(url)
-    sessions = db.make_sessionmaker(engine)
-    with clock, sessions() as session, session.begin():
+    with opened(url) as (settings, sessions), clock, sessions.begin() as session:
         report = import_roster(session, [path], settings=settings, operator="bench")
-    engine.dispose()
     return {k: v for k, v in report.to_dict().items() if k != "warnings"}
-
-
-def issue_first(clock, url: str, count: int) -> dict:
-    """Issue credentials for the first `count` guardianships in slip order (no slips)."""
-    from diaryadmin import db
-    from diaryadmin.config import Settings
-    from diaryadmin.credentials import passwords
-    from diaryadmin.credentials.issue import issue_credentials, select_guardianships
-
-    settings = Settings(database_url=url, secret_key=SECRET)
-    engine = db.make_engine(url)
-    sessions = db.make_sessionmaker(engine)
-    with clock, sessions() as session, session.begin():
-        ids = select_guardianships(session, all_=True)[:count]
-        result = issue_credentials(session, settings, ids, operator="bench")
-        passwords.shutdown_pool()
-    engine.dispose()
-    return {"issued": len(result.issued)}
 
 
 # --- cases --------------------------------------------------------------------------------------
@@ -209,7 +185,7 @@ def _district_part(run: Run, backend: str, rows: int, credentials: int):
     imported, url = _first_import(run, backend, "xlsx", rows)
     issued = run.once(
         ("district issue", backend, rows, credentials),
-        lambda: (run.step("roster:issue_first", url=url, count=credentials), url),
+        lambda: (run.step("credentials:issue_all", url=url, count=credentials), url),
     )[0]
     return imported, issued
 

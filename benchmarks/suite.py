@@ -12,7 +12,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,19 @@ class Row:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "cpu_ratio": self.cpu_ratio}
+
+
+@contextmanager
+def opened(url: str) -> Iterator[tuple]:
+    """(settings, sessionmaker) for a step on `url`; the engine is disposed afterwards."""
+    from diaryadmin import db
+    from diaryadmin.config import Settings
+
+    engine = db.make_engine(url)
+    try:
+        yield Settings(database_url=url, secret_key=SECRET), db.make_sessionmaker(engine)
+    finally:
+        engine.dispose()
 
 
 def judge(*checks: tuple[str, bool]) -> str:
