@@ -13,7 +13,6 @@ import factories as f
 import test_credentials as tc
 from diaryadmin import auth
 from diaryadmin.credentials import lifecycle
-from diaryadmin.credentials import status as credential_status
 from diaryadmin.models import AuditEvent, Credential, Guardianship
 from test_credentials import issue
 
@@ -84,7 +83,7 @@ def test_changed_passwords_never_expire(sessions, fast, roster):
             session, first.login, first.password, "a-new-password", ISSUED, settings=fast
         ).ok
     with sessions.begin() as session:
-        count = credential_status.expire_credentials(
+        count = lifecycle.expire_credentials(
             session, as_of=ISSUED + timedelta(days=400), operator="cron"
         )
         assert count == 2
@@ -118,7 +117,7 @@ def _bulk_credentials(sessions, count: int, due: int) -> None:
 def test_expire_in_batches(sessions):
     _bulk_credentials(sessions, 25, due=17)
     with sessions.begin() as session:
-        count = credential_status.expire_credentials(
+        count = lifecycle.expire_credentials(
             session, as_of=ISSUED + timedelta(days=20), operator="cron", batch_size=4
         )
     assert count == 17
@@ -136,7 +135,7 @@ def test_two_expire_runs_at_once_count_each_row_once(sessions):
             barrier.wait(10)
             with sessions.begin() as session:
                 counts.append(
-                    credential_status.expire_credentials(
+                    lifecycle.expire_credentials(
                         session, as_of=ISSUED + timedelta(days=20), operator="cron", batch_size=7
                     )
                 )
@@ -159,7 +158,7 @@ def test_expire_skips_revoked_guardianships_untouched(sessions, fast, roster):
     with sessions.begin() as session:
         link = session.get(Guardianship, roster["julia_mother"])
         lifecycle.revoke_credential(session, link.credential.login, operator="t")
-        count = credential_status.expire_credentials(
+        count = lifecycle.expire_credentials(
             session, as_of=datetime.combine(date(2026, 12, 1), datetime.min.time()), operator="t"
         )
         assert count == 3

@@ -11,7 +11,6 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin.credentials.issue import STATES
-from diaryadmin.credentials.lifecycle import expire_credentials
 from diaryadmin.credentials.scope import id_chunks, school_id_of
 from diaryadmin.models import (
     Credential,
@@ -26,12 +25,10 @@ from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import canonical_classes
 
-# Expiry moved to credentials.lifecycle; kept importable here for existing callers.
 __all__ = [
     "claim_reminders",
     "credential_status",
     "due_reminders",
-    "expire_credentials",
     "reminder_rows",
     "unclaim_reminders",
 ]

@@ -1,0 +1,1 @@
+"""diaryadmin's benchmark harness: `python -m benchmarks --help`."""
