@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from applications_corpus import CORPUS, SMIRNOV, application, write_xlsx
 from diaryadmin import audit
 from diaryadmin.models import Application
+from helpers.applications import CORPUS, SMIRNOV, application, write_xlsx
 
 CSV_HEADER = (
     "№ заявления;ФИО заявителя;Степень родства;Серия паспорта;Номер паспорта;Эл. почта;"

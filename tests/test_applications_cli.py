@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from applications_corpus import CORPUS, build_roster, write_xlsx
 from diaryadmin import auth
 from diaryadmin.models import Application, AuditEvent, Guardian, Guardianship
-from smtp_server import env_for, smtp_server
+from helpers.applications import CORPUS, build_roster, write_xlsx
+from helpers.smtp import env_for, smtp_server
 
 APPROVED = [row["Номер заявления"] for row, status, *_ in CORPUS if status == "approved"]
 

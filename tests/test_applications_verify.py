@@ -9,7 +9,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import event, select
 
-from applications_corpus import CORPUS, ROSTER, build_roster, write_xlsx
 from diaryadmin import audit
 from diaryadmin.applications.matching import REASON_CODES, compare_names, swapped
 from diaryadmin.applications.store import (
@@ -20,6 +19,7 @@ from diaryadmin.applications.store import (
 from diaryadmin.applications.verify import verify_applications
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import Application
+from helpers.applications import CORPUS, ROSTER, build_roster, write_xlsx
 
 NOW = datetime(2026, 9, 10, 12, 0)
 
@@ -206,7 +206,6 @@ def test_generated_batches_get_the_decisions_they_were_made_for(sessions, settin
     """The sample generator (demo, benchmark) against a roster made with the factories."""
     import random
 
-    import factories
     from diaryadmin.samples.applications import (
         KINDS,
         Child,
@@ -215,6 +214,7 @@ def test_generated_batches_get_the_decisions_they_were_made_for(sessions, settin
         random_certificate,
         write_batch,
     )
+    from helpers import factories
 
     rng = random.Random(5)
     surnames = ["Петров", "Сидоров", "Кузнецов", "Новиков", "Морозов", "Волков", "Зайцев", "Орлов"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import statistics
 import threading
 import time
 from datetime import timedelta
@@ -11,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import test_credentials as tc
 from diaryadmin import db
 from diaryadmin.credentials import auth, passwords, strength
-from diaryadmin.models import AuditEvent, Credential
+from diaryadmin.models import AuditEvent
+from helpers import credentials as tc
+from helpers.credentials import assert_same_time, credential
 
 
 @pytest.fixture
@@ -28,10 +28,6 @@ def issued(sessions, fast):
         tc.make_roster(session)
     result = tc.issue(sessions, fast, classes=["5А"])
     return {c.login: c.password for c in result.issued}
-
-
-def credential(session, login) -> Credential:
-    return session.scalar(select(Credential).where(Credential.login == login))
 
 
 def test_success_resets_the_counter_and_says_the_password_is_temporary(sessions, fast, issued):
@@ -294,15 +290,3 @@ def test_unknown_and_known_logins_take_the_same_time_to_refuse(sessions, fast):
 
     # Without the change the gap was +2.5 ms on 1.2 ms (SQLite) and +13 ms on 5 ms (PostgreSQL).
     assert_same_time(lambda: refuse("iuliia.shchukina"), lambda: refuse("no.such.login"), 80, 0.75)
-
-
-def assert_same_time(known, unknown, pairs: int, bound: float) -> None:
-    """Time `known()` and `unknown()` back to back `pairs` times (after a few warm-ups): the
-    median gap within pairs, which see the same load on a shared machine, stays under `bound`
-    of the unknown one's median."""
-    for _ in range(5):
-        known(), unknown()
-    times = [(known(), unknown()) for _ in range(pairs)]
-    gap = statistics.median(k - u for k, u in times)
-    base = statistics.median(u for _, u in times)
-    assert abs(gap) / base < bound, f"known {gap * 1000:+.2f} ms on {base * 1000:.2f} ms"

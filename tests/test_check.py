@@ -18,7 +18,7 @@ from diaryadmin.config import Settings
 from diaryadmin.errors import Refused
 from diaryadmin.models import AuditEvent, Installation, School
 from diaryadmin.schools import placeholder_warnings, portal_url, school_name, set_school
-from smtp_server import Mailbox, env_for, free_port, self_signed_cert, smtp_server
+from helpers.smtp import Mailbox, env_for, free_port, self_signed_cert, smtp_server
 
 NAMES = ["config", "secret_key", "database", "schema", "smtp", "templates", "school", "permissions"]
 REAL = {

@@ -10,31 +10,30 @@ import stat
 import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-import factories as f
 from diaryadmin import letters
 from diaryadmin.credentials import auth, logins, passwords
 from diaryadmin.credentials import issue as credentials
 from diaryadmin.credentials import scope as credential_scope
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.models import AuditEvent, Credential, Guardian
+from helpers import factories as f
+from helpers.credentials import (
+    FAST,
+    FAST_ENV,
+    NOW,
+    PASSWORD_RE,
+    issue,
+    make_roster,
+    read_slips,
+)
 
 # Cheap hashes for speed; test_hash_with_default_parameters keeps the real ones.
-FAST = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
-FAST_ENV = {
-    "DIARYADMIN_ARGON2_TIME_COST": "1",
-    "DIARYADMIN_ARGON2_MEMORY_KIB": "64",
-    "DIARYADMIN_ALLOW_WEAK_HASHES": "1",
-    "DIARYADMIN_PORTAL_URL": "https://diary.school7.example",
-}
-NOW = datetime(2026, 9, 1, 9, 0)
-PASSWORD_RE = re.compile(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}")
 
 
 @pytest.fixture
@@ -42,80 +41,10 @@ def fast(settings):
     return settings.with_overrides(**FAST, portal_url="https://diary.school7.example")
 
 
-def make_roster(session: Session) -> dict:
-    """5А: Пётр Иванов with mother and father, his sister Анна (same mother) in 7Б;
-    5А: Юлия Щукина with a mother without e-mail; an inactive student in 5А."""
-    petr = f.student(session)
-    mother = f.guardian(session, petr)
-    father = f.guardian(
-        session, petr, surname="Иванов", name="Сергей", patronymic="Петрович",
-        relation="father", email="sergei@example.org", phone=None,
-    )  # fmt: skip
-    anna = f.student(
-        session,
-        surname="Иванова",
-        name="Анна",
-        patronymic="Сергеевна",
-        class_name="7Б",
-        birth_date=petr.birth_date.replace(2013),
-    )
-    sister = f.guardian(session, anna, existing=mother.guardian)
-    julia = f.student(session, surname="Щукина", name="Юлия", patronymic="Андреевна")
-    julia_mother = f.guardian(
-        session, julia, surname="Щукина", name="Ольга", patronymic=None, email=None, phone=None
-    )
-    gone = f.student(session, surname="Ушедший", name="Олег", active=False)
-    f.guardian(session, gone, surname="Ушедшая", name="Вера", email="vera@example.org")
-    return {
-        "petr": petr.id,
-        "anna": anna.id,
-        "julia": julia.id,
-        "mother": mother.id,
-        "father": father.id,
-        "sister": sister.id,
-        "julia_mother": julia_mother.id,
-    }
-
-
 @pytest.fixture
 def roster(sessions):
     with sessions.begin() as session:
         return make_roster(session)
-
-
-def issue(sessions, settings, *, reissue=False, now=NOW, **scope):
-    with sessions.begin() as session:
-        ids = credential_scope.select_guardianships(session, **scope)
-        return credentials.issue_credentials(
-            session, settings, ids, reissue=reissue, operator="test", now=now
-        )
-
-
-def login_of(sessions, guardianship_id):
-    with sessions() as session:
-        return session.scalar(
-            select(Credential.login).where(Credential.guardianship_id == guardianship_id)
-        )
-
-
-def read_slips(path: Path) -> list[dict[str, str]]:
-    """Login, password and the rest of each slip, read back from the html."""
-    text = path.read_text(encoding="utf-8")
-    slips = []
-    for block in text.split('<article class="slip">')[1:]:
-        cells = dict(re.findall(r'<td class="k">([^<]+)</td><td[^>]*>(.*?)</td>', block))
-        slips.append(
-            {
-                "login": re.sub("<[^>]+>", "", cells["Логин"]),
-                "password": cells["Временный пароль"],
-                "student": cells["Ученик"],
-                "guardian": cells["Кому выдан"],
-                "expires": re.sub("<[^>]+>", "", cells["Действует до"]),
-                "url": cells["Адрес входа"],
-                "head": block.split("</div>")[0],
-            }
-        )
-    return slips
 
 
 # --- passwords and logins -------------------------------------------------------------------------

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-import factories as f
-import test_credentials as tc
 from diaryadmin import auth
 from diaryadmin.credentials import lifecycle
 from diaryadmin.models import AuditEvent, Credential, Guardianship
-from test_credentials import issue
+from helpers import credentials as tc
+from helpers import factories as f
+from helpers.credentials import issue
 
 ISSUED = datetime(2026, 9, 1, 9, 0)
 

@@ -9,11 +9,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-import factories as f
 from diaryadmin import cli as cli_module
 from diaryadmin.credentials import issue as issuing
 from diaryadmin.credentials import scope as credential_scope
 from diaryadmin.models import AcademicPeriod, Credential
+from helpers import factories as f
 
 FAST_ENV = {
     "DIARYADMIN_ARGON2_TIME_COST": "1",

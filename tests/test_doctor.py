@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import test_credentials as tc
 from diaryadmin.credentials import auth, doctor
 from diaryadmin.models import Credential
+from helpers import credentials as tc
 
 OWN = "goldfish lol 2"
 EN_TO_RU = str.maketrans(doctor._EN, doctor._RU)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from diaryadmin.models import Guardian, Guardianship, Student
 from diaryadmin.roster import write as roster_write
-from test_roster_support import HEADER, counts, do_import, write_xlsx
+from helpers.roster import HEADER, counts, do_import, write_xlsx
 
 PARENTS = ["ФИО матери", "Телефон матери", "E-mail матери", "ФИО отца", "Телефон отца",
            "E-mail отца"]  # fmt: skip

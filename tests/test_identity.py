@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import test_credentials as tc
 from diaryadmin import auth
 from diaryadmin.credentials import identity, lifecycle, passwords
 from diaryadmin.errors import Refused
 from diaryadmin.models import AuditEvent, Guardian
-from test_auth import credential
+from helpers import credentials as tc
+from helpers.credentials import credential, issue_all
 
 MOTHER = "esia", "1000123456"
 
@@ -23,14 +23,6 @@ MOTHER = "esia", "1000123456"
 @pytest.fixture
 def fast(settings):
     return settings.with_overrides(**tc.FAST, lockout_threshold=3)
-
-
-def issue_all(sessions, settings) -> dict:
-    """The test roster with every login issued: {"ids": roster ids, login: password, ...}."""
-    with sessions.begin() as session:
-        ids = tc.make_roster(session)
-    result = tc.issue(sessions, settings, all_=True)
-    return {"ids": ids, **{c.login: c.password for c in result.issued}}
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-import factories
 from diaryadmin.models import AcademicPeriod, Lesson, Mark, PeriodGrade
 from diaryadmin.samples import journal as samples
 from diaryadmin.samples.demo import Demo
+from helpers import factories
 
 
 def make_demo(tmp_path, settings, engine, sessions, said):

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import factories
 from diaryadmin.journal import export as journal_export
 from diaryadmin.journal.data import load_class_journal
 from diaryadmin.journal.periods import DateRange, resolve_range
-from test_journal_support import INJECTED_NAME, INJECTED_SURNAME, build_journal
+from helpers import factories
+from helpers.journal import INJECTED_NAME, INJECTED_SURNAME, build_journal
 
 
 @pytest.fixture

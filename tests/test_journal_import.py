@@ -8,31 +8,14 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-import factories
 from diaryadmin.errors import InputError
 from diaryadmin.journal import importing as journal
 from diaryadmin.models import Absence, AuditEvent, Lesson, Mark, Subject, Teacher
-from test_journal_support import build_journal, enrol
-
-HEADER = [
-    "Дата", "№ урока", "Класс", "Предмет", "Учитель", "Тема", "ДЗ", "ID ученика", "ФИО ученика",
-    "Отметка", "Вес", "Вид работы", "Пропуск", "Комментарий",
-]  # fmt: skip
-
-
-def write_xlsx(path, rows, header=HEADER, title_rows=()):
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Оценки"
-    for row in title_rows:
-        sheet.append(row)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
+from helpers import factories
+from helpers.journal import build_journal, enrol
+from helpers.journal_files import counts, write_xlsx
 
 
 def row(day, n, subject, student=None, mark=None, code=None, **extra):
@@ -49,14 +32,6 @@ def roster(sessions):
     with sessions() as session, session.begin():
         built = build_journal(session)
         return {k: getattr(v, "id", v) for k, v in built.items()}
-
-
-def counts(session):
-    return (
-        session.scalar(select(func.count(Lesson.id))),
-        session.scalar(select(func.count(Mark.id))),
-        session.scalar(select(func.count(Absence.id))),
-    )
 
 
 def test_long_form_import(sessions, roster, tmp_path):

@@ -8,16 +8,16 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-import factories
 from diaryadmin.errors import InputError
 from diaryadmin.journal import importing as journal
 from diaryadmin.models import Absence, Mark
-from test_journal_import import counts, write_xlsx
+from helpers import factories
+from helpers.journal_files import counts, write_xlsx
 
 
 @pytest.fixture
 def roster(sessions):
-    from test_journal_support import build_journal
+    from helpers.journal import build_journal
 
     with sessions() as session, session.begin():
         built = build_journal(session)
@@ -133,7 +133,7 @@ def test_export_head_reads_on_paper_and_older_layout_still_imports(sessions, tmp
     from diaryadmin.journal import export as journal_export
     from diaryadmin.journal.periods import resolve_range
     from diaryadmin.journal.read import read_journal_file
-    from test_journal_support import build_journal
+    from helpers.journal import build_journal
 
     with sessions() as session, session.begin():
         built = build_journal(session)
@@ -179,7 +179,7 @@ def test_summary_keeps_its_title_row(exported_5a):
 def exported_5a(sessions, tmp_path):
     from diaryadmin.journal import export as journal_export
     from diaryadmin.journal.periods import resolve_range
-    from test_journal_support import build_journal
+    from helpers.journal import build_journal
 
     with sessions() as session, session.begin():
         built = build_journal(session)
@@ -192,7 +192,7 @@ def exported_5a(sessions, tmp_path):
 
 
 def test_students_by_surname_and_initials_and_namesakes(sessions, roster, tmp_path):
-    from test_journal_support import enrol
+    from helpers.journal import enrol
 
     with sessions() as session, session.begin():
         other = factories.student(session, "Борисов", "Глеб", None, external_id="B9")
@@ -247,7 +247,7 @@ def test_a_lesson_in_the_summer_holidays_is_an_error(sessions, roster, tmp_path,
 
 
 def test_a_student_of_another_class_is_named_as_such(sessions, roster, tmp_path):
-    from test_journal_support import enrol
+    from helpers.journal import enrol
 
     with sessions() as session, session.begin():
         gleb = factories.student(session, "Гусев", "Глеб", None, class_name="5Б")

@@ -1,4 +1,4 @@
-"""journal report grades / attendance: figures computed by hand from test_journal_support."""
+"""journal report grades / attendance: figures computed by hand from tests/helpers/journal.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 from diaryadmin.journal import reports as journal_reports
 from diaryadmin.journal.periods import resolve_range
-from test_journal_support import INJECTED_NAME, INJECTED_SURNAME, build_journal
+from helpers.journal import INJECTED_NAME, INJECTED_SURNAME, build_journal
 
 EVIL = f"{INJECTED_SURNAME} {INJECTED_NAME}"
 

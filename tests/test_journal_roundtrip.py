@@ -7,13 +7,13 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-import factories
 from diaryadmin.journal import export as journal_export
 from diaryadmin.journal import importing as journal
 from diaryadmin.journal.data import classes_of_year
 from diaryadmin.journal.periods import resolve_range
 from diaryadmin.samples.journal import generate_class_term, long_form_rows
-from test_journal_support import build_journal, clear_journal, journal_content
+from helpers import factories
+from helpers.journal import build_journal, clear_journal, journal_content
 
 
 def export_all(session, folder, period="Q1"):
@@ -125,7 +125,7 @@ def test_grid_edits_are_imported_and_empty_cells_remove(sessions, tmp_path):
 
 def test_lesson_kind_of_work_goes_to_the_lesson_list_and_notes_show_exceptions(sessions, tmp_path):
     from diaryadmin.models import AcademicPeriod, Subject
-    from test_journal_support import enrol, lesson, mark
+    from helpers.journal import enrol, lesson, mark
 
     with sessions() as session, session.begin():
         school = factories.school(session)

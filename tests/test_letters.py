@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-import test_credentials as tc
 from diaryadmin import auth, letters
 from diaryadmin.credentials import issue as credentials
 from diaryadmin.credentials import scope as credential_scope
 from diaryadmin.credentials.issue import IssuedCredential
 from diaryadmin.errors import ConfigError
 from diaryadmin.models import AuditEvent, Credential
-from smtp_server import env_for, self_signed_cert, smtp_server
+from helpers import credentials as tc
+from helpers.smtp import env_for, self_signed_cert, smtp_server
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_send_letters_reports_each_refused_or_missing_address(settings):
 
 
 def test_unreachable_server_fails_every_letter_once(settings):
-    from smtp_server import free_port
+    from helpers.smtp import free_port
 
     down = settings.with_overrides(
         smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none", smtp_timeout=2

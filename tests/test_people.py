@@ -161,7 +161,7 @@ def test_every_relation_has_one_russian_word_everywhere():
 
 
 def test_credentials_status_says_mother_and_father_as_roster_list_does(run_cli, sessions):
-    import factories as f
+    from helpers import factories as f
 
     with sessions.begin() as session:
         petr = f.student(session)
@@ -338,7 +338,7 @@ def test_split_relation(cell, name, relation):
 
 
 def _two_schools(sessions):
-    import factories as f
+    from helpers import factories as f
 
     with sessions.begin() as session:
         f.guardian(session, f.student(session))
@@ -362,7 +362,7 @@ def test_every_command_means_the_same_school(run_cli, sessions):
 def test_every_command_reads_a_class_option_the_same_way(run_cli, sessions):
     # Was: three messages for one mistake (`--class '5Ы': …`, "Some class names are not
     # valid.", "'5Ы' is not a class name: …").
-    import factories as f
+    from helpers import factories as f
 
     with sessions.begin() as session:
         f.guardian(session, f.student(session))

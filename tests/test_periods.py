@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-import factories
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.journal import periods
 from diaryadmin.models import AuditEvent
+from helpers import factories
 
 
 def test_add_and_list_periods(sessions):

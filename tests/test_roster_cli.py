@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from test_roster_support import HEADER, write_csv, write_xlsx
+from helpers.roster import HEADER, write_csv, write_xlsx
 
 IVANOV = ["S1", "Иванов", "Пётр", "Сергеевич", date(2015, 3, 14), "5А"]
 PETROVA = ["S2", "Петрова", "Анна", "Игоревна", date(2015, 7, 1), "5А"]

@@ -15,7 +15,7 @@ from diaryadmin.models import Guardian, Student
 from diaryadmin.roster.importing import export_roster
 from diaryadmin.samples.demo import Demo
 from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
-from test_roster_support import SECRET, counts, do_import, write_csv
+from helpers.roster import SECRET, counts, do_import, write_csv
 
 SCHOOL = generate_school(60, seed=11, school_year=2026)
 
@@ -139,7 +139,7 @@ def test_export_cli(run_cli, workdir):
 
 
 def test_committed_fixtures_are_the_generated_sample(tmp_path):
-    from test_roster_support import parse
+    from helpers.roster import parse
 
     fixtures = Path(__file__).resolve().parent.parent / "fixtures"
     school = generate_school(40, seed=2026, school_year=2026)

@@ -13,7 +13,7 @@ from diaryadmin.models import Enrolment, Guardian, Guardianship, SchoolClass, St
 from diaryadmin.people import documents
 from diaryadmin.people.names import name_key
 from diaryadmin.roster.normalise import Normaliser
-from test_roster_support import (
+from helpers.roster import (
     HEADER,
     NOW,
     SECRET,

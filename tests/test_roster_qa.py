@@ -17,7 +17,7 @@ from diaryadmin.io import match_alias
 from diaryadmin.models import Guardian, Guardianship, Student
 from diaryadmin.people import documents
 from diaryadmin.roster.columns import ROSTER_ALIASES
-from test_roster_support import (
+from helpers.roster import (
     HEADER,
     SECRET,
     do_import,

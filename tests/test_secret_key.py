@@ -15,7 +15,7 @@ from diaryadmin.cli import cli
 from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError
 from diaryadmin.models import Installation, Student
-from test_roster_support import write_xlsx
+from helpers.roster import write_xlsx
 
 OTHER_KEY = "another-office-key-fedcba9876543210"
 MISMATCH = "this database was set up with another secret key; use the school's .env"

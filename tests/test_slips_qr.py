@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import factories as f
-import test_credentials as tc
 from diaryadmin import letters
 from diaryadmin.models import School
+from helpers import credentials as tc
+from helpers import factories as f
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOOLS = (CHROMIUM, shutil.which("pdftoppm"), shutil.which("zbarimg"))

@@ -21,7 +21,7 @@ from diaryadmin.journal.periods import resolve_range
 from diaryadmin.models import Lesson, Mark, Subject
 from diaryadmin.output import render
 from diaryadmin.people.text import clean_text
-from test_journal_support import build_journal
+from helpers.journal import build_journal
 
 # --- clean_text ----------------------------------------------------------------------------------
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import factories as f
 from diaryadmin.credentials import auth
 from diaryadmin.models import Credential
+from helpers import factories as f
 
 SECRET = "test-secret-key-0123456789abcdef"
 FAST = {

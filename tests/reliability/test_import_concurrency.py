@@ -19,7 +19,7 @@ from diaryadmin import db
 from diaryadmin.config import Settings
 from diaryadmin.models import Guardian, Guardianship, School, Student
 from diaryadmin.roster.importing import import_roster
-from test_roster_support import HEADER, NOW, SECRET, write_csv
+from helpers.roster import HEADER, NOW, SECRET, write_csv
 
 ROUNDS = 6
 PARENTS = ["ФИО матери", "Телефон матери", "ФИО отца"]
@@ -137,7 +137,7 @@ def test_two_first_imports_of_a_new_school_at_once_make_one_school(
 def test_a_lost_race_is_a_clear_message_without_row_data(tmp_path, sessions, monkeypatch):
     from diaryadmin.errors import Refused
     from diaryadmin.roster import write as roster_write
-    from test_roster_support import do_import
+    from helpers.roster import do_import
 
     path = write_csv(tmp_path / "5a.csv", _family_rows(0, "5А", 0))
     do_import(sessions, [path])
@@ -167,7 +167,7 @@ def test_two_journal_imports_of_one_school_at_once_create_each_teacher_once(
 ):
     from diaryadmin.journal.importing import import_journal
     from diaryadmin.models import Lesson, Subject, Teacher
-    from test_journal_support import build_journal
+    from helpers.journal import build_journal
 
     with sessions() as session, session.begin():
         build_journal(session)

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from applications_corpus import CORPUS, build_roster, write_xlsx
 from diaryadmin.models import Application
+from helpers.applications import CORPUS, build_roster, write_xlsx
 
 SECRET = "test-secret-key-0123456789abcdef"
 

@@ -1,7 +1,7 @@
 """A small roster and a corpus of applications covering every decision and reason code.
 
 Shared by the applications tests: `build_roster` puts the children (and two guardians) in
-the database with tests/factories.py; `CORPUS` lists each application with the status and
+the database with tests/helpers/factories.py; `CORPUS` lists each application with the status and
 the exact set of reason codes verify must give it.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-import factories
 from diaryadmin.samples.applications import HEADER
+from helpers import factories
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from datetime import date
 
 from sqlalchemy import select
 
-import factories
 from diaryadmin.models import (
     Absence,
     AcademicPeriod,
@@ -20,6 +19,7 @@ from diaryadmin.models import (
     Teacher,
 )
 from diaryadmin.people.names import name_key
+from helpers import factories
 
 INJECTED_SURNAME = '=HYPERLINK("http://evil.example","x")'
 INJECTED_NAME = "+Ян"

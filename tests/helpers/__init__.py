@@ -1,0 +1,1 @@
+"""What the tests share: factories, sample files, servers and small steps (no tests here)."""
