@@ -19,7 +19,9 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.applications.read import ALIASES, ImportReport, ParsedApplication, read_applications
+from diaryadmin.applications.columns import ALIASES
+from diaryadmin.applications.read import ImportReport, read_applications
+from diaryadmin.applications.rows import ParsedApplication
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.models import Application, utcnow
