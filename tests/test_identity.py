@@ -222,3 +222,13 @@ def test_reset_of_a_linked_login_asks_first_then_unlinks(run_cli, sessions, fast
     password = tc.read_slips(workdir / "r.html")[0]["password"]
     with sessions.begin() as session:
         assert auth.authenticate(session, "anna.ivanova", password, settings=fast).ok
+
+
+def test_a_dry_run_reset_of_a_linked_login_asks_nothing_and_changes_nothing(
+    run_cli, linked, db_snapshot
+):
+    before = db_snapshot()
+    result = run_cli("credentials", "reset", "anna.ivanova", "--dry-run", input="")
+    assert result.exit_code == 0, result.output
+    assert "Continue" not in result.output
+    assert db_snapshot() == before

@@ -111,7 +111,7 @@ def reset_command(
         raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
     if not dry_run:
         needs_destination(out, email)
-    linked = confirm_reset_of_linked(app, login, student, guardian, yes)
+    linked = confirm_reset_of_linked(app, login, student, guardian, yes or dry_run)
     result = reset_and_deliver(
         app.sessions(),
         app.settings,
@@ -311,7 +311,8 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
 
 def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool) -> str | None:
     """The login, when it is linked to the parent's own account and the operator agreed that
-    a reset unlinks it; None when it is not linked. Aborts when the operator says no."""
+    a reset unlinks it (`yes`: agreed already, or a dry run that only shows the unlink); None
+    when it is not linked. Aborts when the operator says no."""
     from diaryadmin.credentials.identity import linked_login
 
     with app.transaction() as session:
