@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from diaryadmin import __version__
+from diaryadmin import __version__, i18n
 from diaryadmin.commands import COMMANDS
 from diaryadmin.config import PREFIX, Settings
 from diaryadmin.context import AppContext
@@ -63,6 +63,26 @@ def load_env_file(path: Path | None) -> Path | None:
     return candidate.resolve().parent if from_file else None
 
 
+def _language_setting(args: list[str]) -> str | None:
+    """DIARYADMIN_LANG from the environment, else from the .env file this run will read."""
+    if os.environ.get(PREFIX + "LANG"):
+        return os.environ[PREFIX + "LANG"]
+    path = os.environ.get(PREFIX + "ENV_FILE") or ".env"
+    for index, arg in enumerate(args):
+        if arg == "--env-file" and index + 1 < len(args):
+            path = args[index + 1]
+        elif arg.startswith("--env-file="):
+            path = arg.split("=", 1)[1]
+    try:
+        if not Path(path).is_file():
+            return None
+        from dotenv import dotenv_values
+
+        return dotenv_values(path).get(PREFIX + "LANG")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _available(name: str) -> bool:
     return importlib.util.find_spec(COMMANDS[name].split(":")[0]) is not None
 
@@ -77,8 +97,19 @@ class DiaryAdminGroup(click.Group):
         if name in COMMANDS and _available(name):
             module_name, attribute = COMMANDS[name].split(":")
             module = importlib.import_module(module_name)
-            return getattr(module, attribute)
-        return super().get_command(ctx, name)
+            command = getattr(module, attribute)
+        else:
+            command = super().get_command(ctx, name)
+        if command is not None:
+            i18n.localise_command(command)
+        return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The language is chosen before anything is shown, --help and click's own errors included.
+        i18n.activate(_language_setting(args))
+        i18n.localise_click()
+        i18n.localise_command(self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         from sqlalchemy.exc import DBAPIError
