@@ -1,15 +1,15 @@
 """The gettext catalogues: extract the messages, merge them into the Russian catalogue, compile.
 
-    python tools/catalogue.py update            # after changing messages: extract, merge, compile
-    python tools/catalogue.py todo [PATH...]    # untranslated messages (of files under PATH), as JSON
-    python tools/catalogue.py translate F.json  # {msgid: msgstr, or [forms] for a plural} into the .po
-    python tools/catalogue.py fill OTHER.po...  # take translations missing here from other catalogues
-    python tools/catalogue.py check             # stale, untranslated, fuzzy or uncompiled: exit 1
+    python tools/catalogue.py update           # after changing messages: extract, merge, compile
+    python tools/catalogue.py todo [PATH...]   # untranslated messages (of files under PATH), JSON
+    python tools/catalogue.py translate F.json # {msgid: msgstr, or [forms] of a plural} into .po
+    python tools/catalogue.py fill OTHER.po... # translations missing here, from other catalogues
+    python tools/catalogue.py check            # stale, untranslated, fuzzy or uncompiled: exit 1
 
 Messages come from two places: `_()`, `ngettext()`, `pgettext()` and `N_()` calls in the source
 (Babel's Python extractor), and the help texts of every click command and option (read off the
-command tree, so that a command's docstring is its `--help` and still gets translated). Locations are
-written without line numbers, so a catalogue changes only when its messages do.
+command tree, so that a command's docstring is its `--help` and still gets translated).
+Locations are written without line numbers, so a catalogue changes only when its messages do.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def extract(language: str) -> Catalog:
         msgid_bugs_address="",
         last_translator="the diaryadmin developers",
         language_team="Russian",
-        header_comment="# The Russian catalogue of diaryadmin (tools/catalogue.py keeps it up to date).",
+        header_comment="# The Russian catalogue of diaryadmin (tools/catalogue.py keeps it).",
         fuzzy=False,
     )
     catalog.creation_date = catalog.revision_date = _EPOCH
@@ -106,7 +106,8 @@ def extract(language: str) -> Catalog:
 
 def _fields(text: str) -> set[str]:
     try:
-        return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
+        parsed = string.Formatter().parse(text)
+        return {name for _lit, name, _spec, _conv in parsed if name is not None}
     except ValueError:
         return {"<unbalanced braces>"}
 
@@ -118,9 +119,13 @@ def merge(fresh: Catalog, old: Catalog | None) -> Catalog:
             if not message.id:
                 continue
             previous = old.get(message.id, message.context)
-            if previous is not None and previous.string and not previous.fuzzy:
-                if isinstance(message.id, tuple) == isinstance(previous.id, tuple):
-                    message.string = previous.string
+            if (
+                previous is not None
+                and previous.string
+                and not previous.fuzzy
+                and isinstance(message.id, tuple) == isinstance(previous.id, tuple)
+            ):
+                message.string = previous.string
     return fresh
 
 
@@ -159,7 +164,8 @@ def update() -> None:
         catalog = merge(extract(language), load(po_path(language)))
         _save(language, catalog)
         missing = sum(1 for m in catalog if m.id and not _translated(m))
-        print(f"{po_path(language).relative_to(ROOT)}: {len(catalog)} messages, {missing} untranslated")
+        name = po_path(language).relative_to(ROOT)
+        print(f"{name}: {len(catalog)} messages, {missing} untranslated")
     for language in LANGUAGES:  # click's own words: a hand-kept catalogue, compiled here
         click_po = po_path(language, "click")
         if click_po.exists():
@@ -200,7 +206,8 @@ def problems(language: str) -> list[str]:
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wanted = set().union(*(_fields(i) for i in ids))
         for text in strings:
-            if _fields(text) - wanted or (not isinstance(message.id, tuple) and _fields(text) != wanted):
+            plural = isinstance(message.id, tuple)
+            if _fields(text) - wanted or (not plural and _fields(text) != wanted):
                 found.append(f"placeholders differ: {message.id!r} -> {text!r}")
     mo = path.with_suffix(".mo")
     if not mo.exists() or mo.read_bytes() != mo_bytes(current):
@@ -241,7 +248,8 @@ def translate(files: list[str]) -> None:
                     continue
                 if isinstance(message.id, tuple):
                     if not isinstance(value, list) or len(value) != catalog.num_plurals:
-                        print(f"{key!r}: a plural needs {catalog.num_plurals} forms", file=sys.stderr)
+                        forms = catalog.num_plurals
+                        print(f"{key!r}: a plural needs {forms} forms", file=sys.stderr)
                         continue
                     message.string = tuple(value)
                 else:
@@ -289,9 +297,9 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -9,11 +9,11 @@ of a run is chosen once (`activate`): `DIARYADMIN_LANG=ru|en`, else the locale (
 `LC_ALL`, `LC_MESSAGES`, `LANG`): Russian for `ru*`, English otherwise. Documents for parents
 follow the school's language instead: `with using("ru"): ...`.
 
-Messages are marked where they are written: `_("...")` and `ngettext(...)` translate at once, `N_("...")`
-marks a message kept in a constant and translated where it is shown (`_(CONSTANT)`). The help texts of
-click commands and options need no marking: `localise_command` translates them when a command is shown,
-and the catalogue tool collects them from the command tree. click's own words ("Usage:", "Show this
-message and exit.") come from a second catalogue, `click`.
+Messages are marked where they are written: `_("...")` and `ngettext(...)` translate at once;
+`N_("...")` marks a message kept in a constant and translated where it is shown (`_(CONSTANT)`).
+The help texts of click commands and options need no marking: `localise_command` translates them
+when a command is shown, and the catalogue tool collects them from the command tree. click's own
+words ("Usage:", "Show this message and exit.") come from a second catalogue, `click`.
 
 Catalogue upkeep (the test suite fails when a catalogue is stale, a message untranslated, or a `.mo`
 not compiled from its `.po`):
@@ -160,7 +160,7 @@ def help_texts_of(command: object) -> Iterator[str]:
     """The help texts of a click command and its options, as the catalogue holds them."""
     import inspect
 
-    for name, text in _originals(command).items():
+    for text in _originals(command).values():
         if text:
             yield inspect.cleandoc(text)
     for param in getattr(command, "params", ()):
@@ -170,7 +170,7 @@ def help_texts_of(command: object) -> Iterator[str]:
 
 
 def localise_command(command: object) -> None:
-    """Put a click command's help texts (and its options' and subcommands') into the current language."""
+    """Put the help texts of a click command, its options and subcommands into the language."""
     language = current_language()
     if getattr(command, "_diaryadmin_language", None) == language:
         return
