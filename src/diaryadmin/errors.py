@@ -42,19 +42,47 @@ class Problem:
         return {k: data[k] for k in ("file", "sheet", "row", "column", "value", "message")}
 
     def __str__(self) -> str:
-        where = []
+        # The place reads as one phrase («Файл 5А.xlsx, лист «5А», строка 12, столбец «Класс»):
+        # each part has a form to start the sentence and one to follow a comma.
+        from diaryadmin.i18n import pgettext
+
+        where: list[str] = []
         if self.file:
-            where.append(self.file)
+            where.append(pgettext("problem place", "{file}").format(file=self.file))
         if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
+            text = (
+                pgettext("problem place, later", "sheet {sheet}")
+                if where
+                else pgettext("problem place", "sheet {sheet}")
+            )
+            where.append(text.format(sheet=quoted(self.sheet)))
         if self.row is not None:
-            where.append(f"row {self.row}")
+            text = (
+                pgettext("problem place, later", "row {row}")
+                if where
+                else pgettext("problem place", "row {row}")
+            )
+            where.append(text.format(row=self.row))
         if self.column:
-            where.append(f"column {self.column!r}")
+            text = (
+                pgettext("problem place, later", "column {column}")
+                if where
+                else pgettext("problem place", "column {column}")
+            )
+            where.append(text.format(column=quoted(self.column)))
         text = ", ".join(where)
         if self.value not in (None, ""):
-            text += f" ({str(self.value)!r})" if text else repr(str(self.value))
+            text += f" ({quoted(self.value)})" if text else quoted(self.value)
         return f"{text}: {self.message}" if text else self.message
+
+
+def quoted(value: Any) -> str:
+    """A name or cell value quoted inside a message, its control characters escaped:
+    `'5А'` in English, `«5А»` in Russian."""
+    from diaryadmin.i18n import current_language
+
+    text = repr(str(value))
+    return text if current_language() == "en" else f"«{text[1:-1]}»"
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from diaryadmin.i18n import N_, _
 from diaryadmin.people.names import fold, gender_of_patronymic
 
 RELATIONS = ("mother", "father", "guardian", "trusted")
@@ -18,6 +19,13 @@ RELATION_WORDS = {
     "father": "отец",
     "guardian": "опекун",
     "trusted": "доверенное лицо",
+}
+# The relations in the reader's language (`relation_word` is the Russian of files and letters).
+_RELATION_NAMES = {
+    "mother": N_("mother"),
+    "father": N_("father"),
+    "guardian": N_("guardian"),
+    "trusted": N_("trusted"),
 }
 # A parent of unknown sex, told mother or father by the patronymic (`parent_relation`).
 _PARENT = "parent"
@@ -74,6 +82,12 @@ _CACHE: dict[str, str | None] = {}
 def relation_word(code: str) -> str:
     """The Russian word for a relation code (`mother` → `мать`); an unknown code as it is."""
     return RELATION_WORDS.get(code, code)
+
+
+def relation_name(code: str) -> str:
+    """A relation code in the reader's language (`mother`, or `мать` in Russian)."""
+    name = _RELATION_NAMES.get(code)
+    return _(name) if name else code
 
 
 def is_trusted(code: str) -> bool:

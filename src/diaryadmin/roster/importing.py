@@ -20,13 +20,14 @@ from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.db import lock_school
 from diaryadmin.errors import InputError, NotFound, Refused
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.plan import Plan
 from diaryadmin.roster.changes import describe_changes, roster_state
-from diaryadmin.roster.export import export_roster
+from diaryadmin.roster.export import export_roster, known_class
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
 from diaryadmin.roster.read import RosterReader
 from diaryadmin.roster.write import ImportReport, RosterWriter
@@ -107,7 +108,7 @@ def import_roster(
     try:
         school = _school_for_import(session, school_code, settings, dry_run)
         before = roster_state(session, school) if plan is not None else None
-        bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
+        bar = progress(estimate_rows(paths), _("Importing")) if progress else nullcontext(None)
         with bar as update, larger_sqlite_cache(session):
             writer = RosterWriter(
                 session,
@@ -130,15 +131,21 @@ def import_roster(
         if not _unique_violation(exc):
             raise
         raise Refused(
-            "Another import of this school is running or has just finished; nothing was "
-            "imported. Run the import again."
+            _(
+                "Another import of this school is running or has just finished; nothing was "
+                "imported. Run the import again."
+            )
         ) from None
     if report.errors:
         # Whatever was written before the first error is rolled back by the caller.
         report.created = report.updated = report.unchanged = report.moved = 0
         report.deactivated = 0
         raise InputError(
-            f"{len(report.errors)} problem(s) in the roster; nothing was imported",
+            ngettext(
+                "{count} problem in the roster; nothing was imported",
+                "{count} problems in the roster; nothing was imported",
+                len(report.errors),
+            ).format(count=len(report.errors)),
             report.errors,
             result=report.to_dict(),
         )
@@ -220,11 +227,11 @@ def list_students(
     """The school's students with their guardians, by class and name.
 
     Active students only unless `inactive` (then everyone). Raises NotFound for an unknown
-    school, InputError for a malformed class name.
+    school or class, InputError for a malformed class name.
     """
     school = resolve_school(session, school_code, settings)
     conditions = [Student.school_id == school.id]
-    class_name = class_option(class_name)
+    class_name = known_class(session, school, class_option(class_name))
     if class_name is not None:
         conditions.append(SchoolClass.name == class_name)
     if not inactive:

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from diaryadmin.errors import InvalidValue, Problem
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.io.cells import cell_text, parse_date
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import normalise_certificate, normalise_snils, snils_check_number
@@ -38,6 +39,8 @@ _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 )
 _PLAIN_PHONE = re.compile(r"\+7\d{10}")
+EMPTY = N_("is empty")
+NOT_A_NAME = N_("is not a name (letters, hyphens and apostrophes only)")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
 
 
@@ -104,10 +107,10 @@ class Normaliser:
         if found is None:
             text = clean_spaces(cell_text(value) or "")
             if not text:
-                raise InvalidValue("is empty")
+                raise InvalidValue(_(EMPTY))
             fixed, changed = fix_lookalikes(text)
             if not _NAME.fullmatch(fixed):
-                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue(_(NOT_A_NAME))
             found = (fixed, fold(fixed), changed)
             if isinstance(value, str):
                 self._names[value] = found
@@ -147,7 +150,7 @@ class Normaliser:
             raise InvalidValue(str(exc)) from None
         for part in parts:
             if part is not None and not _NAME.fullmatch(part):
-                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue(_(NOT_A_NAME))
         return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
 
     def birth_date(self, value: Any) -> date:
@@ -164,9 +167,21 @@ class Normaliser:
         if isinstance(found, str):
             raise InvalidValue(found)
         if found > self.youngest:
-            raise InvalidValue(f"the student would be younger than {MIN_AGE} on 1 September")
+            raise InvalidValue(
+                ngettext(
+                    "the student would be younger than {age} on 1 September",
+                    "the student would be younger than {age} on 1 September",
+                    MIN_AGE,
+                ).format(age=MIN_AGE)
+            )
         if found <= self.oldest:
-            raise InvalidValue(f"the student would be older than {MAX_AGE} on 1 September")
+            raise InvalidValue(
+                ngettext(
+                    "the student would be older than {age} on 1 September",
+                    "the student would be older than {age} on 1 September",
+                    MAX_AGE,
+                ).format(age=MAX_AGE)
+            )
         return found
 
     def class_name(self, value: Any) -> str:
@@ -180,7 +195,7 @@ class Normaliser:
                 raise InvalidValue(str(exc)) from None
             self._classes[value] = found
         if found is None:
-            raise InvalidValue("a class is a grade 1–11 and one letter, like 5А")
+            raise InvalidValue(_("a class is a grade 1–11 and one letter, like 5А"))
         return found
 
     def certificate_fp(self, series: Any, number: Any = None) -> str:
@@ -207,7 +222,7 @@ class Normaliser:
         if match is not None:
             canonical = "".join(match.groups())
             if int(canonical[:9]) > 1001998 and snils_check_number(canonical) != int(canonical[9:]):
-                raise InvalidValue("the SNILS check number does not match (a typing mistake?)")
+                raise InvalidValue(_("the SNILS check number does not match (a typing mistake?)"))
         else:
             try:
                 canonical = normalise_snils(value)
@@ -232,7 +247,7 @@ class Normaliser:
             return normalise_phone(cell_text(value) or "" if isinstance(value, str) else value)
         except ValueError as exc:
             if isinstance(value, str) and _several_phones(value):
-                raise InvalidValue("two phone numbers in one cell: keep one") from None
+                raise InvalidValue(_("two phone numbers in one cell: keep one")) from None
             raise InvalidValue(str(exc)) from None
 
 
