@@ -3,6 +3,7 @@
     python tools/catalogue.py update           # after changing messages: extract, merge, compile
     python tools/catalogue.py todo [PATH...]   # untranslated messages (of files under PATH), JSON
     python tools/catalogue.py translate F.json # {msgid: msgstr, or [forms] of a plural} into .po
+                                               # (a pgettext message: "context\x04msgid")
     python tools/catalogue.py fill OTHER.po... # translations missing here, from other catalogues
     python tools/catalogue.py check            # stale, untranslated, fuzzy or uncompiled: exit 1
 
@@ -230,6 +231,8 @@ def todo(paths: list[str]) -> None:
             if paths and not any(p in loc for p in paths for loc in places):
                 continue
             key = message.id if isinstance(message.id, str) else message.id[0]
+            if message.context:  # pgettext: "context\x04msgid", as gettext itself keys them
+                key = f"{message.context}\x04{key}"
             out[key] = {"plural": message.id[1]} if isinstance(message.id, tuple) else ""
     json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
     print()
@@ -242,7 +245,8 @@ def translate(files: list[str]) -> None:
         for name in files:
             mapping = json.loads(Path(name).read_text(encoding="utf-8"))
             for key, value in mapping.items():
-                message = catalog.get(key)
+                context, _, msgid = key.rpartition("\x04")
+                message = catalog.get(msgid, context or None)
                 if message is None:
                     print(f"not in the catalogue (run update first?): {key!r}", file=sys.stderr)
                     continue

@@ -65,7 +65,7 @@ def import_command(
         if yes or dry_run:
             return True
         question = ngettext(
-            "Deactivate this {count} student?", "Deactivate these {count} students?", len(students)
+            "Deactivate this student?", "Deactivate these {count} students?", len(students)
         )
         return click.confirm(question.format(count=len(students)), err=True)
 

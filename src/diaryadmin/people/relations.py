@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from diaryadmin.i18n import N_, _
+from diaryadmin.i18n import pgettext
 from diaryadmin.people.names import fold, gender_of_patronymic
 
 RELATIONS = ("mother", "father", "guardian", "trusted")
@@ -19,13 +19,6 @@ RELATION_WORDS = {
     "father": "отец",
     "guardian": "опекун",
     "trusted": "доверенное лицо",
-}
-# The relations in the reader's language (`relation_word` is the Russian of files and letters).
-_RELATION_NAMES = {
-    "mother": N_("mother"),
-    "father": N_("father"),
-    "guardian": N_("guardian"),
-    "trusted": N_("trusted"),
 }
 # A parent of unknown sex, told mother or father by the patronymic (`parent_relation`).
 _PARENT = "parent"
@@ -85,9 +78,15 @@ def relation_word(code: str) -> str:
 
 
 def relation_name(code: str) -> str:
-    """A relation code in the reader's language (`mother`, or `мать` in Russian)."""
-    name = _RELATION_NAMES.get(code)
-    return _(name) if name else code
+    """A relation code in the reader's language (`mother`, or `мать` in Russian);
+    `relation_word` is the Russian of files and letters."""
+    names = {
+        "mother": pgettext("relation", "mother"),
+        "father": pgettext("relation", "father"),
+        "guardian": pgettext("relation", "guardian"),
+        "trusted": pgettext("relation", "trusted"),
+    }
+    return names.get(code, code)
 
 
 def is_trusted(code: str) -> bool:

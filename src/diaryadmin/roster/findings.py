@@ -25,32 +25,38 @@ from diaryadmin.roster.normalise import (
     StudentRecord,
 )
 
-# What is wrong with a name, one sentence for each part of it: (missing, empty, not a name).
+# What is wrong with a name, one sentence for each part of it: missing, empty, not a name,
+# and any other reason (`{problem}`).
 _NAME_PROBLEMS = {
     "surname": (
         N_("the surname is missing"),
         N_("the surname is empty"),
         N_("the surname is not a name (letters, hyphens and apostrophes only)"),
+        N_("the surname {problem}"),
     ),
     "name": (
         N_("the name is missing"),
         N_("the name is empty"),
         N_("the name is not a name (letters, hyphens and apostrophes only)"),
+        N_("the name {problem}"),
     ),
     "patronymic": (
         N_("the patronymic is missing"),
         N_("the patronymic is empty"),
         N_("the patronymic is not a name (letters, hyphens and apostrophes only)"),
+        N_("the patronymic {problem}"),
     ),
     "full_name": (
         N_("the full name is missing"),
         N_("the full name is empty"),
         N_("the full name is not a name (letters, hyphens and apostrophes only)"),
+        N_("the full name {problem}"),
     ),
     "guardian": (
         N_("the guardian's name is missing"),
         N_("guardian's full name is empty"),
         N_("guardian's full name is not a name (letters, hyphens and apostrophes only)"),
+        N_("guardian's full name {problem}"),
     ),
 }
 
@@ -58,7 +64,7 @@ _NAME_PROBLEMS = {
 def name_problem(field: str, exc: InvalidValue | None = None) -> str:
     """The sentence for a missing (`exc` None) or refused name: `field` is `surname`, `name`,
     `patronymic`, `full_name` (a student's ФИО) or `guardian` (a guardian's ФИО)."""
-    missing, empty, not_a_name = _NAME_PROBLEMS[field]
+    missing, empty, not_a_name, other = _NAME_PROBLEMS[field]
     if exc is None:
         return _(missing)
     reason = str(exc)
@@ -66,14 +72,7 @@ def name_problem(field: str, exc: InvalidValue | None = None) -> str:
         return _(empty)
     if reason == _(NOT_A_NAME):
         return _(not_a_name)
-    if field == "guardian":
-        return _("guardian's full name {problem}").format(problem=reason)
-    if field == "full_name":
-        return _("the full name {problem}").format(problem=reason)
-    return _("the {field} {problem}").format(field=_(_NAME_PARTS[field]), problem=reason)
-
-
-_NAME_PARTS = {"surname": N_("surname"), "name": N_("name"), "patronymic": N_("patronymic")}
+    return _(other).format(problem=reason)
 
 
 class RosterFindings:
@@ -133,12 +132,12 @@ class RosterFindings:
     def checked(
         self, check: Callable[[Any], Any], what: str, row: Row, column: str | None, raw: Any
     ) -> Any:
-        """`check(raw)` (a Normaliser method), or None with the error `what: why` (`what`
-        marked with N_, translated here)."""
+        """`check(raw)` (a Normaliser method), or None with the error `what` (a message marked
+        with N_, its `{problem}` field saying why)."""
         try:
             return check(raw)
         except InvalidValue as exc:
-            self.error(_("{field}: {problem}").format(field=_(what), problem=exc), row, column, raw)
+            self.error(_(what).format(problem=exc), row, column, raw)
             return None
 
     def birth_date(self, row: Row, column: str | None, raw: Any) -> Any:
@@ -146,7 +145,7 @@ class RosterFindings:
         if raw is None:
             self.error(_("the birth date is missing"), row, column)
             return None
-        return self.checked(self.norm.birth_date, N_("birth date"), row, column, raw)
+        return self.checked(self.norm.birth_date, N_("birth date: {problem}"), row, column, raw)
 
     def guardian_from_cells(
         self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None

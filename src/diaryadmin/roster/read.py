@@ -62,7 +62,7 @@ def _is_student_table(header: HeaderMap) -> bool:
 _CLASS_OR_OPTION = N_("Класс (or --class)")
 
 GUARDIANS = TableKind(
-    name=N_("guardians"),
+    name="guardians",  # never shown: the kind has no `skipped`
     record=N_("a guardian"),
     aliases=GUARDIAN_TABLE_ALIASES,
     expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
@@ -251,7 +251,9 @@ class RosterReader(RosterFindings):
         class_name = layout.default_class
         raw = v[layout.class_name]
         if raw is not None:
-            class_name = self.checked(self.norm.class_name, N_("class"), row, labels["class"], raw)
+            class_name = self.checked(
+                self.norm.class_name, N_("class: {problem}"), row, labels["class"], raw
+            )
         elif class_name is None:
             self.error(_("the class is missing"), row, labels.get("class"))
         external_id = cell_text(v[layout.external_id])
@@ -316,7 +318,9 @@ class RosterReader(RosterFindings):
             self.error(_("birth certificate: {problem}").format(problem=exc), row, label, shown)
         raw = v[layout.snils]
         if raw is not None:
-            snils_fp = self.checked(self.norm.snils_fp, N_("SNILS"), row, labels["snils"], raw)
+            snils_fp = self.checked(
+                self.norm.snils_fp, N_("SNILS: {problem}"), row, labels["snils"], raw
+            )
         return certificate_fp, snils_fp
 
     def _guardian(self, row, v, indexes, labels, default) -> GuardianRecord | None:
