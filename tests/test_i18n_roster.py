@@ -41,14 +41,11 @@ def test_row_problems_read_as_russian_sentences_with_their_place(run_cli, workdi
     place = f"Файл {path}, лист «5А», строка 2, столбец"
     assert f"  {place} «Фамилия» («Ив4нов»): в фамилии недопустимые знаки (можно только " \
         "буквы, дефисы и апострофы)" in lines  # fmt: skip
-    assert (
-        f"  {place} «Дата рождения» («31.02.2015»): дата рождения: такой даты не существует"
-        in lines
-    )
-    assert f"  {place} «Телефон матери» («123»): телефон родителя: это не российский номер " \
+    assert f"  {place} «Дата рождения» («31.02.2015»): такой даты не существует" in lines
+    assert f"  {place} «Телефон матери» («123»): это не российский номер " \
         "телефона (нужно вида 8 912 345-67-89)" in lines  # fmt: skip
     assert f"  Файл {path}, лист «5А», строка 3, столбец «Имя»: не указано имя" in lines
-    assert f"  Файл {path}, лист «5А», строка 3, столбец «Класс» («15Б»): класс: номер класса 15 " \
+    assert f"  Файл {path}, лист «5А», строка 3, столбец «Класс» («15Б»): номер класса 15 " \
         "— не от 1 до 11" in lines  # fmt: skip
 
 
@@ -146,3 +143,16 @@ def test_quoting_and_numbers_follow_the_language():
         assert quoted("5А") == "«5А»" and grouped(1048576) == "1\u00a0048\u00a0576"
         assert str(problem) == "Лист «Лист1», строка 4 («a\\u202eb»): x"  # escaped, not shown raw
         assert str(Problem("x", column="Класс")) == "Столбец «Класс»: x"
+
+
+def test_a_renamed_document_is_named_in_russian(run_cli, workdir):
+    (workdir / "список.xlsx").write_bytes(b"%PDF-1.7\n" + b"x" * 100)
+    result = run_cli("roster", "import", "список.xlsx", env=RU)
+    assert (
+        "  Файл список.xlsx: не удаётся прочитать ни как таблицу, ни как CSV — это документ PDF"
+        in result.stderr.splitlines()
+    )
+    english = run_cli("roster", "import", "список.xlsx")
+    assert "список.xlsx: is not a readable spreadsheet or CSV table: it is a PDF document" in (
+        english.stderr
+    )
