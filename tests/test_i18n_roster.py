@@ -23,6 +23,9 @@ def test_list_of_a_class_that_does_not_exist_says_so(run_cli, workdir):
     assert run_cli("roster", "list", "--class", "5 а").exit_code == 0  # exists, spelt loosely
     ru = run_cli("roster", "list", "--class", "5Г", env=RU)
     assert ru.exit_code == 1 and "Класса 5Г нет в списке учеников." in ru.stderr
+    export = run_cli("roster", "export", str(workdir / "5Г.xlsx"), "--class", "5Г")
+    assert export.exit_code == 1 and "No class 5Г on the roster." in export.stderr
+    assert not (workdir / "5Г.xlsx").exists()
 
 
 BAD_ROWS = [
