@@ -19,6 +19,7 @@ import json
 import os
 import string
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -31,6 +32,8 @@ PACKAGE = ROOT / "src" / "diaryadmin"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("ru",)
 DOMAIN = "diaryadmin"
+# A fixed date in the header, so that an update without new messages changes nothing.
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
@@ -296,10 +299,6 @@ def main(argv: list[str]) -> int:
         fill(rest)
     return 0
 
-
-from datetime import UTC, datetime  # noqa: E402
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
