@@ -39,11 +39,22 @@ def set_command(app: AppContext, name: str | None, portal: str | None, code: str
         app.say(_("School {code}: changed nothing (already so).").format(code=row["code"]))
     for warning in row.pop("placeholders"):
         app.warn(warning)
-    app.result(row, headers=_headers())
+    app.result(_for_a_person(app, row), headers=_headers())
 
 
 def _headers() -> dict[str, str]:
     return {"name": pgettext("school", "name")}  # the school's name, not a person's
+
+
+def _for_a_person(app: AppContext, row: dict) -> dict:
+    """In a table, where the address comes from is said in words (JSON and CSV keep the code)."""
+    if app.fmt != "table":
+        return row
+    sources = {
+        "school": pgettext("portal address from", "school"),
+        "settings": pgettext("portal address from", "settings"),
+    }
+    return {**row, "portal_url_from": sources.get(row["portal_url_from"], row["portal_url_from"])}
 
 
 @school_group.command("show")
@@ -60,4 +71,4 @@ def show_command(app: AppContext, code: str | None) -> None:
         row = school_row(session, resolve_school(session, code, app.settings), app.settings)
     for warning in row.pop("placeholders"):
         app.warn(warning)
-    app.result(row, headers=_headers())
+    app.result(_for_a_person(app, row), headers=_headers())
