@@ -273,12 +273,14 @@ def test_the_progress_bar_waits_for_a_real_rate(monkeypatch):
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    clock = iter([0.0, 1.0, 1.0, 4.0, 4.0])
-    monkeypatch.setattr(context.time, "monotonic", lambda: next(clock))
+    now = [0.0]
+    monkeypatch.setattr(context.time, "monotonic", lambda: now[0])
     app = context.AppContext(settings=Settings(), operator="t")
     with app.progress(2500, "Hashing") as advance:
+        now[0] = 1.0
         advance(1)  # one item after a second: no estimate yet
         first = screen.getvalue()
+        now[0] = 4.0
         advance(99)  # 100 items in 4 seconds: 2400 more take 96 seconds
         later = screen.getvalue()[len(first) :]
     assert not re.search(r"\d\d:\d\d", first), first
