@@ -231,7 +231,7 @@ def test_clicks_own_words_are_russian(tmp_path):
     assert "Ошибка: Нет команды «lst». Может быть, вы имели в виду 'list'?" in ru.stderr
     bad = _run("--format", "xml", "check", lang="ru", tmp_path=tmp_path)
     assert "Ошибка: Недопустимое значение '--format':" in bad.stderr
-    assert "«xml» — недопустимое значение; допустимо одно из: 'table', 'csv', 'json'." in bad.stderr
+    assert "«xml» не подходит; допустимо одно из: 'table', 'csv', 'json'." in bad.stderr
     en = _run("roster", "lst", lang="en", tmp_path=tmp_path)
     assert "Error: No such command 'lst'." in en.stderr and "Usage:" in en.stderr
 
