@@ -16,15 +16,12 @@ READMEs' dates are written for the 2026/27 school year; they are moved to the cu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -32,195 +29,21 @@ import click
 import pytest
 
 from diaryadmin.cli import cli
-from diaryadmin.config import Settings
-from diaryadmin.context import AppContext
 from diaryadmin.schools import school_year_of
+from helpers.forked import Databases, Runner
+from helpers.readme import ROOT, Block, check_parses, has_completion, read_blocks, write_journal
 from helpers.smtp import env_for, smtp_server
 
-ROOT = Path(__file__).resolve().parents[1]
 READMES = {"README.md": "en", "README.ru.md": "ru"}
 WRITTEN_FOR_YEAR = 2026  # the school year the READMEs' dates belong to
 TEST_URL = os.environ.get("DIARYADMIN_TEST_DATABASE_URL", "").strip()
-COMMAND_SECONDS = 120
-EXPECT = re.compile(r"\((?:exit|код) (\d+)\)")
 DATE = re.compile(r"\b(\d\d\.\d\d\.)(20\d\d)\b")
-FENCE = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
-# Only what a walkthrough may rely on; anything else a README shows fails the parse test.
-NOT_RUN = {
-    "install": "installs packages",
-    "suite": "the test suite itself",
-    "benchmarks": "runs for minutes (tests/test_benchmarks.py runs the harness)",
-    "demo": "runs for minutes (tests/test_platform.py runs it end to end)",
-}
-
-
-@dataclass(frozen=True)
-class Command:
-    argv: tuple[str, ...]
-    where: str
-    env: tuple[tuple[str, str], ...] = ()
-    stdout: str | None = None  # `> FILE`
-    expect: int = 0
-
-    @property
-    def kind(self) -> str:
-        name, rest = self.argv[0], list(self.argv[1:])
-        if name in ("pip", "pip3") or name.endswith("/pip") or rest[:2] == ["-m", "venv"]:
-            return "install"
-        if rest[:2] == ["-m", "pytest"]:
-            return "suite"
-        if rest[:2] == ["-m", "benchmarks"]:
-            return "benchmarks"
-        if name == "diaryadmin" or name.endswith("/bin/diaryadmin"):
-            return "demo" if "demo" in rest else "diaryadmin"
-        return "unknown"
-
-
-@dataclass
-class Block:
-    where: str
-    language: str
-    commands: list[Command] = field(default_factory=list)
-    crontab: bool = False
-
-    def key(self) -> tuple:
-        """Blocks that run the same commands (the two READMEs) run once."""
-        return tuple((c.argv, c.env, c.stdout, c.expect) for c in self.commands) + (self.crontab,)
-
-
-# --- reading the READMEs ------------------------------------------------------------------
-
-
-def split_comment(line: str) -> tuple[str, str]:
-    """`code  # comment`, a `#` inside quotes or a word being no comment."""
-    quote = None
-    for index, char in enumerate(line):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (index == 0 or line[index - 1].isspace()):
-            return line[:index], line[index + 1 :]
-    return line, ""
-
-
-def logical_lines(text: str, first_line: int):
-    """(line number, text) with backslash continuations joined."""
-    pending, start = "", None
-    for offset, line in enumerate(text.splitlines()):
-        start = first_line + offset if start is None else start
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        yield start, pending + line
-        pending, start = "", None
-
-
-def commands_of(line: str, where: str) -> list[Command]:
-    code, comment = split_comment(line)
-    match = EXPECT.search(comment)
-    result, words = [], []
-    for token in [*shlex.split(code), "&&"]:
-        if token != "&&":
-            words.append(token)
-            continue
-        if not words:
-            continue
-        env, stdout = [], None
-        while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
-            env.append(tuple(words.pop(0).split("=", 1)))
-        if ">" in words:
-            at = words.index(">")
-            stdout, words = words[at + 1], words[:at]
-        assert not {"|", "<", ">>", ";"} & set(words), f"{where}: a shell feature: {line}"
-        expect = int(match.group(1)) if match else 0
-        result.append(Command(tuple(words), where, tuple(env), stdout, expect))
-        words = []
-    return result
-
-
-def read_blocks(name: str) -> tuple[list[Block], list[Command]]:
-    """The README's `sh` and `crontab` blocks, and its indented reference examples."""
-    text = (ROOT / name).read_text(encoding="utf-8")
-    blocks: list[Block] = []
-    for fence in FENCE.finditer(text):
-        kind, body = fence.group(1), fence.group(2)
-        first = text.count("\n", 0, fence.start(2)) + 1
-        if kind not in ("sh", "crontab"):
-            continue
-        block = Block(f"{name}:{first}", READMES[name], crontab=kind == "crontab")
-        for number, line in logical_lines(body, first):
-            if kind == "crontab":
-                fields = line.split(None, 5)
-                if not line.strip() or line.lstrip().startswith("#") or "=" in fields[0]:
-                    continue
-                line = fields[5]
-            block.commands += commands_of(line, f"{name}:{number}")
-        blocks.append(block)
-    outside = FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    examples = [
-        command
-        for number, line in logical_lines(outside, 1)
-        if line.startswith("    diaryadmin ")
-        for command in commands_of(line.strip(), f"{name}:{number}")
-    ]
-    return blocks, examples
-
-
-def has_completion() -> bool:
-    return "completion" in cli.list_commands(click.Context(cli))
-
-
-# --- checking a command line without running it --------------------------------------------
-
-
-def parse_diaryadmin(args: list[str]) -> str:
-    """Parse a diaryadmin command line as the program would, without running it; '' when
-    it is valid, else why not."""
-    try:
-        ctx = cli.make_context("diaryadmin", list(args))
-        # What the root command's callback would make: options such as --format set it.
-        ctx.obj = AppContext(settings=Settings.from_env({}), operator="readme")
-        command: click.Command = cli
-        while isinstance(command, click.Group):
-            rest = [*ctx._protected_args, *ctx.args]
-            name, command, rest = command.resolve_command(ctx, rest)
-            ctx = command.make_context(name, rest, parent=ctx)
-    except click.exceptions.Exit as exc:
-        return "" if exc.exit_code == 0 else f"exit {exc.exit_code}"
-    except click.ClickException as exc:
-        return exc.format_message()
-    return ""
-
-
-def parse_benchmarks(args: list[str]) -> str:
-    from benchmarks.__main__ import parse_args
-
-    try:
-        parse_args(args)
-    except SystemExit as exc:
-        return f"python -m benchmarks refused it (exit {exc.code})"
-    return ""
-
-
-def check_parses(command: Command, folder: Path) -> str:
-    args = list(command.argv[1:])
-    if command.kind in ("diaryadmin", "demo"):
-        for token in args:  # files the command reads must exist to be accepted
-            if re.fullmatch(r"[\w.-]+\.(xlsx|xls|ods|csv|zip)", token):
-                (folder / token).touch()
-        return parse_diaryadmin(args)
-    if command.kind == "benchmarks":
-        return parse_benchmarks(args[2:])
-    if command.kind in ("install", "suite"):
-        return ""
-    return f"the test does not know the program {command.argv[0]!r}"
 
 
 @pytest.mark.parametrize("name", READMES)
 def test_every_command_shown_exists_and_accepts_its_options(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    blocks, examples = read_blocks(name)
+    blocks, examples = read_blocks(name, READMES[name])
     shown = [c for b in blocks for c in b.commands] + examples
     assert len(shown) > 40, f"{name}: too few commands found; is the parser broken?"
     completion = has_completion()
@@ -275,104 +98,6 @@ def test_the_slips_per_page_the_readmes_state():
 
 # --- running the walkthroughs -------------------------------------------------------------
 
-# The server: diaryadmin imported once; each job (one JSON line on stdin) runs in a forked
-# child through the program's own entry point, in its folder, with its environment and files.
-SERVER = r"""
-import atexit, importlib, json, os, pkgutil, signal, sys, traceback
-import diaryadmin, diaryadmin.cli
-for module in pkgutil.walk_packages(diaryadmin.__path__, "diaryadmin."):
-    if ".migrations" not in module.name and not module.name.endswith("__main__"):
-        importlib.import_module(module.name)
-for name in ("alembic.script", "alembic.runtime.migration", "sqlalchemy.dialects.sqlite",
-             "sqlalchemy.dialects.postgresql", "psycopg", "passlib.context", "argon2", "jinja2",
-             "mako.template", "dotenv", "tabulate", "segno", "iuliia", "python_calamine",
-             "openpyxl", "xlsxwriter", "defusedxml", "zxcvbn", "zoneinfo", "sqlite3"):
-    try:
-        importlib.import_module(name)
-    except ImportError:  # an optional extra (psycopg without PostgreSQL)
-        pass
-protocol = os.fdopen(os.dup(1), "w")
-
-def child(job):
-    os.setsid()  # no terminal: a hidden prompt reads stdin
-    os.chdir(job["cwd"])
-    os.environ.clear()
-    os.environ.update(job["env"])
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    for fd, path, mode in ((0, job["stdin"], os.O_RDONLY), (1, job["stdout"], flags),
-                           (2, job["stderr"], flags)):
-        os.dup2(os.open(path, mode, 0o644), fd)
-    sys.stdin = open(0, encoding="utf-8", closefd=False)
-    signal.alarm(job["seconds"])
-    code = 0
-    try:
-        diaryadmin.cli.main(job["args"])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        traceback.print_exc()
-        code = 99
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-for line in sys.stdin:
-    job = json.loads(line)
-    pid = os.fork()
-    if pid == 0:
-        child(job)
-    _, status = os.waitpid(pid, 0)
-    protocol.write(json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n")
-    protocol.flush()
-"""
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-
-class Runner:
-    """Runs diaryadmin command lines in forked children of one server process."""
-
-    def __init__(self, base_env: dict[str, str], scratch: Path):
-        self.base_env, self.scratch = base_env, scratch
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=base_env,
-            text=True,
-        )
-
-    def run(self, args, cwd: Path, env=None, stdout: Path | None = None, stdin: str = ""):
-        name = uuid.uuid4().hex[:8]
-        out = stdout or self.scratch / f"{name}.out"
-        err, inp = self.scratch / f"{name}.err", self.scratch / f"{name}.in"
-        inp.write_text(stdin, encoding="utf-8")
-        job = {
-            "args": list(args),
-            "cwd": str(cwd),
-            "env": {**self.base_env, **(env or {})},
-            "stdin": str(inp),
-            "stdout": str(out),
-            "stderr": str(err),
-            "seconds": COMMAND_SECONDS,
-        }
-        self.process.stdin.write(json.dumps(job) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, "the command server died"
-        read = lambda p: p.read_text(encoding="utf-8", errors="replace")  # noqa: E731
-        return Result(json.loads(answer)["code"], read(out), read(err))
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
@@ -399,71 +124,14 @@ def runner(scratch):
     server.close()
 
 
-class Databases:
-    """Fresh PostgreSQL databases (when DIARYADMIN_TEST_DATABASE_URL is set), dropped after."""
-
-    def __init__(self):
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-
-        self.url = make_url(TEST_URL).set(drivername="postgresql+psycopg")
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        self.names: list[str] = []
-
-    def fresh(self, template: str | None = None) -> str:
-        from sqlalchemy import text
-
-        name = f"diaryadmin_readme_{uuid.uuid4().hex[:10]}"
-        copy = f' TEMPLATE "{template}"' if template else ""
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
-        self.names.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        from sqlalchemy import text
-
-        with self.admin.connect() as conn:
-            for name in self.names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def databases():
     if not TEST_URL:
         yield None
         return
-    found = Databases()
+    found = Databases(TEST_URL)
     yield found
     found.drop()
-
-
-def write_journal(path: Path, roster_csv: Path, class_name: str, year: int) -> None:
-    """A long-form journal file of the sample roster's `class_name` for Q1 of `year`."""
-    import csv
-
-    from diaryadmin.io import write_xlsx
-    from diaryadmin.samples.journal import (
-        LONG_FORM_HEADER,
-        generate_class_term,
-        long_form_rows,
-        quarters,
-    )
-
-    with roster_csv.open(encoding="cp1251", newline="") as stream:
-        rows = list(csv.reader(stream, delimiter=";"))
-    head = rows[0]
-    pupils = [
-        (r[head.index("ID")], r[head.index("ФИО ученика")])
-        for r in rows[1:]
-        if r[head.index("Класс")] == class_name
-    ]
-    _, start, end = quarters(year)[0]
-    lessons, entries = generate_class_term(class_name, [p[0] for p in pupils], start, end)
-    cells = {p[0]: p for p in pupils}
-    body = list(long_form_rows(class_name, lessons, entries, cells))
-    write_xlsx(path, [("Журнал", LONG_FORM_HEADER, body)], overwrite=True)
 
 
 @pytest.fixture(scope="module")
@@ -519,7 +187,7 @@ def shift_dates(token: str) -> str:
 def runnable_blocks() -> list:
     seen, params = set(), []
     for name in READMES:
-        for block in read_blocks(name)[0]:
+        for block in read_blocks(name, READMES[name])[0]:
             if block.crontab or not any(c.kind == "diaryadmin" for c in block.commands):
                 continue
             if block.key() in seen:
@@ -583,7 +251,7 @@ def test_walkthrough_runs(block, runner, inputs, school, databases, tmp_path):
 def cron_lines() -> list:
     seen, params = set(), []
     for name in READMES:
-        for block in read_blocks(name)[0]:
+        for block in read_blocks(name, READMES[name])[0]:
             for command in block.commands if block.crontab else ():
                 if command.argv not in seen:
                     seen.add(command.argv)
