@@ -51,6 +51,8 @@ def child(job):
     except BaseException:
         traceback.print_exc()
         code = 99
+    # The program's exit handlers (the hash pool's shutdown), then out at once: a full
+    # interpreter shutdown of the warm server's heap costs seconds a command.
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
