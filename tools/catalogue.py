@@ -2,8 +2,7 @@
 
     python tools/catalogue.py update           # after changing messages: extract, merge, compile
     python tools/catalogue.py todo [PATH...]   # untranslated messages (of files under PATH), JSON
-    python tools/catalogue.py translate F.json # {msgid: msgstr, or [forms] of a plural} into .po
-                                               # (a pgettext message: "context\x04msgid")
+    python tools/catalogue.py translate F.json # {msgid: msgstr or [plural forms]} into the .po
     python tools/catalogue.py fill OTHER.po... # translations missing here, from other catalogues
     python tools/catalogue.py check            # stale, untranslated, fuzzy or uncompiled: exit 1
 
@@ -20,6 +19,7 @@ import json
 import os
 import string
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -32,6 +32,8 @@ PACKAGE = ROOT / "src" / "diaryadmin"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("ru",)
 DOMAIN = "diaryadmin"
+# A fixed date in the header, so that an update without new messages changes nothing.
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
@@ -67,12 +69,12 @@ def _help_messages() -> list[tuple[str, None, str]]:
 
     def walk(command: click.Command, path: str) -> None:
         for text in i18n.help_texts_of(command):
-            found.append((text, None, f"cli:{path}"))
+            found.append((text, None, f"help/{path}"))
         for name, sub in sorted(getattr(command, "commands", {}).items()):
             walk(sub, f"{path}.{name}")
 
     for text in i18n.help_texts_of(cli):
-        found.append((text, None, "cli:diaryadmin"))
+        found.append((text, None, "help/diaryadmin"))
     for name in sorted(COMMANDS):
         command = cli.get_command(ctx, name)
         if command is not None:
@@ -231,7 +233,7 @@ def todo(paths: list[str]) -> None:
             if paths and not any(p in loc for p in paths for loc in places):
                 continue
             key = message.id if isinstance(message.id, str) else message.id[0]
-            if message.context:  # pgettext: "context\x04msgid", as gettext itself keys them
+            if message.context:
                 key = f"{message.context}\x04{key}"
             out[key] = {"plural": message.id[1]} if isinstance(message.id, tuple) else ""
     json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
@@ -245,7 +247,8 @@ def translate(files: list[str]) -> None:
         for name in files:
             mapping = json.loads(Path(name).read_text(encoding="utf-8"))
             for key, value in mapping.items():
-                context, _, msgid = key.rpartition("\x04")
+                # "context\x04msgid" names a message with a context (pgettext), as in a .mo
+                context, _sep, msgid = key.rpartition("\x04")
                 message = catalog.get(msgid, context or None)
                 if message is None:
                     print(f"not in the catalogue (run update first?): {key!r}", file=sys.stderr)
@@ -260,7 +263,7 @@ def translate(files: list[str]) -> None:
                     message.string = value
                 message.flags.discard("fuzzy")
                 applied += 1
-        _save(language, catalog)
+        _save(language, merge(extract(language), catalog))
         print(f"{applied} translations applied to {po_path(language).relative_to(ROOT)}")
 
 
@@ -277,7 +280,7 @@ def fill(others: list[str]) -> None:
                     if theirs is not None and theirs.string and not theirs.fuzzy:
                         message.string = theirs.string
                         filled += 1
-        _save(language, catalog)
+        _save(language, merge(extract(language), catalog))
         print(f"{filled} translations filled in from {', '.join(others)}")
 
 
@@ -293,17 +296,16 @@ def main(argv: list[str]) -> int:
         if len(found) > 200:
             print(f"... and {len(found) - 200} more")
         return 1 if found else 0
-    {"update": lambda: update(), "todo": lambda: todo(rest)}.get(command, lambda: None)()
-    if command == "translate":
+    if command == "update":
+        update()
+    elif command == "todo":
+        todo(rest)
+    elif command == "translate":
         translate(rest)
-    elif command == "fill":
+    else:
         fill(rest)
     return 0
 
-
-from datetime import UTC, datetime  # noqa: E402
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from diaryadmin.i18n import _, current_language, pgettext
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -44,8 +46,6 @@ class Problem:
     def __str__(self) -> str:
         # The place reads as one phrase («Файл 5А.xlsx, лист «5А», строка 12, столбец «Класс»):
         # each part has a form to start the sentence and one to follow a comma.
-        from diaryadmin.i18n import pgettext
-
         where: list[str] = []
         if self.file:
             where.append(pgettext("problem place", "{file}").format(file=self.file))
@@ -79,8 +79,6 @@ class Problem:
 def quoted(value: Any) -> str:
     """A name or cell value quoted inside a message, its control characters escaped:
     `'5А'` in English, `«5А»` in Russian."""
-    from diaryadmin.i18n import current_language
-
     text = repr(str(value))
     return text if current_language() == "en" else f"«{text[1:-1]}»"
 
@@ -193,27 +191,41 @@ def database_failure(exc: BaseException) -> DatabaseFailed:
     kind = original.__class__.__name__
     text = str(original).lower()
     if any(word in text for word in ("locked", "busy", "lock timeout", "deadlock")):
-        why = "another program held the database locked too long"
+        message = _(
+            "The command stopped because another program held the database locked too long "
+            "({kind}); the unfinished step was rolled back. Run it again, or add -v for details."
+        )
     elif any(word in text for word in ("connection", "terminat", "shutdown", "closed", "server")):
-        why = "the connection to the database was lost"
+        message = _(
+            "The command stopped because the connection to the database was lost ({kind}); "
+            "the unfinished step was rolled back. Run it again, or add -v for details."
+        )
     else:
-        why = "the database refused a statement"
-    return DatabaseFailed(
-        f"The command stopped because {why} ({kind}); the unfinished step was rolled back. "
-        "Run it again, or add -v for details."
-    )
+        message = _(
+            "The command stopped because the database refused a statement ({kind}); "
+            "the unfinished step was rolled back. Run it again, or add -v for details."
+        )
+    return DatabaseFailed(message.format(kind=kind))
 
 
 def disk_full(exc: OSError) -> DiskFull:
-    where = f" writing {exc.filename}" if exc.filename else ""
-    return DiskFull(
-        f"The disk is full{where}: nothing of the unfinished step was committed. "
-        "Free some space and run the command again."
-    )
+    if exc.filename:
+        message = _(
+            "The disk is full writing {file}: nothing of the unfinished step was committed. "
+            "Free some space and run the command again."
+        ).format(file=exc.filename)
+    else:
+        message = _(
+            "The disk is full: nothing of the unfinished step was committed. "
+            "Free some space and run the command again."
+        )
+    return DiskFull(message)
 
 
 def internal_error(exc: BaseException) -> InternalError:
     return InternalError(
-        f"Internal error ({exc.__class__.__name__}): this is a bug in diaryadmin. "
-        "Rerun with -v to see the traceback, and report it."
+        _(
+            "Internal error ({kind}): this is a bug in diaryadmin. "
+            "Rerun with -v to see the traceback, and report it."
+        ).format(kind=exc.__class__.__name__)
     )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin import audit
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import AuditEvent
 
 ACTION = "files.staged"
@@ -69,8 +70,10 @@ class StagedFile:
                 os.link(self.temp, self.target)
             except FileExistsError:
                 raise Refused(
-                    f"{self.target}: appeared meanwhile; the committed file is kept as "
-                    f"{self.temp} (rename it yourself)."
+                    _(
+                        "{target}: appeared meanwhile; the committed file is kept as "
+                        "{temp} (rename it yourself)."
+                    ).format(target=self.target, temp=self.temp)
                 ) from None
             os.unlink(self.temp)
         _fsync_folder(self.target.parent)
@@ -153,7 +156,11 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
             if path.name.endswith(".tmp") and path.name.startswith("."):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
-                say(f"Removed {path}, a half-written file left by an interrupted run.")
+                say(
+                    _("Removed {path}, a half-written file left by an interrupted run.").format(
+                        path=path
+                    )
+                )
             continue
         with sessions() as session:
             committed = session.scalar(
@@ -165,8 +172,10 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             say(
-                f"Removed {path}, left by an interrupted run that committed nothing "
-                "(the passwords or decisions in it never took effect)."
+                _(
+                    "Removed {path}, left by an interrupted run that committed nothing "
+                    "(the passwords or decisions in it never took effect)."
+                ).format(path=path)
             )
             continue
         destination = target
@@ -175,6 +184,8 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
         os.replace(path, destination)
         _fsync_folder(folder)
         say(
-            f"Completed {destination} from an interrupted run whose changes were committed "
-            "(the passwords in it work)."
+            _(
+                "Completed {path} from an interrupted run whose changes were committed "
+                "(the passwords in it work)."
+            ).format(path=destination)
         )

@@ -173,5 +173,5 @@ def test_sigterm_says_what_was_committed_and_leaves_a_consistent_state(
         assert "interrupted, nothing changed" in err
         assert not out.exists() and _credentials(sessions) == 0
     else:
-        assert "1 step(s) committed before it stay done" in err
+        assert "1 step committed before it stays done" in err
         assert out.exists() and _credentials(sessions) == 4  # the file of working passwords

@@ -110,7 +110,10 @@ def _show_deactivations(app: AppContext, students) -> None:
         ident = f" [{student['external_id']}]" if student["external_id"] else ""
         app.say(f"  {student['class'] or '-'}  {student['name']}{ident}")
     if len(students) > 200:
-        app.say("  " + _("... and {count} more").format(count=len(students) - 200))
+        more = len(students) - 200
+        app.say(
+            "  " + ngettext("... and {count} more", "... and {count} more", more).format(count=more)
+        )
 
 
 @roster_group.command("list")

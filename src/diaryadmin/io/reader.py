@@ -259,11 +259,11 @@ def iter_rows(
     sheets, stream = _open_sandboxed(file, name, kind, sheet, limits, rows=True)
     if sheet is not None and sheet not in dict(sheets):
         stream.close()
-        listed = ", ".join(quoted(n) for n, _hidden in sheets) or _("none")
-        raise refuse(
-            name,
-            _("has no sheet {sheet}; its sheets are {sheets}").format(
-                sheet=quoted(sheet), sheets=listed
-            ),
+        listed = ", ".join(quoted(n) for n, _hidden in sheets)
+        text = (
+            _("has no sheet {sheet}; its sheets are {sheets}")
+            if listed
+            else _("has no sheet {sheet}; its sheets are none")
         )
+        raise refuse(name, text.format(sheet=quoted(sheet), sheets=listed))
     return (Row(name, current, number, values) for current, number, values in stream)
