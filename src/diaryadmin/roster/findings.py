@@ -7,11 +7,14 @@ look-alike letters fixed (with a warning), a guardian's name, relation, e-mail a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from diaryadmin.errors import InvalidValue
 from diaryadmin.io.cells import cell_text
+from diaryadmin.io.encoding import plausible_name
 from diaryadmin.io.reader import Row
 from diaryadmin.io.table import Problems
 from diaryadmin.people.relations import parent_relation, relation_of, split_relation
@@ -21,6 +24,24 @@ from diaryadmin.roster.normalise import (
     ParsedRoster,
     StudentRecord,
 )
+
+# A name as nearly every row writes it (`Иванов`, `Римская-Корсакова`, `Иванов Иван Иванович`):
+# plausible without looking further.
+_PLAIN_NAME = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)*(?: [А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)*)*")
+IMPLAUSIBLE = (
+    "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
+)
+
+
+@lru_cache(maxsize=65536)
+def _plausible(text: str) -> bool:
+    return _PLAIN_NAME.fullmatch(text) is not None or plausible_name(text)
+
+
+def decoded_implausibly(row: Row, raw: Any) -> bool:
+    """Whether a name cell decoded from a text file's bytes (a CSV, an HTML table: no sheet)
+    is no plausible Russian or Latin name: a wrong decoding is an error, not a guess."""
+    return row.sheet is None and type(raw) is str and not _plausible(raw.strip())
 
 
 class RosterFindings:
@@ -65,6 +86,9 @@ class RosterFindings:
             if field != "patronymic":
                 self.error(f"the {field} is missing", row, column)
             return None
+        if decoded_implausibly(row, raw):
+            self.error(f"the {field} {IMPLAUSIBLE}", row, column, raw)
+            return None
         try:
             text, folded, changed = self.norm.name(raw)
         except InvalidValue as exc:
@@ -105,6 +129,9 @@ class RosterFindings:
         name_cell, written_relation = raw_name, None
         if isinstance(raw_name, str):
             name_cell, written_relation = split_relation(raw_name)
+        if decoded_implausibly(row, name_cell):
+            self.error(f"guardian's full name {IMPLAUSIBLE}", row, label_name, raw_name)
+            return None
         try:
             surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
         except InvalidValue as exc:

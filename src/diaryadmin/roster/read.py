@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, InvalidValue, Problem
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, normalise_header
 from diaryadmin.io.reader import Row
+from diaryadmin.io.rejects import REASONS_FIELD, KnownRejects, Place, Rejected, with_reasons_column
 from diaryadmin.io.table import Table, TableKind, read_tables
 from diaryadmin.people.blanks import NONE_WORD_LENGTH, means_none
 from diaryadmin.people.names import canonical_class
@@ -31,7 +33,7 @@ from diaryadmin.roster.columns import (
     ROSTER_GROUPS,
     STUDENT_ALIASES,
 )
-from diaryadmin.roster.findings import RosterFindings
+from diaryadmin.roster.findings import IMPLAUSIBLE, RosterFindings, decoded_implausibly
 from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
 from diaryadmin.schools import class_option
@@ -61,9 +63,10 @@ def _is_student_table(header: HeaderMap) -> bool:
 GUARDIANS = TableKind(
     name="guardians",
     record="a guardian",
-    aliases=GUARDIAN_TABLE_ALIASES,
+    aliases=with_reasons_column(GUARDIAN_TABLE_ALIASES),
     expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
     identifies=lambda header: {"student_id", "full_name"} <= header.columns.keys(),
+    ignored=frozenset({REASONS_FIELD}),
 )
 
 
@@ -78,25 +81,38 @@ class RosterReader(RosterFindings):
         class_name: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         super().__init__(normaliser, class_name=class_name)
         self.sheet = sheet
         self.encoding = encoding
         self.delimiter = delimiter
+        self.limits = limits
         self.guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
+        # A partial import (--rejects): the tables read and the rows passed over, and the IDs
+        # of the students refused (their guardians' rows go with them).
+        self.rejected: Rejected | None = None
+        self.skipped = 0
+        self.refused_ids: dict[str, Place] = {}
         self.students = TableKind(
             name="roster",
             record="a student",
-            aliases=ROSTER_ALIASES,
+            aliases=with_reasons_column(ROSTER_ALIASES),
             expected="Фамилия, Имя, Дата рождения, Класс",
             identifies=_is_student_table,
             missing=self._missing,
             missing_message=self._missing_message,
             groups=ROSTER_GROUPS,
-            ignored=frozenset({"row_number"}),
+            ignored=frozenset({"row_number", REASONS_FIELD}),
             skipped="no student names",
             none_found="no sheet has a roster header (Фамилия, Имя, Дата рождения...)",
         )
+
+    def keep_rejects(self, rejected: Rejected) -> None:
+        """Read for a partial import: note each table in `rejected`, pass over the rows it
+        holds (their errors left out) and note the IDs of the students refused."""
+        self.rejected = rejected
+        self.result.errors = self.problems.errors = KnownRejects(rejected)
 
     # -- files
     def read(self, paths: Iterable[str | Path]):
@@ -108,7 +124,7 @@ class RosterReader(RosterFindings):
                 self.result.errors.extend(exc.problems or [Problem(str(exc), file=str(path))])
         if self.sink is None:
             self._attach_guardians()
-        if not self.count and not self.result.errors:
+        if not self.count and not self.skipped and not self.result.errors:
             for path in paths:
                 self.result.errors.append(Problem("no students found under the header", str(path)))
         return self.result
@@ -124,8 +140,11 @@ class RosterReader(RosterFindings):
             sheet=self.sheet,
             encoding=self.encoding,
             delimiter=self.delimiter,
+            limits=self.limits,
         )
         for table in tables:
+            if self.rejected is not None:
+                self.rejected.table(table.header)
             if table.kind is GUARDIANS:
                 self.read_guardian_table(table)
             else:
@@ -214,10 +233,22 @@ class RosterReader(RosterFindings):
         elif default_class is not None:
             default_class = class_option(default_class)
         layout = _Layout.of(header, default_class)
+        rejected = self.rejected
         for row in table.rows:
             v = layout.cells(row)
-            if v is not None:
-                self._student(row, v, layout)
+            if v is None:
+                continue
+            if rejected is not None and (row.file, row.sheet, row.number) in rejected:
+                self.skipped += 1
+                self._refused(row, v, layout)
+                continue
+            self._student(row, v, layout)
+
+    def _refused(self, row: Row, v: tuple, layout: _Layout) -> None:
+        """Note the ID of a student row refused (for its guardians' rows)."""
+        external_id = cell_text(v[layout.external_id])
+        if external_id is not None:
+            self.refused_ids.setdefault(external_id, (row.file, row.sheet, row.number))
 
     def _student(self, row: Row, v: tuple, layout: _Layout) -> None:
         """One student row (`v`: its cells as the layout pads them): a record, or errors."""
@@ -242,6 +273,8 @@ class RosterReader(RosterFindings):
             if guardian is not None:
                 guardians.append(guardian)
         if len(errors) > before:
+            if self.rejected is not None:
+                self._refused(row, v, layout)
             return
         surname, name, patronymic, key = names
         self.emit(
@@ -258,6 +291,9 @@ class RosterReader(RosterFindings):
             label = layout.labels["full_name"]
             if raw is None:
                 self.error("the full name is missing", row, label)
+                return None, None, None, ""
+            if decoded_implausibly(row, raw):
+                self.error(f"the full name {IMPLAUSIBLE}", row, label, raw)
                 return None, None, None, ""
             try:
                 surname, name, patronymic, changed, key = self.norm.full_name(raw)
@@ -313,7 +349,11 @@ class RosterReader(RosterFindings):
     def read_guardian_table(self, table: Table) -> None:
         header = table.header
         labels = header.labels
+        rejected = self.rejected
         for row in table.rows:
+            if rejected is not None and (row.file, row.sheet, row.number) in rejected:
+                self.skipped += 1
+                continue
             student_id = cell_text(header.get(row, "student_id"))
             raw_name = header.get(row, "full_name")
             if student_id is None and raw_name is None:
@@ -395,7 +435,7 @@ class _Layout:
             default_class=default_class,
             width=width,
             absent=absent,
-            mapped=[i for name, i in columns.items() if name != "row_number"],
+            mapped=[i for name, i in columns.items() if name not in _NOT_DATA],
             optional=sorted(
                 index
                 for name, index in columns.items()
@@ -436,6 +476,7 @@ class _Layout:
         return v
 
 
+_NOT_DATA = frozenset({"row_number", REASONS_FIELD})
 _OPTIONAL = frozenset(
     {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
 )
