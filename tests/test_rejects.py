@@ -4,6 +4,7 @@ settings reaching every reader."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -16,6 +17,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from diaryadmin.errors import InputError
 from diaryadmin.models import Application, AuditEvent, Guardian, Guardianship, Student
 from diaryadmin.samples.applications import HEADER as HEADER_APPLICATIONS
 from helpers.applications import CORPUS, build_roster
@@ -298,6 +300,48 @@ def test_a_duplicate_is_rejected_and_the_first_row_kept(run_cli, workdir, sessio
     assert files == [str(rejects)]
 
 
+def test_a_formula_row_is_rejected_and_the_rest_imported(run_cli, workdir, sessions):
+    """The table reader itself refuses a row with a formula cell: the attempt importing the
+    other rows must not stop at it."""
+    path = write_xlsx(
+        workdir / "r.xlsx",
+        [
+            HEADER,
+            ["S1", "Иванов", "Пётр", None, "14.03.2015", "5А"],
+            ["S2", "=B2", "Анна", None, "01.03.2015", "5А"],
+        ],
+    )
+    rejects = workdir / "to-fix.xlsx"
+    result = run_cli("roster", "import", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 3, result.output
+    assert set(stored(sessions)) == {"S1"}
+    [header, row] = cells(rejects)["Лист1"]
+    assert header == [*HEADER, REASONS]
+    assert row[0] == "S2" and row[-1].startswith("column 'Фамилия'")
+    assert "a formula, not a value" in row[-1]
+
+
+def test_every_row_rejected_imports_nothing_and_writes_them_all(run_cli, workdir, sessions):
+    path = write_csv(
+        workdir / "5А.csv",
+        [
+            ["Фамилия", "Имя", "Дата рождения", "Класс"],
+            ["Иванов", "Пётр", "31.02.2015", "5А"],
+            ["Петрова", "Анна", "когда-то", "5А"],
+        ],
+    )
+    rejects = workdir / "to-fix.csv"
+    result = run_cli("--format", "json", "roster", "import", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert (data["created"], data["rejected"]) == (0, 2)
+    assert stored(sessions) == {}
+    lines = rejects.read_bytes().decode("utf-8-sig").splitlines()
+    assert [line.split(";")[:2] for line in lines] == [
+        ["Фамилия", "Имя"], ["Иванов", "Пётр"], ["Петрова", "Анна"]
+    ]  # fmt: skip
+
+
 def test_subprocess_run_exit_3_and_the_file(workdir, database_url, tmp_path):
     xlsx, csv = school_roster(workdir)
     rejects = workdir / "to-fix.xlsx"
@@ -417,25 +461,34 @@ def _csv(value):
 
 
 @pytest.mark.parametrize("command", ["roster", "applications", "journal"])
-def test_read_limits_come_from_the_env_file(run_cli, workdir, command):
-    """A limit set in .env (not in the environment) bounds every import's reader."""
-    (workdir / ".env").write_text("DIARYADMIN_MAX_ROWS=3\n")
+def test_the_settings_read_limits_bound_every_import(sessions, settings, workdir, command):
+    """The limits are the settings' (from .env or the portal's own Settings), not only the
+    environment's: here the environment has none and the settings allow 3 rows."""
+    from diaryadmin.applications.store import import_applications
+    from diaryadmin.config import ReadLimits
+    from diaryadmin.journal.importing import import_journal
+    from diaryadmin.roster.importing import import_roster
+    from diaryadmin.schools import resolve_school
+
+    assert "DIARYADMIN_MAX_ROWS" not in os.environ
+    limited = dataclasses.replace(settings, read_limits=ReadLimits(max_rows=3))
     path = write_xlsx(
         workdir / "big.xlsx",
         [HEADER, *[[f"S{i}", "Иванов", "Пётр", None, "14.03.2015", "5А"] for i in range(6)]],
     )
-    args = {
-        "roster": ["roster", "import", str(path)],
-        "applications": ["applications", "import", str(path)],
-        "journal": ["journal", "import", str(path)],
-    }[command]
     if command == "journal":  # a journal is imported into a school with classes
-        roster = write_xlsx(
+        small = write_xlsx(
             workdir / "r.xlsx", [HEADER, ["S1", "Иванов", "Пётр", None, "14.03.2015", "5А"]]
         )
-        assert run_cli("roster", "import", str(roster)).exit_code == 0
-    result = run_cli("--env-file", str(workdir / ".env"), *args)
-    assert result.exit_code == 1, result.output
-    assert "exceeds the limit of 3; if the file is genuine, raise DIARYADMIN_MAX_ROWS" in (
-        result.stderr
-    )
+        with sessions() as session, session.begin():
+            import_roster(session, [small], settings=settings, operator="test")
+    with pytest.raises(InputError) as raised, sessions() as session, session.begin():
+        if command == "roster":
+            import_roster(session, [path], settings=limited, operator="test")
+        elif command == "applications":
+            import_applications(session, limited, [path], operator="test")
+        else:
+            school = resolve_school(session, None, limited)
+            import_journal(session, school, path, "test", limits=limited.read_limits)
+    shown = " ".join([str(raised.value), *map(str, raised.value.problems)])
+    assert "exceeds the limit of 3; if the file is genuine, raise DIARYADMIN_MAX_ROWS" in shown

@@ -7,9 +7,8 @@ look-alike letters fixed (with a warning), a guardian's name, relation, e-mail a
 
 from __future__ import annotations
 
-import re
+import copy
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from diaryadmin.errors import InvalidValue
@@ -25,30 +24,41 @@ from diaryadmin.roster.normalise import (
     StudentRecord,
 )
 
-# A name as nearly every row writes it (`Иванов`, `Римская-Корсакова`, `Иванов Иван Иванович`):
-# plausible without looking further.
-_PLAIN_NAME = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)*(?: [А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)*)*")
 IMPLAUSIBLE = (
     "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
 )
 
 
-@lru_cache(maxsize=65536)
-def _plausible(text: str) -> bool:
-    return _PLAIN_NAME.fullmatch(text) is not None or plausible_name(text)
+class DecodedNames(Normaliser):
+    """The normaliser of a table decoded from a text file's bytes (a CSV, an HTML page): a
+    name that is no plausible Russian or Latin name is a wrong decoding, refused rather than
+    guessed (`гЩЗБОЛПЧ` is `Щербаков` in KOI8-R read as cp1251). Every name word passes
+    through `name`, which caches words: each is looked at once, so rows pay nothing more."""
 
+    @classmethod
+    def of(cls, normaliser: Normaliser) -> DecodedNames:
+        """A copy of `normaliser` (sharing its other caches) with a words cache of its own:
+        the words it holds were never checked."""
+        decoded = copy.copy(normaliser)
+        decoded.__class__ = cls
+        decoded._names = {}
+        return decoded
 
-def decoded_implausibly(row: Row, raw: Any) -> bool:
-    """Whether a name cell decoded from a text file's bytes (a CSV, an HTML table: no sheet)
-    is no plausible Russian or Latin name: a wrong decoding is an error, not a guess."""
-    return row.sheet is None and type(raw) is str and not _plausible(raw.strip())
+    def name(self, value: Any) -> tuple[str, str, bool]:
+        found = self._names.get(value)
+        if found is not None:
+            return found
+        if type(value) is str and value.strip() and not plausible_name(value):
+            raise InvalidValue(IMPLAUSIBLE)
+        return Normaliser.name(self, value)
 
 
 class RosterFindings:
     """The students read so far (or a sink taking them) and every error and warning."""
 
     def __init__(self, normaliser: Normaliser, *, class_name: str | None = None) -> None:
-        self.norm = normaliser
+        self.norm = self.typed = normaliser  # the normaliser of the table being read
+        self.decoded = DecodedNames.of(normaliser)  # of a table decoded from text
         self.default_class = class_name
         self.result = ParsedRoster()
         self.problems = Problems(self.result.warnings, self.result.errors)
@@ -85,9 +95,6 @@ class RosterFindings:
         if raw is None:
             if field != "patronymic":
                 self.error(f"the {field} is missing", row, column)
-            return None
-        if decoded_implausibly(row, raw):
-            self.error(f"the {field} {IMPLAUSIBLE}", row, column, raw)
             return None
         try:
             text, folded, changed = self.norm.name(raw)
@@ -129,9 +136,6 @@ class RosterFindings:
         name_cell, written_relation = raw_name, None
         if isinstance(raw_name, str):
             name_cell, written_relation = split_relation(raw_name)
-        if decoded_implausibly(row, name_cell):
-            self.error(f"guardian's full name {IMPLAUSIBLE}", row, label_name, raw_name)
-            return None
         try:
             surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
         except InvalidValue as exc:

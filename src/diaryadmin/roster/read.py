@@ -33,7 +33,7 @@ from diaryadmin.roster.columns import (
     ROSTER_GROUPS,
     STUDENT_ALIASES,
 )
-from diaryadmin.roster.findings import IMPLAUSIBLE, RosterFindings, decoded_implausibly
+from diaryadmin.roster.findings import RosterFindings
 from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
 from diaryadmin.schools import class_option
@@ -130,6 +130,7 @@ class RosterReader(RosterFindings):
         return self.result
 
     def read_file(self, path: Path, name: str) -> None:
+        self.norm = self.typed
         if path.is_dir() or path.suffix.lower() == ".zip":
             read_oneroster(path, self)
             return
@@ -143,6 +144,8 @@ class RosterReader(RosterFindings):
             limits=self.limits,
         )
         for table in tables:
+            # A CSV or HTML table was decoded from bytes (no sheet): its names must be names.
+            self.norm = self.decoded if table.sheet is None else self.typed
             if self.rejected is not None:
                 self.rejected.table(table.header)
             if table.kind is GUARDIANS:
@@ -291,9 +294,6 @@ class RosterReader(RosterFindings):
             label = layout.labels["full_name"]
             if raw is None:
                 self.error("the full name is missing", row, label)
-                return None, None, None, ""
-            if decoded_implausibly(row, raw):
-                self.error(f"the full name {IMPLAUSIBLE}", row, label, raw)
                 return None, None, None, ""
             try:
                 surname, name, patronymic, changed, key = self.norm.full_name(raw)
