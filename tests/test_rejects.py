@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -360,6 +361,52 @@ def test_subprocess_run_exit_3_and_the_file(workdir, database_url, tmp_path):
     assert "5 row(s) were rejected" in done.stderr
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
     assert sum(len(rows) - 1 for rows in cells(rejects).values()) == 5
+
+
+def _import_in_subprocess(database_url, workdir, args, pause=None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIARYADMIN_")}
+    env.update(DIARYADMIN_SECRET_KEY=SECRET, DIARYADMIN_DATABASE_URL=database_url)
+    if pause:
+        env["DIARYADMIN_TEST_PAUSE_AT"] = pause
+    return subprocess.Popen(
+        [sys.executable, "-m", "diaryadmin", "roster", "import", *args],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("point", ["before-commit", "after-commit"])
+def test_killed_around_the_commit_the_rejects_file_matches_the_database(
+    database_url, workdir, sessions, db_snapshot, point
+):
+    """The rejects file is staged: killed before COMMIT there is none (and no student), after
+    COMMIT the next run for the same path puts it in place."""
+    xlsx, csv = school_roster(workdir)
+    rejects = workdir / "to-fix.xlsx"
+    args = [str(xlsx), str(csv), "--rejects", str(rejects)]
+    before = db_snapshot()
+    process = _import_in_subprocess(database_url, workdir, args, pause=point)
+    assert f"paused at {point}" in process.stderr.readline()
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    process.stderr.close()
+    assert not rejects.exists()
+    assert [p.name.endswith(".pending.xlsx") for p in workdir.iterdir() if p.name[0] == "."] == [
+        True
+    ]
+    if point == "before-commit":
+        assert db_snapshot() == before
+    else:
+        assert set(stored(sessions)) == {"S1", "S4", "S5"}
+    rerun = _import_in_subprocess(database_url, workdir, args)
+    assert rerun.wait(120) == (3 if point == "before-commit" else 1)
+    said = rerun.stderr.read()
+    rerun.stderr.close()
+    if point == "before-commit":
+        assert "committed nothing" in said and "5 row(s) were rejected" in said
+    else:  # the file of the committed run is completed; this run changes nothing
+        assert f"Completed {rejects}" in said and "already exists; use --force" in said
+    assert rejects.exists() and sum(len(r) - 1 for r in cells(rejects).values()) == 5
+    assert set(stored(sessions)) == {"S1", "S4", "S5"}
 
 
 # -- applications -----------------------------------------------------------------------
