@@ -18,6 +18,7 @@ from diaryadmin.applications.columns import ALIASES
 from diaryadmin.errors import Problem
 from diaryadmin.io import HeaderMap, Row
 from diaryadmin.io.cells import cell_text, parse_bool, parse_date
+from diaryadmin.io.encoding import plausible_name
 from diaryadmin.people.blanks import means_none
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import (
@@ -64,6 +65,9 @@ _CONSENT_WORDS = {
 # `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
 _INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
 _INITIALS_MESSAGE = "initials instead of the name in full"
+_IMPLAUSIBLE_MESSAGE = (
+    "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
+)
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
 _NAME_COMMAS = re.compile(r"\s*[,;]\s*")
@@ -178,6 +182,10 @@ class RowReader:
         return self._clean_name(name, text)
 
     def _clean_name(self, name: str, text: str) -> str | None:
+        if self._row.sheet is None and not _plausible(text):
+            # Decoded from a text file's bytes: a name that is none is a wrong decoding.
+            self._problem(name, _IMPLAUSIBLE_MESSAGE, text)
+            return None
         fixed, changed = _tidy_name(text)
         if changed:
             self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
@@ -357,6 +365,11 @@ def _tidy_name(text: str) -> tuple[str, bool]:
     """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
     repeat a lot in a batch, so this is cached)."""
     return fix_lookalikes(clean_spaces(text))
+
+
+@lru_cache(maxsize=16384)
+def _plausible(text: str) -> bool:
+    return plausible_name(text)
 
 
 def _digits(value: Any, width: int) -> str | None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
@@ -24,10 +25,14 @@ from diaryadmin.applications.read import ImportReport, read_applications
 from diaryadmin.applications.rows import ParsedApplication
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.io import rejects as rejecting
 from diaryadmin.models import Application, utcnow
 from diaryadmin.people.names import full_name
 from diaryadmin.plan import Plan
 from diaryadmin.schools import find_school
+
+if TYPE_CHECKING:
+    from diaryadmin.staging import Staging
 
 __all__ = [
     "ALIASES",
@@ -57,6 +62,9 @@ def import_applications(
     dry_run: bool = False,
     now: datetime | None = None,
     plan: Plan | None = None,
+    rejects: Path | None = None,
+    staging: Staging | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import applications from table files, all or nothing (each new one added to `plan`,
     when given, by application number and applicant).
@@ -66,15 +74,37 @@ def import_applications(
     already imported (same content, or same application number) is counted as unchanged.
     A malformed passport, SNILS or certificate is not an error: it is flagged on the
     application and becomes a rejection reason at verify.
+
+    With `rejects` (an .xlsx or .csv path) the import is partial: every valid row is imported
+    and each refused one is written there as typed, with its reasons (see io.rejects),
+    staged in `staging` so that the file appears once the transaction is committed (without
+    `staging`, or on a dry run, no file is written); the report's `rejected` lists them. A
+    problem with a file rather than a row still refuses everything. Raises Refused for a
+    rejects file that could not be written (existing without `force`, one of `paths`, not
+    .xlsx or .csv).
     """
     now = now or utcnow()
     paths = [os.fspath(p) for p in paths]
+    rejected = None
+    if rejects is not None:
+        rejecting.check_target(rejects, paths, overwrite=force)
+        rejected = rejecting.Rejected()
     parsed, report = read_applications(
-        paths, settings, sheet=sheet, encoding=encoding, delimiter=delimiter, today=now.date()
+        paths,
+        settings,
+        sheet=sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+        today=now.date(),
+        rejected=rejected,
     )
     report.dry_run = dry_run
+    if rejected is not None:
+        report.rejected = []
     school_id = _school_id(session, school_code)
     new_rows = _new_applications(session, parsed, report)
+    if rejected is not None and report.errors:
+        _set_aside(report, rejected, rejects)
     if report.errors:
         raise InputError(
             f"{len(report.errors)} problem(s) found; nothing was imported.",
@@ -102,6 +132,11 @@ def import_applications(
             )
     report.created = len(dicts)
     report.flagged = sum(1 for d in dicts if d["document_flags"])
+    if rejected and not dry_run and staging is not None:
+        report.rejects_file = rejecting.stage(
+            staging, session, rejects, rejected, overwrite=force, encoding=encoding,
+            delimiter=delimiter, limits=settings.read_limits,
+        )  # fmt: skip
     if dry_run or not dicts:
         return report
     for start in range(0, len(dicts), BATCH):
@@ -113,10 +148,26 @@ def import_applications(
         operator,
         "applications.import",
         source,
-        {"created": report.created, "unchanged": report.unchanged, "flagged": report.flagged},
+        {
+            "created": report.created,
+            "unchanged": report.unchanged,
+            "flagged": report.flagged,
+            **({} if report.rejected is None else {"rejected": len(report.rejected)}),
+        },
         now=now,
     )
     return report
+
+
+def _set_aside(report: ImportReport, rejected: rejecting.Rejected, target: Path) -> None:
+    """A partial import: the rows with errors move to `rejected` (and the report's list),
+    unless a problem is the file's rather than a row's, which still refuses everything."""
+    if not all(rejected.is_row_problem(p) for p in report.errors):
+        return
+    rejected.add(report.errors)
+    report.errors.clear()
+    rejecting.check_sources(rejected, target)
+    report.rejected = rejected.problems()
 
 
 def _school_id(session: Session, code: str | None) -> int | None:

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from diaryadmin.commands.options import DRY_RUN_OPTION, format_option, report_issue
+from diaryadmin.commands.partial import FORCE_REJECTS_OPTION, REJECTS_OPTION, show_rejected
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.plan import Plan
+from diaryadmin.staging import staged_change
 
 
 @click.group("applications")
@@ -22,26 +24,36 @@ def applications_group() -> None:
 @click.option("--sheet", help="Read only this sheet (default: every sheet with applications).")
 @click.option("--encoding", help="CSV encoding (default: detected; utf-8, cp1251).")
 @click.option("--delimiter", help="CSV delimiter (default: detected; ; , or tab).")
+@REJECTS_OPTION
+@FORCE_REJECTS_OPTION
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @format_option
 @pass_app
-def import_command(app: AppContext, files, school_code, sheet, encoding, delimiter, dry_run):
+def import_command(
+    app: AppContext, files, school_code, sheet, encoding, delimiter, rejects, force, dry_run
+):
     """Import applications from xlsx/xls/ods or CSV files, all or nothing.
 
     Any error in any row means nothing is imported (exit 1) and every problem is listed with
-    file, sheet, row and column. A malformed passport, SNILS or birth certificate is not an
-    error: it is flagged and becomes a rejection reason at verify. Re-importing the same
-    application changes nothing.
+    file, sheet, row and column. With --rejects FILE the valid rows are imported and the
+    refused ones written to FILE as typed, with a column of reasons: fix them there and
+    import FILE (exit 3 when rows were refused). A malformed passport, SNILS or birth
+    certificate is not an error: it is flagged and becomes a rejection reason at verify.
+    Re-importing the same application changes nothing.
 
     \b
     Example:
       diaryadmin applications import gosuslugi-2026-09.xlsx
       diaryadmin applications import office.csv --encoding cp1251 --dry-run
+      diaryadmin applications import gosuslugi-2026-09.xlsx --rejects to-fix.xlsx
     """
     from diaryadmin.applications.store import import_applications
 
     plan = Plan()
-    with app.transaction(dry_run=dry_run) as session:
+    with staged_change(
+        app.sessions(), app.operator, dry_run=dry_run, targets=[rejects] if rejects else [],
+        say=app.say,
+    ) as (session, staging):  # fmt: skip
         report = import_applications(
             session,
             app.settings,
@@ -53,6 +65,9 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
             delimiter=delimiter,
             dry_run=dry_run,
             plan=plan,
+            rejects=rejects,
+            staging=None if dry_run else staging,  # a dry run writes no rejects file
+            force=force,
         )
     app.show_plan(plan, dry_run)
     for warning in report.warnings:
@@ -64,6 +79,7 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
             f"document); {report.unchanged} already imported."
         )
     app.result(report.to_dict())
+    show_rejected(app, report.rejected, report.rejects_file, dry_run)
 
 
 @applications_group.command("verify")

@@ -124,6 +124,7 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
             year=year,
             dry_run=dry_run,
             changes=plan if dry_run else None,
+            limits=app.settings.read_limits,
         )
     app.show_plan(plan, dry_run)
     app.result(report)

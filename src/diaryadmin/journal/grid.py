@@ -41,9 +41,9 @@ class GridRow(NamedTuple):
     grade_where: Problem  # the period grade's cell
 
 
-def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -> None:
+def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class, limits=None) -> None:
     plan.formats.add("grid")
-    rows = list(iter_rows(path, sheet=sheet))
+    rows = list(iter_rows(path, sheet=sheet, limits=limits))
     problems = plan.problems
     meta = {cell_text(r.values[0]): r for r in rows[:3] if r.values}
     class_row, subject_row = meta.get(LABEL_CLASS), meta.get(LABEL_SUBJECT)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
+from diaryadmin.config import ReadLimits
 from diaryadmin.db import lock_school
 from diaryadmin.errors import ImportOutcome, InputError, NotFound, Problem
 from diaryadmin.journal.classlist import ClassList
@@ -158,6 +159,7 @@ def plan_import(
     *,
     default_class: str | None = None,
     year: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> tuple[Plan, JournalImportReport]:
     """Read and check a journal file against the database; nothing is written.
 
@@ -165,7 +167,7 @@ def plan_import(
     """
     default_class = class_option(default_class or None)
     hint = year if year is not None else _latest_year(session, school)
-    plan = read_journal_file(path, default_class, year_hint=hint)
+    plan = read_journal_file(path, default_class, year_hint=hint, limits=limits)
     if not plan.formats:
         raise _refused(path, plan)
     year = _school_year(session, school, year, plan)
@@ -352,6 +354,7 @@ def import_journal(
     dry_run: bool = False,
     now: datetime | None = None,
     changes: ChangePlan | None = None,
+    limits: ReadLimits | None = None,
 ) -> dict[str, Any]:
     """Import a journal file (long form or grid workbook) all-or-nothing.
 
@@ -365,7 +368,9 @@ def import_journal(
     path = Path(path)
     if not dry_run:
         lock_school(session, school.code)
-    plan, report = plan_import(session, school, path, default_class=default_class, year=year)
+    plan, report = plan_import(
+        session, school, path, default_class=default_class, year=year, limits=limits
+    )
     if changes is not None:
         _describe_lessons(plan, changes)
     if dry_run:

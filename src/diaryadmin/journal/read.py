@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import Problem
 from diaryadmin.io import HeaderMap, Row, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_date, parse_float, parse_int
@@ -94,17 +95,19 @@ MAX_WEIGHT = 10.0
 # ---------------------------------------------------------------- reading the file
 
 
-def _detect(path: Path, plan: Plan, default_class: str | None) -> list[tuple[str | None, str]]:
+def _detect(
+    path: Path, plan: Plan, default_class: str | None, limits: ReadLimits | None = None
+) -> list[tuple[str | None, str]]:
     """(sheet, kind) for each visible sheet: 'grid', 'summary' or 'long'; CSV is one 'long'
     sheet. Hidden sheets are left out (with a warning if one holds a long-form table)."""
-    names = sheet_names(path)
+    names = sheet_names(path, limits=limits)
     if not names:
         return [(None, "long")]
     problems = Problems(plan.warnings, plan.problems)
-    names = visible_sheets(path, names, [_long_form(default_class)], problems)
+    names = visible_sheets(path, names, [_long_form(default_class)], problems, limits)
     kinds = []
     for name in names:
-        first = list(_head_rows(path, name, 2))
+        first = list(_head_rows(path, name, 2, limits))
         a = [cell_text(r.values[0]) if r.values else None for r in first]
         if len(a) == 2 and a[0] == LABEL_CLASS and a[1] == LABEL_SUBJECT:
             kinds.append((name, "grid"))
@@ -115,8 +118,8 @@ def _detect(path: Path, plan: Plan, default_class: str | None) -> list[tuple[str
     return kinds
 
 
-def _head_rows(path: Path, sheet: str, n: int) -> Iterator[Row]:
-    for k, row in enumerate(iter_rows(path, sheet=sheet)):
+def _head_rows(path: Path, sheet: str, n: int, limits: ReadLimits | None) -> Iterator[Row]:
+    for k, row in enumerate(iter_rows(path, sheet=sheet, limits=limits)):
         if k >= n:
             return
         yield row
@@ -142,9 +145,14 @@ def _long_form(default_class: str | None) -> TableKind:
 
 
 def _read_long(
-    path: Path, sheet: str | None, plan: Plan, default_class: str | None, formulas: dict
+    path: Path,
+    sheet: str | None,
+    plan: Plan,
+    default_class: str | None,
+    formulas: dict,
+    limits: ReadLimits | None = None,
 ) -> None:
-    rows = iter_rows(path, sheet=sheet) if sheet else iter_rows(path)
+    rows = iter_rows(path, sheet=sheet, limits=limits)
     problems = Problems(plan.warnings, plan.problems)
     table, identified = read_sheet(
         rows, [_long_form(default_class)], problems, formulas.get(sheet), named=sheet is None
@@ -389,21 +397,25 @@ def _student_ref(header: HeaderMap, row: Row) -> tuple[str, str] | None:
 
 
 def read_journal_file(
-    path: Path, default_class: str | None = None, year_hint: int | None = None
+    path: Path,
+    default_class: str | None = None,
+    year_hint: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> Plan:
     """Read a journal file (long form or grid workbook) into an unresolved plan.
 
-    `year_hint`: the school year that dates written without a year (`03.09`) belong to.
+    `year_hint`: the school year that dates written without a year (`03.09`) belong to;
+    `limits`: the read limits (the settings', else the environment's).
     """
     plan = Plan(year_hint=year_hint)
-    kinds = _detect(path, plan, default_class)
+    kinds = _detect(path, plan, default_class, limits)
     notes = read_cell_notes(path) if any(k == "grid" for _, k in kinds) else {}
-    formulas = formula_cells(path) if any(k == "long" for _, k in kinds) else {}
+    formulas = formula_cells(path, limits) if any(k == "long" for _, k in kinds) else {}
     for sheet, kind in kinds:
         if kind == "long":
-            _read_long(path, sheet, plan, default_class, formulas)
+            _read_long(path, sheet, plan, default_class, formulas, limits)
         elif kind == "grid":
-            read_grid(path, sheet, plan, notes, default_class)
+            read_grid(path, sheet, plan, notes, default_class, limits)
     grid_entries(plan)
     if not plan.formats and not plan.problems:
         plan.problems.append(
