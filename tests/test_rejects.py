@@ -100,7 +100,7 @@ def test_roster_rejects_cell_by_cell_then_the_fixed_file_imports(run_cli, workdi
     data = json.loads(result.stdout)
     assert (data["created"], data["rejected"], data["rejects_file"]) == (3, 5, str(rejects))
     assert data["errors"] == []
-    assert f"5 row(s) were rejected and written to {rejects}" in result.stderr
+    assert f"5 rows were rejected and written to {rejects}" in result.stderr
     assert stored(sessions) == {"S1": ["Иванова"], "S4": [], "S5": []}
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
     assert not [p for p in workdir.iterdir() if p.name.startswith(".")]  # no pending file
@@ -173,7 +173,7 @@ def test_dry_run_shows_the_rejects_and_writes_nothing(run_cli, workdir, db_snaps
     data = json.loads(result.stdout)
     assert (data["created"], data["rejected"], data["rejects_file"]) == (3, 5, None)
     assert f"rejected: {xlsx}, sheet '5А', row 3: {DATE_REASON}" in result.stderr
-    assert "5 row(s) would be rejected" in result.stderr
+    assert "5 rows would be rejected" in result.stderr
     assert sorted(p.name for p in workdir.iterdir()) == ["6Б.csv", "school.xlsx"]
     assert db_snapshot() == before
 
@@ -358,7 +358,7 @@ def test_subprocess_run_exit_3_and_the_file(workdir, database_url, tmp_path):
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
-    assert "5 row(s) were rejected" in done.stderr
+    assert "5 rows were rejected" in done.stderr
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
     assert sum(len(rows) - 1 for rows in cells(rejects).values()) == 5
 
@@ -402,7 +402,7 @@ def test_killed_around_the_commit_the_rejects_file_matches_the_database(
     said = rerun.stderr.read()
     rerun.stderr.close()
     if point == "before-commit":
-        assert "committed nothing" in said and "5 row(s) were rejected" in said
+        assert "committed nothing" in said and "5 rows were rejected" in said
     else:  # the file of the committed run is completed; this run changes nothing
         assert f"Completed {rejects}" in said and "already exists; use --force" in said
     assert rejects.exists() and sum(len(r) - 1 for r in cells(rejects).values()) == 5

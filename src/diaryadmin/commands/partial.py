@@ -9,6 +9,7 @@ import click
 
 from diaryadmin.context import AppContext
 from diaryadmin.errors import PartialFailure, Problem
+from diaryadmin.i18n import _, ngettext
 
 SHOWN = 20  # rejected rows listed on stderr without -v; the rejects file has every one
 
@@ -32,16 +33,30 @@ def show_rejected(
         return
     shown = rejected if app.verbose else rejected[:SHOWN]
     for problem in shown:
-        app.say(f"rejected: {problem}")
+        app.say(_("rejected: {problem}").format(problem=problem))
     if len(shown) < len(rejected):
-        app.say(f"  ... and {len(rejected) - len(shown)} more; -v lists every one.")
+        app.say(
+            _("  ... and {count} more; -v lists every one.").format(
+                count=len(rejected) - len(shown)
+            )
+        )
     count = len(rejected)
     if dry_run:
         raise PartialFailure(
-            f"{count} row(s) would be rejected; the dry run wrote nothing (no rejects file) "
-            "and changed nothing."
+            ngettext(
+                "{count} row would be rejected; the dry run wrote nothing (no rejects file) "
+                "and changed nothing.",
+                "{count} rows would be rejected; the dry run wrote nothing (no rejects file) "
+                "and changed nothing.",
+                count,
+            ).format(count=count)
         )
     raise PartialFailure(
-        f"{count} row(s) were rejected and written to {target} with their reasons; every "
-        "other row was imported. Fix the rows there and import that file."
+        ngettext(
+            "{count} row was rejected and written to {target} with its reasons; every "
+            "other row was imported. Fix the row there and import that file.",
+            "{count} rows were rejected and written to {target} with their reasons; every "
+            "other row was imported. Fix the rows there and import that file.",
+            count,
+        ).format(count=count, target=target)
     )

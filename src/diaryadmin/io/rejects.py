@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from diaryadmin.config import ReadLimits
 from diaryadmin.errors import Problem, Refused
+from diaryadmin.i18n import _
 from diaryadmin.io.headers import HeaderMap
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ def reason_of(problem: Problem) -> str:
 
 def where(place: Place) -> str:
     file, sheet, row = place
-    return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
+    if sheet:
+        return _("{file}, sheet {sheet!r}, row {row}").format(file=file, sheet=sheet, row=row)
+    return _("{file}, row {row}").format(file=file, row=row)
 
 
 @dataclass
@@ -134,9 +137,15 @@ def check_target(
     files being imported."""
     target = Path(target)
     if target.suffix.lower() not in SUFFIXES:
-        raise Refused(f"{target}: a rejects file is an .xlsx or a .csv file.")
+        raise Refused(
+            _("{target}: a rejects file is an .xlsx or a .csv file.").format(target=target)
+        )
     if not target.parent.is_dir():
-        raise Refused(f"{target}: the folder {str(target.parent)!r} does not exist.")
+        raise Refused(
+            _("{target}: the folder {folder!r} does not exist.").format(
+                target=target, folder=str(target.parent)
+            )
+        )
     for source in map(Path, inputs):
         same = (
             os.path.samefile(source, target)
@@ -145,12 +154,17 @@ def check_target(
         )
         if same:
             raise Refused(
-                f"{target}: is one of the files being imported; give the rejects file another name."
+                _(
+                    "{target}: is one of the files being imported; give the rejects file "
+                    "another name."
+                ).format(target=target)
             )
     if target.is_dir():
-        raise Refused(f"{target}: is a directory.")
+        raise Refused(_("{target}: is a directory.").format(target=target))
     if target.exists() and not overwrite:
-        raise Refused(f"{target}: already exists; use --force to overwrite it.")
+        raise Refused(
+            _("{target}: already exists; use --force to overwrite it.").format(target=target)
+        )
 
 
 def check_sources(rejected: Rejected, target: Path) -> None:
@@ -158,9 +172,11 @@ def check_sources(rejected: Rejected, target: Path) -> None:
     count = rejected.source_count()
     if Path(target).suffix.lower() == ".csv" and count > 1:
         raise Refused(
-            f"{target}: rows were rejected from {count} sheets or files, and a .csv rejects "
-            "file holds one table; nothing was imported. Give an .xlsx rejects file (one "
-            "sheet for each)."
+            _(
+                "{target}: rows were rejected from {count} sheets or files, and a .csv rejects "
+                "file holds one table; nothing was imported. Give an .xlsx rejects file (one "
+                "sheet for each)."
+            ).format(target=target, count=count)
         )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from diaryadmin.errors import Problem, Refused
+from diaryadmin.i18n import _
 from diaryadmin.io import rejects as rejecting
 from diaryadmin.roster.normalise import GuardianRecord
 from diaryadmin.roster.read import RosterReader
@@ -40,14 +41,18 @@ def check_partial(
     could not be written (see io.rejects.check_target)."""
     if sync:
         raise Refused(
-            "--sync cannot be combined with --rejects: the students of the rows rejected "
-            "would be deactivated. Import the fixed rows first, then run --sync."
+            _(
+                "--sync cannot be combined with --rejects: the students of the rows rejected "
+                "would be deactivated. Import the fixed rows first, then run --sync."
+            )
         )
     for path in map(Path, paths):
         if path.is_dir() or path.suffix.lower() == ".zip":
             raise Refused(
-                f"{path}: --rejects takes spreadsheets and CSV files, not a OneRoster folder "
-                "or zip."
+                _(
+                    "{path}: --rejects takes spreadsheets and CSV files, not a OneRoster folder "
+                    "or zip."
+                ).format(path=path)
             )
     rejecting.check_target(rejects, paths, overwrite=force)
 
@@ -61,7 +66,7 @@ def import_in_attempts(
     """Import the files but the rows `rejected` holds, each attempt in a savepoint: an
     attempt with row errors is rolled back and its rows join `rejected` for the next one.
     The last attempt's report (with errors if a file's problem or the attempts ran out)."""
-    label = "Importing"
+    label = _("Importing")
     for _attempt in range(MAX_ATTEMPTS):
         reader = new_reader()
         reader.keep_rejects(rejected)
@@ -74,7 +79,7 @@ def import_in_attempts(
         if not all(rejected.is_row_problem(p) for p in report.errors):
             return report  # a file's problem refuses everything
         rejected.add(report.errors)
-        label = "Importing the other rows"
+        label = _("Importing the other rows")
     return report
 
 
@@ -95,6 +100,8 @@ def without_dependents(
         if place not in rejected:
             rejected.add_reason(
                 place,
-                f"the student with ID {student_id!r} was rejected ({rejecting.where(refused)})",
+                _("the student with ID {student_id!r} was rejected ({where})").format(
+                    student_id=student_id, where=rejecting.where(refused)
+                ),
             )
     return kept
