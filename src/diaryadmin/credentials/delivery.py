@@ -25,10 +25,13 @@ from diaryadmin.credentials import lifecycle, scope
 from diaryadmin.credentials.passwords import PasswordSupply
 from diaryadmin.credentials.scope import split_by_email
 from diaryadmin.errors import PartialFailure
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.plan import Plan, change
 from diaryadmin.staging import Staging, pause, recover
 
-NO_ADDRESS = "skipped: no e-mail address"
+# Reasons shown to people (and in JSON's `reason`): translated where a skip is recorded.
+NO_ADDRESS = N_("skipped: no e-mail address")
+NO_ADDRESS_NOT_ISSUED = N_("skipped: no e-mail address, not issued")
 
 
 def _quiet(_text: str) -> None:
@@ -102,7 +105,14 @@ def issue_and_deliver(
         staging.abandon(committed)
         raise
     if delivery.out is not None and delivery.out in written:
-        say(f"Wrote {len(result.issued)} password(s) to {delivery.out} (mode 0600).")
+        count = len(result.issued)
+        say(
+            ngettext(
+                "Wrote {count} password to {file} (mode 0600).",
+                "Wrote {count} passwords to {file} (mode 0600).",
+                count,
+            ).format(count=count, file=delivery.out)
+        )
     if delivery.email and result.issued:
         _email(sessions, settings, result, operator=operator, now=now)
     return result
@@ -118,7 +128,7 @@ def _email(
 ) -> None:
     deliverable = [c for c in result.issued if c.email]
     result.no_email = [
-        {"login": c.login, "guardian": c.guardian, "reason": NO_ADDRESS}
+        {"login": c.login, "guardian": c.guardian, "reason": _(NO_ADDRESS)}
         for c in result.issued
         if not c.email
     ]
@@ -146,14 +156,25 @@ def raise_for_failures(
     skipped for having no e-mail address."""
     if not result.failed:
         return
-    then = (
-        f" and {out} lists everyone"
-        if out is not None
-        else ", so give those parents a new password with "
-        "'diaryadmin credentials reset LOGIN --out FILE'"
-    )
+    count = len(result.failed)
+    if out is not None:
+        text = ngettext(
+            "{count} letter could not be sent; the credentials stay issued and {file} lists "
+            "everyone.",
+            "{count} letters could not be sent; the credentials stay issued and {file} lists "
+            "everyone.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "{count} letter could not be sent; the credentials stay issued, so give that "
+            "parent a new password with 'diaryadmin credentials reset LOGIN --out FILE'.",
+            "{count} letters could not be sent; the credentials stay issued, so give those "
+            "parents a new password with 'diaryadmin credentials reset LOGIN --out FILE'.",
+            count,
+        )
     raise PartialFailure(
-        f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued{then}.",
+        text.format(count=count, file=out),
         result=data if data is not None else result.to_dict(),
     )
 
@@ -211,14 +232,14 @@ def issue_for_scope(
         ids, unreachable = in_scope(session)
         plan, skipped = issuing.plan_issue(session, ids, reissue=reissue)
         no_email = [
-            {"login": c.name, "guardian": c.detail, "reason": f"{NO_ADDRESS}, not issued"}
+            {"login": c.name, "guardian": c.detail, "reason": _(NO_ADDRESS_NOT_ISSUED)}
             for c in issuing.plan_issue(session, unreachable, reissue=reissue)[0].changes
         ]
     if dry_run:
         result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
         return result, plan
     check_destination(settings, delivery)
-    bar = progress(len(plan), "Hashing passwords") if progress else nullcontext(_no_progress)
+    bar = progress(len(plan), _("Hashing passwords")) if progress else nullcontext(_no_progress)
     with bar as update:
         supply = PasswordSupply.prepare(len(plan), settings, update)
 
@@ -310,7 +331,11 @@ def grant_and_deliver(
             operator=operator,
             now=now,
         )
-        say(f"{grant.granted_by} granted access to {grant.person}.")
+        say(
+            _("{guardian} granted access to {person}.").format(
+                guardian=grant.granted_by, person=grant.person
+            )
+        )
         result = issuing.issue_credentials(
             session,
             settings,
@@ -325,7 +350,7 @@ def grant_and_deliver(
             "create" if grant.created else "reuse",
             "trusted person",
             grant.person,
-            f"access granted by {grant.granted_by}",
+            _("access granted by {guardian}").format(guardian=grant.granted_by),
         )
         plan.extend(result.plan)
         result.plan = plan
@@ -339,6 +364,8 @@ def grant_and_deliver(
 def describe_failures(failed: Iterable[dict]) -> list[str]:
     """One line per letter that could not be sent, for the operator."""
     return [
-        f"e-mail to {f.get('guardian')} <{f.get('email') or '-'}> failed: {f['error']}"
+        _("e-mail to {guardian} <{email}> failed: {error}").format(
+            guardian=f.get("guardian"), email=f.get("email") or "-", error=f["error"]
+        )
         for f in failed
     ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.db import chunked
 from diaryadmin.errors import NotFound, Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
 from diaryadmin.people.names import fold
 from diaryadmin.schools import canonical_classes, find_school
@@ -46,7 +47,7 @@ def resolve_students(session: Session, student_ids: Iterable[int | str]) -> list
         else:
             ids.append(found)
     if missing:
-        raise NotFound(f"No student with id {', '.join(missing)}.")
+        raise NotFound(_("No student with id {ids}.").format(ids=", ".join(missing)))
     return ids
 
 
@@ -64,7 +65,7 @@ def select_guardianships(
     classes = canonical_classes(classes)
     student_ids = list(student_ids)
     if not (classes or student_ids or all_):
-        raise Refused("Say whom to issue for: --class, --student or --all.")
+        raise Refused(_("Say whom to issue for: --class, --student or --all."))
     school_id = school_id_of(session, school)
     query = (
         select(Guardianship.id)
@@ -87,7 +88,9 @@ def select_guardianships(
             )
             unknown = [c for c in classes if c not in known]
             if unknown:
-                raise NotFound(f"No class {', '.join(unknown)} on the roster.")
+                raise NotFound(
+                    _("No class {classes} on the roster.").format(classes=", ".join(unknown))
+                )
             conditions.append(SchoolClass.name.in_(classes))
         if student_ids:
             conditions.append(Student.id.in_(resolve_students(session, student_ids)))
@@ -127,14 +130,22 @@ def find_guardianship(
     if not wanted:
         if len(links) == 1:
             return links[0]
-        names = ", ".join(g.guardian.full_name for g in links) or "none"
-        raise Refused(f"Name the guardian with --guardian (student {student_id} has: {names}).")
+        names = ", ".join(g.guardian.full_name for g in links) or _("none")
+        raise Refused(
+            _("Name the guardian with --guardian (student {student} has: {names}).").format(
+                student=student_id, names=names
+            )
+        )
     exact = [g for g in links if g.guardian.name_key == wanted]
     partial = [g for g in links if g.guardian.name_key.startswith(wanted + " ")]
     found = exact or partial
     if not found:
-        names = ", ".join(g.guardian.full_name for g in links) or "none"
-        raise NotFound(f"Student {student_id} has no guardian {guardian_name!r} (has: {names}).")
+        names = ", ".join(g.guardian.full_name for g in links) or _("none")
+        raise NotFound(
+            _("Student {student} has no guardian {guardian} (has: {names}).").format(
+                student=student_id, guardian=repr(guardian_name), names=names
+            )
+        )
     if len(found) > 1:
         raise Refused(_ambiguous(student_id, guardian_name, found))
     return found[0]
@@ -143,13 +154,28 @@ def find_guardianship(
 def _ambiguous(student_id: int | str, guardian_name: str, found: list[Guardianship]) -> str:
     """Namesakes (even with the same full name) told apart by relation and login."""
     who = "; ".join(
-        f"{g.guardian.full_name} ({g.relation}, "
-        + (f"login {g.credential.login})" if g.credential else "no login yet)")
+        (
+            _("{guardian} ({relation}, login {login})")
+            if g.credential
+            else _("{guardian} ({relation}, no login yet)")
+        ).format(
+            guardian=g.guardian.full_name,
+            relation=g.relation,
+            login=g.credential.login if g.credential else "",
+        )
         for g in found
     )
-    same = len({g.guardian.name_key for g in found}) == 1
-    hint = "use the LOGIN instead" if same else "give the full name or use the LOGIN instead"
-    return f"Several guardians of student {student_id} match {guardian_name!r} ({who}): {hint}."
+    if len({g.guardian.name_key for g in found}) == 1:
+        text = _(
+            "Several guardians of student {student} match {guardian} ({who}): use the LOGIN "
+            "instead."
+        )
+    else:
+        text = _(
+            "Several guardians of student {student} match {guardian} ({who}): give the full "
+            "name or use the LOGIN instead."
+        )
+    return text.format(student=student_id, guardian=repr(guardian_name), who=who)
 
 
 def split_by_email(session: Session, ids: Sequence[int]) -> tuple[list[int], list[int]]:
