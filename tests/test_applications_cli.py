@@ -223,7 +223,7 @@ def test_email_failures_give_exit_3_and_the_credentials_stay_issued(
     assert summary["issued"] == len(APPROVED)
     assert summary["emailed"] == len(APPROVED) - 1
     assert [f["email"] for f in summary["failed"]] == ["parent3@example.ru"]
-    assert "1 letter(s) could not be sent" in result.stderr
+    assert "1 letter could not be sent" in result.stderr
     assert len(mailbox.to("parent1@example.ru")) == 1
     assert out.exists()
     with sessions() as session:

@@ -212,7 +212,7 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
       diaryadmin credentials status --class 5А
       diaryadmin credentials status --as-of 01.10.2026 --format json
     """
-    from diaryadmin.credentials.status import credential_status
+    from diaryadmin.credentials.status import credential_status, state_words, status_headers
 
     with app.transaction() as session:
         rows, missing = credential_status(
@@ -228,11 +228,14 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
         app.out("")
         app.table(missing, ["student_id", *MISSING_COLUMNS])
         return
-    app.table([*rows, total] if len(rows) > 1 else rows, columns)
+    headers, words = status_headers(), state_words()
+    total["class"] = _("all")
+    app.table([*rows, total] if len(rows) > 1 else rows, columns, headers=headers)
     if missing:
         app.out("")
         app.out(_("Without working access ({count}):").format(count=len(missing)))
-        app.table(missing, MISSING_COLUMNS)
+        shown = [{**m, "state": words.get(m["state"], m["state"])} for m in missing]
+        app.table(shown, MISSING_COLUMNS, headers=headers)
 
 
 @credentials_group.command("revoke")
@@ -317,7 +320,11 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
             guardian_name=guardian,
             operator=app.operator,
         )
-    app.table([f.to_dict() for f in findings], ["code", "message"])
+    app.table(
+        [f.to_dict() for f in findings],
+        ["code", "message"],
+        headers={"code": _("code"), "message": _("message")},
+    )
 
 
 def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool) -> str | None:
