@@ -66,6 +66,7 @@ def issue_command(
         reissue=reissue,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
         progress=app.progress,
     )
     if dry_run:
@@ -126,6 +127,7 @@ def reset_command(
         unlink=linked,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
     )
     report_issue(app, result, out, dry_run=dry_run)
 

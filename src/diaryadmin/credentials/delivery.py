@@ -23,7 +23,7 @@ from diaryadmin.config import Settings
 from diaryadmin.credentials import issue as issuing
 from diaryadmin.credentials import lifecycle, scope
 from diaryadmin.credentials.passwords import PasswordSupply
-from diaryadmin.credentials.scope import split_by_email
+from diaryadmin.credentials.scope import placeholder_warnings, split_by_email
 from diaryadmin.errors import PartialFailure
 from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.plan import Plan, change
@@ -49,6 +49,13 @@ class Delivery:
     out: Path | None = None
     force: bool = False
     email: bool = False
+
+
+def prints_documents(delivery: Delivery) -> bool:
+    """Whether parents get a document naming the school and its portal: slips or letters (a
+    mail-merge table carries neither)."""
+    slips = delivery.out is not None and delivery.out.suffix.lower() in (".html", ".htm")
+    return slips or delivery.email
 
 
 def check_destination(settings: Settings, delivery: Delivery) -> None:
@@ -211,13 +218,16 @@ def issue_for_scope(
     reissue: bool = False,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     progress: Callable[[int, str], object] | None = None,
     now: datetime | None = None,
 ) -> tuple[issuing.IssueResult, Plan]:
     """`credentials issue`: plan who gets a password; unless a dry run, hash the passwords
     before the write transaction (the database stays free for the portal meanwhile), then
     issue and deliver. `progress(total, label)` returns a context manager yielding an
-    update callback (as AppContext.progress does). Returns the result and the plan."""
+    update callback (as AppContext.progress does). Before any of it, `warn` says when the
+    slips or letters would print a placeholder school name or portal address (issuing goes
+    on). Returns the result and the plan."""
     if delivery.out is not None:
         recover(sessions, delivery.out, say)
     email_only = delivery.email and delivery.out is None
@@ -230,6 +240,9 @@ def issue_for_scope(
 
     with change(sessions, dry_run=True) as session:  # read only
         ids, unreachable = in_scope(session)
+        if ids and prints_documents(delivery):
+            for text in placeholder_warnings(session, ids, settings):
+                warn(text)
         plan, skipped = issuing.plan_issue(session, ids, reissue=reissue)
         no_email = [
             {"login": c.name, "guardian": c.detail, "reason": _(NO_ADDRESS_NOT_ISSUED)}
@@ -273,12 +286,20 @@ def reset_and_deliver(
     unlink: str | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     now: datetime | None = None,
 ) -> issuing.IssueResult:
     """`credentials reset`: a new temporary password for one login, delivered like an issue.
     With only --email, a guardian without an address is refused (the password would go
     nowhere). `unlink`: the login, linked to the parent's own account, is unlinked first in
-    the same transaction (the operator agreed)."""
+    the same transaction (the operator agreed). A slip or letter that would print a
+    placeholder school name or portal address is warned about first (`warn`)."""
+    if prints_documents(delivery):
+        with change(sessions, dry_run=True) as session:  # read only
+            link_id = _guardianship_of(session, login, student_id, guardian_name)
+            if link_id is not None:
+                for text in placeholder_warnings(session, [link_id], settings):
+                    warn(text)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         if unlink:
@@ -299,6 +320,23 @@ def reset_and_deliver(
     return issue_and_deliver(
         sessions, settings, issue, delivery, operator=operator, dry_run=dry_run, say=say, now=now
     )
+
+
+def _guardianship_of(
+    session: Session, login: str | None, student_id: str | None, guardian_name: str | None
+) -> int | None:
+    """The guardianship a reset means, or None when it cannot be found (the reset itself says
+    why)."""
+    from diaryadmin.errors import DiaryAdminError
+
+    try:
+        if login:
+            return lifecycle.credential_by_login(session, login).guardianship_id
+        if student_id is not None and guardian_name:
+            return scope.find_guardianship(session, student_id, guardian_name).id
+    except DiaryAdminError:
+        return None
+    return None
 
 
 def grant_and_deliver(

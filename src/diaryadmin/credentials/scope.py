@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from diaryadmin.config import Settings
 from diaryadmin.db import chunked
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.i18n import _
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
 from diaryadmin.people.names import fold
 from diaryadmin.schools import canonical_classes, find_school
+from diaryadmin.schools import placeholder_warnings as school_warnings
 
 _ID_CHUNK = 5_000
 
@@ -190,3 +192,25 @@ def split_by_email(session: Session, ids: Sequence[int]) -> tuple[list[int], lis
             )
         )
     return [i for i in ids if i in reachable], [i for i in ids if i not in reachable]
+
+
+def placeholder_warnings(
+    session: Session, guardianship_ids: Iterable[int], settings: Settings
+) -> list[str]:
+    """`schools.placeholder_warnings` for each school the guardianships' children are in."""
+    found: dict[int, School] = {}
+    for chunk in id_chunks(guardianship_ids):
+        rows = session.scalars(
+            select(School)
+            .join(Student, Student.school_id == School.id)
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .where(Guardianship.id.in_(chunk))
+            .distinct()
+        )
+        found.update((school.id, school) for school in rows)
+    warnings: list[str] = []
+    for school in sorted(found.values(), key=lambda s: s.code):
+        for text in school_warnings(session, school, settings):
+            if text not in warnings:
+                warnings.append(text)
+    return warnings
