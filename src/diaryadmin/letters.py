@@ -65,6 +65,37 @@ def _date_ru(value: datetime | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
+def pupil_genitive(full_name: str) -> str:
+    """The child in a document's sentence: «ученицы Егоровой Марии Ивановны», «ученика Иванова
+    Петра Сергеевича»; «ребёнка (Ким Саша)» when the name does not tell the gender."""
+    from diaryadmin.people.declension import declined_full_name, gender_of_full_name
+
+    gender, declined = gender_of_full_name(full_name), declined_full_name(full_name)
+    if declined and gender == "female":
+        return f"ученицы {declined}"
+    if declined and gender == "male":
+        return f"ученика {declined}"
+    return f"ребёнка ({full_name})"
+
+
+def _genitive(full_name: str) -> str | None:
+    from diaryadmin.people.declension import declined_full_name
+
+    return declined_full_name(full_name, "genitive")
+
+
+def _dative(full_name: str) -> str | None:
+    from diaryadmin.people.declension import declined_full_name
+
+    return declined_full_name(full_name, "dative")
+
+
+def _gender(full_name: str) -> str | None:
+    from diaryadmin.people.declension import gender_of_full_name
+
+    return gender_of_full_name(full_name)
+
+
 @lru_cache(maxsize=8)
 def _environment(templates_dir: str | None) -> Environment:
     from jinja2 import (
@@ -101,6 +132,12 @@ def _environment(templates_dir: str | None) -> Environment:
     env.filters["relation_ru"] = relation_word
     env.filters["with_relation"] = name_with_relation
     env.filters["qr_svg"] = qr_svg
+    # Names in sentences: `{{ c.student | pupil_genitive }}`, or `genitive`/`dative` (None when
+    # the gender is not known) and `gender` (male, female, None) for a school's own wording.
+    env.filters["pupil_genitive"] = pupil_genitive
+    env.filters["genitive"] = _genitive
+    env.filters["dative"] = _dative
+    env.filters["gender"] = _gender
     return env
 
 
