@@ -17,6 +17,7 @@ from diaryadmin.credentials import logins
 from diaryadmin.credentials.issue import IssueResult, issue_credentials
 from diaryadmin.credentials.passwords import PasswordSupply
 from diaryadmin.credentials.scope import find_guardianship, withdrawn
+from diaryadmin.credentials.status import state_words
 from diaryadmin.errors import NotFound, Refused
 from diaryadmin.i18n import _
 from diaryadmin.models import Credential, Guardianship, utcnow
@@ -109,7 +110,8 @@ def revoke_credential(
     before = credential.state
     credential.state = "revoked"
     if plan is not None and before != "revoked":
-        plan.add("revoke", "login", credential.login, _("was {state}").format(state=before))
+        was = state_words().get(before, before)
+        plan.add("revoke", "login", credential.login, _("was {state}").format(state=was))
     audit.record(
         session, operator, "credentials.revoke", credential.login, {"was": before}, now=now
     )
