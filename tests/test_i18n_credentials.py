@@ -364,3 +364,13 @@ def test_letters_and_slips_decline_the_childs_name(settings):
     )
     assert '<td class="k">Ученица</td><td>Егорова Мария Ивановна</td>' in slips
     assert '<td class="k">Ученик</td><td>Егоров Иван Ильич</td>' in slips
+
+
+def test_a_dry_run_names_whose_login_in_russian_and_in_english(run_cli, roster):
+    russian = run_cli("credentials", "issue", "--class", "5А", "--dry-run", env=RU)
+    assert russian.exit_code == 0, russian.output
+    assert "Иванова Мария Петровна (мать), ребёнок: Иванов Пётр Сергеевич, класс 5А" in (
+        russian.stderr
+    )
+    english = run_cli("credentials", "issue", "--class", "5А", "--dry-run")
+    assert "Иванова Мария Петровна (mother) for Иванов Пётр Сергеевич, 5А" in english.stderr

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit, schools
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
-from diaryadmin.credentials.scope import id_chunks, withdrawn
+from diaryadmin.credentials.scope import id_chunks, relation_label, withdrawn
 from diaryadmin.errors import NotFound
 from diaryadmin.i18n import _
 from diaryadmin.models import (
@@ -333,7 +333,10 @@ def _whose(c: IssuedCredential | _Target) -> str:
         else _("{guardian} ({relation}) for {student}")
     )
     return text.format(
-        guardian=c.guardian, relation=c.relation, student=c.student, class_name=c.class_name
+        guardian=c.guardian,
+        relation=relation_label(c.relation),
+        student=c.student,
+        class_name=c.class_name,
     )
 
 

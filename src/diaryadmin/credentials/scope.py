@@ -11,13 +11,19 @@ from sqlalchemy.orm import Session
 from diaryadmin.config import Settings
 from diaryadmin.db import chunked
 from diaryadmin.errors import NotFound, Refused
-from diaryadmin.i18n import _
+from diaryadmin.i18n import _, current_language
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
 from diaryadmin.people.names import fold
+from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import canonical_classes, find_school
 from diaryadmin.schools import placeholder_warnings as school_warnings
 
 _ID_CHUNK = 5_000
+
+
+def relation_label(code: str) -> str:
+    """A relation in a message: the Russian word (`мать`) in Russian, the code in English."""
+    return relation_word(code) if current_language() == "ru" else code
 
 
 def id_chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -162,7 +168,7 @@ def _ambiguous(student_id: int | str, guardian_name: str, found: list[Guardiansh
             else _("{guardian} ({relation}, no login yet)")
         ).format(
             guardian=g.guardian.full_name,
-            relation=g.relation,
+            relation=relation_label(g.relation),
             login=g.credential.login if g.credential else "",
         )
         for g in found

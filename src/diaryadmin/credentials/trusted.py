@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.credentials.scope import find_guardianship
+from diaryadmin.credentials.scope import find_guardianship, relation_label
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
 from diaryadmin.i18n import _
 from diaryadmin.models import Credential, Guardian, Guardianship, utcnow
@@ -163,7 +163,8 @@ def revoke_guardianship(
             "access",
             link.guardian.full_name,
             _("{relation} of {student}").format(
-                relation=link.relation, student=f"{student.surname} {student.name}"
+                relation=relation_label(link.relation),
+                student=f"{student.surname} {student.name}",
             ),
         )
         if login:
