@@ -374,3 +374,14 @@ def test_a_dry_run_names_whose_login_in_russian_and_in_english(run_cli, roster):
     )
     english = run_cli("credentials", "issue", "--class", "5А", "--dry-run")
     assert "Иванова Мария Петровна (mother) for Иванов Пётр Сергеевич, 5А" in english.stderr
+
+
+def test_a_grant_warns_before_its_slip_too(run_cli, roster):
+    granted = run_cli(
+        "guardians", "grant", "--student", str(roster["petr"]), "--guardian", "Иванова Мария",
+        "--person", "Петрова Галина Ивановна", "--out", "g.html", env=FAST_ENV,
+    )  # fmt: skip
+    assert granted.exit_code == 0, granted.output
+    assert granted.stderr.startswith(
+        "warning: slips and letters will send parents to the placeholder address"
+    )

@@ -74,6 +74,7 @@ def grant_command(
         operator=app.operator,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
     )
     report_issue(app, result, out, dry_run=dry_run)
 

@@ -21,9 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from diaryadmin import audit, letters
 from diaryadmin.config import Settings
 from diaryadmin.credentials import issue as issuing
-from diaryadmin.credentials import lifecycle, scope
+from diaryadmin.credentials import lifecycle
 from diaryadmin.credentials.passwords import PasswordSupply
-from diaryadmin.credentials.scope import placeholder_warnings, split_by_email
+from diaryadmin.credentials.scope import (
+    Scope,
+    guardianship_named,
+    placeholder_warnings,
+    split_by_email,
+)
 from diaryadmin.errors import PartialFailure
 from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.plan import Plan, change
@@ -189,25 +194,6 @@ def raise_for_failures(
 # --- the workflows the commands run ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Whom `credentials issue` means."""
-
-    classes: tuple[str, ...] = ()
-    student_ids: tuple[str, ...] = ()
-    all_: bool = False
-    school: str | None = None
-
-    def select(self, session: Session) -> list[int]:
-        return scope.select_guardianships(
-            session,
-            classes=self.classes,
-            student_ids=self.student_ids,
-            all_=self.all_,
-            school=self.school,
-        )
-
-
 def issue_for_scope(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -294,12 +280,7 @@ def reset_and_deliver(
     nowhere). `unlink`: the login, linked to the parent's own account, is unlinked first in
     the same transaction (the operator agreed). A slip or letter that would print a
     placeholder school name or portal address is warned about first (`warn`)."""
-    if prints_documents(delivery):
-        with change(sessions, dry_run=True) as session:  # read only
-            link_id = _guardianship_of(session, login, student_id, guardian_name)
-            if link_id is not None:
-                for text in placeholder_warnings(session, [link_id], settings):
-                    warn(text)
+    _warn_placeholders(sessions, settings, delivery, warn, login, student_id, guardian_name)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         if unlink:
@@ -322,21 +303,22 @@ def reset_and_deliver(
     )
 
 
-def _guardianship_of(
-    session: Session, login: str | None, student_id: str | None, guardian_name: str | None
-) -> int | None:
-    """The guardianship a reset means, or None when it cannot be found (the reset itself says
-    why)."""
-    from diaryadmin.errors import DiaryAdminError
-
-    try:
-        if login:
-            return lifecycle.credential_by_login(session, login).guardianship_id
-        if student_id is not None and guardian_name:
-            return scope.find_guardianship(session, student_id, guardian_name).id
-    except DiaryAdminError:
-        return None
-    return None
+def _warn_placeholders(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    warn: Callable[[str], None],
+    login: str | None,
+    student_id: str | None,
+    guardian_name: str | None,
+) -> None:
+    """Before one login's slip or letter: warn about a placeholder name or portal address."""
+    if not prints_documents(delivery):
+        return
+    with change(sessions, dry_run=True) as session:  # read only
+        link_id = guardianship_named(session, login, student_id, guardian_name)
+        for text in placeholder_warnings(session, [link_id] if link_id else [], settings):
+            warn(text)
 
 
 def grant_and_deliver(
@@ -352,11 +334,15 @@ def grant_and_deliver(
     operator: str,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     now: datetime | None = None,
 ) -> issuing.IssueResult:
     """`guardians grant`: a guardian gives a trusted person their own login for one child;
-    the login and temporary password are delivered like an issue."""
+    the login and temporary password are delivered like an issue (with the same warning
+    first about a placeholder school name or portal address)."""
     from diaryadmin.credentials.trusted import grant_trusted_person
+
+    _warn_placeholders(sessions, settings, delivery, warn, None, student_id, guardian_name)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         grant = grant_trusted_person(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -220,3 +221,43 @@ def placeholder_warnings(
             if text not in warnings:
                 warnings.append(text)
     return warnings
+
+
+def guardianship_named(
+    session: Session, login: str | None, student_id: int | str | None, guardian_name: str | None
+) -> int | None:
+    """The guardianship of a login, or of a student's guardian by name; None when there is
+    none (the command's own lookup says why)."""
+    from diaryadmin.credentials.logins import normalise_login
+    from diaryadmin.errors import DiaryAdminError
+    from diaryadmin.models import Credential
+
+    if login:
+        return session.scalar(
+            select(Credential.guardianship_id).where(Credential.login == normalise_login(login))
+        )
+    if student_id is None or not guardian_name:
+        return None
+    try:
+        return find_guardianship(session, student_id, guardian_name).id
+    except DiaryAdminError:
+        return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whom `credentials issue` means."""
+
+    classes: tuple[str, ...] = ()
+    student_ids: tuple[str, ...] = ()
+    all_: bool = False
+    school: str | None = None
+
+    def select(self, session: Session) -> list[int]:
+        return select_guardianships(
+            session,
+            classes=self.classes,
+            student_ids=self.student_ids,
+            all_=self.all_,
+            school=self.school,
+        )
