@@ -76,9 +76,7 @@ def import_command(app: AppContext, files, school_code, sheet, encoding, delimit
                 report.created,
             )
         app.say(
-            summary.format(
-                count=report.created, flagged=report.flagged, unchanged=report.unchanged
-            )
+            summary.format(count=report.created, flagged=report.flagged, unchanged=report.unchanged)
         )
     app.result(report.to_dict())
 
