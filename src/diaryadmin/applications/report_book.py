@@ -17,28 +17,56 @@ from diaryadmin.io.xlsx import sheet_title, xml_safe
 # shows as `###` and long text wraps inside its column instead of running off the page.
 COLUMN_LAYOUT = (
     (N_("ID"), 6, False),
-    (N_("Application number"), 16, False),
-    (N_("Application date"), 12, False),
-    (N_("Applicant"), 28, True),
-    (N_("Relation"), 12, True),
-    (N_("Child"), 28, True),
-    (N_("Child's date of birth"), 12, False),
-    (N_("Decision"), 16, True),
-    (N_("Status"), 10, False),
+    (N_("Application number"), 13, True),
+    (N_("Application date"), 11, False),
+    (N_("Applicant"), 22, True),
+    (N_("Relation"), 13, True),
+    (N_("Child"), 22, True),
+    (N_("Child's date of birth"), 11, False),
+    (N_("Decision"), 12, True),
+    (N_("Status"), 9, False),
     (N_("Reason codes"), 22, True),
-    (N_("Reasons"), 50, True),
-    (N_("Decided by"), 14, True),
-    (N_("Decided at"), 17, False),
-    (N_("Refusal letter text"), 80, True),
+    (N_("Reasons"), 42, True),
+    (N_("Decided by"), 11, True),
+    (N_("Decided at"), 16, False),
+    # The letters print on a sheet of their own; here the text stays on one line.
+    (N_("Refusal letter text"), 60, False),
 )
 SHEET = N_("Applications")
 LETTERS_SHEET = N_("Refusal letters")
-LETTER_WIDTH = 90  # characters: a letter's line on an A4 page in portrait
+# Characters: a letter's line on an A4 page in portrait at full size, in Calibri or in the
+# wider DejaVu Sans LibreOffice uses without it. Not "fit to page": that would drop the page
+# breaks between the letters.
+LETTER_WIDTH = 70
 
 
 LETTER_COLUMN = len(COLUMN_LAYOUT) - 1  # the letter's text: printed on the letters sheet
 _DATE_FORMAT = "DD.MM.YYYY"
 _DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
+_LINE_HEIGHT = 15  # points, a line of the default font
+# Characters of a wrapped line per character of column width, with room to spare: a
+# spreadsheet without Calibri draws the text in a wider font.
+_FILL = 0.8
+
+
+def lines_of(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide."""
+    per_line = max(1, int(width * _FILL))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def row_height(values: Sequence[Any]) -> float | None:
+    """The height (points) a row of the decisions sheet needs for its wrapped cells; None
+    for one line. Spreadsheets do not all fit row heights to wrapped text on opening."""
+    lines = max(
+        (
+            lines_of(value, width)
+            for value, (_text, width, wrap) in zip(values, COLUMN_LAYOUT, strict=False)
+            if wrap and isinstance(value, str)
+        ),
+        default=1,
+    )
+    return lines * _LINE_HEIGHT if lines > 1 else None
 
 
 def _landscape(sheet: Any, columns: int) -> None:
@@ -46,10 +74,14 @@ def _landscape(sheet: Any, columns: int) -> None:
 
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = "9"  # A4
-    sheet.page_setup.fitToWidth = 1
+    # Two pages wide at about full size (one would shrink the text to 60 %): each page has
+    # the application's ID and number and the header; the right half follows the left.
+    sheet.page_setup.fitToWidth = 2
     sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.page_setup.pageOrder = "overThenDown"
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
+    sheet.print_title_cols = "A:B"
     sheet.print_area = f"A1:{get_column_letter(columns)}1048576"  # the letters print apart
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.5
@@ -58,9 +90,8 @@ def _landscape(sheet: Any, columns: int) -> None:
 def _portrait(sheet: Any) -> None:
     sheet.page_setup.orientation = "portrait"
     sheet.page_setup.paperSize = "9"  # A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = 0.8
+    sheet.page_margins.right = 0.5
 
 
 def write_book(
@@ -112,10 +143,13 @@ def write_book(
             header_cell = cell(sheet, _(text), True)
             header_cell.font = bold
             header.append(header_cell)
+        titles = [_(text) for text, _width, _wrap in COLUMN_LAYOUT]
+        sheet.row_dimensions[1].height = row_height(titles)
         sheet.append(header)
         letter_rows = 0
         for row in rows:
             count += 1
+            sheet.row_dimensions[count + 1].height = row_height(row)
             sheet.append(
                 [
                     cell(sheet, value, wrap)
@@ -128,8 +162,12 @@ def write_book(
             if letter_rows:
                 letters.row_breaks.append(Break(id=letter_rows))  # the next letter: a new page
             for line in letter.split("\n"):
-                letters.append([cell(letters, line or None, True)])
                 letter_rows += 1
+                if lines_of(line, LETTER_WIDTH) > 1:
+                    letters.row_dimensions[letter_rows].height = (
+                        lines_of(line, LETTER_WIDTH) * _LINE_HEIGHT
+                    )
+                letters.append([cell(letters, line or None, True)])
         if not letter_rows:
             letters.append(
                 [
