@@ -227,9 +227,10 @@ def _write_summary(
     sheet.set_column(0, 0, LABEL_COLUMN_WIDTH)
     sheet.set_column(1, 1, name_width)
     # A subject's name spans its two columns (average, grade): together wide enough that no
-    # word of it breaks, so that more subjects fit on a printed page.
+    # word of it breaks, so that more subjects fit on a printed page; column C also heads the
+    # chart table ("Средний балл").
     words = [w for _, name in subjects for w in name.split()]
-    subject_width = max(6.5, text_width(words, 8.5, 16) / 2)
+    subject_width = max(8.5, text_width(words, 8.5, 16) / 2)
     sheet.set_column(2, codes_col - 1, subject_width)
     sheet.set_column(codes_col, codes_col + 6, 12)
     widths = [LABEL_COLUMN_WIDTH, name_width, *[subject_width] * (codes_col - 2), *[12] * 7]
