@@ -160,18 +160,17 @@ def test_report_cell_by_cell(run_cli, imported, workdir):
         "требует проверки",
         "review",
         "date_swapped",
-        "The date of birth matches our records only with the day and month swapped.",
-    )
+        "Дата рождения совпадает с данными школы, только если поменять местами день и месяц.",
+    )  # the report is a document for the school: in its language, Russian by default
     assert review[13] is None
 
     several = by_number["A-0024"]
     assert several[7:9] == ("отклонено", "rejected")
     assert several[9] == "no_consent; passport_malformed; child_not_found"
     assert several[10].split("\n") == [
-        "No consent to the processing of personal data was given.",
-        "The applicant's passport series and number are not in a valid form (expected 4 + 6 "
-        "digits).",
-        "No pupil with this name and date of birth is on the school roll.",
+        "Не дано согласие на обработку персональных данных.",
+        "Серия и номер паспорта заявителя указаны в неверном формате (нужны 4 и 6 цифр).",
+        "Обучающегося с такими ФИО и датой рождения в школе нет.",
     ]
     letter = several[13]
     assert letter.startswith("Школа\n\nУважаемый Олег Ильич!\n")

@@ -19,6 +19,7 @@ from diaryadmin.applications.columns import APPLICATIONS
 from diaryadmin.applications.rows import ParsedApplication, RowReader
 from diaryadmin.config import Settings
 from diaryadmin.errors import ImportOutcome, Problem
+from diaryadmin.i18n import _
 from diaryadmin.io import Row
 from diaryadmin.io.rejects import REASONS_FIELD, Rejected, with_reasons_column
 from diaryadmin.io.table import Problems, read_tables
@@ -116,8 +117,18 @@ def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportRe
             if first_key != values["content_key"]:
                 report.errors.append(
                     Problem(
-                        f"application number {number!r} appears twice with different content "
-                        f"(first at {_where(first_row)})",
+                        _where(
+                            first_row,
+                            _(
+                                "application number '{number}' appears twice with different "
+                                "content (first at row {row})"
+                            ),
+                            _(
+                                "application number '{number}' appears twice with different "
+                                "content (first at sheet '{sheet}', row {row})"
+                            ),
+                            number=number,
+                        ),
                         row.file,
                         row.sheet,
                         row.number,
@@ -130,7 +141,11 @@ def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportRe
             first_row = by_content[values["content_key"]]
             report.warnings.append(
                 Problem(
-                    f"the same application as at {_where(first_row)}; imported once",
+                    _where(
+                        first_row,
+                        _("the same application as at row {row}; imported once"),
+                        _("the same application as at sheet '{sheet}', row {row}; imported once"),
+                    ),
                     row.file,
                     row.sheet,
                     row.number,
@@ -144,6 +159,8 @@ def _check_duplicates_in_files(parsed: list[ParsedApplication], report: ImportRe
     parsed[:] = kept
 
 
-def _where(row: Row) -> str:
-    place = f"row {row.number}"
-    return f"sheet {row.sheet!r}, {place}" if row.sheet else place
+def _where(row: Row, without_sheet: str, with_sheet: str, **fields: str) -> str:
+    """A message that names an earlier row: with its sheet when the file has sheets."""
+    if row.sheet:
+        return with_sheet.format(sheet=row.sheet, row=row.number, **fields)
+    return without_sheet.format(row=row.number, **fields)
