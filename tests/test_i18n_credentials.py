@@ -149,7 +149,7 @@ def test_errors_and_help_in_russian(run_cli, roster):
     help_text = run_cli("credentials", "issue", "--help", env=RU).stdout
     assert "Выдать логины и временные пароли законным представителям из выборки." in help_text
     assert "Пример:\n    diaryadmin credentials issue --class 5А --class 5Б" in help_text
-    assert "Куда записать пароли: .html — листки для печати" in help_text
+    assert "Куда записать пароли: .html — памятки для печати" in help_text
     grant_help = run_cli("guardians", "grant", "--help", env=RU).stdout
     assert "ФИО доверенного лица." in grant_help
 
