@@ -128,7 +128,7 @@ def test_a_missing_header_names_the_columns_with_a_plural(run_cli, workdir):
 
 def test_the_roster_commands_help_is_russian(run_cli):
     ru = run_cli("roster", "import", "--help", env=RU)
-    assert "Импорт списков классов" in ru.stdout and "Код школы" in ru.stdout
+    assert "списки классов" in ru.stdout and "Код школы" in ru.stdout
     assert "diaryadmin roster import 5A.csv --class 5А --dry-run" in ru.stdout
     assert "School code" not in ru.stdout
     assert "School code (default: the only one)." in run_cli("roster", "import", "--help").stdout
@@ -139,9 +139,10 @@ def test_quoting_and_numbers_follow_the_language():
     from diaryadmin.errors import Problem, quoted
     from diaryadmin.io.limits import grouped
 
-    assert quoted("5А") == "'5А'" and grouped(1048576) == "1,048,576"
     problem = Problem("x", sheet="Лист1", row=4, value="a\u202eb")
-    assert str(problem) == "sheet 'Лист1', row 4 ('a\\u202eb'): x"
+    with i18n.using("en"):  # an earlier CLI run in this process may have chosen Russian
+        assert quoted("5А") == "'5А'" and grouped(1048576) == "1,048,576"
+        assert str(problem) == "sheet 'Лист1', row 4 ('a\\u202eb'): x"
     with i18n.using("ru"):
         assert quoted("5А") == "«5А»" and grouped(1048576) == "1\u00a0048\u00a0576"
         assert str(problem) == "Лист «Лист1», строка 4 («a\\u202eb»): x"  # escaped, not shown raw

@@ -18,7 +18,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from diaryadmin import audit
 from diaryadmin.errors import Refused
 from diaryadmin.i18n import _
 from diaryadmin.models import AuditEvent
+from diaryadmin.plan import change
 
 ACTION = "files.staged"
 PAUSE_VARIABLE = "DIARYADMIN_TEST_PAUSE_AT"  # a test hook: stop at a named point, see pause()
@@ -189,3 +190,34 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
                 "(the passwords in it work)."
             ).format(path=destination)
         )
+
+
+@contextlib.contextmanager
+def staged_change(
+    sessions: sessionmaker[Session],
+    operator: str,
+    *,
+    dry_run: bool = False,
+    targets: Iterable[Path] = (),
+    say: Callable[[str], None] = lambda _text: None,
+) -> Iterator[tuple[Session, Staging]]:
+    """One transaction (see plan.change) whose staged files appear only after its COMMIT:
+    what an interrupted run left next to each of `targets` is dealt with first (`recover`);
+    on a dry run or an error the staged files are removed."""
+    for target in targets:
+        recover(sessions, target, say)
+    staging = Staging(operator)
+    committed = False
+    try:
+        with change(sessions, dry_run=dry_run) as session:
+            yield session, staging
+            pause("before-commit")
+        committed = not dry_run
+        pause("after-commit")
+        if dry_run:
+            staging.discard()
+        else:
+            staging.publish()
+    except BaseException:
+        staging.abandon(committed)
+        raise

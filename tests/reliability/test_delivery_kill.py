@@ -26,6 +26,8 @@ FAST = {
     "DIARYADMIN_ARGON2_MEMORY_KIB": "64",
     "DIARYADMIN_ALLOW_WEAK_HASHES": "1",
     "DIARYADMIN_HASH_WORKERS": "2",
+    # A real address: the placeholder's warning would come before the pause line read below.
+    "DIARYADMIN_PORTAL_URL": "https://diary.school7.ru",
 }
 
 
