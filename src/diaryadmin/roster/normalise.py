@@ -31,9 +31,9 @@ MIN_AGE, MAX_AGE = 5, 20
 
 _DASHES = re.compile(r"[-\u2010-\u2015\u00ad\u200b-\u200d\u2060\ufeff]")
 _CANONICAL_CERTIFICATE = re.compile(
-    r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})-[А-ЯЁ]{2} \d{6}"
+    r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})-[А-ЯЁ]{2} [0-9]{6}"
 )
-_PLAIN_SNILS = re.compile(r"(\d{3})-?(\d{3})-?(\d{3})[ -]?(\d{2})")
+_PLAIN_SNILS = re.compile(r"([0-9]{3})-?([0-9]{3})-?([0-9]{3})[ -]?([0-9]{2})")
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 )
@@ -199,7 +199,7 @@ class Normaliser:
         return mac.hexdigest()
 
     def snils_fp(self, value: Any) -> str:
-        if isinstance(value, str) and 9 <= len(value) < 11 and value.isdigit():
+        if isinstance(value, str) and 9 <= len(value) < 11 and value.isascii() and value.isdigit():
             # A number cell saved as CSV text has lost its leading zeros; the check number
             # still catches a real typing mistake.
             value = value.zfill(11)
