@@ -28,6 +28,7 @@ from diaryadmin.people.documents import (
 )
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
 from diaryadmin.people.relations import relation_of
+from diaryadmin.people.text import clean_text, shorten
 
 _RELATION_NOISE = re.compile(r"[^\w\s-]+")
 # Consent as school offices write it, beyond parse_bool's yes/no words.
@@ -161,10 +162,13 @@ class RowReader:
     def _text(self, name: str, limit: int = 100) -> str | None:
         raw = self._value(name)
         text = cell_text(raw)
-        if text is not None and len(text) > limit:
-            self._problem(name, f"longer than {limit} characters", text[:40] + "…")
+        if text is None:
             return None
-        return text
+        try:
+            return clean_text(text, "", limit) or None
+        except ValueError as error:
+            self._problem(name, str(error), shorten(text))
+            return None
 
     def _name_part(self, name: str, required: bool) -> str | None:
         raw = self._value(name)
@@ -178,7 +182,11 @@ class RowReader:
         return self._clean_name(name, text)
 
     def _clean_name(self, name: str, text: str) -> str | None:
-        fixed, changed = _tidy_name(text)
+        try:
+            fixed, changed = _tidy_name(clean_text(text, "", 100))
+        except ValueError as error:
+            self._problem(name, str(error), shorten(text))
+            return None
         if changed:
             self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
         if not any(ch.isalpha() for ch in fixed):
@@ -186,9 +194,6 @@ class RowReader:
             return None
         if _INITIALS.fullmatch(fixed):
             self._problem(name, _INITIALS_MESSAGE, text)
-            return None
-        if len(fixed) > 100:
-            self._problem(name, "longer than 100 characters", fixed[:40] + "…")
             return None
         return fixed
 
@@ -258,6 +263,7 @@ class RowReader:
         """normalise_email, after dropping spaces typed around `@` and dots (`ivan @ mail .ru`),
         with a warning; a space inside a part of the address stays an error."""
         if isinstance(text, str):
+            text = clean_text(text, "", 255)  # a ValueError: a control character, too long
             tidy = _EMAIL_GAPS.sub(r"\1", text)
             if tidy != text:
                 address = normalise_email(tidy)  # a ValueError reports the cell as typed
