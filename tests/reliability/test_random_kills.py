@@ -83,7 +83,7 @@ def _run_all(trials: kill.KillTrials, seed: int, kills: int = KILLS, signals=SIG
 # --- roster import -------------------------------------------------------------------------
 
 
-def _roster_file(folder: Path, students: int = 400) -> Path:
+def _roster_file(folder: Path, students: int = 300) -> Path:
     return write_roster_xlsx(folder / "roster.xlsx", generate_school(students, seed=11))
 
 
@@ -117,7 +117,7 @@ def _slips_match(url: str, path: Path) -> None:
 
 @pytest.mark.parametrize(("suffix", "seed"), [(".html", 201), (".csv", 202), (".xlsx", 203)])
 def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed):
-    source = _roster_file(tmp_path, 60)
+    source = _roster_file(tmp_path, 40)
 
     def scenario(folder: Path) -> kill.Scenario:
         out = folder / f"slips{suffix}"
@@ -136,7 +136,7 @@ def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed):
 
 
 def test_credentials_expire_killed_anywhere(trials, tmp_path):
-    source = _roster_file(tmp_path, 150)
+    source = _roster_file(tmp_path, 60)
 
     def prepare(url: str) -> None:
         _import(url, source)
@@ -152,7 +152,10 @@ def test_credentials_expire_killed_anywhere(trials, tmp_path):
             conn.execute(update(Credential).values(expires_at=datetime(2020, 1, 1)))
         engine.dispose()
 
-    found = trials(prepare, lambda folder: kill.Scenario(["credentials", "expire"], folder))
+    volatile = frozenset({"*", "audit_events.details"})  # the time it ran (as_of)
+    found = trials(
+        prepare, lambda folder: kill.Scenario(["credentials", "expire"], folder, volatile=volatile)
+    )
     _run_all(found, seed=301)
 
 
@@ -160,14 +163,14 @@ def test_credentials_expire_killed_anywhere(trials, tmp_path):
 
 
 def _journal_file(url: str, path: Path) -> None:
-    """A quarter of journal entries for two classes of the imported school."""
+    """Two weeks of journal entries for one class of the imported school."""
     engine, sessions = _sessions(url)
     try:
         with sessions() as session:
             school = session.scalars(select(School)).one()
             year = session.scalar(select(SchoolClass.school_year).limit(1))
             rows = []
-            for school_class in classes_of_year(session, school, year)[:2]:
+            for school_class in classes_of_year(session, school, year)[:1]:
                 students = session.execute(
                     select(Student.id, Student.external_id, Student.surname, Student.name)
                     .where(Student.class_id == school_class.id, Student.active.is_(True))
@@ -175,7 +178,7 @@ def _journal_file(url: str, path: Path) -> None:
                 ).all()
                 lessons, entries = generate_class_term(
                     school_class.name, [s[0] for s in students],
-                    date(year, 9, 1), date(year, 9, 30), seed=year,
+                    date(year, 9, 1), date(year, 9, 14), seed=year,
                 )  # fmt: skip
                 cells = {s[0]: (s[1], f"{s[2]} {s[3]}") for s in students}
                 rows.extend(long_form_rows(school_class.name, lessons, entries, cells))

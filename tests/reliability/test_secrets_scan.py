@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -68,11 +69,8 @@ def _database_bytes(url: str, folder: Path) -> dict[str, bytes]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database)
-        return {
-            p.name: p.read_bytes()
-            for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal"))
-            if p.exists()
-        }
+        files = [path, *(path.with_name(path.name + s) for s in ("-wal", "-journal"))]
+        return {p.name: p.read_bytes() for p in files if p.exists()}
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         pytest.skip("pg_dump is not installed: the PostgreSQL dump cannot be scanned")
@@ -144,15 +142,14 @@ def test_no_password_or_document_number_in_clear_anywhere(database_url, tmp_path
     assert password not in said
     run("credentials", "doctor", login, "--attempt", stdin=password.upper() + "\n")  # Caps Lock
 
-    secrets = {p for p in passwords} | {p.replace("-", "") for p in passwords} | documents
+    secrets = passwords | {p.replace("-", "") for p in passwords} | documents
     engine = create_engine(database_url)
     with engine.connect() as conn:
         audit = "\n".join(repr(tuple(row)) for row in conn.execute(select(AuditEvent.__table__)))
     engine.dispose()
-    from openpyxl import load_workbook
-
+    book = load_workbook(report)
     report_text = "\n".join(
-        repr(row) for sheet in load_workbook(report).worksheets for row in sheet.iter_rows(values_only=True)
+        repr(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
     )
     scanned = {"audit table": audit, "printed": "\n".join(run.printed), "report": report_text}
     found = [

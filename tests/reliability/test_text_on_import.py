@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from diaryadmin.applications.read import read_applications
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError
 from diaryadmin.journal import importing as journal
+from diaryadmin.models import Lesson
 from helpers import factories
 from helpers.applications import SMIRNOV, application
 from helpers.journal import build_journal
@@ -106,10 +108,10 @@ def test_applications_list_hidden_and_overlong_text(tmp_path, cells, column, mes
 
 def _lesson(**extra):
     cells = {"topic": "Движение", "comment": "устно", "kind": "ответ на уроке"} | extra
+    teacher = extra.get("teacher", "Кузнецов Андрей Павлович")
     return [
-        date(2026, 9, 15), 1, "5А", extra.get("subject", "Физика"), extra.get("teacher", "Кузнецов Андрей Павлович"),
-        cells["topic"], extra.get("homework"), "A1", None, 5, None, cells["kind"], None,
-        cells["comment"],
+        date(2026, 9, 15), 1, "5А", extra.get("subject", "Физика"), teacher, cells["topic"],
+        extra.get("homework"), "A1", None, 5, None, cells["kind"], None, cells["comment"],
     ]  # fmt: skip
 
 
@@ -138,10 +140,6 @@ def test_journal_lists_hidden_and_overlong_text(sessions, tmp_path, extra, colum
 
 
 def test_journal_keeps_line_breaks_of_a_topic_and_drops_invisible_characters(sessions, tmp_path):
-    from sqlalchemy import select
-
-    from diaryadmin.models import Lesson
-
     with sessions() as session, session.begin():
         build_journal(session)
     topic = '"Движение\r\n\u200bСкорость"'  # quoted: the line break is inside the cell
