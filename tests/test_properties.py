@@ -90,7 +90,7 @@ def test_fold_is_idempotent(text):
 def test_name_key_of_a_key_is_the_key(surname, name, patronymic):
     key = names.name_key(surname, name, patronymic)
     assert names.fold(key) == key
-    assert names.name_key(*key.split(" ", 2)) == key if key.count(" ") == 2 else True
+    assert names.name_key(*key.split(" ")) == key  # Cyrillic words: one word per part
     assert key == names.name_key(surname.upper(), name.upper(), patronymic and patronymic.upper())
 
 

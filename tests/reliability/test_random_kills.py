@@ -206,3 +206,14 @@ def test_delays_are_the_same_every_time_and_spread_over_the_run():
     spread = kill.delays(7, 200, 3.0)
     assert min(spread) < 0.3 and max(spread) > 2.7
     assert timedelta(seconds=max(spread)) <= timedelta(seconds=3)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_program_loads_is_one_line(tmp_path, database_url, sig):
+    # 0.3 s: well inside the import of the command modules (over a second on these machines)
+    ended = kill.signalled(
+        kill.cli(database_url, "db", "status"), kill.cli_env(), tmp_path, 0.3, sig
+    )
+    assert not ended.finished_first, "the program loaded faster than the test can interrupt it"
+    assert ended.returncode == kill.INTERRUPTED[sig]
+    assert ended.stderr == "error: interrupted, nothing changed\n"
