@@ -14,4 +14,10 @@ signal.signal(signal.SIGTERM, _before_start)
 from diaryadmin.cli import main  # noqa: E402 - the handlers above cover this slow import
 
 signal.signal(signal.SIGINT, signal.default_int_handler)  # main() handles both from here
-main()
+try:
+    main()
+finally:
+    # The command has ended and said how: a signal while the interpreter shuts down (the
+    # hashing pool's clean-up) must not turn its exit code into a death by SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

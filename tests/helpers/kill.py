@@ -62,8 +62,7 @@ def _stat(pid: int | str) -> list[str] | None:
 
 
 def running(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"
+    return (fields := _stat(pid)) is not None and fields[0] != "Z"
 
 
 def children(pid: int) -> list[int]:
@@ -322,7 +321,7 @@ class KillTrials:
     def command(self, url: str) -> list[str]:
         return cli(url, *self.scenario.args)
 
-    def env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:  # TMPDIR: what a killed run leaves there is seen
         return cli_env(TMPDIR=str(self.tmp), **self.scenario.env)
 
     def _reset(self) -> None:
@@ -347,8 +346,8 @@ class KillTrials:
             ended = "finished" if killed.finished_first else "after" if complete else "before"
             if killed.finished_first:
                 assert killed.returncode == 0, killed.stderr
-            elif sig != signal.SIGKILL:
-                self._check_interrupted(killed, sig, where)
+            elif sig != signal.SIGKILL and not (complete and killed.returncode == 0):
+                self._check_interrupted(killed, sig, where)  # else it came after the work
             out = scenario.out
             if out is not None and out.exists():
                 assert complete, f"{where}: {out.name} describes changes never committed"
