@@ -55,7 +55,8 @@ class Problem:
             where.append(_("column {name!r}").format(name=self.column))
         text = ", ".join(where)
         if self.value not in (None, ""):
-            text += f" ({str(self.value)!r})" if text else repr(str(self.value))
+            shown = str(self.value) if len(str(self.value)) <= 60 else str(self.value)[:60] + "…"
+            text += f" ({shown!r})" if text else repr(shown)
         return f"{text}: {self.message}" if text else self.message
 
 
