@@ -72,7 +72,9 @@ class Problem:
             where.append(text.format(column=quoted(self.column)))
         text = ", ".join(where)
         if self.value not in (None, ""):
-            text += f" ({quoted(self.value)})" if text else quoted(self.value)
+            value = str(self.value)
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            text += f" ({quoted(shown)})" if text else quoted(shown)
         return f"{text}: {self.message}" if text else self.message
 
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from diaryadmin.models import Application
+from helpers import kill
 from helpers.applications import CORPUS, build_roster, write_xlsx
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -54,10 +55,6 @@ def _pending(sessions) -> int:
         )
 
 
-def _hidden(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
-
-
 def test_killed_before_commit_no_report_of_decisions_never_stored(
     database_url, sessions, imported, workdir, db_snapshot
 ):
@@ -69,7 +66,7 @@ def test_killed_before_commit_no_report_of_decisions_never_stored(
     assert rerun.wait(120) == 0
     err = rerun.stderr.read()
     rerun.stderr.close()
-    assert "committed nothing" in err and _hidden(workdir) == []
+    assert "committed nothing" in err and kill.hidden(workdir) == []
     assert report.exists() and _pending(sessions) == 0
 
 
@@ -83,6 +80,6 @@ def test_killed_after_commit_the_next_run_completes_the_report(
     rerun.wait(120)
     err = rerun.stderr.read()
     rerun.stderr.close()
-    assert "Completed" in err and _hidden(workdir) == []
+    assert "Completed" in err and kill.hidden(workdir) == []
     rows = list(load_workbook(report).active.iter_rows(values_only=True))
     assert len(rows) - 1 == len(CORPUS)  # every application, as decided and committed

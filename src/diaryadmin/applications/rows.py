@@ -30,6 +30,7 @@ from diaryadmin.people.documents import (
 )
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, fold, name_key, split_full_name
 from diaryadmin.people.relations import relation_of
+from diaryadmin.people.text import clean_text, shorten
 
 _RELATION_NOISE = re.compile(r"[^\w\s-]+")
 # Consent as school offices write it, beyond parse_bool's yes/no words.
@@ -166,12 +167,13 @@ class RowReader:
     def _text(self, name: str, limit: int = 100) -> str | None:
         raw = self._value(name)
         text = cell_text(raw)
-        if text is not None and len(text) > limit:
-            self._problem(
-                name, _("longer than {limit} characters").format(limit=limit), text[:40] + "…"
-            )
+        if text is None:
             return None
-        return text
+        try:
+            return clean_text(text, "", limit) or None
+        except ValueError as error:
+            self._problem(name, str(error), shorten(text))
+            return None
 
     def _name_part(self, name: str, required: bool) -> str | None:
         raw = self._value(name)
@@ -189,7 +191,11 @@ class RowReader:
             # Decoded from a text file's bytes: a name that is none is a wrong decoding.
             self._problem(name, _(_IMPLAUSIBLE_MESSAGE), text)
             return None
-        fixed, changed = _tidy_name(text)
+        try:
+            fixed, changed = _tidy_name(clean_text(text, "", 100))
+        except ValueError as error:
+            self._problem(name, str(error), shorten(text))
+            return None
         if changed:
             self._warn(name, _("Latin look-alike letters replaced by Cyrillic ones"), text)
         if not any(ch.isalpha() for ch in fixed):
@@ -197,11 +203,6 @@ class RowReader:
             return None
         if _INITIALS.fullmatch(fixed):
             self._problem(name, _(_INITIALS_MESSAGE), text)
-            return None
-        if len(fixed) > 100:
-            self._problem(
-                name, _("longer than {limit} characters").format(limit=100), fixed[:40] + "…"
-            )
             return None
         return fixed
 
@@ -273,6 +274,7 @@ class RowReader:
         """normalise_email, after dropping spaces typed around `@` and dots (`ivan @ mail .ru`),
         with a warning; a space inside a part of the address stays an error."""
         if isinstance(text, str):
+            text = clean_text(text, "", 255)  # a ValueError: a control character, too long
             tidy = _EMAIL_GAPS.sub(r"\1", text)
             if tidy != text:
                 address = normalise_email(tidy)  # a ValueError reports the cell as typed

@@ -214,8 +214,11 @@ def issue_for_scope(
     update callback (as AppContext.progress does). Before any of it, `warn` says when the
     slips or letters would print a placeholder school name or portal address (issuing goes
     on). Returns the result and the plan."""
+    completed = False  # an interrupted run's committed file put in place at --out
     if delivery.out is not None:
+        existed = delivery.out.exists()
         recover(sessions, delivery.out, say)
+        completed = not existed and delivery.out.exists()
     email_only = delivery.email and delivery.out is None
 
     def in_scope(session: Session) -> tuple[list[int], list[int]]:
@@ -234,7 +237,7 @@ def issue_for_scope(
             {"login": c.name, "guardian": c.detail, "reason": _(NO_ADDRESS_NOT_ISSUED)}
             for c in issuing.plan_issue(session, unreachable, reissue=reissue)[0].changes
         ]
-    if dry_run:
+    if dry_run or (completed and not len(plan)):  # completed: its run's work is all done
         result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
         return result, plan
     check_destination(settings, delivery)

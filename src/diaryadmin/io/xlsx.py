@@ -3,12 +3,15 @@ private to their owner by default; worksheet names Excel accepts."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from diaryadmin.io.files import atomic_output
@@ -117,7 +120,7 @@ def write_xlsx(
 
     bold = Font(bold=True)
 
-    with atomic_output(path, mode, overwrite) as stream:
+    with atomic_output(path, mode, overwrite) as stream, _sheet_parts_beside(Path(path)):
         workbook = Workbook(write_only=True)
         used: set[str] = set()
 
@@ -152,6 +155,28 @@ def write_xlsx(
         if not used:
             workbook.create_sheet(title="Sheet")
         workbook.save(stream)
+
+
+@contextlib.contextmanager
+def _sheet_parts_beside(target: Path) -> Iterator[None]:
+    """openpyxl's write-only sheets are temporary files in $TMPDIR until the workbook is
+    saved: a kill then leaves a sheet (a mail merge's passwords) in /tmp. Here they go next to
+    `target` as hidden `.NAME.….tmp` files (mode 0600), like atomic_output's own, which the
+    next run for that target removes (staging.recover)."""
+    from openpyxl.worksheet import _writer
+
+    def beside(suffix: str = "") -> str:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        _writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    original = _writer.create_temporary_file
+    _writer.create_temporary_file = beside
+    try:
+        yield
+    finally:
+        _writer.create_temporary_file = original
 
 
 def _csv_value(value: Any) -> Any:

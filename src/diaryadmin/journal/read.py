@@ -32,10 +32,11 @@ from diaryadmin.journal.plan import (
     clean_text,
     is_numeric,
     located,
-    multiline,
     problem_at,
 )
 from diaryadmin.people.names import canonical_class, fold
+from diaryadmin.people.text import clean_text as checked_text
+from diaryadmin.people.text import shorten
 
 __all__ = [
     "LONG_FORM_ALIASES",
@@ -91,6 +92,8 @@ LONG_FORM_ALIASES = {
 }
 MAX_LESSON_NUMBER = 12
 MAX_WEIGHT = 10.0
+# Longest texts (the models' columns; topics, homework and comments are Text, kept readable).
+SUBJECT_MAX, TEACHER_MAX, KIND_MAX, NOTE_MAX = 100, 302, 64, 2000
 
 
 # ---------------------------------------------------------------- reading the file
@@ -210,6 +213,19 @@ def _get(header: HeaderMap, row: Row, name: str) -> Any:
     return header.get(row, name)
 
 
+def _text(plan: Plan, at, name: str, value: Any, limit: int, lines: bool = False) -> str | None:
+    """A text cell through people.text.clean_text (`lines`: keep line breaks), or None: empty,
+    or refused with a problem (a control character, a bidirectional override, too long)."""
+    text = cell_text(value)
+    if text is None:
+        return None
+    try:
+        return checked_text(text, "", limit, multiline=lines) or None
+    except ValueError as error:
+        plan.problems.append(problem_at(at(name, shorten(text)), str(error)))
+        return None
+
+
 def _locator(row: Row, labels: dict[str, str]):
     """`at(field, value)`: a Problem's place at a field's column of `row`."""
 
@@ -279,8 +295,9 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
                     ),
                 )
             )
-    subject = clean_text(_get(header, row, "subject"))
-    if subject is None:
+    refused = len(problems)
+    subject = _text(plan, at, "subject", _get(header, row, "subject"), SUBJECT_MAX)
+    if subject is None and len(problems) == refused:
         problems.append(problem_at(at("subject"), _("the subject is missing")))
     if len(problems) > before or day is None or class_name is None or subject is None:
         return None
@@ -291,7 +308,8 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
             class_name, subject, day, number, where=at("date", raw_date)
         )
     for name in ("teacher", "topic", "homework"):
-        value = (clean_text if name == "teacher" else multiline)(_get(header, row, name))
+        limit, lines = (TEACHER_MAX, False) if name == "teacher" else (NOTE_MAX, True)
+        value = _text(plan, at, name, _get(header, row, name), limit, lines)
         if value is None:
             continue
         current = getattr(lesson, name)
@@ -319,7 +337,7 @@ def _lesson_list_row(row, header, labels, plan: Plan, key: tuple, seq_column: in
     except ValueError:
         pass
     # Our lesson lists give the kind of work and weight most of the lesson's marks have.
-    kind = clean_text(_get(header, row, "kind"))
+    kind = _text(plan, at, "kind", _get(header, row, "kind"), KIND_MAX)
     raw_weight = _get(header, row, "weight")
     if kind is not None or cell_text(raw_weight) is not None:
         weight = 1.0
@@ -380,7 +398,7 @@ def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> N
                 message = _("not a mark (1–5) or an attendance code (Н, Б, УП, ОП)")
             problems.append(problem_at(at("mark", raw_mark), message))
         else:
-            kind = clean_text(_get(header, row, "kind"))
+            kind = _text(plan, at, "kind", _get(header, row, "kind"), KIND_MAX)
             raw_weight = _get(header, row, "weight")
             weight = grading.weight_for_kind(kind)
             if cell_text(raw_weight) is not None:
@@ -394,7 +412,7 @@ def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> N
                         )
                 except ValueError as error:
                     problems.append(problem_at(at("weight", raw_weight), str(error)))
-            comment = multiline(_get(header, row, "comment"))
+            comment = _text(plan, at, "comment", _get(header, row, "comment"), NOTE_MAX, True)
             mark = (value, weight, kind, comment, clean_text(_get(header, row, "teacher")))
     code = None
     if has_absence:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import operator
 import re
+import unicodedata
 
 from diaryadmin.errors import quoted
 from diaryadmin.i18n import _
@@ -21,6 +22,7 @@ _ROMAN_LOOKALIKES = str.maketrans({"Х": "X", "С": "C", "М": "M", "І": "I", "
 _CYRILLIC_PAIR = str.maketrans({k: v for k, v in LOOKALIKES.items() if k.isupper()})
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
 _NUMBER_SIGN = re.compile(r"№|[Nn][oOоО]?(?=\d)")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 _SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
 
@@ -33,7 +35,23 @@ def _compact(text: object) -> str:
         raise ValueError(_("no document number given"))
     if isinstance(text, float) and text.is_integer():
         text = int(text)
-    return _SEPARATORS.sub("", _NUMBER_SIGN.sub("", _SEPARATORS.sub("", str(text))))
+    compact = _SEPARATORS.sub("", _NUMBER_SIGN.sub("", _SEPARATORS.sub("", str(text))))
+    # Digits of other scripts (fullwidth `１２３`, Arabic-Indic) are the same number: written
+    # as ASCII digits they give the same canonical form and fingerprint. Other characters that
+    # str.isdigit calls digits (superscripts, circled numbers) stay and are refused.
+    if not compact.isascii():
+        compact = "".join(_ascii_digit(char) for char in compact)
+    return compact
+
+
+def _ascii_digit(char: str) -> str:
+    value = unicodedata.decimal(char, None)
+    return str(value) if value is not None else char
+
+
+def _is_digits(text: str) -> bool:
+    """Whether `text` is ASCII digits only (str.isdigit also accepts `²` and `①`)."""
+    return _ASCII_DIGITS.fullmatch(text) is not None
 
 
 def normalise_certificate(series: str, number: str | None = None) -> str:
@@ -46,14 +64,14 @@ def normalise_certificate(series: str, number: str | None = None) -> str:
     """
     if number is None:
         compact = _compact(series)
-        match = re.fullmatch(r"(?P<series>.*?)(?P<number>\d*)", compact)
+        match = re.fullmatch(r"(?P<series>.*?)(?P<number>[0-9]*)", compact)
         assert match is not None  # the pattern matches any text
         series_part, number_part = match["series"], match["number"]
     else:
         series_part, number_part = _compact(series), _compact(number)
     if not number_part:
         raise ValueError(_("the birth-certificate number is missing"))
-    if not number_part.isdigit() or len(number_part) != 6:
+    if not _is_digits(number_part) or len(number_part) != 6:
         raise ValueError(_("the birth-certificate number must be 6 digits"))
     if len(series_part) < 3:
         raise ValueError(_("the birth-certificate series must be like IV-МЮ"))
@@ -77,7 +95,7 @@ def normalise_certificate(series: str, number: str | None = None) -> str:
 def normalise_passport(text: str) -> str:
     """A Russian passport's series and number as `4508 123456`; raises ValueError otherwise."""
     digits = _compact(text)
-    if not (digits.isdigit() and len(digits) == 10):
+    if not (_is_digits(digits) and len(digits) == 10):
         raise ValueError(_("a passport is a 4-digit series and a 6-digit number, like 4508 123456"))
     return f"{digits[:4]} {digits[4:]}"
 
@@ -99,9 +117,9 @@ def normalise_snils(text: str) -> str:
     is padded back to 11 digits.
     """
     digits = _compact(text)
-    if isinstance(text, int | float) and digits.isdigit():
+    if isinstance(text, int | float) and _is_digits(digits):
         digits = digits.zfill(11)
-    if not (digits.isdigit() and len(digits) == 11):
+    if not (_is_digits(digits) and len(digits) == 11):
         raise ValueError(_("SNILS is 11 digits, like 112-233-445 95"))
     if int(digits[:9]) > 1001998 and snils_check_number(digits[:9]) != int(digits[9:]):
         raise ValueError(_("the SNILS check number does not match (a typing mistake?)"))
@@ -110,7 +128,7 @@ def normalise_snils(text: str) -> str:
 
 def format_snils(digits: str) -> str:
     """11 SNILS digits as `112-233-445 95`; raises ValueError if not 11 digits."""
-    if not (len(digits) == 11 and digits.isdigit()):
+    if not (len(digits) == 11 and _is_digits(digits)):
         raise ValueError(_("SNILS is 11 digits"))
     return f"{digits[:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:]}"
 

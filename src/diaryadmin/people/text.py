@@ -42,7 +42,9 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
     Single-line fields (names, ids, e-mails, numbers) turn tabs and line breaks into one space;
     with `multiline` (topics, comments) line breaks stay, as `\\n`. Raises ValueError with a
     short message naming `field` for a control character, a bidirectional override, a broken
-    character, or text longer than `max_length` characters once tidied.
+    character, or text longer than `max_length` characters once tidied. With an empty `field`
+    the message is the predicate alone (`contains a control character (U+0007)`), for readers
+    that put the field's name in front.
     """
     text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
     text = _LINE_BREAKS.sub("\n", text)
@@ -56,13 +58,29 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
             continue
         reason = _refusal(char)
         if reason:
-            raise ValueError(_("{field} {problem}").format(field=field, problem=reason))
+            raise ValueError(
+                _("{field} {problem}").format(field=field, problem=reason) if field else reason
+            )
     if len(text) > max_length:
-        raise ValueError(
-            ngettext(
+        if field:
+            message = ngettext(
                 "{field} is too long ({length} character; at most {limit})",
                 "{field} is too long ({length} characters; at most {limit})",
                 len(text),
-            ).format(field=field, length=len(text), limit=max_length)
-        )
+            )
+        else:
+            message = ngettext(
+                "is too long ({length} character; at most {limit})",
+                "is too long ({length} characters; at most {limit})",
+                len(text),
+            )
+        raise ValueError(message.format(field=field, length=len(text), limit=max_length))
     return text
+
+
+def shorten(value: object, limit: int = 40) -> object:
+    """A refused cell's value as a problem shows it: text over `limit` characters cut with `…`
+    (a 10,000-character name is not repeated in the message); other values unchanged."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    return value

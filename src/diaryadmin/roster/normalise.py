@@ -27,14 +27,15 @@ from diaryadmin.people.names import (
     fold,
     split_full_name,
 )
+from diaryadmin.people.text import clean_text
 
 MIN_AGE, MAX_AGE = 5, 20
 
 _DASHES = re.compile(r"[-\u2010-\u2015\u00ad\u200b-\u200d\u2060\ufeff]")
 _CANONICAL_CERTIFICATE = re.compile(
-    r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})-[А-ЯЁ]{2} \d{6}"
+    r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})-[А-ЯЁ]{2} [0-9]{6}"
 )
-_PLAIN_SNILS = re.compile(r"(\d{3})-?(\d{3})-?(\d{3})[ -]?(\d{2})")
+_PLAIN_SNILS = re.compile(r"([0-9]{3})-?([0-9]{3})-?([0-9]{3})[ -]?([0-9]{2})")
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 )
@@ -42,6 +43,18 @@ _PLAIN_PHONE = re.compile(r"\+7\d{10}")
 EMPTY = N_("is empty")
 NOT_A_NAME = N_("is not a name (letters, hyphens and apostrophes only)")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
+# Control characters str.split() takes for spaces: a full name with one is read the slow way.
+_SPLIT_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+NAME_MAX, FULL_NAME_MAX, ID_MAX, EMAIL_MAX = 100, 302, 64, 255  # the models' column lengths
+
+
+def _clean(text: str, limit: int) -> str:
+    """people.text.clean_text for a cell: control characters, bidirectional overrides and
+    text over `limit` characters are an InvalidValue."""
+    try:
+        return clean_text(text, "", limit)
+    except ValueError as exc:
+        raise InvalidValue(str(exc)) from None
 
 
 @dataclass(slots=True)
@@ -105,7 +118,7 @@ class Normaliser:
         """(text as written but cleaned and look-alikes fixed, fold, whether fixed)."""
         found = self._names.get(value)
         if found is None:
-            text = clean_spaces(cell_text(value) or "")
+            text = clean_spaces(_clean(cell_text(value) or "", NAME_MAX))
             if not text:
                 raise InvalidValue(_(EMPTY))
             fixed, changed = fix_lookalikes(text)
@@ -123,7 +136,7 @@ class Normaliser:
         # and checked once each (`name`). No strip needed: split() ignores outer spaces, and a
         # name cannot start with the apostrophe our exports put before `=`.
         text = value if type(value) is str else (cell_text(value) or "")
-        if _DASHES.search(text):
+        if _DASHES.search(text) or _SPLIT_CONTROLS.search(text):
             return self._full_name_slow(text)
         words = text.split()
         count = len(words)
@@ -143,7 +156,7 @@ class Normaliser:
         return self._full_name_slow(text)
 
     def _full_name_slow(self, text: str) -> tuple[str, str, str | None, bool, str]:
-        fixed, changed = fix_lookalikes(clean_spaces(text))
+        fixed, changed = fix_lookalikes(clean_spaces(_clean(text, FULL_NAME_MAX)))
         try:
             parts = split_full_name(fixed)
         except ValueError as exc:
@@ -214,7 +227,7 @@ class Normaliser:
         return mac.hexdigest()
 
     def snils_fp(self, value: Any) -> str:
-        if isinstance(value, str) and 9 <= len(value) < 11 and value.isdigit():
+        if isinstance(value, str) and 9 <= len(value) < 11 and value.isascii() and value.isdigit():
             # A number cell saved as CSV text has lost its leading zeros; the check number
             # still catches a real typing mistake.
             value = value.zfill(11)
@@ -232,11 +245,16 @@ class Normaliser:
         mac.update(canonical.encode())
         return mac.hexdigest()
 
+    def student_id(self, value: Any) -> str | None:
+        """A student's ID from the school's system, tidied; None if nothing is left."""
+        return _clean(cell_text(value) or "", ID_MAX) or None
+
     def email(self, value: Any) -> str:
-        if isinstance(value, str) and _PLAIN_EMAIL.fullmatch(value):
+        if isinstance(value, str) and len(value) <= EMAIL_MAX and _PLAIN_EMAIL.fullmatch(value):
             return value  # contacts.normalise_email would return it unchanged
+        text = _clean(cell_text(value) or "", EMAIL_MAX)
         try:
-            return normalise_email(cell_text(value) or "")
+            return normalise_email(text)
         except ValueError as exc:
             raise InvalidValue(str(exc)) from None
 

@@ -288,9 +288,13 @@ class RosterReader(RosterFindings):
             )
         elif class_name is None:
             self.error(_("the class is missing"), row, labels.get("class"))
-        external_id = cell_text(v[layout.external_id])
-        if external_id is not None and len(external_id) > 64:
-            self.error(_("the ID is longer than 64 characters"), row, labels["external_id"])
+        raw_id = v[layout.external_id]
+        external_id = None
+        if raw_id is not None:
+            label = labels["external_id"]
+            external_id = self.checked(
+                self.norm.student_id, N_("the ID: {problem}"), row, label, raw_id
+            )
         certificate_fp, snils_fp = self._documents(row, v, layout)
         guardians = []
         for indexes, slot_labels, default in layout.slots:

@@ -1,0 +1,219 @@
+"""SIGKILL at 20 or more random points of `roster import` (a large file), `credentials issue
+--all` (html, csv and xlsx), `credentials expire` and `journal import`, and SIGINT/SIGTERM at a
+few: after each, the database is exactly as before or exactly as after a complete run, no file
+at --out describes a state the database does not hold, no process of the command is left, no
+temporary file stays, and a re-run completes (helpers.kill has the harness).
+
+The kill points are random delays over a measured run, drawn with a fixed seed; inputs are
+small enough that the whole module takes a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.orm import sessionmaker
+
+from diaryadmin.config import Settings
+from diaryadmin.credentials import auth
+from diaryadmin.io import write_xlsx
+from diaryadmin.journal.data import classes_of_year
+from diaryadmin.models import Credential, School, SchoolClass, Student
+from diaryadmin.roster.importing import import_roster
+from diaryadmin.samples.journal import LONG_FORM_HEADER, generate_class_term, long_form_rows
+from diaryadmin.samples.roster import generate_school, write_roster_xlsx
+from helpers import kill
+from helpers.issued import issued_pairs
+
+KILLS = 20
+SIGNALS = [signal.SIGINT, signal.SIGTERM]
+FAST = Settings(secret_key=kill.SECRET, argon2_time_cost=1, argon2_memory_kib=64)
+
+
+def _sessions(url: str):
+    engine = create_engine(url)
+    return engine, sessionmaker(engine)
+
+
+def _import(url: str, path: Path) -> None:
+    engine, sessions = _sessions(url)
+    try:
+        with sessions() as session, session.begin():
+            import_roster(session, [path], settings=FAST, operator="test")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def trials(database_url, tmp_path):
+    """KillTrials for a scenario, on copies of the database as `prepare(url)` leaves it."""
+    made = []
+
+    def start(prepare, scenario_of) -> kill.KillTrials:
+        prepare(database_url)
+        databases = kill.Databases(database_url, tmp_path)
+        made.append(databases)
+        folder = tmp_path / "work"
+        folder.mkdir(exist_ok=True)
+        return kill.KillTrials(databases, scenario_of(folder))
+
+    yield start
+    for databases in made:
+        databases.close()
+
+
+def _run_all(trials: kill.KillTrials, seed: int, kills: int = KILLS, signals=SIGNALS) -> list:
+    outcomes = [trials.trial(d) for d in kill.delays(seed, kills, trials.seconds)]
+    points = kill.delays(seed + 1, len(signals), trials.seconds)
+    for sig, delay in zip(signals, points, strict=True):
+        outcomes.append(trials.trial(delay, sig))
+    print(
+        f"complete run {trials.seconds:.2f}s:",
+        *(f"{o.delay:.2f}:{o.ended}{'+' if o.rerun else ''}" for o in outcomes),
+    )
+    # The delays reach past the import of the command's modules: some kills find changes.
+    assert any(o.ended != "finished" for o in outcomes)
+    return outcomes
+
+
+# --- roster import -------------------------------------------------------------------------
+
+
+def _roster_file(folder: Path, students: int = 300) -> Path:
+    return write_roster_xlsx(folder / "roster.xlsx", generate_school(students, seed=11))
+
+
+def test_roster_import_killed_anywhere(trials, tmp_path):
+    source = _roster_file(tmp_path)
+    found = trials(
+        lambda url: None,
+        lambda folder: kill.Scenario(["roster", "import", str(source)], folder),
+    )
+    outcomes = _run_all(found, seed=101)
+    assert {o.ended for o in outcomes} >= {"before"}
+
+
+# --- credentials issue --all ---------------------------------------------------------------
+
+
+def _slips_match(url: str, path: Path) -> None:
+    """The file lists exactly the committed credentials, and their passwords work."""
+    pairs = issued_pairs(path)
+    engine, sessions = _sessions(url)
+    try:
+        with sessions() as session, session.begin():
+            logins = session.scalars(select(Credential.login)).all()
+            assert sorted(pairs) == sorted(logins)
+            for login in sorted(pairs)[:3]:  # argon2 even at test cost: a sample
+                assert auth.authenticate(session, login, pairs[login], settings=FAST).ok, login
+            session.rollback()  # authenticating records the login: leave the state alone
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("suffix", "seed"), [(".html", 201), (".csv", 202), (".xlsx", 203)])
+def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed):
+    source = _roster_file(tmp_path, 40)
+
+    def scenario(folder: Path) -> kill.Scenario:
+        out = folder / f"slips{suffix}"
+        args = ["credentials", "issue", "--all", "--out", str(out)]
+        volatile = frozenset(
+            {"*", "credentials.password_hash", "audit_events.details", "audit_events.target"}
+        )
+        return kill.Scenario(args, folder, out, _slips_match, volatile)
+
+    found = trials(lambda url: _import(url, source), scenario)
+    # Three formats: seven kills each make the 21 of `credentials issue --all`.
+    _run_all(found, seed=seed, kills=7, signals=SIGNALS[:2])
+
+
+# --- credentials expire --------------------------------------------------------------------
+
+
+def test_credentials_expire_killed_anywhere(trials, tmp_path):
+    source = _roster_file(tmp_path, 60)
+
+    def prepare(url: str) -> None:
+        _import(url, source)
+        out = tmp_path / "issued.csv"
+        issued = kill.run(
+            kill.cli(url, "credentials", "issue", "--all", "--out", str(out)),
+            kill.cli_env(),
+            tmp_path,
+        )
+        assert issued.returncode == 0, issued.stderr
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(update(Credential).values(expires_at=datetime(2020, 1, 1)))
+        engine.dispose()
+
+    volatile = frozenset({"*", "audit_events.details"})  # the time it ran (as_of)
+    found = trials(
+        prepare, lambda folder: kill.Scenario(["credentials", "expire"], folder, volatile=volatile)
+    )
+    _run_all(found, seed=301)
+
+
+# --- journal import ------------------------------------------------------------------------
+
+
+def _journal_file(url: str, path: Path) -> None:
+    """Two weeks of journal entries for one class of the imported school."""
+    engine, sessions = _sessions(url)
+    try:
+        with sessions() as session:
+            school = session.scalars(select(School)).one()
+            year = session.scalar(select(SchoolClass.school_year).limit(1))
+            rows = []
+            for school_class in classes_of_year(session, school, year)[:1]:
+                students = session.execute(
+                    select(Student.id, Student.external_id, Student.surname, Student.name)
+                    .where(Student.class_id == school_class.id, Student.active.is_(True))
+                    .order_by(Student.id)
+                ).all()
+                lessons, entries = generate_class_term(
+                    school_class.name, [s[0] for s in students],
+                    date(year, 9, 1), date(year, 9, 14), seed=year,
+                )  # fmt: skip
+                cells = {s[0]: (s[1], f"{s[2]} {s[3]}") for s in students}
+                rows.extend(long_form_rows(school_class.name, lessons, entries, cells))
+        write_xlsx(path, [("Журнал", LONG_FORM_HEADER, rows)], overwrite=True)
+    finally:
+        engine.dispose()
+
+
+def test_journal_import_killed_anywhere(trials, tmp_path):
+    source = _roster_file(tmp_path, 120)
+    journal = tmp_path / "journal.xlsx"
+
+    def prepare(url: str) -> None:
+        _import(url, source)
+        _journal_file(url, journal)
+
+    found = trials(
+        prepare, lambda folder: kill.Scenario(["journal", "import", str(journal)], folder)
+    )
+    _run_all(found, seed=401)
+
+
+def test_delays_are_the_same_every_time_and_spread_over_the_run():
+    assert kill.delays(7, 20, 3.0) == kill.delays(7, 20, 3.0)
+    spread = kill.delays(7, 200, 3.0)
+    assert min(spread) < 0.3 and max(spread) > 2.7
+    assert timedelta(seconds=max(spread)) <= timedelta(seconds=3)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_program_loads_is_one_line(tmp_path, database_url, sig):
+    # 0.3 s: well inside the import of the command modules (over a second on these machines)
+    ended = kill.signalled(
+        kill.cli(database_url, "db", "status"), kill.cli_env(), tmp_path, 0.3, sig
+    )
+    assert not ended.finished_first, "the program loaded faster than the test can interrupt it"
+    assert ended.returncode == kill.INTERRUPTED[sig]
+    assert ended.stderr == "error: interrupted, nothing changed\n"
