@@ -153,7 +153,7 @@ def test_missing_required_columns_are_named(run_cli, workdir, db_snapshot):
     result = run_cli("applications", "import", str(path))
     assert result.exit_code == 1
     assert (
-        "missing required column(s): Свидетельство о рождении, "
+        "missing required columns: Свидетельство о рождении, "
         "Согласие на обработку персональных данных"
     ) in result.stderr
     assert db_snapshot() == before
@@ -518,7 +518,7 @@ def test_a_lookup_sheet_beside_the_applications_is_passed_over(workdir, settings
     [error] = report.errors
     assert (error.sheet, error.message) == (
         "Ещё",
-        "missing required column(s): Дата рождения ребёнка",
+        "missing required column: Дата рождения ребёнка",
     )
     [warning] = [w for w in report.warnings if w.sheet == "Справочники"]
     assert (

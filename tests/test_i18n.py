@@ -218,7 +218,7 @@ def test_a_problem_says_where_in_russian():
 
     problem = Problem("нет даты", file="5А.xlsx", sheet="Лист1", row=7, column="ДР", value="x")
     with i18n.using("ru"):
-        assert str(problem) == "5А.xlsx, лист «Лист1», строка 7, столбец «ДР» ('x'): нет даты"
+        assert str(problem) == "Файл 5А.xlsx, лист «Лист1», строка 7, столбец «ДР» («x»): нет даты"
     with i18n.using("en"):
         assert str(problem) == "5А.xlsx, sheet 'Лист1', row 7, column 'ДР' ('x'): нет даты"
 

@@ -112,7 +112,7 @@ def test_find_header_missing_required_column():
         find_header(rows, ALIASES, required=["surname", "birth_date"])
     message = str(caught.value)
     assert "r.xlsx" in message and "Лист1" in message
-    assert "missing required column(s): Дата рождения" in message
+    assert "missing required column: Дата рождения" in message
 
 
 def test_find_header_no_header_at_all():

@@ -152,7 +152,7 @@ def test_without_rejects_nothing_changes(run_cli, workdir, db_snapshot):
     before = db_snapshot()
     result = run_cli("--format", "json", "roster", "import", str(xlsx), str(csv))
     assert result.exit_code == 1, result.output
-    assert "5 problem(s) in the roster; nothing was imported" in result.stderr
+    assert "5 problems in the roster; nothing was imported" in result.stderr
     data = json.loads(result.stdout)
     assert data["created"] == 0 and "rejected" not in data
     assert {(e["sheet"], e["row"]) for e in data["errors"]} == {

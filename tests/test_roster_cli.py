@@ -91,7 +91,7 @@ def test_sync_asks_lists_and_deactivates(run_cli, workdir, db_snapshot):
     dry = run_cli("roster", "import", str(smaller), "--sync", "--dry-run")
     assert dry.exit_code == 0
     # The file covers 5А only: Sidorov of 7Б is out of the sync's scope (issue 11).
-    assert "1 active student(s) are missing" in dry.stderr and "Петрова Анна Игоревна" in dry.stderr
+    assert "1 active student is missing" in dry.stderr and "Петрова Анна Игоревна" in dry.stderr
     assert "Сидоров" not in dry.stderr
     declined = run_cli("roster", "import", str(smaller), "--sync", input="n\n")
     assert declined.exit_code == 1 and "not confirmed" in declined.stderr
@@ -152,7 +152,7 @@ def _truncated_xlsx(path: Path) -> Path:
 BROKEN = {
     "missing required column": (
         lambda p: write_xlsx(p / "a.xlsx", [HEADER[:4] + ["Класс"], IVANOV[:4] + ["5А"]]),
-        ["row 1", "missing required column(s): Дата рождения"],
+        ["row 1", "missing required column: Дата рождения"],
     ),
     "bad date in one row": (
         lambda p: write_csv(p / "b.csv", [HEADER, [*IVANOV[:4], "14.03.2015", "5А"],

@@ -128,7 +128,7 @@ def test_export_cli(run_cli, workdir):
     path = write_roster_xlsx(workdir / "s.xlsx", SCHOOL)
     assert run_cli("roster", "import", str(path)).exit_code == 0
     result = run_cli("roster", "export", "out.xlsx")
-    assert result.exit_code == 0 and "Wrote 60 student(s)" in result.stderr
+    assert result.exit_code == 0 and "Wrote 60 students" in result.stderr
     refused = run_cli("roster", "export", "out.xlsx")
     assert refused.exit_code == 1 and "already exists" in refused.stderr
     assert run_cli("roster", "export", "out.xlsx", "--force").exit_code == 0

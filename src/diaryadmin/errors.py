@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from diaryadmin.i18n import _
+from diaryadmin.i18n import _, current_language, pgettext
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -44,20 +44,45 @@ class Problem:
         return {k: data[k] for k in ("file", "sheet", "row", "column", "value", "message")}
 
     def __str__(self) -> str:
-        where = []
+        # The place reads as one phrase («Файл 5А.xlsx, лист «5А», строка 12, столбец «Класс»):
+        # each part has a form to start the sentence and one to follow a comma.
+        where: list[str] = []
         if self.file:
-            where.append(self.file)
+            where.append(pgettext("problem place", "{file}").format(file=self.file))
         if self.sheet:
-            where.append(_("sheet {name!r}").format(name=self.sheet))
+            text = (
+                pgettext("problem place, later", "sheet {sheet}")
+                if where
+                else pgettext("problem place", "sheet {sheet}")
+            )
+            where.append(text.format(sheet=quoted(self.sheet)))
         if self.row is not None:
-            where.append(_("row {number}").format(number=self.row))
+            text = (
+                pgettext("problem place, later", "row {row}")
+                if where
+                else pgettext("problem place", "row {row}")
+            )
+            where.append(text.format(row=self.row))
         if self.column:
-            where.append(_("column {name!r}").format(name=self.column))
+            text = (
+                pgettext("problem place, later", "column {column}")
+                if where
+                else pgettext("problem place", "column {column}")
+            )
+            where.append(text.format(column=quoted(self.column)))
         text = ", ".join(where)
         if self.value not in (None, ""):
-            shown = str(self.value) if len(str(self.value)) <= 60 else str(self.value)[:60] + "…"
-            text += f" ({shown!r})" if text else repr(shown)
+            value = str(self.value)
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            text += f" ({quoted(shown)})" if text else quoted(shown)
         return f"{text}: {self.message}" if text else self.message
+
+
+def quoted(value: Any) -> str:
+    """A name or cell value quoted inside a message, its control characters escaped:
+    `'5А'` in English, `«5А»` in Russian."""
+    text = repr(str(value))
+    return text if current_language() == "en" else f"«{text[1:-1]}»"
 
 
 @dataclass

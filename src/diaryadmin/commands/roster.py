@@ -9,6 +9,7 @@ import click
 from diaryadmin.commands.options import format_option
 from diaryadmin.commands.partial import FORCE_REJECTS_OPTION, REJECTS_OPTION, show_rejected
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.plan import Plan
 from diaryadmin.roster import importing as roster
 from diaryadmin.staging import staged_change
@@ -82,7 +83,10 @@ def import_command(
         _show_deactivations(app, students)
         if yes or dry_run:
             return True
-        return click.confirm(f"Deactivate these {len(students)} student(s)?", err=True)
+        question = ngettext(
+            "Deactivate this student?", "Deactivate these {count} students?", len(students)
+        )
+        return click.confirm(question.format(count=len(students)), err=True)
 
     plan = Plan()
     # A dry run imports for real and rolls back: its plan names each change (roster.changes).
@@ -118,17 +122,26 @@ def import_command(
     else:
         app.result(data)
     if not dry_run and not report.changed:
-        app.say("Nothing changed: the roster is already up to date.")
+        app.say(_("Nothing changed: the roster is already up to date."))
     show_rejected(app, report.rejected, report.rejects_file, dry_run)
 
 
 def _show_deactivations(app: AppContext, students) -> None:
-    app.say(f"{len(students)} active student(s) are missing from the files:")
+    app.say(
+        ngettext(
+            "{count} active student is missing from the files:",
+            "{count} active students are missing from the files:",
+            len(students),
+        ).format(count=len(students))
+    )
     for student in students[:200]:
         ident = f" [{student['external_id']}]" if student["external_id"] else ""
         app.say(f"  {student['class'] or '-'}  {student['name']}{ident}")
     if len(students) > 200:
-        app.say(f"  ... and {len(students) - 200} more")
+        more = len(students) - 200
+        app.say(
+            "  " + ngettext("... and {count} more", "... and {count} more", more).format(count=more)
+        )
 
 
 @roster_group.command("list")
@@ -208,4 +221,8 @@ def export_command(app: AppContext, target: Path, school_code, class_name, onero
             session, app.settings, target, school_code=school_code, class_name=class_name,
             oneroster=oneroster, overwrite=force,
         )  # fmt: skip
-    app.say(f"Wrote {count} student(s) to {target}.")
+    app.say(
+        ngettext(
+            "Wrote {count} student to {file}.", "Wrote {count} students to {file}.", count
+        ).format(count=count, file=target)
+    )

@@ -10,6 +10,8 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 
+from diaryadmin.i18n import _
+
 # Our exports put an apostrophe before these so spreadsheets do not run them as formulas.
 _DEFUSED_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -54,7 +56,7 @@ def _real_date(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError("not a real date") from None
+        raise ValueError(_("not a real date")) from None
 
 
 def parse_date(value: object, *, today: date | None = None) -> date:
@@ -70,13 +72,13 @@ def parse_date(value: object, *, today: date | None = None) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, bool) or value is None:
-        raise ValueError("not a date")
+        raise ValueError(_("not a date"))
     if isinstance(value, int | float):
         if not math.isfinite(value) or not 1 <= value <= _EXCEL_MAX_SERIAL:
-            raise ValueError("not a date (the number is not a spreadsheet date)")
+            raise ValueError(_("not a date (the number is not a spreadsheet date)"))
         serial = int(value)
         if serial == 60:  # Excel's 29.02.1900, which never existed
-            raise ValueError("not a real date")
+            raise ValueError(_("not a real date"))
         return _EXCEL_EPOCH + timedelta(days=serial if serial > 60 else serial + 1)
     text = str(value).strip()
     if match := _DMY.fullmatch(text):
@@ -89,7 +91,7 @@ def parse_date(value: object, *, today: date | None = None) -> date:
         return candidate
     if match := _YMD.fullmatch(text):
         return _real_date(int(match[1]), int(match[3]), int(match[4]))
-    raise ValueError("not a date (expected dd.mm.yyyy)")
+    raise ValueError(_("not a date (expected dd.mm.yyyy)"))
 
 
 def parse_bool(value: object) -> bool:
@@ -106,7 +108,7 @@ def parse_bool(value: object) -> bool:
         return bool(value)
     text = cell_text(value)
     if text is None:
-        raise ValueError("empty, expected yes or no")
+        raise ValueError(_("empty, expected yes or no"))
     word = " ".join(text.casefold().replace("ё", "е").rstrip(".!").split())
     if word in _TRUE:
         return True
@@ -115,30 +117,30 @@ def parse_bool(value: object) -> bool:
     try:
         parse_date(text)
     except ValueError:
-        raise ValueError("expected yes or no (да/нет)") from None
+        raise ValueError(_("expected yes or no (да/нет)")) from None
     return True
 
 
 def _number_text(value: object) -> str:
     text = cell_text(value)
     if text is None:
-        raise ValueError("empty, expected a number")
+        raise ValueError(_("empty, expected a number"))
     return re.sub(r"[\s\u00a0\u202f]", "", text).replace(",", ".")
 
 
 def parse_float(value: object) -> float:
     """A number from a cell; text may use a decimal comma (`4,5`). Raises ValueError."""
     if isinstance(value, bool):
-        raise ValueError("expected a number")
+        raise ValueError(_("expected a number"))
     if isinstance(value, int | float):
         result = float(value)
     else:
         try:
             result = float(_number_text(value))
         except ValueError:
-            raise ValueError("expected a number") from None
+            raise ValueError(_("expected a number")) from None
     if not math.isfinite(result):
-        raise ValueError("expected a number")
+        raise ValueError(_("expected a number"))
     return result
 
 
@@ -148,5 +150,5 @@ def parse_int(value: object) -> int:
         return value
     result = parse_float(value)
     if not result.is_integer():
-        raise ValueError("expected a whole number")
+        raise ValueError(_("expected a whole number"))
     return int(result)

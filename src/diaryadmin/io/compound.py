@@ -9,9 +9,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from diaryadmin.io.limits import UNREADABLE, refuse
-
-DAMAGED = UNREADABLE + ": a damaged .xls compound file, "
+from diaryadmin.i18n import _
+from diaryadmin.io.limits import grouped, refuse
 
 _FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
 _SPECIAL = 0xFFFFFFFA  # this and above: not a sector index
@@ -24,37 +23,49 @@ def inspect_compound(file: Path, name: str, size: int) -> str:
     if len(data) < 512:
         raise refuse(
             name,
-            DAMAGED + "truncated inside its header",
+            _(
+                "is not a readable spreadsheet: a damaged .xls compound file, truncated inside "
+                "its header"
+            ),
         )
     (major, byte_order, sector_shift, mini_shift) = struct.unpack_from("<xxHHHH", data, 24)
     if byte_order != 0xFFFE or (major, sector_shift) not in ((3, 9), (4, 12)) or mini_shift != 6:
         raise refuse(
             name,
-            DAMAGED + f"sector size 2^{sector_shift} (version {major}) is not one Excel writes",
+            _(
+                "is not a readable spreadsheet: a damaged .xls compound file, "
+                "sector size 2^{shift} (version {version}) is not one Excel writes"
+            ).format(shift=sector_shift, version=major),
         )
     sector = 1 << sector_shift
-    n_fat, first_dir, _, cutoff, _, _, first_difat, n_difat = struct.unpack_from(
+    n_fat, first_dir, _x, cutoff, _y, _z, first_difat, n_difat = struct.unpack_from(
         "<IIIIIIII", data, 44
     )
     sectors = (size - sector + sector - 1) // sector  # a short last sector still counts
     if cutoff != 4096 or n_fat == 0 or n_fat > sectors or n_difat > sectors:
         raise refuse(
             name,
-            DAMAGED + "its header's table sizes are impossible",
+            _(
+                "is not a readable spreadsheet: a damaged .xls compound file, its header's table "
+                "sizes are impossible"
+            ),
         )
 
     def sector_bytes(index: int) -> bytes:
         if index >= sectors:
             raise refuse(
                 name,
-                DAMAGED + "a sector lies beyond the end of the file (truncated?)",
+                _(
+                    "is not a readable spreadsheet: a damaged .xls compound file, a sector lies "
+                    "beyond the end of the file (truncated?)"
+                ),
             )
         return data[(index + 1) * sector : (index + 2) * sector]
 
     fat_sectors = list(struct.unpack_from("<109I", data, 76))
     seen: set[int] = set()
     next_difat = first_difat
-    for _ in range(n_difat):
+    for _index in range(n_difat):
         if next_difat >= _SPECIAL or next_difat in seen:
             break
         seen.add(next_difat)
@@ -66,7 +77,10 @@ def inspect_compound(file: Path, name: str, size: int) -> str:
     if len(fat_sectors) < n_fat:
         raise refuse(
             name,
-            DAMAGED + "its allocation table is incomplete",
+            _(
+                "is not a readable spreadsheet: a damaged .xls compound file, its allocation "
+                "table is incomplete"
+            ),
         )
     fat = b"".join(sector_bytes(s).ljust(sector, b"\xff") for s in fat_sectors)
     entries = len(fat) // 4
@@ -77,7 +91,10 @@ def inspect_compound(file: Path, name: str, size: int) -> str:
             if current in visited or current >= entries:
                 raise refuse(
                     name,
-                    DAMAGED + "a sector chain loops or breaks",
+                    _(
+                        "is not a readable spreadsheet: a damaged .xls compound file, a sector "
+                        "chain loops or breaks"
+                    ),
                 )
             visited.add(current)
             found.append(current)
@@ -95,30 +112,41 @@ def inspect_compound(file: Path, name: str, size: int) -> str:
         start, low, high = struct.unpack_from("<III", directory, offset + 116)
         streams[entry_name] = (start, low if major == 3 else low | high << 32)
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
-        raise refuse(name, "is password-protected: open it and save it without a password")
+        raise refuse(name, _("is password-protected: open it and save it without a password"))
     if "WordDocument" in streams:
-        raise refuse(name, UNREADABLE + ": it is a Word document (.doc)")
+        raise refuse(name, _("is not a readable spreadsheet: it is a Word document (.doc)"))
     if "PowerPoint Document" in streams:
-        raise refuse(name, UNREADABLE + ": it is a PowerPoint presentation (.ppt)")
+        raise refuse(
+            name, _("is not a readable spreadsheet: it is a PowerPoint presentation (.ppt)")
+        )
     book = streams.get("Workbook") or streams.get("Book")
     if book is None:
-        raise refuse(name, UNREADABLE + ": a compound file without an Excel workbook in it")
+        raise refuse(
+            name,
+            _("is not a readable spreadsheet: a compound file without an Excel workbook in it"),
+        )
     start, length = book
     if length > size:
         raise refuse(
             name,
-            DAMAGED + f"its workbook claims {length:,} bytes in a file of {size:,}",
+            _(
+                "is not a readable spreadsheet: a damaged .xls compound file, "
+                "its workbook claims {length} bytes in a file of {size}"
+            ).format(length=grouped(length), size=grouped(size)),
         )
     if length >= cutoff:
         sectors_used = chain(start)
         if len(sectors_used) * sector < length:
             raise refuse(
                 name,
-                DAMAGED + "its workbook stream is cut short",
+                _(
+                    "is not a readable spreadsheet: a damaged .xls compound file, its workbook "
+                    "stream is cut short"
+                ),
             )
         first = b"".join(sector_bytes(s) for s in sectors_used[:8])
         if _has_filepass(first):
-            raise refuse(name, "is password-protected: open it and save it without a password")
+            raise refuse(name, _("is password-protected: open it and save it without a password"))
     return "xls"
 
 

@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from diaryadmin.errors import InputError, Problem
+from diaryadmin.errors import InputError, Problem, quoted
+from diaryadmin.i18n import _
 from diaryadmin.io.encoding import EncodingDoubt
 from diaryadmin.io.encoding import detect_encoding as encoding_of
 
@@ -20,7 +21,8 @@ _LONGEST_LINE = 1 << 20  # csv refuses a field over 128 KB anyway; this bounds t
 
 
 def _refuse(path: Path, message: str) -> InputError:
-    return InputError(f"{path}: {message}", [Problem(message, file=str(path))])
+    problem = Problem(message, file=str(path))
+    return InputError(str(problem), [problem])
 
 
 def detect_encoding(path: Path) -> str:
@@ -28,10 +30,16 @@ def detect_encoding(path: Path) -> str:
     try:
         return encoding_of(path)
     except EncodingDoubt as doubt:
-        candidates = "; ".join(f"as {e} it reads {w!r}" for e, w in doubt.candidates)
-        options = " or ".join(f"--encoding {e}" for e, _ in doubt.candidates)
+        candidates = "; ".join(
+            _("as {encoding} it reads {word}").format(encoding=e, word=quoted(w))
+            for e, w in doubt.candidates
+        )
+        options = _(" or ").join(f"--encoding {e}" for e, _w in doubt.candidates)
         raise _refuse(
-            path, f"its encoding is unclear ({candidates}); say which with {options}"
+            path,
+            _("its encoding is unclear ({candidates}); say which with {options}").format(
+                candidates=candidates, options=options
+            ),
         ) from None
 
 
@@ -99,7 +107,7 @@ def iter_csv_rows(
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise _refuse(path, f"unknown encoding {encoding!r}") from None
+        raise _refuse(path, _("unknown encoding {name}").format(name=quoted(encoding))) from None
     try:
         with path.open(encoding=encoding, newline="") as stream:
             if delimiter is None:
@@ -114,22 +122,27 @@ def iter_csv_rows(
                 if end:
                     values = tuple(value if value != "" else None for value in record[:end])
                     if "\x00" in "".join(record):
-                        raise _refuse(path, f"row {number} holds a NUL byte: not a text table")
+                        raise _refuse(
+                            path,
+                            _("row {row} holds a NUL byte: not a text table").format(row=number),
+                        )
                     yield number, values
             if number == 0:
-                raise _refuse(path, "is empty")
+                raise _refuse(path, _("is empty"))
     except UnicodeDecodeError as error:
-        how = "the given" if explicit else "the detected"
-        raise _refuse(
-            path, f"cannot be read as {encoding} ({how} encoding): {error.reason}"
-        ) from None
+        text = (
+            _("cannot be read as {encoding} (the given encoding): {reason}")
+            if explicit
+            else _("cannot be read as {encoding} (the detected encoding): {reason}")
+        )
+        raise _refuse(path, text.format(encoding=encoding, reason=error.reason)) from None
     except csv.Error as error:
-        raise _refuse(path, f"is not a readable CSV file ({error})") from None
+        raise _refuse(path, _("is not a readable CSV file ({error})").format(error=error)) from None
 
 
 def _bounded_lines(stream, path: Path) -> Iterator[str]:
     """The stream's lines, refusing one so long that reading it whole could exhaust memory."""
     while line := stream.readline(_LONGEST_LINE):
         if len(line) == _LONGEST_LINE and not line.endswith(("\n", "\r")):
-            raise _refuse(path, "has a line over a million characters long: not a text table")
+            raise _refuse(path, _("has a line over a million characters long: not a text table"))
         yield line

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from diaryadmin.errors import Refused
+from diaryadmin.errors import Refused, quoted
+from diaryadmin.i18n import _
 
 
 @contextlib.contextmanager
@@ -23,14 +24,19 @@ def atomic_output(
     renamed into place, so nobody ever sees a half-written file. Raises Refused
     if `path` exists and `overwrite` is false, or its folder does not exist.
     """
+    exists = _("{path}: already exists; use --force to overwrite it")
     target = Path(path)
     folder = target.parent
     if not folder.is_dir():
-        raise Refused(f"{target}: the folder {str(folder)!r} does not exist")
+        raise Refused(
+            _("{path}: the folder {folder} does not exist").format(
+                path=target, folder=quoted(folder)
+            )
+        )
     if target.is_dir():
-        raise Refused(f"{target}: is a directory")
+        raise Refused(_("{path}: is a directory").format(path=target))
     if target.exists() and not overwrite:
-        raise Refused(f"{target}: already exists; use --force to overwrite it")
+        raise Refused(exists.format(path=target))
     fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
@@ -44,12 +50,10 @@ def atomic_output(
             try:
                 os.link(temp_name, target)  # fails if someone created it meanwhile
             except FileExistsError:
-                raise Refused(f"{target}: already exists; use --force to overwrite it") from None
+                raise Refused(exists.format(path=target)) from None
             except OSError:  # a file system without hard links
                 if target.exists():
-                    raise Refused(
-                        f"{target}: already exists; use --force to overwrite it"
-                    ) from None
+                    raise Refused(exists.format(path=target)) from None
                 os.replace(temp_name, target)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import fold
@@ -121,7 +122,8 @@ def find_header(
         if (row.file, row.sheet) != (buffer[0].file, buffer[0].sheet):
             break
     if not buffer:
-        raise InputError("the table has no rows", [Problem("the table has no rows")])
+        problem = Problem(_("the table has no rows"))
+        raise InputError(str(problem), [problem])
     first = buffer[0]
     candidates = [r for r in buffer if (r.file, r.sheet) == (first.file, first.sheet)]
 
@@ -149,13 +151,18 @@ def find_header(
             best, best_after, best_score = header, after, score
     if best is None or (required and len(lacking(best)) == len(required)):
         expected = [_first_alias(aliases, name) for name in (required or aliases)]
-        message = f"no header row found in the first {scan} rows; expected column(s): " + ", ".join(
-            expected
-        )
+        message = ngettext(
+            "no header row found in the first {count} row; expected columns: {columns}",
+            "no header row found in the first {count} rows; expected columns: {columns}",
+            scan,
+        ).format(count=scan, columns=", ".join(expected))
         raise _located(first, message)
     if required and (absent := lacking(best)):
         names = [_first_alias(aliases, name) for name in absent]
-        raise _located(best.row, "missing required column(s): " + ", ".join(names))
+        message = ngettext(
+            "missing required column: {columns}", "missing required columns: {columns}", len(names)
+        ).format(columns=", ".join(names))
+        raise _located(best.row, message)
     after = buffer[best_after:]  # candidates are a prefix of the buffer
     return best, itertools.chain(after, rows)
 

@@ -13,10 +13,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from diaryadmin.config import ReadLimits
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.io.encoding import EncodingDoubt, choose_single_byte
 from diaryadmin.io.limits import over_limit, refuse
 
-_SAVE_AS = "open it in Excel or LibreOffice and save it as .xlsx"
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
 
 
@@ -39,7 +39,7 @@ class _TableParser(HTMLParser):
             self.depth += 1
             self.tables += 1
             if self.depth > 1:
-                raise _NotSimple("it holds tables inside a table")
+                raise _NotSimple(N_("it holds tables inside a table"))
         elif tag == "tr" and self.depth:
             self._end_row()
             self.row = []
@@ -49,7 +49,7 @@ class _TableParser(HTMLParser):
             self._end_cell()
             values = dict(attrs)
             if _span(values.get("rowspan")) > 1:
-                raise _NotSimple("it has cells merged across rows")
+                raise _NotSimple(N_("it has cells merged across rows"))
             self.span = _span(values.get("colspan"))
             self.cell = []
         elif tag == "br" and self.cell is not None:
@@ -96,7 +96,9 @@ def _decode(data: bytes, name: str, encoding: str | None) -> str:
         if encoding:
             return data.decode(encoding)
     except (LookupError, UnicodeDecodeError):
-        raise refuse(name, f"is an HTML page that cannot be read as {encoding}") from None
+        raise refuse(
+            name, _("is an HTML page that cannot be read as {encoding}").format(encoding=encoding)
+        ) from None
     for candidate in ("utf-8-sig",):
         try:
             return data.decode(candidate)
@@ -106,7 +108,10 @@ def _decode(data: bytes, name: str, encoding: str | None) -> str:
         return data.decode(choose_single_byte(data))
     except EncodingDoubt as doubt:
         options = " or ".join(f"--encoding {e}" for e, _ in doubt.candidates)
-        raise refuse(name, f"is an HTML page whose encoding is unclear; use {options}") from None
+        raise refuse(
+            name,
+            _("is an HTML page whose encoding is unclear; use {options}").format(options=options),
+        ) from None
 
 
 def iter_html_rows(
@@ -123,14 +128,29 @@ def iter_html_rows(
         parser.feed(text)
         parser.close()
     except _NotSimple as reason:
-        raise refuse(name, f"is an HTML page, not a simple table ({reason}); {_SAVE_AS}") from None
+        raise refuse(
+            name,
+            _(
+                "is an HTML page, not a simple table ({reason}); "
+                "open it in Excel or LibreOffice and save it as .xlsx"
+            ).format(reason=_(str(reason))),
+        ) from None
     parser._end_row()
     if parser.tables == 0 or not parser.rows:
-        raise refuse(name, "is an HTML page without a table, not a spreadsheet")
+        raise refuse(name, _("is an HTML page without a table, not a spreadsheet"))
     if parser.tables > 1:
-        raise refuse(name, f"is an HTML page with {parser.tables} tables; {_SAVE_AS}")
+        raise refuse(
+            name,
+            ngettext(
+                "is an HTML page with {count} table; "
+                "open it in Excel or LibreOffice and save it as .xlsx",
+                "is an HTML page with {count} tables; "
+                "open it in Excel or LibreOffice and save it as .xlsx",
+                parser.tables,
+            ).format(count=parser.tables),
+        )
     if len(parser.rows) > limits.max_rows:
-        raise over_limit(name, "the number of rows", len(parser.rows), "max_rows", limits)
+        raise over_limit(name, _("the number of rows"), len(parser.rows), "max_rows", limits)
     rows = []
     for number, values in enumerate(parser.rows, 1):
         end = len(values)

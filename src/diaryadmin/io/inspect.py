@@ -14,13 +14,15 @@ import zipfile
 from pathlib import Path
 
 from diaryadmin.config import ReadLimits
+from diaryadmin.errors import quoted
+from diaryadmin.i18n import N_, _
 from diaryadmin.io.compound import inspect_compound
 from diaryadmin.io.limits import (
     EXCEL_COLUMNS,
     EXCEL_ROWS,
-    UNREADABLE,
     column_letters,
     column_number,
+    grouped,
     over_limit,
     refuse,
 )
@@ -34,30 +36,29 @@ _SMALL_PART = 16 << 20  # workbook, relationships, content types: never this big
 _RATIO_FLOOR = 1 << 20  # parts smaller than this unpacked cannot be a bomb worth the name
 
 _MAGIC = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"BM", "a BMP image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"{\\rtf", "an RTF document"),
-    (b"\x7fELF", "a program"),
-    (b"MZ", "a Windows program"),
+    (b"%PDF-", N_("a PDF document")),
+    (b"\x89PNG\r\n\x1a\n", N_("a PNG image")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")),
+    (b"BM", N_("a BMP image")),
+    (b"II*\x00", N_("a TIFF image")),
+    (b"MM\x00*", N_("a TIFF image")),
+    (b"Rar!", N_("a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", N_("a 7-Zip archive")),
+    (b"\x1f\x8b", N_("a gzip archive")),
+    (b"{\\rtf", N_("an RTF document")),
+    (b"\x7fELF", N_("a program")),
+    (b"MZ", N_("a Windows program")),
 )
 _ZIP_DOCUMENTS = (
-    ("word/", "a Word document (.docx)"),
-    ("ppt/", "a PowerPoint presentation (.pptx)"),
+    ("word/", N_("a Word document (.docx)")),
+    ("ppt/", N_("a PowerPoint presentation (.pptx)")),
 )
 _ODF_MIMETYPES = {
-    b"application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt)",
-    b"application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp)",
-    b"application/vnd.oasis.opendocument.graphics": "an OpenDocument drawing (.odg)",
+    b"application/vnd.oasis.opendocument.text": N_("an OpenDocument text (.odt)"),
+    b"application/vnd.oasis.opendocument.presentation": N_("an OpenDocument presentation (.odp)"),
+    b"application/vnd.oasis.opendocument.graphics": N_("an OpenDocument drawing (.odg)"),
 }
-_SAVE_AS = "open it in Excel or LibreOffice and save it as .xlsx"
 
 
 def inspect_file(file: Path, name: str, limits: ReadLimits) -> str:
@@ -76,7 +77,7 @@ def inspect_file(file: Path, name: str, limits: ReadLimits) -> str:
 def _inspect_once(path: str, size: int, _mtime_ns: int, name: str, limits: ReadLimits) -> str:
     file = Path(path)
     if size > limits.max_file_mb << 20:
-        raise over_limit(name, "the file's size", size >> 20, "max_file_mb", limits)
+        raise over_limit(name, _("the file's size"), size >> 20, "max_file_mb", limits)
     with file.open("rb") as stream:
         head = stream.read(_HEAD)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -85,11 +86,17 @@ def _inspect_once(path: str, size: int, _mtime_ns: int, name: str, limits: ReadL
         return inspect_compound(file, name, size)
     for magic, what in _MAGIC:
         if head.startswith(magic):
-            raise refuse(name, UNREADABLE + f" or CSV table: it is {what}")
+            raise refuse(
+                name,
+                _("is not a readable spreadsheet or CSV table: it is {what}").format(what=_(what)),
+            )
     if head.startswith(b"PK"):
         raise refuse(
             name,
-            UNREADABLE + ": its zip archive is damaged (the first entry is missing)",
+            _(
+                "is not a readable spreadsheet: its zip archive is damaged (the first entry is "
+                "missing)"
+            ),
         )
     return _inspect_text(head, name)
 
@@ -100,15 +107,20 @@ def _inspect_text(head: bytes, name: str) -> str:
     if looks_like_utf16(head):
         return TEXT
     if b"\x00" in head:
-        raise refuse(name, UNREADABLE + " or CSV table: it holds NUL bytes (binary data)")
+        raise refuse(
+            name, _("is not a readable spreadsheet or CSV table: it holds NUL bytes (binary data)")
+        )
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
             raise refuse(
                 name,
-                UNREADABLE + f": it is an Excel 2003 XML spreadsheet; {_SAVE_AS}",
+                _(
+                    "is not a readable spreadsheet: it is an Excel 2003 XML spreadsheet; "
+                    "open it in Excel or LibreOffice and save it as .xlsx"
+                ),
             )
-        raise refuse(name, UNREADABLE + " or CSV table: it is an XML file")
+        raise refuse(name, _("is not a readable spreadsheet or CSV table: it is an XML file"))
     if start.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<meta", b"<body")):
         return HTML
     return TEXT
@@ -119,27 +131,34 @@ def _inspect_zip(file: Path, name: str, limits: ReadLimits) -> str:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise refuse(
-            name, UNREADABLE + ": its zip archive is damaged (truncated or corrupt)"
+            name,
+            _("is not a readable spreadsheet: its zip archive is damaged (truncated or corrupt)"),
         ) from None
     with archive:
         entries = archive.infolist()
         if len(entries) > limits.max_zip_entries:
-            raise over_limit(name, "the number of parts", len(entries), "max_zip_entries", limits)
+            raise over_limit(
+                name, _("the number of parts"), len(entries), "max_zip_entries", limits
+            )
         names = {entry.filename for entry in entries}
         if any(entry.flag_bits & 1 for entry in entries):
-            raise refuse(name, "is password-protected: open it and save it without a password")
+            raise refuse(name, _("is password-protected: open it and save it without a password"))
         kind = _zip_kind(archive, names, name)
         total = sum(entry.file_size for entry in entries)
         if total > limits.max_uncompressed_mb << 20:
-            raise over_limit(name, "its unpacked size", total >> 20, "max_uncompressed_mb", limits)
+            raise over_limit(
+                name, _("its unpacked size"), total >> 20, "max_uncompressed_mb", limits
+            )
         for entry in entries:
             if entry.file_size > _RATIO_FLOOR:
                 ratio = entry.file_size // max(entry.compress_size, 1)
                 if ratio > limits.max_compression_ratio:
                     raise over_limit(
                         name,
-                        f"part {entry.filename!r} unpacks {ratio:,} times its packed size "
-                        "(a zip bomb?); the ratio",
+                        _(
+                            "part {part} unpacks {ratio} times its packed size (a zip bomb?); "
+                            "the ratio"
+                        ).format(part=quoted(entry.filename), ratio=grouped(ratio)),
                         ratio,
                         "max_compression_ratio",
                         limits,
@@ -164,17 +183,26 @@ def _zip_kind(archive: zipfile.ZipFile, names: set[str], name: str) -> str:
         if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             return ODS
         if what := _ODF_MIMETYPES.get(mimetype):
-            raise refuse(name, UNREADABLE + f": it is {what}")
+            raise refuse(
+                name, _("is not a readable spreadsheet: it is {what}").format(what=_(what))
+            )
     if "content.xml" in names and "META-INF/manifest.xml" in names:
         return ODS
     for prefix, what in _ZIP_DOCUMENTS:
         if any(n.startswith(prefix) for n in names):
-            raise refuse(name, UNREADABLE + f": it is {what}")
+            raise refuse(
+                name, _("is not a readable spreadsheet: it is {what}").format(what=_(what))
+            )
     if "[Content_Types].xml" in names:
-        raise refuse(name, UNREADABLE + ": it is an Office file without a workbook in it")
+        raise refuse(
+            name, _("is not a readable spreadsheet: it is an Office file without a workbook in it")
+        )
     raise refuse(
         name,
-        UNREADABLE + ": it is a zip archive; unpack it and import what is inside",
+        _(
+            "is not a readable spreadsheet: it is a zip archive; unpack it and import what is "
+            "inside"
+        ),
     )
 
 
@@ -186,11 +214,13 @@ def _read_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, limi
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
         raise refuse(
             name,
-            UNREADABLE + f": damaged part {entry.filename!r} cannot be unpacked ({error})",
+            _(
+                "is not a readable spreadsheet: damaged part {part} cannot be unpacked ({error})"
+            ).format(part=quoted(entry.filename), error=error),
         ) from None
     except RuntimeError:  # zipfile's "encrypted, password required"
         raise refuse(
-            name, "is password-protected: open it and save it without a password"
+            name, _("is password-protected: open it and save it without a password")
         ) from None
 
 
@@ -207,8 +237,10 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str)
     if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
         raise refuse(
             name,
-            f"part {entry.filename!r} declares a DTD (entity expansion or external entities): "
-            "a hostile or damaged file",
+            _(
+                "part {part} declares a DTD (entity expansion or external entities): "
+                "a hostile or damaged file"
+            ).format(part=quoted(entry.filename)),
         )
     if entry.file_size <= _SMALL_PART and not entry.filename.startswith(
         ("xl/worksheets/", "xl/sharedStrings", "content.xml")
@@ -220,12 +252,17 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str)
             ElementTree.fromstring(data)
         except DefusedXmlException:
             raise refuse(
-                name, f"part {entry.filename!r} uses entities or a DTD: a hostile or damaged file"
+                name,
+                _("part {part} uses entities or a DTD: a hostile or damaged file").format(
+                    part=quoted(entry.filename)
+                ),
             ) from None
         except ElementTree.ParseError as error:
             raise refuse(
                 name,
-                UNREADABLE + f": damaged part {entry.filename!r} is not valid XML ({error})",
+                _(
+                    "is not a readable spreadsheet: damaged part {part} is not valid XML ({error})"
+                ).format(part=quoted(entry.filename), error=error),
             ) from None
 
 
@@ -253,8 +290,10 @@ def _check_xlsx_sheets(
                 ref = (match.group(3) or match.group(1)).decode() + str(last_row)
                 raise refuse(
                     name,
-                    f"part {entry.filename!r} declares a sheet reaching {ref}, beyond Excel's "
-                    "limits (XFD1048576): a hostile or damaged file",
+                    _(
+                        "part {part} declares a sheet reaching {cell}, beyond Excel's "
+                        "limits (XFD1048576): a hostile or damaged file"
+                    ).format(part=quoted(entry.filename), cell=ref),
                 )
         ratio = entry.file_size // max(entry.compress_size, 1)
         if entry.file_size <= _SCAN_SIZE or ratio >= _SCAN_RATIO:
@@ -281,8 +320,9 @@ def _scan_cells(
                 if last_column > limits.max_columns:
                     raise over_limit(
                         name,
-                        f"sheet part {entry.filename!r} has cells in column "
-                        f"{column_letters(last_column)}: the number of columns",
+                        _(
+                            "sheet part {part} has cells in column {letters}: the number of columns"
+                        ).format(part=quoted(entry.filename), letters=column_letters(last_column)),
                         last_column,
                         "max_columns",
                         limits,
@@ -290,20 +330,27 @@ def _scan_cells(
                 if last_row > limits.max_rows:
                     raise over_limit(
                         name,
-                        f"sheet part {entry.filename!r} has cells in row {last_row:,}: "
-                        "the number of rows",
+                        _("sheet part {part} has cells in row {row}: the number of rows").format(
+                            part=quoted(entry.filename), row=grouped(last_row)
+                        ),
                         last_row,
                         "max_rows",
                         limits,
                     )
                 if last_row * last_column > limits.max_cells:
-                    what = (
-                        f"sheet part {entry.filename!r} spans {last_row:,} rows by "
-                        f"{last_column:,} columns: the number of cells"
+                    what = _(
+                        "sheet part {part} spans {rows} rows by {columns} columns: "
+                        "the number of cells"
+                    ).format(
+                        part=quoted(entry.filename),
+                        rows=grouped(last_row),
+                        columns=grouped(last_column),
                     )
                     raise over_limit(name, what, last_row * last_column, "max_cells", limits)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise refuse(
             name,
-            UNREADABLE + f": damaged part {entry.filename!r} cannot be unpacked ({error})",
+            _(
+                "is not a readable spreadsheet: damaged part {part} cannot be unpacked ({error})"
+            ).format(part=quoted(entry.filename), error=error),
         ) from None

@@ -4,26 +4,39 @@ from __future__ import annotations
 
 from diaryadmin.config import PREFIX, ReadLimits
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.i18n import _, current_language
 
 EXCEL_ROWS = 1_048_576
 EXCEL_COLUMNS = 16_384  # XFD
-UNREADABLE = "is not a readable spreadsheet"  # how every damaged or renamed file is refused
 
 
 def refuse(name: str, message: str) -> InputError:
-    """The one-sentence refusal of a whole file."""
-    return InputError(f"{name}: {message}", [Problem(message, file=name)])
+    """The one-sentence refusal of a whole file: `message` says what is wrong with it."""
+    problem = Problem(message, file=name)
+    return InputError(str(problem), [problem])
+
+
+def grouped(number: int) -> str:
+    """A count with its thousands grouped as the language writes them: 1,048,576 or 1 048 576."""
+    text = f"{number:,}"
+    return text.replace(",", "\u00a0") if current_language() == "ru" else text
 
 
 def over_limit(name: str, what: str, value: int, field: str, limits: ReadLimits) -> InputError:
-    """A refusal for a limit: what exceeds it, by how much, and the setting that raises it."""
+    """A refusal for a limit: what exceeds it (a translated phrase), by how much, and the
+    setting that raises it."""
     limit = getattr(limits, field)
-    unit = " MB" if field.endswith("_mb") else ""
-    return refuse(
-        name,
-        f"{what} ({value:,}{unit}) exceeds the limit of {limit:,}{unit}; if the file is genuine, "
-        f"raise {PREFIX}{field.upper()}",
-    )
+    if field.endswith("_mb"):
+        text = _(
+            "{what} ({value} MB) exceeds the limit of {limit} MB; "
+            "if the file is genuine, raise {setting}"
+        )
+    else:
+        text = _(
+            "{what} ({value}) exceeds the limit of {limit}; if the file is genuine, raise {setting}"
+        )
+    fields = {"value": grouped(value), "limit": grouped(limit), "setting": PREFIX + field.upper()}
+    return refuse(name, text.format(what=what, **fields))
 
 
 def column_number(letters: bytes | str) -> int:

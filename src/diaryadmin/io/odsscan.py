@@ -11,7 +11,9 @@ import zipfile
 from xml.parsers import expat
 
 from diaryadmin.config import ReadLimits
-from diaryadmin.io.limits import UNREADABLE, column_letters, over_limit, refuse
+from diaryadmin.errors import quoted
+from diaryadmin.i18n import _
+from diaryadmin.io.limits import column_letters, grouped, over_limit, refuse
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -46,8 +48,9 @@ def check_ods_extent(archive: zipfile.ZipFile, name: str, limits: ReadLimits) ->
         if state["wide"] > limits.max_columns:
             raise over_limit(
                 name,
-                f"sheet {sheet[0]!r} has cells in column {column_letters(state['wide'])}: "
-                "the number of columns",
+                _("sheet {sheet} has cells in column {letters}: the number of columns").format(
+                    sheet=quoted(sheet[0]), letters=column_letters(state["wide"])
+                ),
                 state["wide"],
                 "max_columns",
                 limits,
@@ -55,7 +58,9 @@ def check_ods_extent(archive: zipfile.ZipFile, name: str, limits: ReadLimits) ->
         if state["last_row"] > limits.max_rows:
             raise over_limit(
                 name,
-                f"sheet {sheet[0]!r} has cells in row {state['last_row']:,}: the number of rows",
+                _("sheet {sheet} has cells in row {row}: the number of rows").format(
+                    sheet=quoted(sheet[0]), row=grouped(state["last_row"])
+                ),
                 state["last_row"],
                 "max_rows",
                 limits,
@@ -64,7 +69,9 @@ def check_ods_extent(archive: zipfile.ZipFile, name: str, limits: ReadLimits) ->
         if cells > limits.max_cells:
             raise over_limit(
                 name,
-                f"sheet {sheet[0]!r} spans {cells:,} cells: the number of cells",
+                _("sheet {sheet} spans {cells} cells: the number of cells").format(
+                    sheet=quoted(sheet[0]), cells=grouped(cells)
+                ),
                 cells,
                 "max_cells",
                 limits,
@@ -113,19 +120,28 @@ def check_ods_extent(archive: zipfile.ZipFile, name: str, limits: ReadLimits) ->
     except KeyError:
         raise refuse(
             name,
-            UNREADABLE + ": damaged, an OpenDocument spreadsheet without content.xml",
+            _(
+                "is not a readable spreadsheet: damaged, "
+                "an OpenDocument spreadsheet without content.xml"
+            ),
         ) from None
     except _Hostile:
         raise refuse(
-            name, "part 'content.xml' declares a DTD or entities: a hostile or damaged file"
+            name, _("part 'content.xml' declares a DTD or entities: a hostile or damaged file")
         ) from None
     except expat.ExpatError as error:
         raise refuse(
             name,
-            UNREADABLE + f": damaged, part 'content.xml' is not valid XML ({error})",
+            _(
+                "is not a readable spreadsheet: damaged, part 'content.xml' is not valid XML "
+                "({error})"
+            ).format(error=error),
         ) from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise refuse(
             name,
-            UNREADABLE + f": damaged, part 'content.xml' cannot be unpacked ({error})",
+            _(
+                "is not a readable spreadsheet: damaged, part 'content.xml' cannot be unpacked "
+                "({error})"
+            ).format(error=error),
         ) from None

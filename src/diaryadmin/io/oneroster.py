@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem, Refused
+from diaryadmin.i18n import _
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.files import atomic_output
 from diaryadmin.io.xlsx import safe_text
@@ -63,8 +64,8 @@ def _parse(text: str, name: str) -> Table:
             values = {f: cell_text(v) or "" for f, v in zip(fields, record, strict=False)}
             rows.append((number, values))
     except csv.Error as exc:
-        message = f"not a readable CSV file ({exc})"
-        raise InputError(f"{name}: {message}", [Problem(message, name)]) from None
+        problem = Problem(_("not a readable CSV file ({error})").format(error=exc), name)
+        raise InputError(str(problem), [problem]) from None
     return Table(name, fields, rows)
 
 
@@ -89,19 +90,19 @@ def read_tables(path: str | os.PathLike[str]) -> dict[str, Table]:
                 if Path(member).suffix.lower() == ".csv" and stem in FILES:
                     texts[stem] = (f"{label}:{member}", archive.read(member))
     else:
-        raise InputError(
-            f"{label}: not a OneRoster folder or zip", [Problem("not a OneRoster folder or zip")]
-        )
+        problem = Problem(_("not a OneRoster folder or zip"), label)
+        raise InputError(str(problem), [problem])
     if "users" not in texts:
-        message = "no users.csv: not a OneRoster roster"
-        raise InputError(f"{label}: {message}", [Problem(message, label)])
+        problem = Problem(_("no users.csv: not a OneRoster roster"), label)
+        raise InputError(str(problem), [problem])
     tables = {}
     for name, (file, data) in texts.items():
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            message = f"not UTF-8 as OneRoster requires ({exc.reason})"
-            raise InputError(f"{file}: {message}", [Problem(message, file)]) from None
+            message = _("not UTF-8 as OneRoster requires ({reason})").format(reason=exc.reason)
+            problem = Problem(message, file)
+            raise InputError(str(problem), [problem]) from None
         tables[name] = _parse(text, file)
     return tables
 
@@ -133,7 +134,7 @@ def write_tables(
                 archive.writestr(member, data)
         return
     if target.exists() and not target.is_dir():
-        raise Refused(f"{target}: exists and is not a folder")
+        raise Refused(_("{path}: exists and is not a folder").format(path=target))
     target.mkdir(parents=True, exist_ok=True)
     for member, data in rendered:
         with atomic_output(target / member, overwrite=overwrite) as stream:

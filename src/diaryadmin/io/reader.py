@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.config import ReadLimits
-from diaryadmin.errors import InputError
+from diaryadmin.errors import InputError, quoted
+from diaryadmin.i18n import N_, _
 from diaryadmin.io.csvfile import iter_csv_rows
 from diaryadmin.io.htmltable import iter_html_rows
 from diaryadmin.io.inspect import HTML, ODS, TEXT, XLS, XLSB, XLSX, inspect_file
-from diaryadmin.io.limits import UNREADABLE, column_letters, over_limit, refuse
+from diaryadmin.io.limits import column_letters, grouped, over_limit, refuse
 from diaryadmin.io.sandbox import sandboxed
 
 SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -46,28 +47,44 @@ def _check_file(
     file = Path(path)
     name = str(path)
     if not file.exists():
-        raise refuse(name, "file not found")
+        raise refuse(name, _("file not found"))
     if file.is_dir():
-        raise refuse(name, "is a directory, not a file")
+        raise refuse(name, _("is a directory, not a file"))
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         supported = ", ".join(SUPPORTED_EXTENSIONS)
-        raise refuse(name, f"unsupported file type {suffix or '(none)'!r}; use {supported}")
+        kind = quoted(suffix) if suffix else _("(none)")
+        raise refuse(
+            name,
+            _("unsupported file type {kind}; use {supported}").format(
+                kind=kind, supported=supported
+            ),
+        )
     try:
         size = file.stat().st_size
     except OSError as error:
-        raise refuse(name, f"cannot be read ({error.strerror})") from None
+        raise refuse(name, _("cannot be read ({reason})").format(reason=error.strerror)) from None
     if size == 0:
-        raise refuse(name, "is empty")
+        raise refuse(name, _("is empty"))
     limits = limits or ReadLimits.from_env()
     try:
         kind = inspect_file(file, name, limits)
     except OSError as error:
-        raise refuse(name, f"cannot be read ({error.strerror})") from None
+        raise refuse(name, _("cannot be read ({reason})").format(reason=error.strerror)) from None
     # Web systems save CSV and HTML tables as .xls; a text .xlsx or .ods is a mistake.
     if kind in (TEXT, HTML) and suffix in SPREADSHEET_EXTENSIONS and suffix != ".xls":
-        what = "a text file" if kind == TEXT else "an HTML page"
-        raise refuse(name, f"{UNREADABLE}: it is {what}; if it holds a table, rename it to .csv")
+        text = (
+            _(
+                "is not a readable spreadsheet: it is a text file; "
+                "if it holds a table, rename it to .csv"
+            )
+            if kind == TEXT
+            else _(
+                "is not a readable spreadsheet: it is an HTML page; "
+                "if it holds a table, rename it to .csv"
+            )
+        )
+        raise refuse(name, text)
     return file, name, kind, limits
 
 
@@ -107,14 +124,18 @@ def _check_extent(worksheet: Any, name: str, sheet: str, limits: ReadLimits) -> 
     """Refuse a loaded sheet too big to hand on, before a single row is made of it."""
     first_column = worksheet.start[1] if worksheet.start else 0
     columns, rows = first_column + worksheet.width, worksheet.height
-    where = f"sheet {sheet!r}"
     if columns > limits.max_columns:
-        what = f"{where} has cells in column {column_letters(columns)}: the number of columns"
+        what = _("sheet {sheet} has cells in column {letters}: the number of columns").format(
+            sheet=quoted(sheet), letters=column_letters(columns)
+        )
         raise over_limit(name, what, columns, "max_columns", limits)
     if rows > limits.max_rows:
-        raise over_limit(name, f"{where}: the number of rows", rows, "max_rows", limits)
+        what = _("sheet {sheet}: the number of rows").format(sheet=quoted(sheet))
+        raise over_limit(name, what, rows, "max_rows", limits)
     if rows * columns > limits.max_cells:
-        what = f"{where} spans {rows:,} rows by {columns:,} columns: the number of cells"
+        what = _(
+            "sheet {sheet} spans {rows} rows by {columns} columns: the number of cells"
+        ).format(sheet=quoted(sheet), rows=grouped(rows), columns=grouped(columns))
         raise over_limit(name, what, rows * columns, "max_cells", limits)
 
 
@@ -129,8 +150,10 @@ def _workbook_task(
             workbook = _open_workbook(file, kind)
         except Exception as error:  # calamine raises its own, zip, xml and plain errors
             if type(error).__name__ == "PasswordError":
-                raise refuse(name, _PASSWORD) from None
-            raise refuse(name, f"is not a readable spreadsheet ({_reason(error)})") from None
+                raise refuse(name, _(_PASSWORD)) from None
+            raise refuse(
+                name, _("is not a readable spreadsheet ({reason})").format(reason=_reason(error))
+            ) from None
         sheets = _sheets(workbook)
         yield sheets
         if not rows:
@@ -150,7 +173,10 @@ def _workbook_task(
                 raise
             except Exception as error:
                 raise refuse(
-                    name, f"sheet {current!r} is not readable ({_reason(error)})"
+                    name,
+                    _("sheet {sheet} is not readable ({reason})").format(
+                        sheet=quoted(current), reason=_reason(error)
+                    ),
                 ) from None
             for number, row in enumerate(cells, 1):
                 values = _trim(row)
@@ -162,7 +188,7 @@ def _workbook_task(
     return task
 
 
-_PASSWORD = "is password-protected: open it and save it without a password"
+_PASSWORD = N_("is password-protected: open it and save it without a password")
 
 
 def _reason(error: BaseException) -> str:
@@ -180,7 +206,7 @@ def _open_sandboxed(
     try:
         sheets = next(stream)
     except StopIteration:  # pragma: no cover - the task always yields the sheet list first
-        raise refuse(name, "is not a readable spreadsheet") from None
+        raise refuse(name, _("is not a readable spreadsheet")) from None
     return sheets, stream
 
 
@@ -233,6 +259,11 @@ def iter_rows(
     sheets, stream = _open_sandboxed(file, name, kind, sheet, limits, rows=True)
     if sheet is not None and sheet not in dict(sheets):
         stream.close()
-        listed = ", ".join(repr(n) for n, _ in sheets) or "none"
-        raise refuse(name, f"has no sheet {sheet!r}; its sheets are {listed}")
+        listed = ", ".join(quoted(n) for n, _hidden in sheets)
+        text = (
+            _("has no sheet {sheet}; its sheets are {sheets}")
+            if listed
+            else _("has no sheet {sheet}; its sheets are none")
+        )
+        raise refuse(name, text.format(sheet=quoted(sheet), sheets=listed))
     return (Row(name, current, number, values) for current, number, values in stream)

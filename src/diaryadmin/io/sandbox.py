@@ -25,7 +25,8 @@ from typing import Any
 
 from diaryadmin.config import PREFIX, ReadLimits
 from diaryadmin.errors import InputError, Problem
-from diaryadmin.io.limits import refuse
+from diaryadmin.i18n import _
+from diaryadmin.io.limits import grouped, refuse
 
 BATCH = 2000  # items per message: large enough to amortise pickling, small enough to stream
 _HEADER = struct.Struct("<cI")
@@ -53,17 +54,17 @@ def _loads(payload: bytes, name: str) -> Any:
 
 
 def memory_message(limits: ReadLimits) -> str:
-    return (
-        f"needs more memory to read than the limit of {limits.reader_memory_mb:,} MB "
-        f"(a damaged or hostile file?); if the file is genuine, raise {PREFIX}READER_MEMORY_MB"
-    )
+    return _(
+        "needs more memory to read than the limit of {limit} MB "
+        "(a damaged or hostile file?); if the file is genuine, raise {setting}"
+    ).format(limit=grouped(limits.reader_memory_mb), setting=f"{PREFIX}READER_MEMORY_MB")
 
 
 def _time_message(limits: ReadLimits) -> str:
-    return (
-        f"takes longer to read than the limit of {limits.reader_seconds:,} CPU seconds "
-        f"(a damaged or hostile file?); if the file is genuine, raise {PREFIX}READER_SECONDS"
-    )
+    return _(
+        "takes longer to read than the limit of {limit} CPU seconds "
+        "(a damaged or hostile file?); if the file is genuine, raise {setting}"
+    ).format(limit=grouped(limits.reader_seconds), setting=f"{PREFIX}READER_SECONDS")
 
 
 def _crash_message(error: BaseException | None = None) -> str:
@@ -71,8 +72,8 @@ def _crash_message(error: BaseException | None = None) -> str:
     if error is not None and type(error).__name__ != "PanicException":
         reason = " ".join(str(error).split())[:200]
         if reason:
-            return f"is not a readable spreadsheet ({reason})"
-    return "is not a readable spreadsheet: the reader failed on it (a damaged or hostile file)"
+            return _("is not a readable spreadsheet ({reason})").format(reason=reason)
+    return _("is not a readable spreadsheet: the reader failed on it (a damaged or hostile file)")
 
 
 def _error_payload(error: BaseException, limits: ReadLimits) -> tuple:
@@ -139,7 +140,7 @@ def _run_forked(task, name: str, limits: ReadLimits, stderr, resource) -> Iterat
                 else:
                     finished = True
                     return
-        _, status = os.waitpid(pid, 0)
+        _pid, status = os.waitpid(pid, 0)
         pid = 0
         raise refuse(name, _death_message(status, stderr, limits))
     finally:

@@ -34,13 +34,14 @@ from typing import Any
 
 from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, find_header
 from diaryadmin.io.reader import Row, iter_rows, sheet_names
 from diaryadmin.io.workbook import formula_cells, hidden_sheets
 
 HEADER_SCAN = 15
-FORMULA_MESSAGE = (
+FORMULA_MESSAGE = N_(
     "a formula, not a value: type the value itself "
     "(text starting with = needs an apostrophe before it)"
 )
@@ -64,6 +65,8 @@ class TableKind:
     `ignored`: fields known and not read (`№ п/п`), not data of a row.
     """
 
+    # The texts below are English messages marked with N_ where they are defined, translated
+    # where they are shown.
     name: str  # "roster", "application": for messages
     record: str  # "a student", "an application": what a data row is
     aliases: Mapping[str, Sequence[str]]
@@ -73,14 +76,14 @@ class TableKind:
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
     ignored: frozenset[str] = frozenset()
     adjust: Callable[[HeaderMap], None] | None = None
-    none_found: str = "no sheet has a table"  # the error for a file without one
+    none_found: str = N_("no sheet has a table")  # the error for a file without one
     skipped: str = ""  # why a sheet with a partial header is not this kind's table
     missing_message: Callable[[HeaderMap, list[str]], str] | None = None
 
     def find(self, head: list[Row]) -> HeaderMap | None:
         """The best header of this kind among the first rows of one sheet, or None."""
         try:
-            header, _ = find_header(
+            header, _rows = find_header(
                 iter(head), self.aliases, scan=len(head), groups=self.groups, missing=self.missing
             )
         except InputError:
@@ -160,7 +163,7 @@ def visible_sheets(
         head = list(itertools.islice(iter_rows(path, sheet=sheet, limits=limits), HEADER_SCAN))
         if any(_identified(kind, head) for kind in kinds):
             problems.warnings.append(
-                Problem("hidden sheet skipped; use --sheet to import it", str(path), sheet)
+                Problem(_("hidden sheet skipped; use --sheet to import it"), str(path), sheet)
             )
     return [n for n in names if n not in hidden]
 
@@ -197,7 +200,7 @@ def read_tables(
         if table is not None:
             yield table
         if not identified and len(problems.errors) == errors_before:
-            problems.errors.append(Problem(kinds[0].none_found, str(path)))
+            problems.errors.append(Problem(_(kinds[0].none_found), str(path)))
         return
     if sheet is not None:
         if sheet not in names:
@@ -216,7 +219,7 @@ def read_tables(
         if table is not None:
             yield table
     if not found and len(problems.errors) == errors_before:
-        problems.errors.append(Problem(kinds[0].none_found, str(path)))
+        problems.errors.append(Problem(_(kinds[0].none_found), str(path)))
 
 
 def read_sheet(
@@ -248,16 +251,23 @@ def read_sheet(
         if named:
             problems.errors.append(
                 Problem(
-                    f"no header row found in the first {HEADER_SCAN} rows; expected columns "
-                    + kind.expected,
+                    ngettext(
+                        "no header row found in the first {count} row; expected columns {columns}",
+                        "no header row found in the first {count} rows; expected columns {columns}",
+                        HEADER_SCAN,
+                    ).format(count=HEADER_SCAN, columns=kind.expected),
                     first.file,
                     first.sheet,
                 )
             )
         elif header is not None and len(header.columns) >= 2 and kind.skipped:
             problems.warnings.append(
-                Problem(f"no {kind.name} table on this sheet ({kind.skipped}): skipped",
-                        first.file, first.sheet)
+                Problem(
+                    _("no {kind} table on this sheet ({reason}): skipped").format(
+                        kind=_(kind.name), reason=_(kind.skipped)
+                    ),
+                    first.file, first.sheet,
+                )
             )  # fmt: skip
         return None, False
     missing = kind.missing(header)
@@ -265,7 +275,11 @@ def read_sheet(
         message = (
             kind.missing_message(header, missing)
             if kind.missing_message
-            else "missing required column(s): " + ", ".join(missing)
+            else ngettext(
+                "missing required column: {columns}",
+                "missing required columns: {columns}",
+                len(missing),
+            ).format(columns=", ".join(missing))
         )
         problems.error(message, header.row)
         return None, True
@@ -273,7 +287,7 @@ def read_sheet(
     for position, value in enumerate(header.row.values):
         label = cell_text(value)
         if label is not None and position not in used:
-            problems.warn("unknown column, ignored", header.row, label)
+            problems.warn(_("unknown column, ignored"), header.row, label)
     body = itertools.chain(_after(head, header.row), rows)
     above = next((r for r in head if r.number == header.row.number - 1), None)
     return Table(kind, header, data_rows(body, kind, header, problems, formulas), above), True
@@ -323,7 +337,7 @@ def data_rows(
                     footer = _footer(first, values)
                 break
         if footer is not None:
-            problems.warn(f"{footer}, not {kind.record}: skipped", row, value=first)
+            problems.warn(footer.format(record=_(kind.record)), row, value=first)
             continue
         width = len(values)
         for i in data_columns:
@@ -334,16 +348,16 @@ def data_rows(
         if formula_rows and row.number in formula_rows:
             for column in formula_rows[row.number]:
                 value = values[column] if column < width else None
-                problems.error(FORMULA_MESSAGE, row, label_of(header, column), value)
+                problems.error(_(FORMULA_MESSAGE), row, label_of(header, column), value)
             continue
         yield row
 
 
 def _footer(first: str, values: tuple[Any, ...]) -> str | None:
-    """What a row under a table is, by its first text: a totals row, a signature line, or
-    None for a row that may be data."""
+    """Why a row under a table is skipped, by its first text (a totals row, a signature line;
+    the message has a `{record}` field), or None for a row that may be data."""
     if _TOTALS.match(first):
-        return "a totals row"
+        return _("a totals row, not {record}: skipped")
     if _SIGNATURE.match(first) and sum(v is not None for v in values) <= _SIGNATURE_CELLS:
-        return "a signature line"
+        return _("a signature line, not {record}: skipped")
     return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from diaryadmin.i18n import _
+
 _DOMAIN_LABEL = re.compile(r"[^\W_]([\w-]*[^\W_])?")
 _PHONE_PUNCTUATION = re.compile(r"[\s()\-.\u2010-\u2015]+")
 
@@ -15,21 +17,21 @@ def normalise_email(text: str) -> str:
     a dot and no spaces anywhere.
     """
     if not isinstance(text, str):
-        raise ValueError("an e-mail address is text, like name@example.ru")
+        raise ValueError(_("an e-mail address is text, like name@example.ru"))
     address = text.strip()
     if address.lower().startswith("mailto:"):
         address = address[len("mailto:") :]
     if not address:
-        raise ValueError("the e-mail address is empty")
+        raise ValueError(_("the e-mail address is empty"))
     if any(char.isspace() for char in address):
-        raise ValueError("an e-mail address has no spaces")
+        raise ValueError(_("an e-mail address has no spaces"))
     if address.count("@") != 1:
-        raise ValueError("an e-mail address has exactly one @, like name@example.ru")
+        raise ValueError(_("an e-mail address has exactly one @, like name@example.ru"))
     local, domain = address.split("@")
     domain = domain.lower().rstrip(".")
     labels = domain.split(".")
     if not local or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
-        raise ValueError("not an e-mail address (expected name@example.ru)")
+        raise ValueError(_("not an e-mail address (expected name@example.ru)"))
     return f"{local}@{domain}"
 
 
@@ -40,24 +42,24 @@ def normalise_phone(value: str | int | float) -> str:
     79123456789.0. Raises ValueError for anything else.
     """
     if isinstance(value, bool) or value is None:
-        raise ValueError("not a phone number")
+        raise ValueError(_("not a phone number"))
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("not a phone number")
+            raise ValueError(_("not a phone number"))
         value = int(value)
     text = _PHONE_PUNCTUATION.sub("", str(value))
     international = text.startswith("+")
     digits = text[1:] if international else text
     if not digits.isdigit():
-        raise ValueError("a phone number has only digits, spaces, brackets and hyphens")
+        raise ValueError(_("a phone number has only digits, spaces, brackets and hyphens"))
     if international:
         if digits.startswith("7") and len(digits) != 11:
-            raise ValueError("a Russian number is +7 and 10 digits")
+            raise ValueError(_("a Russian number is +7 and 10 digits"))
         if not 8 <= len(digits) <= 15:
-            raise ValueError("an international number is + and 8 to 15 digits")
+            raise ValueError(_("an international number is + and 8 to 15 digits"))
         return f"+{digits}"
     if len(digits) == 11 and digits[0] in "78":
         return f"+7{digits[1:]}"
     if len(digits) == 10 and digits[0] == "9":
         return f"+7{digits}"
-    raise ValueError("not a Russian phone number (expected like 8 912 345-67-89)")
+    raise ValueError(_("not a Russian phone number (expected like 8 912 345-67-89)"))

@@ -12,6 +12,8 @@ import operator
 import re
 import unicodedata
 
+from diaryadmin.errors import quoted
+from diaryadmin.i18n import _
 from diaryadmin.people.names import LOOKALIKES
 
 _ROMAN = re.compile(r"M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
@@ -30,7 +32,7 @@ KINDS = frozenset({"certificate", "passport", "snils"})
 def _compact(text: object) -> str:
     """The text without spaces, hyphens, dots and number signs."""
     if isinstance(text, bool) or text is None:
-        raise ValueError("no document number given")
+        raise ValueError(_("no document number given"))
     if isinstance(text, float) and text.is_integer():
         text = int(text)
     compact = _SEPARATORS.sub("", _NUMBER_SIGN.sub("", _SEPARATORS.sub("", str(text))))
@@ -68,19 +70,25 @@ def normalise_certificate(series: str, number: str | None = None) -> str:
     else:
         series_part, number_part = _compact(series), _compact(number)
     if not number_part:
-        raise ValueError("the birth-certificate number is missing")
+        raise ValueError(_("the birth-certificate number is missing"))
     if not _is_digits(number_part) or len(number_part) != 6:
-        raise ValueError("the birth-certificate number must be 6 digits")
+        raise ValueError(_("the birth-certificate number must be 6 digits"))
     if len(series_part) < 3:
-        raise ValueError("the birth-certificate series must be like IV-МЮ")
+        raise ValueError(_("the birth-certificate series must be like IV-МЮ"))
     roman = series_part[:-2].upper().translate(_ROMAN_LOOKALIKES)
     pair = series_part[-2:].upper().translate(_CYRILLIC_PAIR)
     if not re.fullmatch(r"[А-ЯЁ]{2}", pair):
         raise ValueError(
-            f"the birth-certificate series must end in two Cyrillic letters, not {pair!r}"
+            _(
+                "the birth-certificate series must end in two Cyrillic letters, not {letters}"
+            ).format(letters=quoted(pair))
         )
     if not roman or not _ROMAN.fullmatch(roman):
-        raise ValueError(f"the birth-certificate series must start with a Roman numeral: {roman!r}")
+        raise ValueError(
+            _("the birth-certificate series must start with a Roman numeral: {part}").format(
+                part=quoted(roman)
+            )
+        )
     return f"{roman}-{pair} {number_part}"
 
 
@@ -88,7 +96,7 @@ def normalise_passport(text: str) -> str:
     """A Russian passport's series and number as `4508 123456`; raises ValueError otherwise."""
     digits = _compact(text)
     if not (_is_digits(digits) and len(digits) == 10):
-        raise ValueError("a passport is a 4-digit series and a 6-digit number, like 4508 123456")
+        raise ValueError(_("a passport is a 4-digit series and a 6-digit number, like 4508 123456"))
     return f"{digits[:4]} {digits[4:]}"
 
 
@@ -112,16 +120,16 @@ def normalise_snils(text: str) -> str:
     if isinstance(text, int | float) and _is_digits(digits):
         digits = digits.zfill(11)
     if not (_is_digits(digits) and len(digits) == 11):
-        raise ValueError("SNILS is 11 digits, like 112-233-445 95")
+        raise ValueError(_("SNILS is 11 digits, like 112-233-445 95"))
     if int(digits[:9]) > 1001998 and snils_check_number(digits[:9]) != int(digits[9:]):
-        raise ValueError("the SNILS check number does not match (a typing mistake?)")
+        raise ValueError(_("the SNILS check number does not match (a typing mistake?)"))
     return digits
 
 
 def format_snils(digits: str) -> str:
     """11 SNILS digits as `112-233-445 95`; raises ValueError if not 11 digits."""
     if not (len(digits) == 11 and _is_digits(digits)):
-        raise ValueError("SNILS is 11 digits")
+        raise ValueError(_("SNILS is 11 digits"))
     return f"{digits[:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:]}"
 
 

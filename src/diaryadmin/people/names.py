@@ -9,6 +9,9 @@ from __future__ import annotations
 import functools
 import re
 
+from diaryadmin.errors import quoted
+from diaryadmin.i18n import _, ngettext
+
 # Latin letters that look exactly like Cyrillic ones (copy-paste damage inside Cyrillic words).
 LOOKALIKES: dict[str, str] = {
     "A": "А",
@@ -118,11 +121,15 @@ def split_full_name(text: str) -> tuple[str, str, str | None]:
     if len(words) == 3:
         return words[0], words[1], words[2]
     if not words:
-        raise ValueError("the full name is empty")
-    found = f"{len(words)} word" if len(words) == 1 else f"{len(words)} words"
+        raise ValueError(_("the full name is empty"))
     raise ValueError(
-        f"needs a surname and a name, and a patronymic if there is one (2 or 3 words); "
-        f"found {found}"
+        ngettext(
+            "needs a surname and a name, and a patronymic if there is one (2 or 3 words); "
+            "found {count} word",
+            "needs a surname and a name, and a patronymic if there is one (2 or 3 words); "
+            "found {count} words",
+            len(words),
+        ).format(count=len(words))
     )
 
 
@@ -140,13 +147,17 @@ def canonical_class(text: str) -> str:
     """
     match = _CLASS.fullmatch(clean_spaces(str(text)))
     if not match:
-        raise ValueError("a class is a grade 1–11 and one letter, like 5А")
+        raise ValueError(_("a class is a grade 1–11 and one letter, like 5А"))
     grade = int(match["grade"])
     if not 1 <= grade <= 11:
-        raise ValueError(f"grade {grade} is not 1–11")
+        raise ValueError(_("grade {grade} is not 1–11").format(grade=grade))
     letter = match["letter"].translate(_LOOKALIKE_TABLE).upper()
     if not _CYRILLIC.fullmatch(letter):
-        raise ValueError(f"the class letter {match['letter']!r} is not a Cyrillic letter")
+        raise ValueError(
+            _("the class letter {letter} is not a Cyrillic letter").format(
+                letter=quoted(match["letter"])
+            )
+        )
     return f"{grade}{letter}"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from diaryadmin.i18n import pgettext
 from diaryadmin.people.names import fold, gender_of_patronymic
 
 RELATIONS = ("mother", "father", "guardian", "trusted")
@@ -74,6 +75,18 @@ _CACHE: dict[str, str | None] = {}
 def relation_word(code: str) -> str:
     """The Russian word for a relation code (`mother` → `мать`); an unknown code as it is."""
     return RELATION_WORDS.get(code, code)
+
+
+def relation_name(code: str) -> str:
+    """A relation code in the reader's language (`mother`, or `мать` in Russian);
+    `relation_word` is the Russian of files and letters."""
+    names = {
+        "mother": pgettext("relation", "mother"),
+        "father": pgettext("relation", "father"),
+        "guardian": pgettext("relation", "guardian"),
+        "trusted": pgettext("relation", "trusted"),
+    }
+    return names.get(code, code)
 
 
 def is_trusted(code: str) -> bool:

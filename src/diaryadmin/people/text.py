@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from diaryadmin.i18n import _, ngettext
+
 # Embeddings, overrides and isolates: they reorder what a person sees (Unicode TR #9).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Invisible characters that copy-paste leaves behind: dropped, they carry no meaning here.
@@ -24,13 +26,13 @@ def _refusal(char: str) -> str | None:
     """Why `char` cannot stand in text, or None when it may."""
     code = ord(char)
     if char in BIDI_CONTROLS:
-        return f"contains a bidirectional override (U+{code:04X})"
+        return _("contains a bidirectional override (U+{code})").format(code=f"{code:04X}")
     if 0xD800 <= code <= 0xDFFF:
-        return "contains a broken character (a lone surrogate: was the file's encoding right?)"
+        return _("contains a broken character (a lone surrogate: was the file's encoding right?)")
     if code in (0xFFFE, 0xFFFF) or 0xFDD0 <= code <= 0xFDEF:
-        return f"contains a non-character (U+{code:04X})"
+        return _("contains a non-character (U+{code})").format(code=f"{code:04X}")
     if unicodedata.category(char) == "Cc":
-        return f"contains a control character (U+{code:04X})"
+        return _("contains a control character (U+{code})").format(code=f"{code:04X}")
     return None
 
 
@@ -56,10 +58,23 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
             continue
         reason = _refusal(char)
         if reason:
-            raise ValueError(f"{field} {reason}".lstrip())
+            raise ValueError(
+                _("{field} {problem}").format(field=field, problem=reason) if field else reason
+            )
     if len(text) > max_length:
-        too_long = f"is too long ({len(text)} characters; at most {max_length})"
-        raise ValueError(f"{field} {too_long}".lstrip())
+        if field:
+            message = ngettext(
+                "{field} is too long ({length} character; at most {limit})",
+                "{field} is too long ({length} characters; at most {limit})",
+                len(text),
+            )
+        else:
+            message = ngettext(
+                "is too long ({length} character; at most {limit})",
+                "is too long ({length} characters; at most {limit})",
+                len(text),
+            )
+        raise ValueError(message.format(field=field, length=len(text), limit=max_length))
     return text
 
 

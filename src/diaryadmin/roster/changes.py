@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diaryadmin.i18n import _
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
+from diaryadmin.people.relations import relation_name
 from diaryadmin.plan import Plan
 
 
@@ -85,6 +87,7 @@ def describe_changes(
             .where(Guardianship.id.in_(new_links))
             .order_by(Student.surname, Student.name, Guardian.surname)
         ):
-            plan.add(
-                "link", "guardian", person.full_name, f"{relation} of {child.surname} {child.name}"
+            detail = _("{relation} of {child}").format(
+                relation=relation_name(relation), child=f"{child.surname} {child.name}"
             )
+            plan.add("link", "guardian", person.full_name, detail)

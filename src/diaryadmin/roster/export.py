@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin.config import Settings
-from diaryadmin.errors import Refused
+from diaryadmin.errors import NotFound, Refused, quoted
+from diaryadmin.i18n import _
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
@@ -23,6 +24,20 @@ EXPORT_HEADER = [
     "Родитель 2", "Кем приходится 2", "E-mail родителя 2", "Телефон родителя 2",
 ]  # fmt: skip
 GUARDIANS_PER_ROW = 2
+
+
+def known_class(session: Session, school: School, class_name: str | None) -> str | None:
+    """`class_name` (canonical) if the school has such a class (in any year); NotFound if not."""
+    if class_name is None:
+        return None
+    found = session.scalar(
+        select(SchoolClass.id)
+        .where(SchoolClass.school_id == school.id, SchoolClass.name == class_name)
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound(_("No class {name} on the roster.").format(name=class_name))
+    return class_name
 
 
 def roster_rows(
@@ -102,13 +117,13 @@ def export_roster(
 
     `.xlsx` and `.csv` (UTF-8 with BOM, `;`) get the importer's columns; a `.zip`, a folder
     or `oneroster` gives OneRoster 1.1 CSV files. Raises Refused for an existing target
-    without `overwrite` or an unknown file type; NotFound for an unknown school.
+    without `overwrite` or an unknown file type; NotFound for an unknown school or class.
     """
     from diaryadmin.io import write_csv, write_xlsx
 
     target = Path(target)
     school = resolve_school(session, school_code, settings)
-    class_name = class_option(class_name)
+    class_name = known_class(session, school, class_option(class_name))
     students = roster_rows(session, school, class_name)
     suffix = target.suffix.lower()
     if oneroster or suffix == ".zip" or target.is_dir() or not suffix:
@@ -120,5 +135,9 @@ def export_roster(
     elif suffix == ".csv":
         write_csv(target, EXPORT_HEADER, _flat_rows(students), overwrite=overwrite)
     else:
-        raise Refused(f"{target}: export writes .xlsx, .csv, .zip or a folder, not {suffix!r}")
+        raise Refused(
+            _("{path}: export writes .xlsx, .csv, .zip or a folder, not {suffix}").format(
+                path=target, suffix=quoted(suffix)
+            )
+        )
     return len(students)

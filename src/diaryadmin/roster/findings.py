@@ -11,20 +11,73 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from diaryadmin.errors import InvalidValue
+from diaryadmin.errors import InvalidValue, quoted
+from diaryadmin.i18n import N_, _
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.encoding import plausible_name
 from diaryadmin.io.reader import Row
 from diaryadmin.io.table import Problems
 from diaryadmin.people.relations import parent_relation, relation_of, split_relation
 from diaryadmin.roster.normalise import (
+    EMPTY,
+    NOT_A_NAME,
     GuardianRecord,
     Normaliser,
     ParsedRoster,
     StudentRecord,
 )
 
-IMPLAUSIBLE = (
+# What is wrong with a name, one sentence for each part of it: missing, empty, not a name,
+# and any other reason (`{problem}`).
+_NAME_PROBLEMS = {
+    "surname": (
+        N_("the surname is missing"),
+        N_("the surname is empty"),
+        N_("the surname is not a name (letters, hyphens and apostrophes only)"),
+        N_("the surname {problem}"),
+    ),
+    "name": (
+        N_("the name is missing"),
+        N_("the name is empty"),
+        N_("the name is not a name (letters, hyphens and apostrophes only)"),
+        N_("the name {problem}"),
+    ),
+    "patronymic": (
+        N_("the patronymic is missing"),
+        N_("the patronymic is empty"),
+        N_("the patronymic is not a name (letters, hyphens and apostrophes only)"),
+        N_("the patronymic {problem}"),
+    ),
+    "full_name": (
+        N_("the full name is missing"),
+        N_("the full name is empty"),
+        N_("the full name is not a name (letters, hyphens and apostrophes only)"),
+        N_("the full name {problem}"),
+    ),
+    "guardian": (
+        N_("the guardian's name is missing"),
+        N_("guardian's full name is empty"),
+        N_("guardian's full name is not a name (letters, hyphens and apostrophes only)"),
+        N_("guardian's full name {problem}"),
+    ),
+}
+
+
+def name_problem(field: str, exc: InvalidValue | None = None) -> str:
+    """The sentence for a missing (`exc` None) or refused name: `field` is `surname`, `name`,
+    `patronymic`, `full_name` (a student's ФИО) or `guardian` (a guardian's ФИО)."""
+    missing, empty, not_a_name, other = _NAME_PROBLEMS[field]
+    if exc is None:
+        return _(missing)
+    reason = str(exc)
+    if reason == _(EMPTY):
+        return _(empty)
+    if reason == _(NOT_A_NAME):
+        return _(not_a_name)
+    return _(other).format(problem=reason)
+
+
+IMPLAUSIBLE = N_(
     "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
 )
 
@@ -49,7 +102,7 @@ class DecodedNames(Normaliser):
         if found is not None:
             return found
         if type(value) is str and value.strip() and not plausible_name(value):
-            raise InvalidValue(IMPLAUSIBLE)
+            raise InvalidValue(_(IMPLAUSIBLE))
         return Normaliser.name(self, value)
 
 
@@ -85,7 +138,10 @@ class RosterFindings:
     def lookalike(self, row: Row, column: str | None, raw: Any, *parts: str | None) -> None:
         """Warn that Latin look-alike letters in `raw` were read as Cyrillic."""
         fixed = " ".join(p for p in parts if p)
-        self.warning(f"Latin look-alike letters replaced by Cyrillic: {fixed!r}", row, column, raw)
+        self.warning(
+            _("Latin look-alike letters replaced by Cyrillic: {fixed}").format(fixed=quoted(fixed)),
+            row, column, raw,
+        )  # fmt: skip
 
     def name_part(
         self, row: Row, field: str, column: str | None, raw: Any
@@ -94,12 +150,12 @@ class RosterFindings:
         if it is missing (a patronymic may be) or not a name."""
         if raw is None:
             if field != "patronymic":
-                self.error(f"the {field} is missing", row, column)
+                self.error(name_problem(field), row, column)
             return None
         try:
             text, folded, changed = self.norm.name(raw)
         except InvalidValue as exc:
-            self.error(f"the {field} {exc}", row, column, raw)
+            self.error(name_problem(field, exc), row, column, raw)
             return None
         if changed:
             self.lookalike(row, column, raw, text)
@@ -108,19 +164,20 @@ class RosterFindings:
     def checked(
         self, check: Callable[[Any], Any], what: str, row: Row, column: str | None, raw: Any
     ) -> Any:
-        """`check(raw)` (a Normaliser method), or None with the error `what: why`."""
+        """`check(raw)` (a Normaliser method), or None with the error `what` (a message marked
+        with N_, its `{problem}` field saying why)."""
         try:
             return check(raw)
         except InvalidValue as exc:
-            self.error(f"{what}: {exc}", row, column, raw)
+            self.error(_(what).format(problem=exc), row, column, raw)
             return None
 
     def birth_date(self, row: Row, column: str | None, raw: Any) -> Any:
         """The birth date of a cell, or None with an error."""
         if raw is None:
-            self.error("the birth date is missing", row, column)
+            self.error(_("the birth date is missing"), row, column)
             return None
-        return self.checked(self.norm.birth_date, "birth date", row, column, raw)
+        return self.checked(self.norm.birth_date, N_("birth date: {problem}"), row, column, raw)
 
     def guardian_from_cells(
         self, row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=None
@@ -139,7 +196,7 @@ class RosterFindings:
         try:
             surname, name, patronymic, changed, key = self.norm.full_name(name_cell)
         except InvalidValue as exc:
-            self.error(f"guardian's full name {exc}", row, label_name, raw_name)
+            self.error(name_problem("guardian", exc), row, label_name, raw_name)
             return None
         if changed:
             self.lookalike(row, label_name, raw_name, surname, name, patronymic)
@@ -150,7 +207,7 @@ class RosterFindings:
             if relation is None:
                 relation = "guardian"
                 self.warning(
-                    "unknown relation, taken as guardian (use мать, отец or опекун)",
+                    _("unknown relation, taken as guardian (use мать, отец or опекун)"),
                     row, label_relation, raw_relation,
                 )  # fmt: skip
         if relation is None:
@@ -160,13 +217,19 @@ class RosterFindings:
             try:
                 email = self.norm.email(raw_email)
             except InvalidValue as exc:
-                self.error(f"guardian's e-mail: {exc}", row, label_email, raw_email)
+                self.error(
+                    _("guardian's e-mail: {problem}").format(problem=exc),
+                    row, label_email, raw_email,
+                )  # fmt: skip
                 ok = False
         if raw_phone is not None:
             try:
                 phone = self.norm.phone(raw_phone)
             except InvalidValue as exc:
-                self.error(f"guardian's phone: {exc}", row, label_phone, raw_phone)
+                self.error(
+                    _("guardian's phone: {problem}").format(problem=exc),
+                    row, label_phone, raw_phone,
+                )  # fmt: skip
                 ok = False
         if not ok:
             return None

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from diaryadmin.errors import Problem
+from diaryadmin.errors import Problem, quoted
+from diaryadmin.i18n import _, pgettext
 from diaryadmin.people.names import name_key
 from diaryadmin.roster.normalise import GuardianRecord
 
@@ -45,7 +46,7 @@ def short_key(key: str, surname: str, name: str) -> str:
     (a key folds word by word), unless a part holds a space."""
     if " " in surname or " " in name:
         return name_key(surname, name)
-    first, _, rest = key.partition(" ")
+    first, _space, rest = key.partition(" ")
     return f"{first} {rest.partition(' ')[0]}" if rest else key
 
 
@@ -70,12 +71,17 @@ def _confirmed(entity: GuardianEntity, g: GuardianRecord) -> bool:
 
 
 def _where(place: Place | None, g: GuardianRecord) -> str:
+    """Where a guardian was met first, to follow "than in" / "as in" in a message."""
     if place is None:
-        return "the guardian already on file"
+        return pgettext("as in", "the guardian already on file")
     (file, sheet), row = place
     if (file, sheet) == g.origin:
-        return f"row {row}"
-    return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
+        return pgettext("as in", "row {row}").format(row=row)
+    if sheet:
+        return pgettext("as in", "{file}, sheet {sheet}, row {row}").format(
+            file=file, sheet=quoted(sheet), row=row
+        )
+    return pgettext("as in", "{file}, row {row}").format(file=file, row=row)
 
 
 class SeenGuardians:
@@ -151,8 +157,10 @@ class Guardians:
             # Later rows never undo the first (that would flip on every re-import).
             warnings.append(
                 Problem(
-                    f"another phone for this guardian than in {_where(entity.place, g)} "
-                    f"({entity.phone}); the first is kept",
+                    _(
+                        "another phone for this guardian than in {place} ({phone}); "
+                        "the first is kept"
+                    ).format(place=_where(entity.place, g), phone=entity.phone),
                     g.origin[0],
                     g.origin[1],
                     g.row,
@@ -191,11 +199,19 @@ class Guardians:
     def _new(self, g: GuardianRecord, namesakes, warnings: list[Problem]) -> GuardianEntity:
         if namesakes:
             other = namesakes[0]
-            what, value = ("e-mail", g.email) if _email_conflict(other, g) else ("phone", g.phone)
+            if _email_conflict(other, g):
+                text = _(
+                    "the same name as in {place} but another e-mail: imported as another person"
+                )
+                value = g.email
+            else:
+                text = _(
+                    "the same name as in {place} but another phone: imported as another person"
+                )
+                value = g.phone
             warnings.append(
                 Problem(
-                    f"the same name as in {_where(other.place, g)} but another {what}: "
-                    "imported as another person",
+                    text.format(place=_where(other.place, g)),
                     g.origin[0],
                     g.origin[1],
                     g.row,

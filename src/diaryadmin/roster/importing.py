@@ -20,6 +20,7 @@ from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.db import lock_school
 from diaryadmin.errors import InputError, NotFound, Refused
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.io import rejects as rejecting
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
@@ -27,7 +28,7 @@ from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.plan import Plan
 from diaryadmin.roster.changes import describe_changes, roster_state
-from diaryadmin.roster.export import export_roster
+from diaryadmin.roster.export import export_roster, known_class
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
 from diaryadmin.roster.partial import check_partial, import_in_attempts, without_dependents
 from diaryadmin.roster.read import RosterReader
@@ -156,7 +157,7 @@ def import_roster(
         before = roster_state(session, school) if plan is not None else None
         with larger_sqlite_cache(session):
             if rejected is None:
-                report = one_pass(new_reader(), "Importing")
+                report = one_pass(new_reader(), _("Importing"))
             else:
                 report = import_in_attempts(session, new_reader, one_pass, rejected)
     except IntegrityError as exc:
@@ -165,15 +166,21 @@ def import_roster(
         if not _unique_violation(exc):
             raise
         raise Refused(
-            "Another import of this school is running or has just finished; nothing was "
-            "imported. Run the import again."
+            _(
+                "Another import of this school is running or has just finished; nothing was "
+                "imported. Run the import again."
+            )
         ) from None
     if report.errors:
         # Whatever was written before the first error is rolled back by the caller.
         report.created = report.updated = report.unchanged = report.moved = 0
         report.deactivated = 0
         raise InputError(
-            f"{len(report.errors)} problem(s) in the roster; nothing was imported",
+            ngettext(
+                "{count} problem in the roster; nothing was imported",
+                "{count} problems in the roster; nothing was imported",
+                len(report.errors),
+            ).format(count=len(report.errors)),
             report.errors,
             result=report.to_dict(),
         )
@@ -265,11 +272,11 @@ def list_students(
     """The school's students with their guardians, by class and name.
 
     Active students only unless `inactive` (then everyone). Raises NotFound for an unknown
-    school, InputError for a malformed class name.
+    school or class, InputError for a malformed class name.
     """
     school = resolve_school(session, school_code, settings)
     conditions = [Student.school_id == school.id]
-    class_name = class_option(class_name)
+    class_name = known_class(session, school, class_option(class_name))
     if class_name is not None:
         conditions.append(SchoolClass.name == class_name)
     if not inactive:

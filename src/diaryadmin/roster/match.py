@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, select
 
-from diaryadmin.errors import Problem
+from diaryadmin.errors import Problem, quoted
+from diaryadmin.i18n import _
 from diaryadmin.models import Student
 from diaryadmin.roster.bulk import Bulk
 from diaryadmin.roster.normalise import StudentRecord
@@ -164,7 +165,9 @@ def plan_chunk(
                 if other is not None and record.external_id and other != record.external_id:
                     errors.append(
                         Problem(
-                            f"this birth certificate belongs to the student with ID {other!r}",
+                            _("this birth certificate belongs to the student with ID {id}").format(
+                                id=quoted(other)
+                            ),
                             record.file, record.sheet, record.row, "ID", record.external_id,
                         )
                     )  # fmt: skip

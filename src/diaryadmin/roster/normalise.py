@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from diaryadmin.errors import InvalidValue, Problem
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.io.cells import cell_text, parse_date
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import normalise_certificate, normalise_snils, snils_check_number
@@ -39,6 +40,8 @@ _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 )
 _PLAIN_PHONE = re.compile(r"\+7\d{10}")
+EMPTY = N_("is empty")
+NOT_A_NAME = N_("is not a name (letters, hyphens and apostrophes only)")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
 # Control characters str.split() takes for spaces: a full name with one is read the slow way.
 _SPLIT_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
@@ -117,10 +120,10 @@ class Normaliser:
         if found is None:
             text = clean_spaces(_clean(cell_text(value) or "", NAME_MAX))
             if not text:
-                raise InvalidValue("is empty")
+                raise InvalidValue(_(EMPTY))
             fixed, changed = fix_lookalikes(text)
             if not _NAME.fullmatch(fixed):
-                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue(_(NOT_A_NAME))
             found = (fixed, fold(fixed), changed)
             if isinstance(value, str):
                 self._names[value] = found
@@ -160,7 +163,7 @@ class Normaliser:
             raise InvalidValue(str(exc)) from None
         for part in parts:
             if part is not None and not _NAME.fullmatch(part):
-                raise InvalidValue("is not a name (letters, hyphens and apostrophes only)")
+                raise InvalidValue(_(NOT_A_NAME))
         return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
 
     def birth_date(self, value: Any) -> date:
@@ -177,9 +180,21 @@ class Normaliser:
         if isinstance(found, str):
             raise InvalidValue(found)
         if found > self.youngest:
-            raise InvalidValue(f"the student would be younger than {MIN_AGE} on 1 September")
+            raise InvalidValue(
+                ngettext(
+                    "the student would be younger than {age} on 1 September",
+                    "the student would be younger than {age} on 1 September",
+                    MIN_AGE,
+                ).format(age=MIN_AGE)
+            )
         if found <= self.oldest:
-            raise InvalidValue(f"the student would be older than {MAX_AGE} on 1 September")
+            raise InvalidValue(
+                ngettext(
+                    "the student would be older than {age} on 1 September",
+                    "the student would be older than {age} on 1 September",
+                    MAX_AGE,
+                ).format(age=MAX_AGE)
+            )
         return found
 
     def class_name(self, value: Any) -> str:
@@ -193,7 +208,7 @@ class Normaliser:
                 raise InvalidValue(str(exc)) from None
             self._classes[value] = found
         if found is None:
-            raise InvalidValue("a class is a grade 1–11 and one letter, like 5А")
+            raise InvalidValue(_("a class is a grade 1–11 and one letter, like 5А"))
         return found
 
     def certificate_fp(self, series: Any, number: Any = None) -> str:
@@ -220,7 +235,7 @@ class Normaliser:
         if match is not None:
             canonical = "".join(match.groups())
             if int(canonical[:9]) > 1001998 and snils_check_number(canonical) != int(canonical[9:]):
-                raise InvalidValue("the SNILS check number does not match (a typing mistake?)")
+                raise InvalidValue(_("the SNILS check number does not match (a typing mistake?)"))
         else:
             try:
                 canonical = normalise_snils(value)
@@ -250,7 +265,7 @@ class Normaliser:
             return normalise_phone(cell_text(value) or "" if isinstance(value, str) else value)
         except ValueError as exc:
             if isinstance(value, str) and _several_phones(value):
-                raise InvalidValue("two phone numbers in one cell: keep one") from None
+                raise InvalidValue(_("two phone numbers in one cell: keep one")) from None
             raise InvalidValue(str(exc)) from None
 
 

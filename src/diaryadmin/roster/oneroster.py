@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from diaryadmin.errors import quoted
+from diaryadmin.i18n import _
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.reader import Row
 from diaryadmin.people.names import canonical_class
@@ -52,7 +54,7 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
             birth_dates[row.get("sourcedId", "")] = (number, row.get("birthDate", ""))
     demographics_file = tables["demographics"].file if "demographics" in tables else None
     classes: dict[str, str] = {}
-    for _, row in tables["classes"].rows if "classes" in tables else ():
+    for _number, row in tables["classes"].rows if "classes" in tables else ():
         for text in (row.get("title"), row.get("classCode")):
             try:
                 classes[row.get("sourcedId", "")] = canonical_class(text or "")
@@ -60,7 +62,7 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
             except ValueError:
                 continue
     class_of: dict[str, str] = {}
-    for _, row in tables["enrollments"].rows if "enrollments" in tables else ():
+    for _number, row in tables["enrollments"].rows if "enrollments" in tables else ():
         if (row.get("role") or "student").casefold() != "student" or _deleted(row):
             continue
         name = classes.get(row.get("classSourcedId", ""))
@@ -72,7 +74,7 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
     children_of: dict[str, list[str]] = {}
     # OneRoster 1.2 moved the role into roles.csv; its primary role wins.
     role_of: dict[str, str] = {}
-    for _, row in tables["roles"].rows if "roles" in tables else ():
+    for _number, row in tables["roles"].rows if "roles" in tables else ():
         if _deleted(row):
             continue
         user = row.get("userSourcedId", "")
@@ -122,14 +124,14 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
         birth_date: date | None = None
         found = birth_dates.get(sourced_id)
         if found is None or not found[1]:
-            reader.error("no birth date for this student in demographics.csv", where, "sourcedId",
-                         sourced_id)  # fmt: skip
+            reader.error(_("no birth date for this student in demographics.csv"), where,
+                         "sourcedId", sourced_id)  # fmt: skip
         else:
             place = Row(demographics_file or "", None, found[0], ())
             birth_date = reader.birth_date(place, "birthDate", found[1])
         class_name = class_of.get(sourced_id) or reader.default_class
         if class_name is None:
-            reader.error("no class: no student enrollment in a class like 5А", where,
+            reader.error(_("no class: no student enrollment in a class like 5А"), where,
                          "sourcedId", sourced_id)  # fmt: skip
         guardians = []
         agents = _ids(row.get("agentSourcedIds")) + children_of.get(sourced_id, [])
@@ -137,8 +139,8 @@ def read_oneroster(path: Path, reader: RosterFindings) -> None:
             if agent not in guardian_rows:
                 if agent not in _ids(row.get("agentSourcedIds")):
                     continue
-                reader.error(f"agentSourcedIds names {agent!r}, who is not a parent in users.csv",
-                             where, "agentSourcedIds", agent)  # fmt: skip
+                text = _("agentSourcedIds names {id}, who is not a parent in users.csv")
+                reader.error(text.format(id=quoted(agent)), where, "agentSourcedIds", agent)
                 continue
             record = guardian(agent)
             if record is not None:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.config import ReadLimits
-from diaryadmin.errors import InputError, InvalidValue, Problem
+from diaryadmin.errors import InputError, InvalidValue, Problem, quoted
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, normalise_header
 from diaryadmin.io.reader import Row
@@ -31,7 +32,7 @@ from diaryadmin.roster.columns import (
     ROSTER_GROUPS,
     STUDENT_ALIASES,
 )
-from diaryadmin.roster.findings import RosterFindings
+from diaryadmin.roster.findings import RosterFindings, name_problem
 from diaryadmin.roster.layout import GUARDIAN_PARTS, StudentLayout
 from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
@@ -58,9 +59,11 @@ def _is_student_table(header: HeaderMap) -> bool:
     return _has_names(header) or len(student_fields) >= 2
 
 
+_CLASS_OR_OPTION = N_("Класс (or --class)")
+
 GUARDIANS = TableKind(
-    name="guardians",
-    record="a guardian",
+    name="guardians",  # never shown: the kind has no `skipped`
+    record=N_("a guardian"),
     aliases=with_reasons_column(GUARDIAN_TABLE_ALIASES),
     expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
     identifies=lambda header: {"student_id", "full_name"} <= header.columns.keys(),
@@ -93,8 +96,8 @@ class RosterReader(RosterFindings):
         self.skipped = 0
         self.refused_ids: dict[str, Place] = {}
         self.students = TableKind(
-            name="roster",
-            record="a student",
+            name=N_("roster"),
+            record=N_("a student"),
             aliases=with_reasons_column(ROSTER_ALIASES),
             expected="Фамилия, Имя, Дата рождения, Класс",
             identifies=_is_student_table,
@@ -102,8 +105,8 @@ class RosterReader(RosterFindings):
             missing_message=self._missing_message,
             groups=ROSTER_GROUPS,
             ignored=frozenset({"row_number", REASONS_FIELD}),
-            skipped="no student names",
-            none_found="no sheet has a roster header (Фамилия, Имя, Дата рождения...)",
+            skipped=N_("no student names"),
+            none_found=N_("no sheet has a roster header (Фамилия, Имя, Дата рождения...)"),
         )
 
     def keep_rejects(self, rejected: Rejected) -> None:
@@ -124,7 +127,8 @@ class RosterReader(RosterFindings):
             self._attach_guardians()
         if not self.count and not self.skipped and not self.result.errors:
             for path in paths:
-                self.result.errors.append(Problem("no students found under the header", str(path)))
+                problem = Problem(_("no students found under the header"), str(path))
+                self.result.errors.append(problem)
         return self.result
 
     def read_file(self, path: Path, name: str) -> None:
@@ -156,7 +160,7 @@ class RosterReader(RosterFindings):
         columns = header.columns
         missing = []
         if not _has_names(header):
-            missing.append("Фамилия, Имя (or ФИО)" if "surname" not in columns else "Имя")
+            missing.append(_("Фамилия, Имя (or ФИО)") if "surname" not in columns else "Имя")
         if "birth_date" not in columns:
             missing.append("Дата рождения")
         if (
@@ -164,16 +168,24 @@ class RosterReader(RosterFindings):
             and self.default_class is None
             and _class_of_sheet(header.row.sheet) is None
         ):
-            missing.append("Класс (or --class)")
+            missing.append(_(_CLASS_OR_OPTION))
         return missing
 
     def _missing_message(self, header: HeaderMap, missing: list[str]) -> str:
-        sheet_hint = header.row.sheet is not None and "Класс (or --class)" in missing
-        return (
-            "missing required column(s): " + ", ".join(missing)
-            + "; found: " + ", ".join(header.labels.values())
-            + ("; a sheet named like 5А also gives the class" if sheet_hint else "")
-        )  # fmt: skip
+        fields = {"columns": ", ".join(missing), "found": ", ".join(header.labels.values())}
+        if header.row.sheet is not None and _(_CLASS_OR_OPTION) in missing:
+            return ngettext(
+                "missing required column: {columns}; found: {found}; "
+                "a sheet named like 5А also gives the class",
+                "missing required columns: {columns}; found: {found}; "
+                "a sheet named like 5А also gives the class",
+                len(missing),
+            ).format(**fields)
+        return ngettext(
+            "missing required column: {columns}; found: {found}",
+            "missing required columns: {columns}; found: {found}",
+            len(missing),
+        ).format(**fields)
 
     def _guardians_understood(self, table: Table) -> bool:
         """False, with an error, when columns look like a parent's but none was read as one:
@@ -197,19 +209,25 @@ class RosterReader(RosterFindings):
         contacts = [t for t in unknown if _CONTACT_WORDS.search(normalise_header(t))]
         people = [t for t in unknown if _NAME_WORDS.search(normalise_header(t))]
         if named or (headings and (contacts or people)):
-            shown = ", ".join(repr(t) for t in dict.fromkeys(headings + named + contacts + people))
+            shown = ", ".join(
+                quoted(t) for t in dict.fromkeys(headings + named + contacts + people)
+            )
             self.error(
-                f"columns that look like a parent's ({shown}) but no guardian column was "
-                "understood: name them ФИО матери, Телефон матери, E-mail матери (or Родитель 1, "
-                "Телефон родителя 1...), or put a heading Мать, Отец or Родитель over "
-                "ФИО | Телефон | E-mail",
+                _(
+                    "columns that look like a parent's ({columns}) but no guardian column was "
+                    "understood: name them ФИО матери, Телефон матери, E-mail матери (or "
+                    "Родитель 1, Телефон родителя 1...), or put a heading Мать, Отец or Родитель "
+                    "over ФИО | Телефон | E-mail"
+                ).format(columns=shown),
                 header.row, (named + contacts + people)[0],
             )  # fmt: skip
             return False
         if contacts:
             self.warning(
-                "no guardian column found: this contact column is read as nobody's; if it is "
-                "a parent's, name it Телефон родителя or E-mail родителя (or ФИО матери...)",
+                _(
+                    "no guardian column found: this contact column is read as nobody's; if it "
+                    "is a parent's, name it Телефон родителя or E-mail родителя (or ФИО матери...)"
+                ),
                 header.row, contacts[0],
             )  # fmt: skip
         return True
@@ -222,8 +240,12 @@ class RosterReader(RosterFindings):
         if "full_name" in columns and "surname" in columns and "name" in columns:
             # Often a parent's ФИО under a group heading such as «Мать» in the row above.
             self.warning(
-                "column ignored: the student's name is read from the columns "
-                f"{header.labels['surname']!r} and {header.labels['name']!r}",
+                _(
+                    "column ignored: the student's name is read from the columns "
+                    "{surname} and {name}"
+                ).format(
+                    surname=quoted(header.labels["surname"]), name=quoted(header.labels["name"])
+                ),
                 header.row, header.labels["full_name"],
             )  # fmt: skip
         if not self._guardians_understood(table):
@@ -261,14 +283,18 @@ class RosterReader(RosterFindings):
         class_name = layout.default_class
         raw = v[layout.class_name]
         if raw is not None:
-            class_name = self.checked(self.norm.class_name, "class", row, labels["class"], raw)
+            class_name = self.checked(
+                self.norm.class_name, N_("class: {problem}"), row, labels["class"], raw
+            )
         elif class_name is None:
-            self.error("the class is missing", row, labels.get("class"))
+            self.error(_("the class is missing"), row, labels.get("class"))
         raw_id = v[layout.external_id]
         external_id = None
         if raw_id is not None:
             label = labels["external_id"]
-            external_id = self.checked(self.norm.student_id, "the ID", row, label, raw_id)
+            external_id = self.checked(
+                self.norm.student_id, N_("the ID: {problem}"), row, label, raw_id
+            )
         certificate_fp, snils_fp = self._documents(row, v, layout)
         guardians = []
         for indexes, slot_labels, default in layout.slots:
@@ -293,12 +319,12 @@ class RosterReader(RosterFindings):
             raw = v[layout.full_name]
             label = layout.labels["full_name"]
             if raw is None:
-                self.error("the full name is missing", row, label)
+                self.error(name_problem("full_name"), row, label)
                 return None, None, None, ""
             try:
                 surname, name, patronymic, changed, key = self.norm.full_name(raw)
             except InvalidValue as exc:
-                self.error(f"the full name {exc}", row, label, raw)
+                self.error(name_problem("full_name", exc), row, label, raw)
                 return None, None, None, ""
             if changed:
                 self.lookalike(row, label, raw, surname, name, patronymic)
@@ -329,10 +355,12 @@ class RosterReader(RosterFindings):
         except InvalidValue as exc:
             label = labels.get("certificate") or labels.get("certificate_series")
             shown = certificate if certificate is not None else series
-            self.error(f"birth certificate: {exc}", row, label, shown)
+            self.error(_("birth certificate: {problem}").format(problem=exc), row, label, shown)
         raw = v[layout.snils]
         if raw is not None:
-            snils_fp = self.checked(self.norm.snils_fp, "SNILS", row, labels["snils"], raw)
+            snils_fp = self.checked(
+                self.norm.snils_fp, N_("SNILS: {problem}"), row, labels["snils"], raw
+            )
         return certificate_fp, snils_fp
 
     def _guardian(self, row, v, indexes, labels, default) -> GuardianRecord | None:
@@ -341,7 +369,7 @@ class RosterReader(RosterFindings):
         )  # fmt: skip
         if raw_name is None:
             if raw_email is not None or raw_phone is not None:
-                self.error("a guardian's e-mail or phone without a name", row, labels[0])
+                self.error(_("a guardian's e-mail or phone without a name"), row, labels[0])
             return None
         return self.guardian_from_cells(
             row, raw_name, raw_relation, raw_email, raw_phone, labels, default_relation=default
@@ -361,10 +389,10 @@ class RosterReader(RosterFindings):
             if student_id is None and raw_name is None:
                 continue
             if student_id is None:
-                self.error("the student's ID is missing", row, labels["student_id"])
+                self.error(_("the student's ID is missing"), row, labels["student_id"])
                 continue
             if raw_name is None:
-                self.error("the guardian's name is missing", row, labels["full_name"])
+                self.error(name_problem("guardian"), row, labels["full_name"])
                 continue
             guardian = self.guardian_from_cells(
                 row, raw_name, _unless_placeholder(header.get(row, "relation")),
@@ -388,7 +416,7 @@ class RosterReader(RosterFindings):
             if student is None:
                 self.result.errors.append(
                     Problem(
-                        f"no student with ID {student_id!r} in the roster",
+                        _("no student with ID {id} in the roster").format(id=quoted(student_id)),
                         where.file, where.sheet, where.row, where.column, student_id,
                     )
                 )  # fmt: skip

@@ -12,7 +12,8 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
-from diaryadmin.errors import Problem
+from diaryadmin.errors import Problem, quoted
+from diaryadmin.i18n import _, pgettext
 from diaryadmin.roster.normalise import StudentRecord
 
 
@@ -24,7 +25,7 @@ def _hash(value: Any) -> int:
 def _groups(values: array, skip: set[int]) -> Iterator[list[int]]:
     """Ordinals of the rows sharing a non-zero value, in reading order, two or more."""
     order = sorted((i for i in range(len(values)) if values[i]), key=values.__getitem__)
-    for _, group in itertools.groupby(order, key=values.__getitem__):
+    for _value, group in itertools.groupby(order, key=values.__getitem__):
         members = [i for i in group if i not in skip]
         if len(members) > 1:
             yield members
@@ -79,7 +80,11 @@ class RowIndex:
     def where(self, place: int) -> str:
         file, sheet = self._origin_list[place >> 32]
         row = place & 0xFFFFFFFF
-        return f"{file}, sheet {sheet!r}, row {row}" if sheet else f"{file}, row {row}"
+        if sheet:
+            return pgettext("as in", "{file}, sheet {sheet}, row {row}").format(
+                file=file, sheet=quoted(sheet), row=row
+            )
+        return pgettext("as in", "{file}, row {row}").format(file=file, row=row)
 
     def _problem(self, place: int, message: str, column=None, value=None) -> Problem:
         file, sheet = self._origin_list[place >> 32]
@@ -100,11 +105,12 @@ class RowIndex:
 
         for first, *later in _groups(ids, reported):
             for index in later:
-                problem(index, f"the same ID as {self.where(places[first])}", "ID",
-                        self._id_texts[index])  # fmt: skip
+                text = _("the same ID as {place}").format(place=self.where(places[first]))
+                problem(index, text, "ID", self._id_texts[index])
         for first, *later in _groups(certificates, set(reported)):
             for index in later:
-                problem(index, f"the same birth certificate as {self.where(places[first])}")
+                text = _("the same birth certificate as {place}")
+                problem(index, text.format(place=self.where(places[first])))
         for first, *later in _groups(self._names, set(reported)):
             for index in later:
                 differ = (ids[first] and ids[index] and ids[first] != ids[index]) or (
@@ -115,18 +121,20 @@ class RowIndex:
                 if not differ:
                     problem(
                         index,
-                        f"the same student (name and birth date) as {self.where(places[first])}",
+                        _("the same student (name and birth date) as {place}").format(
+                            place=self.where(places[first])
+                        ),
                     )
         reported_places = {places[i] for i in reported}
         matched, matched_places = self._matched_ids, self._matched_places
         order = sorted(range(len(matched)), key=lambda i: (matched[i], matched_places[i]))
-        for _, group in itertools.groupby(order, key=matched.__getitem__):
+        for _student, group in itertools.groupby(order, key=matched.__getitem__):
             members = [i for i in group if matched_places[i] not in reported_places]
             for index in members[1:]:
                 place = matched_places[index]
-                message = (
-                    f"the same student in the database as {self.where(matched_places[members[0]])}"
+                message = _("the same student in the database as {place}").format(
+                    place=self.where(matched_places[members[0]])
                 )
                 found.append((place, self._problem(place, message)))
         found.sort(key=lambda item: item[0])
-        return [problem for _, problem in found]
+        return [problem for _place, problem in found]

@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin.db import chunked
-from diaryadmin.errors import ImportOutcome, Problem, Refused
+from diaryadmin.errors import ImportOutcome, Problem, Refused, quoted
+from diaryadmin.i18n import _
 from diaryadmin.models import Enrolment, School, SchoolClass, Student
 from diaryadmin.people.names import full_name
 from diaryadmin.roster.bulk import Bulk, allocate_ids
@@ -301,7 +302,7 @@ class RosterWriter:
             return self.report
         if self.report.to_deactivate:
             if confirm is not None and not confirm(self.report.to_deactivate):
-                raise Refused("Nothing was imported: the deactivations were not confirmed.")
+                raise Refused(_("Nothing was imported: the deactivations were not confirmed."))
             for ids in chunked([s["id"] for s in self.report.to_deactivate], IN_CHUNK):
                 self.session.execute(
                     update(STUDENTS)
@@ -312,11 +313,11 @@ class RosterWriter:
 
     def _attach_guardian_rows(self, rows: list[tuple[Problem, str, GuardianRecord]]) -> None:
         """Guardians from a separate sheet or file, keyed by the student's ID."""
-        for where, student_id, _ in rows:
+        for where, student_id, _guardian in rows:
             if not self.has_id(student_id):
                 self.errors.append(
                     Problem(
-                        f"no student with ID {student_id!r} in the roster",
+                        _("no student with ID {id} in the roster").format(id=quoted(student_id)),
                         where.file, where.sheet, where.row, where.column, student_id,
                     )
                 )  # fmt: skip
@@ -338,7 +339,7 @@ class RosterWriter:
         stored = load_links(self.bulk, ids.values())
         unchanged = set(self._unchanged)
         seen = set()
-        for _, external_id, g in rows:
+        for _where, external_id, g in rows:
             entity = plan.registry.resolve(g, self.report.warnings)
             student_id = ids.get(external_id)
             if student_id is None or (id(entity), student_id) in seen:

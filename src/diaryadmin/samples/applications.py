@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.i18n import _
 from diaryadmin.people.relations import relation_word
 
 HEADER = [
@@ -300,7 +301,7 @@ def _pick(kind: str, children: Sequence[Child], pool: deque[int]) -> Child | Non
     """The next unused child that fits `kind` (looking at up to 400), or None."""
     if kind == "unknown_child":
         return None
-    for _ in range(min(len(pool), 400)):
+    for _attempt in range(min(len(pool), 400)):
         index = pool.popleft()
         if _fits(kind, children[index]):
             return children[index]
@@ -494,13 +495,24 @@ def demo_step(demo) -> None:
     demo.files["applications"] = path
     kinds = Counter(a.expected for a in batch)
     demo.say(
-        f"Wrote {path.name}: {len(batch)} applications from the portal "
-        f"(expected: {kinds['approved']} approvals, {kinds['review']} for review, "
-        f"{kinds['rejected']} refusals)."
+        _(
+            "Wrote {file}: {count} applications from the portal "
+            "(expected: {approved} approvals, {review} for review, {rejected} refusals)."
+        ).format(
+            file=path.name,
+            count=len(batch),
+            approved=kinds["approved"],
+            review=kinds["review"],
+            rejected=kinds["rejected"],
+        )
     )
     with demo.sessions() as session, session.begin():
         report = import_applications(session, demo.settings, [path], operator=demo.operator)
-    demo.say(f"Imported {report.created} applications ({report.flagged} with a bad document).")
+    demo.say(
+        _("Imported {count} applications ({flagged} with a bad document).").format(
+            count=report.created, flagged=report.flagged
+        )
+    )
     slips = demo.folder / "application-slips.html"
     report_path = demo.folder / "applications-report.xlsx"
     with demo.sessions() as session, session.begin():
@@ -515,7 +527,17 @@ def demo_step(demo) -> None:
     demo.files["applications_report"] = report_path
     summary, issued = outcome.summary, outcome.issued
     demo.say(
-        f"Verified: {summary['approved']} approved, {summary['review']} for review, "
-        f"{summary['rejected']} rejected; issued {len(issued.issued)} new login(s) "
-        f"({issued.skipped} already had one) -> {slips.name}; report -> {report_path.name}."
+        _(
+            "Verified: {approved} approved, {review} for review, {rejected} rejected; "
+            "new logins issued: {issued} ({skipped} already had one) -> {slips}; "
+            "report -> {report}."
+        ).format(
+            approved=summary["approved"],
+            review=summary["review"],
+            rejected=summary["rejected"],
+            issued=len(issued.issued),
+            skipped=issued.skipped,
+            slips=slips.name,
+            report=report_path.name,
+        )
     )

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student
 from diaryadmin.people.names import name_key
 
@@ -189,23 +190,45 @@ def demo_step(demo) -> None:
     merge = demo.folder / "credentials-mailmerge.xlsx"
     with demo.sessions() as session, session.begin():
         ids = select_guardianships(session, all_=True)
-        demo.say(f"Issuing {len(ids)} parent logins (argon2id on every core)...")
+        demo.say(
+            ngettext(
+                "Issuing {count} parent login (argon2id on every core)...",
+                "Issuing {count} parent logins (argon2id on every core)...",
+                len(ids),
+            ).format(count=len(ids))
+        )
         result = issue_credentials(session, demo.settings, ids, operator=demo.operator)
         write_credentials_file(result.issued, slips, demo.settings)
         write_credentials_file(result.issued, merge, demo.settings)
     demo.files["credentials_slips"] = slips
     demo.files["credentials_mailmerge"] = merge
     demo.say(
-        f"Issued {len(result.issued)} logins; printable slips in {slips.name}, mail merge in "
-        f"{merge.name} (both mode 0600: they hold the only copy of the passwords)."
+        ngettext(
+            "Issued {count} login; printable slips in {slips}, mail merge in {merge} "
+            "(both mode 0600: they hold the only copy of the passwords).",
+            "Issued {count} logins; printable slips in {slips}, mail merge in {merge} "
+            "(both mode 0600: they hold the only copy of the passwords).",
+            len(result.issued),
+        ).format(count=len(result.issued), slips=slips.name, merge=merge.name)
     )
     if result.issued:
         first = result.issued[0]
-        demo.say(f"  e.g. {first.guardian} for {first.student}: login {first.login}")
+        demo.say(
+            "  "
+            + _("e.g. {guardian} for {student}: login {login}").format(
+                guardian=first.guardian, student=first.student, login=first.login
+            )
+        )
     with demo.sessions() as session:
         rows, missing = credential_status(session)
     demo.say("$ diaryadmin credentials status")
     columns = ["class", "temporary", "active", "expired", "locked", "revoked", "none"]
     demo.say(render(rows, columns))
     if missing:
-        demo.say(f"{len(missing)} guardian(s) without working access.")
+        demo.say(
+            ngettext(
+                "{count} guardian without working access.",
+                "{count} guardians without working access.",
+                len(missing),
+            ).format(count=len(missing))
+        )

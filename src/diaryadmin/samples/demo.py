@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from diaryadmin import db
 from diaryadmin.config import PREFIX, Settings
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.workspace import write_env_file
 
 
@@ -37,10 +38,14 @@ class Demo:
 def prepare_folder(folder: Path, force: bool) -> None:
     """Refuse a non-empty folder unless `force`, which empties it first."""
     if folder.exists() and not folder.is_dir():
-        raise Refused(f"{folder} exists and is not a folder.")
+        raise Refused(_("{folder} exists and is not a folder.").format(folder=folder))
     if folder.exists() and any(folder.iterdir()):
         if not force:
-            raise Refused(f"{folder} is not empty; choose another --output or use --force.")
+            raise Refused(
+                _("{folder} is not empty; choose another --output or use --force.").format(
+                    folder=folder
+                )
+            )
         for child in folder.iterdir():
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)
@@ -51,7 +56,11 @@ def prepare_folder(folder: Path, force: bool) -> None:
 
 def step_database(demo: Demo) -> None:
     before, after = db.upgrade(demo.engine, secret_key=demo.settings.secret_key)
-    demo.say(f"Created the database {demo.folder / 'diaryadmin.sqlite3'} (schema {after}).")
+    demo.say(
+        _("Created the database {file} (schema {revision}).").format(
+            file=demo.folder / "diaryadmin.sqlite3", revision=after
+        )
+    )
 
 
 # Each capability's step lives beside its sample-data generator in diaryadmin.samples.
@@ -83,7 +92,7 @@ def run_demo(
     folder = folder.resolve()
     prepare_folder(folder, force)
     env_path = write_env_file(folder / ".env", "sqlite:///diaryadmin.sqlite3", force=True)
-    say(f"Wrote {env_path} with a fresh secret key (mode 0600).")
+    say(_("Wrote {file} with a fresh secret key (mode 0600).").format(file=env_path))
     env = {k: v for k, v in dotenv_values(env_path).items() if v is not None}
     env.setdefault(PREFIX + "SCHOOL_NAME", "МБОУ «Средняя школа № 7»")
     settings = Settings.from_env(env, base_dir=folder)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from diaryadmin.i18n import _, ngettext
+
 # Subject, lessons a week, teacher.
 SUBJECTS: list[tuple[str, int, str]] = [
     ("Русский язык", 5, "Соколова Елена Викторовна"),
@@ -274,7 +276,7 @@ def demo_step(demo) -> None:
             select(SchoolClass.school_year).order_by(SchoolClass.school_year.desc()).limit(1)
         )
         if school is None or year is None:
-            demo.say("Journal: the demo has no classes (the roster step made none); skipped.")
+            demo.say(_("Journal: the demo has no classes (the roster step made none); skipped."))
             return
         classes = classes_of_year(session, school, year)
         members: dict[int, list[tuple]] = {}
@@ -293,7 +295,7 @@ def demo_step(demo) -> None:
             if row[5] is not None:
                 members.setdefault(row[5], []).append(row)
         if not any(members.get(c.id) for c in classes):
-            demo.say("Journal: the demo classes have no students; skipped.")
+            demo.say(_("Journal: the demo classes have no students; skipped."))
             return
         for name, start, end in quarters(year):
             periods.add_period(session, school, name, start, end, demo.operator)
@@ -314,14 +316,28 @@ def demo_step(demo) -> None:
         school = session.get(School, school.id)
         report = journal.import_journal(session, school, path, demo.operator)
     demo.say(
-        f"Imported {path.name}: {report['lessons_added']} lessons, {report['marks_added']} marks, "
-        f"{report['absences_added']} absences for {len(classes)} classes."
+        _(
+            "Imported {file}: {lessons} lessons, {marks} marks, {absences} absences "
+            "for {classes} classes."
+        ).format(
+            file=path.name,
+            lessons=report["lessons_added"],
+            marks=report["marks_added"],
+            absences=report["absences_added"],
+            classes=len(classes),
+        )
     )
     with demo.sessions() as session, session.begin():
         school = session.get(School, school.id)
         dates = periods.resolve_range(session, school, q1_name, year=year)
         count = set_period_grades(session, classes_of_year(session, school, year), dates)
-    demo.say(f"Set {count} {q1_name} grades from the weighted averages (x.5 rounds up).")
+    demo.say(
+        ngettext(
+            "Set {count} {period} grade from the weighted averages (x.5 rounds up).",
+            "Set {count} {period} grades from the weighted averages (x.5 rounds up).",
+            count,
+        ).format(count=count, period=q1_name)
+    )
     out = demo.folder / "journals"
     with demo.sessions() as session, session.begin():
         school = session.get(School, school.id)
@@ -337,7 +353,13 @@ def demo_step(demo) -> None:
             overwrite=True,
         )
     demo.files["journals"] = out
-    demo.say(f"Exported {result['classes']} class journals for {dates.label} into {out}.")
+    demo.say(
+        ngettext(
+            "Exported {count} class journal for {period} into {folder}.",
+            "Exported {count} class journals for {period} into {folder}.",
+            result["classes"],
+        ).format(count=result["classes"], period=dates.label, folder=out)
+    )
 
 
 def set_period_grades(session, classes, dates) -> int:
@@ -351,9 +373,9 @@ def set_period_grades(session, classes, dates) -> int:
     rows = []
     for school_class in classes:
         journal = load_class_journal(session, school_class, dates)
-        for subject_id, _ in journal.subjects:
+        for subject_id, _name in journal.subjects:
             teacher = journal.lessons[subject_id][0].teacher_id
-            for student_id, (average, _, _) in journal.subject_stats(subject_id).items():
+            for student_id, (average, _count, _weight) in journal.subject_stats(subject_id).items():
                 grade = grading.suggested_grade(average)
                 if grade is not None:
                     rows.append(

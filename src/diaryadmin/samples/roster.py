@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from diaryadmin.i18n import _
 from diaryadmin.people.names import full_name
 from diaryadmin.people.relations import relation_word
 from diaryadmin.schools import school_year_of
@@ -411,19 +412,36 @@ def demo_step(demo) -> None:
     demo.files["roster_xlsx"] = xlsx
     demo.files["roster_csv"] = csv_path
     demo.say(
-        f"Wrote a sample school: {xlsx.name} ({len(lower)} pupils, grades 1–9, one sheet per "
-        f"grade) and {csv_path.name} ({len(upper)} pupils, cp1251, ';')."
+        _(
+            "Wrote a sample school: {xlsx} ({lower} pupils, grades 1–9, one sheet per grade) "
+            "and {csv} ({upper} pupils, cp1251, ';')."
+        ).format(xlsx=xlsx.name, lower=len(lower), csv=csv_path.name, upper=len(upper))
     )
     for attempt in ("Imported", "Imported again"):
         with demo.sessions() as session, session.begin():
             report = import_roster(
                 session, [xlsx, csv_path], settings=demo.settings, operator=demo.operator
             )
+        text = (
+            _(
+                "Imported: {created} created, {updated} updated, {moved} moved, "
+                "{unchanged} unchanged, {warnings} warnings."
+            )
+            if attempt == "Imported"
+            else _(
+                "Imported again: {created} created, {updated} updated, {moved} moved, "
+                "{unchanged} unchanged, {warnings} warnings."
+            )
+        )
         demo.say(
-            f"{attempt}: {report.created} created, {report.updated} updated, "
-            f"{report.moved} moved, {report.unchanged} unchanged, "
-            f"{len(report.warnings)} warnings."
+            text.format(
+                created=report.created,
+                updated=report.updated,
+                moved=report.moved,
+                unchanged=report.unchanged,
+                warnings=len(report.warnings),
+            )
         )
         if attempt == "Imported":
             for warning in report.warnings[:3]:
-                demo.say(f"  e.g. {warning}")
+                demo.say("  " + _("e.g. {warning}").format(warning=warning))
