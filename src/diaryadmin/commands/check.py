@@ -10,7 +10,6 @@ from diaryadmin.commands.options import format_option
 from diaryadmin.config import PREFIX
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import EXIT_UNAVAILABLE
-from diaryadmin.readiness import COLUMNS, ERROR, WARNING, check_installation
 
 
 def _env_file(ctx: click.Context) -> Path | None:
@@ -37,6 +36,8 @@ def check_command(ctx: click.Context, app: AppContext) -> None:
       diaryadmin check
       diaryadmin --env-file /srv/school/.env check --format json   # for monitoring
     """
+    from diaryadmin.readiness import COLUMNS, ERROR, WARNING, check_installation
+
     checks = check_installation(app.settings, env_file=_env_file(ctx))
     app.table([c.to_dict() for c in checks], list(COLUMNS))
     errors = [c.name for c in checks if c.status == ERROR]

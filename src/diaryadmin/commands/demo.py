@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from diaryadmin.context import AppContext, pass_app
-from diaryadmin.samples.demo import run_demo
 
 
 @click.command("demo")
@@ -30,6 +29,8 @@ def demo_command(app: AppContext, output: Path, force: bool) -> None:
     Example:
       diaryadmin demo --output /tmp/diary-demo
     """
+    from diaryadmin.samples.demo import run_demo
+
     demo = run_demo(output, force=force, say=app.say, operator=app.operator)
     app.say(f"Done. Everything is in {demo.folder}")
     for label, path in demo.files.items():

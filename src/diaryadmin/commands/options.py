@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from diaryadmin.context import AppContext
-from diaryadmin.io.cells import parse_date
 from diaryadmin.output import FORMATS
 
 
@@ -39,6 +38,8 @@ class DateType(click.ParamType):
     def convert(self, value, param, ctx) -> date:
         if isinstance(value, date):
             return value
+        from diaryadmin.io.cells import parse_date
+
         try:
             return parse_date(value)
         except ValueError as exc:

@@ -9,7 +9,6 @@ import click
 from diaryadmin.commands.options import format_option
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.plan import Plan
-from diaryadmin.roster import importing as roster
 
 _FILE = click.Path(exists=True, path_type=Path)
 
@@ -58,6 +57,7 @@ def import_command(
       diaryadmin roster import 5A.csv --class 5А --dry-run
       diaryadmin roster import school.xlsx --sync --yes --format json
     """
+    from diaryadmin.roster import importing as roster
 
     def confirm(students) -> bool:
         _show_deactivations(app, students)
@@ -119,6 +119,8 @@ def list_command(app: AppContext, school_code, class_name, inactive) -> None:
       diaryadmin roster list --class 5А
       diaryadmin roster list --inactive --format json
     """
+    from diaryadmin.roster import importing as roster
+
     with app.transaction() as session:
         rows = roster.list_students(
             session, app.settings, school_code=school_code, class_name=class_name,
@@ -175,6 +177,8 @@ def export_command(app: AppContext, target: Path, school_code, class_name, onero
       diaryadmin roster export 5A.csv --class 5А
       diaryadmin roster export oneroster.zip
     """
+    from diaryadmin.roster import importing as roster
+
     with app.transaction() as session:
         count = roster.export_roster(
             session, app.settings, target, school_code=school_code, class_name=class_name,

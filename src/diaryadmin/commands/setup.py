@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from diaryadmin import db
 from diaryadmin.context import AppContext, pass_app
-from diaryadmin.workspace import write_env_file
 
 
 @click.command("init")
@@ -32,6 +30,8 @@ def init_command(app: AppContext, path: Path, url: str | None, force: bool) -> N
     Example:
       diaryadmin init && diaryadmin db upgrade
     """
+    from diaryadmin.workspace import write_env_file
+
     written = write_env_file(path, url, force)
     app.say(f"Wrote {written} with a new secret key. Next: diaryadmin db upgrade")
 
@@ -52,6 +52,8 @@ def upgrade_command(app: AppContext, revision: str) -> None:
       diaryadmin db upgrade
       diaryadmin --database-url postgresql+psycopg://u:p@host/diary db upgrade
     """
+    from diaryadmin import db
+
     before, after = db.upgrade(app.engine, revision, app.settings.secret_key)
     where = db.hide_password(app.settings.database_url)
     if before == after:
@@ -69,6 +71,8 @@ def status_command(app: AppContext) -> None:
     Example:
       diaryadmin db status
     """
+    from diaryadmin import db
+
     current = db.current_revision(app.engine)
     head = db.head_revision(app.engine)
     app.result(
