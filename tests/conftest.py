@@ -21,6 +21,9 @@ from diaryadmin.cli import cli
 from diaryadmin.config import Settings
 from diaryadmin.models import Base
 
+# The tests read English messages unless a test asks for Russian (DIARYADMIN_LANG=ru).
+os.environ["DIARYADMIN_LANG"] = "en"
+
 TEST_URL = os.environ.get("DIARYADMIN_TEST_DATABASE_URL", "").strip()
 SECRET = "test-secret-key-0123456789abcdef"
 

@@ -137,7 +137,7 @@ def test_every_broken_row_is_reported_and_nothing_is_written(run_cli, workdir, d
         (8, "Согласие на обработку персональных данных", "может"),
     }
     assert all(e["file"] == str(path) and e["sheet"] == "Заявления" for e in errors)
-    assert "5 problem(s) found; nothing was imported." in result.stderr
+    assert "5 problems found; nothing was imported." in result.stderr
     assert "row 4, column 'Дата рождения ребёнка' ('31.02.2015'): not a real date" in result.stderr
     assert db_snapshot() == before
 

@@ -198,7 +198,9 @@ def test_reviewer_decision_refusals(corpus, sessions):
             decide_application(session, "A-0001", approve=True, reason="  ", operator="d")
         app = session.scalar(select(Application).where(Application.external_id == "A-0001"))
         app.guardianship_id = None
-        row = decide_application(session, str(app.id), approve=False, reason="no", operator="d")
+        row = decide_application(
+            session, str(app.id), approve=False, reason="no", operator="d", by_id=True
+        )
         assert row["status"] == "rejected"
 
 

@@ -659,7 +659,7 @@ def test_letters_failing_without_out_file_say_what_to_do_in_one_sentence(
                      env=env)  # fmt: skip
     assert result.exit_code == 3
     assert (
-        "1 letter(s) could not be sent; the credentials stay issued, so give those parents a "
+        "1 letter could not be sent; the credentials stay issued, so give that parent a "
         "new password with 'diaryadmin credentials reset LOGIN --out FILE'." in result.stderr
     )
 

@@ -39,7 +39,7 @@ def test_expire_as_of_29_and_31_days_later(run_cli, sessions, fast, roster):
     assert json.loads(early.stdout) == {"expired": 0, "reminded": 0}
     dry = run_cli("--format", "json", "credentials", "expire", "--as-of", day31, "--dry-run")
     assert json.loads(dry.stdout) == {"expired": 4, "reminded": 0}
-    assert "it would make 4 change(s)" in dry.stderr and "expire login anna.ivanova" in dry.stderr
+    assert "it would make 4 changes" in dry.stderr and "expire login anna.ivanova" in dry.stderr
     with sessions() as session:
         assert session.scalar(select(func.count()).where(Credential.state == "expired")) == 0
     late = run_cli("--format", "json", "credentials", "expire", "--as-of", day31)

@@ -129,7 +129,7 @@ def test_expire_with_reminders_but_no_smtp_expires_and_reports_them(
     assert [(r["login"], r["error"][:24]) for r in report["failed"]] == [
         ("petr.ivanov", "e-mail is not configured")
     ]
-    assert "1 reminder(s) could not be sent; the expiry is done" in result.stderr
+    assert "1 reminder could not be sent; the expiry is done" in result.stderr
     with sessions() as session:
         state = session.scalar(
             select(Credential.state).where(Credential.login == "iuliia.shchukina")
@@ -259,6 +259,6 @@ def test_cron_and_the_portal_call_the_same_workflows_without_the_cli(
     )
     assert [c.action for c in plan.changes] == ["issue", "issue"]
     assert len(result.issued) == 2 and out.exists()
-    assert said == [f"Wrote 2 password(s) to {out} (mode 0600)."]
+    assert said == [f"Wrote 2 passwords to {out} (mode 0600)."]
     dry = expire_and_remind(sessions, fast, operator="cron", dry_run=True)
     assert (dry.expired, len(dry.plan)) == (0, 0)

@@ -264,7 +264,7 @@ def test_cli_export_all_and_one(run_cli, sessions, workdir):
     one = run_cli("journal", "export", "--class", "5 а", "--period", "Q1", "--out", "j.xlsx")
     assert one.exit_code == 0, one.output
     assert (workdir / "j.xlsx").exists()
-    assert "Exported 1 class journal(s) for Q1, 01.09.2026 – 24.10.2026." in one.output
+    assert "Exported 1 class journal for Q1, 01.09.2026 – 24.10.2026." in one.output
     every = run_cli(
         "journal", "export", "--all", "--from", "01.09.2026", "--to", "31.10.2026",
         "--out", "journals", "--format", "json",

@@ -257,7 +257,7 @@ def test_cli_import_dry_run_then_real(run_cli, sessions, roster, tmp_path, db_sn
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.stdout)["dry_run"] is True
     assert "Dry run: nothing was changed." in dry.stderr
-    assert "import lesson 5А Физика 15.09.2026 №1 (1 mark(s), 0 absence(s))" in dry.stderr
+    assert "import lesson 5А Физика 15.09.2026 №1 (marks: 1, absences: 0)" in dry.stderr
     assert db_snapshot() == before
     done = run_cli("journal", "import", str(path))
     assert done.exit_code == 0, done.output

@@ -220,8 +220,8 @@ def test_students_by_surname_and_initials_and_namesakes(sessions, roster, tmp_pa
     with pytest.raises(InputError) as caught:
         _import(sessions, bad)
     messages = {p.row: p.message for p in caught.value.problems}
-    assert messages[2].startswith("only a surname (2 student(s)")
-    assert messages[3].startswith("only a surname (1 student(s)")
+    assert messages[2].startswith("only a surname (2 students of the class have it)")
+    assert messages[3].startswith("only a surname (1 student of the class has it)")
     assert messages[4] == "no such student in the class"
 
 

@@ -146,7 +146,7 @@ def test_issue_with_email_through_the_cli(run_cli, sessions, fast, roster, workd
     assert [(s["login"], s["reason"]) for s in report["no_email"]] == [
         ("iuliia.shchukina", "skipped: no e-mail address")
     ]
-    assert "1 letter(s) could not be sent; the credentials stay issued and slips.html lists" in (
+    assert "1 letter could not be sent; the credentials stay issued and slips.html lists" in (
         result.stderr
     )
     slips = {s["login"]: s["password"] for s in tc.read_slips(workdir / "slips.html")}

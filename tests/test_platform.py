@@ -234,7 +234,7 @@ def test_long_problem_lists_are_cut_on_stderr_but_complete_with_verbose(capsys):
     report_error(error, AppContext(settings=Settings(), operator="t"))
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 + MAX_PROBLEMS_SHOWN + 1
-    assert lines[-1].startswith(f"  ... and {500 - MAX_PROBLEMS_SHOWN} more problem(s)")
+    assert lines[-1].startswith(f"  ... and {500 - MAX_PROBLEMS_SHOWN} more problems")
     report_error(error, AppContext(settings=Settings(), operator="t", verbose=True))
     assert "r.csv, row 501, column 'DOB': bad date" in capsys.readouterr().err
 

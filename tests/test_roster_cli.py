@@ -120,7 +120,7 @@ def test_dry_run_names_who_is_created_moved_and_deactivated(run_cli, workdir, db
     assert "move student Иванов Пётр Сергеевич (5А → 6А)" in dry.stderr
     assert "create student Кузнецова Ольга Петровна (5А)" in dry.stderr
     assert "deactivate student Петрова Анна Игоревна (5А)" in dry.stderr
-    assert "Сидоров" not in dry.stderr.split("change(s):")[1]  # unchanged: not in the plan
+    assert "Сидоров" not in dry.stderr.split("changes:")[1]  # unchanged: not in the plan
     assert db_snapshot() == before
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from diaryadmin import __version__
+from diaryadmin import __version__, i18n
 from diaryadmin.commands import COMMANDS
 from diaryadmin.config import PREFIX, Settings
 from diaryadmin.context import AppContext
@@ -30,6 +30,7 @@ from diaryadmin.errors import (
     disk_full,
     internal_error,
 )
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.output import FORMATS, render_object
 
 MAX_PROBLEMS_SHOWN = 200
@@ -54,13 +55,35 @@ def load_env_file(path: Path | None) -> Path | None:
     candidate = explicit or Path(".env")
     if not candidate.is_file():
         if explicit is not None:
-            raise click.BadParameter(f"no such file: {explicit}", param_hint="--env-file")
+            raise click.BadParameter(
+                _("no such file: {path}").format(path=explicit), param_hint="--env-file"
+            )
         return None
     from_file = PREFIX + "DATABASE_URL" not in os.environ
     for key, value in dotenv_values(candidate).items():
         if value is not None and key not in os.environ:
             os.environ[key] = value
     return candidate.resolve().parent if from_file else None
+
+
+def _language_setting(args: list[str]) -> str | None:
+    """DIARYADMIN_LANG from the environment, else from the .env file this run will read."""
+    if os.environ.get(PREFIX + "LANG"):
+        return os.environ[PREFIX + "LANG"]
+    path = os.environ.get(PREFIX + "ENV_FILE") or ".env"
+    for index, arg in enumerate(args):
+        if arg == "--env-file" and index + 1 < len(args):
+            path = args[index + 1]
+        elif arg.startswith("--env-file="):
+            path = arg.split("=", 1)[1]
+    try:
+        if not Path(path).is_file():
+            return None
+        from dotenv import dotenv_values
+
+        return dotenv_values(path).get(PREFIX + "LANG")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _available(name: str) -> bool:
@@ -77,8 +100,19 @@ class DiaryAdminGroup(click.Group):
         if name in COMMANDS and _available(name):
             module_name, attribute = COMMANDS[name].split(":")
             module = importlib.import_module(module_name)
-            return getattr(module, attribute)
-        return super().get_command(ctx, name)
+            command = getattr(module, attribute)
+        else:
+            command = super().get_command(ctx, name)
+        if command is not None:
+            i18n.localise_command(command)
+        return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The language is chosen before anything is shown, --help and click's own errors included.
+        i18n.activate(_language_setting(args))
+        i18n.localise_click()
+        i18n.localise_command(self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -104,13 +138,23 @@ def report_interruption(exc: BaseException, app: AppContext | None) -> int:
     """Ctrl-C or SIGTERM: one line, what stays committed, no traceback."""
     done = app.commits if app else 0
     text = (
-        "interrupted, nothing changed"
+        _("interrupted, nothing changed")
         if not done
-        else f"interrupted; {done} step(s) committed before it stay done "
-        "(see 'diaryadmin audit list'), the unfinished one was rolled back"
+        else ngettext(
+            "interrupted; {count} step committed before it stays done "
+            "(see 'diaryadmin audit list'), the unfinished one was rolled back",
+            "interrupted; {count} steps committed before it stay done "
+            "(see 'diaryadmin audit list'), the unfinished one was rolled back",
+            done,
+        ).format(count=done)
     )
-    click.echo(click.style("error: ", fg="red") + text, err=True)
+    click.echo(error_prefix() + text, err=True)
     return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def error_prefix() -> str:
+    """`error: ` in red, in the language of the run."""
+    return click.style(_("error: "), fg="red")
 
 
 def as_error(exc: BaseException) -> DiaryAdminError:
@@ -135,18 +179,22 @@ def report_error(exc: BaseException, app: AppContext | None) -> int:
     fmt = app.fmt if app else "table"
     if error.result is not None and fmt in ("json", "csv"):
         click.echo(render_object(error.result, fmt))
-    click.echo(click.style("error: ", fg="red") + str(error), err=True)
+    click.echo(error_prefix() + str(error), err=True)
     if isinstance(error, InputError):
         exc = error
         shown = exc.problems if verbose else exc.problems[:MAX_PROBLEMS_SHOWN]
         for problem in shown:
             click.echo(f"  {problem}", err=True)
         if len(shown) < len(exc.problems):
-            click.echo(
-                f"  ... and {len(exc.problems) - len(shown)} more problem(s); "
-                "-v lists every one (and --format json reports them all on stdout).",
-                err=True,
+            more = len(exc.problems) - len(shown)
+            text = ngettext(
+                "... and {count} more problem; -v lists every one "
+                "(and --format json reports them all on stdout).",
+                "... and {count} more problems; -v lists every one "
+                "(and --format json reports them all on stdout).",
+                more,
             )
+            click.echo("  " + text.format(count=more), err=True)
     if verbose and isinstance(error, DatabaseFailed):
         _database_details(exc)
     elif verbose:
@@ -159,16 +207,18 @@ def _database_details(exc: BaseException) -> None:
     in diaryadmin it ran; the driver's message is left out (it may quote row values)."""
     original = getattr(exc, "orig", None)
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    click.echo(
-        f"  driver error: {original.__class__.__name__}" + (f" [{state}]" if state else ""),
-        err=True,
-    )
+    kind = original.__class__.__name__ + (f" [{state}]" if state else "")
+    click.echo("  " + _("driver error: {kind}").format(kind=kind), err=True)
     statement = " ".join(str(getattr(exc, "statement", "") or "").split())
     if statement:
-        click.echo(f"  statement: {statement[:300]}", err=True)
+        click.echo("  " + _("statement: {sql}").format(sql=statement[:300]), err=True)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "diaryadmin" in f.filename]
     for frame in frames[-3:]:
-        click.echo(f"  at {frame.filename}:{frame.lineno} in {frame.name}", err=True)
+        where = _("at {file}:{line} in {function}")
+        click.echo(
+            "  " + where.format(file=frame.filename, line=frame.lineno, function=frame.name),
+            err=True,
+        )
 
 
 @click.group(

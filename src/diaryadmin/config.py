@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from diaryadmin.errors import ConfigError
+from diaryadmin.i18n import _
 
 PREFIX = "DIARYADMIN_"
 DEFAULT_DATABASE_FILE = "diaryadmin.sqlite3"
@@ -41,9 +42,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}.") from None
+        raise ConfigError(
+            _("{setting} must be a whole number, not {value!r}.").format(
+                setting=PREFIX + name, value=raw
+            )
+        ) from None
     if value < minimum:
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}, not {value}.")
+        raise ConfigError(
+            _("{setting} must be at least {minimum}, not {value}.").format(
+                setting=PREFIX + name, minimum=minimum, value=value
+            )
+        )
     return value
 
 
@@ -120,7 +129,9 @@ class Settings:
         security = (env.get(PREFIX + "SMTP_SECURITY") or "starttls").lower()
         if security not in ("starttls", "ssl", "none"):
             raise ConfigError(
-                f"{PREFIX}SMTP_SECURITY must be starttls, ssl or none, not {security!r}."
+                _("{setting} must be starttls, ssl or none, not {value!r}.").format(
+                    setting=PREFIX + "SMTP_SECURITY", value=security
+                )
             )
         smtp_port_default = 465 if security == "ssl" else 587
         time_cost = _int(env, "ARGON2_TIME_COST", OWASP_TIME_COST, 1)
@@ -128,10 +139,18 @@ class Settings:
         weak_allowed = (env.get(PREFIX + "ALLOW_WEAK_HASHES") or "").lower() in ("1", "yes", "true")
         if (time_cost < OWASP_TIME_COST or memory_kib < OWASP_MEMORY_KIB) and not weak_allowed:
             raise ConfigError(
-                f"argon2 parameters below the OWASP minimum (time cost {OWASP_TIME_COST}, memory "
-                f"{OWASP_MEMORY_KIB} KiB): {PREFIX}ARGON2_TIME_COST={time_cost}, "
-                f"{PREFIX}ARGON2_MEMORY_KIB={memory_kib}. Raise them (tests alone may set "
-                f"{PREFIX}ALLOW_WEAK_HASHES=1)."
+                _(
+                    "argon2 parameters below the OWASP minimum (time cost {minimum_time}, memory "
+                    "{minimum_memory} KiB): {prefix}ARGON2_TIME_COST={time_cost}, "
+                    "{prefix}ARGON2_MEMORY_KIB={memory}. Raise them (tests alone may set "
+                    "{prefix}ALLOW_WEAK_HASHES=1)."
+                ).format(
+                    minimum_time=OWASP_TIME_COST,
+                    minimum_memory=OWASP_MEMORY_KIB,
+                    prefix=PREFIX,
+                    time_cost=time_cost,
+                    memory=memory_kib,
+                )
             )
         return cls(
             database_url=url,
@@ -166,11 +185,17 @@ class Settings:
         """The key for document fingerprints; raises ConfigError with the fix when missing."""
         if not self.secret_key:
             raise ConfigError(
-                f"{PREFIX}SECRET_KEY is not set. Run 'diaryadmin init' to write a .env with a "
-                f"fresh key, or set it yourself, e.g. {PREFIX}SECRET_KEY={secrets.token_hex(32)}"
+                _(
+                    "{setting} is not set. Run 'diaryadmin init' to write a .env with a "
+                    "fresh key, or set it yourself, e.g. {setting}={key}"
+                ).format(setting=PREFIX + "SECRET_KEY", key=secrets.token_hex(32))
             )
         if len(self.secret_key) < 16:
-            raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 16 characters.")
+            raise ConfigError(
+                _("{setting} is too short: use at least 16 characters.").format(
+                    setting=PREFIX + "SECRET_KEY"
+                )
+            )
         return self.secret_key.encode("utf-8")
 
 
@@ -181,8 +206,8 @@ def env_file_hint(env: Mapping[str, str] | None = None) -> str:
     named = env.get(PREFIX + "ENV_FILE")
     path = Path(named) if named else Path.cwd() / ".env"
     if path.is_file():
-        return f"settings read from {path}"
-    return f"no .env found at {path}"
+        return _("settings read from {path}").format(path=path)
+    return _("no .env found at {path}").format(path=path)
 
 
 def resolve_sqlite_path(url: str, base_dir: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from diaryadmin.config import Settings
-from diaryadmin.output import render, render_object
+from diaryadmin.i18n import _, ngettext
+from diaryadmin.output import format_duration, remaining_seconds, render, render_object
 
 if TYPE_CHECKING:  # SQLAlchemy loads on the first use of the database, not for --help
     from sqlalchemy import Engine
@@ -79,7 +81,7 @@ class AppContext:
             click.echo(text, err=True)
 
     def warn(self, text: str) -> None:
-        click.echo(click.style("warning: ", fg="yellow") + text, err=True)
+        click.echo(click.style(_("warning: "), fg="yellow") + text, err=True)
 
     def show_plan(self, plan: Plan, dry_run: bool) -> None:
         """On a dry run, list by name what the command would do (on stderr, for the person;
@@ -87,28 +89,58 @@ class AppContext:
         if not dry_run:
             return
         if not plan:
-            self.say("Dry run: nothing would change.")
+            self.say(_("Dry run: nothing would change."))
             return
-        self.say(f"Dry run, nothing was changed; it would make {len(plan)} change(s):")
+        count = len(plan)
+        self.say(
+            ngettext(
+                "Dry run, nothing was changed; it would make {count} change:",
+                "Dry run, nothing was changed; it would make {count} changes:",
+                count,
+            ).format(count=count)
+        )
         for item in plan.changes[:PLAN_SHOWN]:
             self.say(f"  {item}")
-        if len(plan) > PLAN_SHOWN:
-            self.say(f"  ... and {len(plan) - PLAN_SHOWN} more")
+        if count > PLAN_SHOWN:
+            more = count - PLAN_SHOWN
+            self.say(
+                "  "
+                + ngettext("... and {count} more", "... and {count} more", more).format(count=more)
+            )
 
     def table(self, rows, columns=None, fmt: str | None = None, headers=None) -> None:
         self.out(render(rows, columns, fmt or self.fmt, headers))
 
-    def result(self, data: dict[str, Any], fmt: str | None = None) -> None:
-        self.out(render_object(data, fmt or self.fmt))
+    def result(self, data: dict[str, Any], fmt: str | None = None, headers=None) -> None:
+        self.out(render_object(data, fmt or self.fmt, headers))
 
     @contextmanager
     def progress(self, length: int, label: str) -> Iterator[Callable[[int], None]]:
-        """A progress callback: a bar on stderr when it is a terminal, else a no-op."""
+        """A progress callback: a bar on stderr when it is a terminal, else a no-op.
+
+        The time left is shown only once a few items are done and a few seconds have passed
+        (`output.remaining_seconds`): a first estimate from one slow start is wildly off.
+        """
         if self.quiet or not sys.stderr.isatty() or length <= 0:
             yield lambda _n=1: None
             return
-        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-            yield bar.update
+        started = time.monotonic()
+        done = 0
+
+        def time_left(_item: object) -> str | None:
+            left = remaining_seconds(done, length, time.monotonic() - started)
+            return None if left is None else format_duration(left)
+
+        with click.progressbar(
+            length=length, label=label, file=sys.stderr, show_eta=False, item_show_func=time_left
+        ) as bar:
+
+            def update(n: int = 1) -> None:
+                nonlocal done
+                done += n
+                bar.update(n)
+
+            yield update
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin.config import env_file_hint
 from diaryadmin.errors import ConfigError, DatabaseUnavailable
+from diaryadmin.i18n import N_, _
 from diaryadmin.models import Installation, utcnow
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 # Personal data lives in the database file and its WAL and journal files: owner only.
 PRIVATE_FILE_MODE = 0o600
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-KEY_MISMATCH = "this database was set up with another secret key; use the school's .env"
+KEY_MISMATCH = N_("this database was set up with another secret key; use the school's .env")
 _VERIFIER_LABEL = b"diaryadmin secret key verifier v1"
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ def hide_password(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "<unparsable database URL>"
+        return _("<unparsable database URL>")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -91,7 +92,9 @@ def create_sqlite_file(path: Path) -> bool:
         return False
     except FileNotFoundError:
         raise DatabaseUnavailable(
-            f"Cannot create the database {path}: the folder {str(path.parent)!r} does not exist."
+            _("Cannot create the database {path}: the folder {folder!r} does not exist.").format(
+                path=path, folder=str(path.parent)
+            )
         ) from None
     os.close(fd)
     return True
@@ -99,9 +102,11 @@ def create_sqlite_file(path: Path) -> bool:
 
 def _missing_database(path: Path) -> DatabaseUnavailable:
     return DatabaseUnavailable(
-        f"The database file {path} does not exist: it has no diaryadmin schema yet. "
-        "Run 'diaryadmin db upgrade' to create it there, or point to the school's settings "
-        f"with --env-file PATH ({env_file_hint()})."
+        _(
+            "The database file {path} does not exist: it has no diaryadmin schema yet. "
+            "Run 'diaryadmin db upgrade' to create it there, or point to the school's settings "
+            "with --env-file PATH ({env_file})."
+        ).format(path=path, env_file=env_file_hint())
     )
 
 
@@ -121,10 +126,10 @@ def _guard_sqlite_file(engine: Engine, path: Path, create: bool) -> None:
             for name in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANIONS)):
                 if readable_by_others(name):
                     log.warning(
-                        "%s is readable by other users of this computer; it holds personal "
-                        "data: chmod 600 %s",
-                        name,
-                        name,
+                        _(
+                            "{path} is readable by other users of this computer; it holds "
+                            "personal data: chmod 600 {path}"
+                        ).format(path=name)
                     )
 
     event.listen(engine, "do_connect", before_connect)
@@ -140,7 +145,9 @@ def make_engine(url: str, create: bool = True, **kwargs) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"The database URL {url!r} is not a valid URL.") from None
+        raise ConfigError(
+            _("The database URL {url!r} is not a valid URL.").format(url=url)
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -162,13 +169,17 @@ def make_engine(url: str, create: bool = True, **kwargs) -> Engine:
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     except NoSuchModuleError:
         raise ConfigError(
-            f"No driver for {parsed.drivername!r}. For PostgreSQL install the extra: "
-            "pip install 'diaryadmin[postgres]' and use postgresql+psycopg://..."
+            _(
+                "No driver for {driver!r}. For PostgreSQL install the extra: "
+                "pip install 'diaryadmin[postgres]' and use postgresql+psycopg://..."
+            ).format(driver=parsed.drivername)
         ) from None
     except ModuleNotFoundError as exc:
         raise ConfigError(
-            f"The database driver is not installed ({exc.name}). For PostgreSQL: "
-            "pip install 'diaryadmin[postgres]'."
+            _(
+                "The database driver is not installed ({module}). For PostgreSQL: "
+                "pip install 'diaryadmin[postgres]'."
+            ).format(module=exc.name)
         ) from None
 
 
@@ -199,7 +210,9 @@ def current_revision(engine: Engine) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
         raise DatabaseUnavailable(
-            f"Cannot open the database {hide_password(str(engine.url))}: {exc.orig}"
+            _("Cannot open the database {database}: {reason}").format(
+                database=hide_password(str(engine.url)), reason=exc.orig
+            )
         ) from None
 
 
@@ -225,9 +238,12 @@ def upgrade(
             tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
         if tables:
             raise DatabaseUnavailable(
-                f"The database {hide_password(str(engine.url))} already holds tables "
-                f"({', '.join(sorted(tables)[:5])}) but no diaryadmin schema version; "
-                "use an empty database."
+                _(
+                    "The database {database} already holds tables ({tables}) but no diaryadmin "
+                    "schema version; use an empty database."
+                ).format(
+                    database=hide_password(str(engine.url)), tables=", ".join(sorted(tables)[:5])
+                )
             )
     elif secret_key:
         _verify_key(engine, secret_key, pin=False)  # before changing anything
@@ -247,12 +263,16 @@ def check_schema(engine: Engine, settings: Settings | None = None) -> None:
     where = hide_password(str(engine.url))
     if current is None:
         raise DatabaseUnavailable(
-            f"The database {where} has no diaryadmin schema yet. Run 'diaryadmin db upgrade'."
+            _(
+                "The database {database} has no diaryadmin schema yet. Run 'diaryadmin db upgrade'."
+            ).format(database=where)
         )
     if current != head:
         raise DatabaseUnavailable(
-            f"The database {where} is at schema {current}, but this diaryadmin needs {head}. "
-            "Back it up, then run 'diaryadmin db upgrade'."
+            _(
+                "The database {database} is at schema {current}, but this diaryadmin needs "
+                "{head}. Back it up, then run 'diaryadmin db upgrade'."
+            ).format(database=where, current=current, head=head)
         )
     if settings is not None:
         check_secret_key(engine, settings)
@@ -286,7 +306,9 @@ def _verify_key(engine: Engine, secret_key: str, pin: bool) -> None:
         except IntegrityError:  # another process recorded one at the same moment
             stored = stored_key_verifier(engine)
     if stored is not None and not hmac.compare_digest(stored, expected):
-        raise ConfigError(f"{KEY_MISMATCH} ({env_file_hint()}).")
+        raise ConfigError(
+            _("{problem} ({env_file}).").format(problem=_(KEY_MISMATCH), env_file=env_file_hint())
+        )
 
 
 def check_secret_key(engine: Engine, settings: Settings) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from diaryadmin.i18n import _
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -46,11 +48,11 @@ class Problem:
         if self.file:
             where.append(self.file)
         if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
+            where.append(_("sheet {name!r}").format(name=self.sheet))
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(_("row {number}").format(number=self.row))
         if self.column:
-            where.append(f"column {self.column!r}")
+            where.append(_("column {name!r}").format(name=self.column))
         text = ", ".join(where)
         if self.value not in (None, ""):
             text += f" ({str(self.value)!r})" if text else repr(str(self.value))
@@ -165,27 +167,41 @@ def database_failure(exc: BaseException) -> DatabaseFailed:
     kind = original.__class__.__name__
     text = str(original).lower()
     if any(word in text for word in ("locked", "busy", "lock timeout", "deadlock")):
-        why = "another program held the database locked too long"
+        message = _(
+            "The command stopped because another program held the database locked too long "
+            "({kind}); the unfinished step was rolled back. Run it again, or add -v for details."
+        )
     elif any(word in text for word in ("connection", "terminat", "shutdown", "closed", "server")):
-        why = "the connection to the database was lost"
+        message = _(
+            "The command stopped because the connection to the database was lost ({kind}); "
+            "the unfinished step was rolled back. Run it again, or add -v for details."
+        )
     else:
-        why = "the database refused a statement"
-    return DatabaseFailed(
-        f"The command stopped because {why} ({kind}); the unfinished step was rolled back. "
-        "Run it again, or add -v for details."
-    )
+        message = _(
+            "The command stopped because the database refused a statement ({kind}); "
+            "the unfinished step was rolled back. Run it again, or add -v for details."
+        )
+    return DatabaseFailed(message.format(kind=kind))
 
 
 def disk_full(exc: OSError) -> DiskFull:
-    where = f" writing {exc.filename}" if exc.filename else ""
-    return DiskFull(
-        f"The disk is full{where}: nothing of the unfinished step was committed. "
-        "Free some space and run the command again."
-    )
+    if exc.filename:
+        message = _(
+            "The disk is full writing {file}: nothing of the unfinished step was committed. "
+            "Free some space and run the command again."
+        ).format(file=exc.filename)
+    else:
+        message = _(
+            "The disk is full: nothing of the unfinished step was committed. "
+            "Free some space and run the command again."
+        )
+    return DiskFull(message)
 
 
 def internal_error(exc: BaseException) -> InternalError:
     return InternalError(
-        f"Internal error ({exc.__class__.__name__}): this is a bug in diaryadmin. "
-        "Rerun with -v to see the traceback, and report it."
+        _(
+            "Internal error ({kind}): this is a bug in diaryadmin. "
+            "Rerun with -v to see the traceback, and report it."
+        ).format(kind=exc.__class__.__name__)
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError, Refused
+from diaryadmin.i18n import _
 from diaryadmin.io import atomic_output, write_csv, write_xlsx
 from diaryadmin.people.names import class_grade
 from diaryadmin.people.relations import name_with_relation, relation_word
@@ -64,6 +65,37 @@ def _date_ru(value: datetime | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
+def pupil_genitive(full_name: str) -> str:
+    """The child in a document's sentence: «ученицы Егоровой Марии Ивановны», «ученика Иванова
+    Петра Сергеевича»; «ребёнка (Ким Саша)» when the name does not tell the gender."""
+    from diaryadmin.people.declension import declined_full_name, gender_of_full_name
+
+    gender, declined = gender_of_full_name(full_name), declined_full_name(full_name)
+    if declined and gender == "female":
+        return f"ученицы {declined}"
+    if declined and gender == "male":
+        return f"ученика {declined}"
+    return f"ребёнка ({full_name})"
+
+
+def _genitive(full_name: str) -> str | None:
+    from diaryadmin.people.declension import declined_full_name
+
+    return declined_full_name(full_name, "genitive")
+
+
+def _dative(full_name: str) -> str | None:
+    from diaryadmin.people.declension import declined_full_name
+
+    return declined_full_name(full_name, "dative")
+
+
+def _gender(full_name: str) -> str | None:
+    from diaryadmin.people.declension import gender_of_full_name
+
+    return gender_of_full_name(full_name)
+
+
 @lru_cache(maxsize=8)
 def _environment(templates_dir: str | None) -> Environment:
     from jinja2 import (
@@ -79,7 +111,11 @@ def _environment(templates_dir: str | None) -> Environment:
     if templates_dir:
         folder = Path(templates_dir)
         if not folder.is_dir():
-            raise ConfigError(f"DIARYADMIN_TEMPLATES_DIR {templates_dir!r} is not a folder.")
+            raise ConfigError(
+                _("DIARYADMIN_TEMPLATES_DIR {folder} is not a folder.").format(
+                    folder=repr(templates_dir)
+                )
+            )
         loaders.append(FileSystemLoader(str(folder)))
     loaders.append(FunctionLoader(_package_source))
     env = Environment(
@@ -96,6 +132,12 @@ def _environment(templates_dir: str | None) -> Environment:
     env.filters["relation_ru"] = relation_word
     env.filters["with_relation"] = name_with_relation
     env.filters["qr_svg"] = qr_svg
+    # Names in sentences: `{{ c.student | pupil_genitive }}`, or `genitive`/`dative` (None when
+    # the gender is not known) and `gender` (male, female, None) for a school's own wording.
+    env.filters["pupil_genitive"] = pupil_genitive
+    env.filters["genitive"] = _genitive
+    env.filters["dative"] = _dative
+    env.filters["gender"] = _gender
     return env
 
 
@@ -169,13 +211,19 @@ def check_output_path(path: Path, force: bool = False) -> Path:
     """Refuse, before any work is done, an --out file that could not be written."""
     path = Path(path)
     if path.suffix.lower() not in FILE_SUFFIXES:
-        raise Refused(f"{path}: write the passwords to a .html, .csv or .xlsx file.")
+        raise Refused(
+            _("{file}: write the passwords to a .html, .csv or .xlsx file.").format(file=path)
+        )
     if not path.parent.is_dir():
-        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
+        raise Refused(
+            _("{file}: the folder {folder} does not exist.").format(
+                file=path, folder=repr(str(path.parent))
+            )
+        )
     if path.is_dir():
-        raise Refused(f"{path}: is a directory.")
+        raise Refused(_("{file}: is a directory.").format(file=path))
     if path.exists() and not force:
-        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+        raise Refused(_("{file}: already exists; use --force to overwrite it.").format(file=path))
     return path
 
 
@@ -263,9 +311,11 @@ def write_credentials_file(
 def require_smtp(settings: Settings) -> None:
     if not settings.smtp_host:
         raise ConfigError(
-            "E-mail is not configured: set DIARYADMIN_SMTP_HOST (and DIARYADMIN_SMTP_PORT, "
-            "DIARYADMIN_SMTP_SECURITY, DIARYADMIN_SMTP_USER, DIARYADMIN_SMTP_PASSWORD, "
-            "DIARYADMIN_SMTP_FROM)."
+            _(
+                "E-mail is not configured: set DIARYADMIN_SMTP_HOST (and DIARYADMIN_SMTP_PORT, "
+                "DIARYADMIN_SMTP_SECURITY, DIARYADMIN_SMTP_USER, DIARYADMIN_SMTP_PASSWORD, "
+                "DIARYADMIN_SMTP_FROM)."
+            )
         )
 
 
@@ -348,7 +398,7 @@ def _error_text(exc: BaseException) -> str:
             f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
             for code, msg in exc.recipients.values()
         ]
-        return "recipient refused: " + "; ".join(codes)
+        return _("recipient refused: {codes}").format(codes="; ".join(codes))
     if isinstance(exc, smtplib.SMTPResponseException):
         text = exc.smtp_error
         text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
@@ -383,7 +433,7 @@ def send_messages(
     try:
         for who, message in messages:
             if message is None:
-                failures.append({**who, "error": "no e-mail address"})
+                failures.append({**who, "error": _("no e-mail address")})
                 continue
             if unreachable:
                 failures.append({**who, "error": unreachable})
@@ -395,7 +445,9 @@ def send_messages(
                         connection = manager.__enter__()
                     except (smtplib.SMTPException, OSError) as exc:
                         manager = None
-                        unreachable = f"cannot connect to the mail server: {_error_text(exc)}"
+                        unreachable = _("cannot connect to the mail server: {error}").format(
+                            error=_error_text(exc)
+                        )
                         failures.append({**who, "error": unreachable})
                         break
                 try:

@@ -19,6 +19,31 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # a Plan is made before the database is touched (and for --help)
     from sqlalchemy.orm import Session, sessionmaker
 
+from diaryadmin.i18n import N_, _
+
+# A plan line for each `action kind` the commands use, in the reader's language; any other
+# pair is shown as "action kind name" (the codes themselves).
+LINES = {
+    "create student": N_("create student {name}"),
+    "change student": N_("change student {name}"),
+    "move student": N_("move student {name}"),
+    "deactivate student": N_("deactivate student {name}"),
+    "link guardian": N_("link guardian {name}"),
+    "issue login": N_("issue login {name}"),
+    "reissue login": N_("reissue login {name}"),
+    "reset login": N_("reset login {name}"),
+    "revoke login": N_("revoke login {name}"),
+    "expire login": N_("expire login {name}"),
+    "remind login": N_("remind login {name}"),
+    "create trusted person": N_("create trusted person {name}"),
+    "reuse trusted person": N_("reuse trusted person {name}"),
+    "withdraw access": N_("withdraw access {name}"),
+    "create application": N_("create application {name}"),
+    "decide application": N_("decide application {name}"),
+    "add period": N_("add period {name}"),
+    "import lesson": N_("import lesson {name}"),
+}
+
 
 @dataclass(frozen=True)
 class Change:
@@ -30,9 +55,9 @@ class Change:
     detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.action} {self.kind} {self.name}" + (
-            f" ({self.detail})" if self.detail else ""
-        )
+        line = LINES.get(f"{self.action} {self.kind}")
+        text = _(line).format(name=self.name) if line else f"{self.action} {self.kind} {self.name}"
+        return f"{text} ({self.detail})" if self.detail else text
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from diaryadmin import db
 from diaryadmin.config import KNOWN_SETTINGS, PREFIX, Settings
 from diaryadmin.errors import DiaryAdminError
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.models import School
 
 OK, WARNING, ERROR, SKIPPED = "ok", "warning", "error", "skipped"
@@ -76,7 +77,7 @@ def has_errors(checks: list[Check]) -> bool:
 
 
 def _skipped(name: str, because: str) -> Check:
-    return Check(name, SKIPPED, f"not checked: the {because} check failed")
+    return Check(name, SKIPPED, _("not checked: the {check} check failed").format(check=because))
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -90,16 +91,18 @@ def check_config(settings: Settings, env: Mapping[str, str]) -> Check:
         return Check("config", ERROR, str(exc))
     unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in KNOWN_SETTINGS)
     if settings.templates_dir and not Path(settings.templates_dir).is_dir():
-        return Check(
-            "config", ERROR, f"{PREFIX}TEMPLATES_DIR {settings.templates_dir!r} is not a folder"
+        message = _("{setting} {folder!r} is not a folder").format(
+            setting=PREFIX + "TEMPLATES_DIR", folder=settings.templates_dir
         )
+        return Check("config", ERROR, message)
     if unknown:
-        return Check(
-            "config",
-            WARNING,
-            f"unknown setting(s) {', '.join(unknown)} are ignored: a typing mistake?",
-        )
-    return Check("config", OK, "settings are valid")
+        message = ngettext(
+            "unknown setting {names} is ignored: a typing mistake?",
+            "unknown settings {names} are ignored: a typing mistake?",
+            len(unknown),
+        ).format(names=", ".join(unknown))
+        return Check("config", WARNING, message)
+    return Check("config", OK, _("settings are valid"))
 
 
 def check_secret_key(settings: Settings, engine: Engine | None) -> Check:
@@ -109,21 +112,24 @@ def check_secret_key(settings: Settings, engine: Engine | None) -> Check:
     except DiaryAdminError as exc:
         return Check("secret_key", ERROR, str(exc))
     if engine is None:
-        return Check("secret_key", WARNING, "set; not compared: the database is unavailable")
+        return Check("secret_key", WARNING, _("set; not compared: the database is unavailable"))
     try:
         stored = db.stored_key_verifier(engine)
     except Exception as exc:  # noqa: BLE001 - reported, never raised
-        return Check("secret_key", WARNING, f"set; not compared ({exc.__class__.__name__})")
+        message = _("set; not compared ({kind})").format(kind=exc.__class__.__name__)
+        return Check("secret_key", WARNING, message)
     if stored is None:
         return Check(
             "secret_key",
             WARNING,
-            "set, but this database has not recorded which key it uses: run 'diaryadmin db "
-            "upgrade' with the school's .env",
+            _(
+                "set, but this database has not recorded which key it uses: run 'diaryadmin db "
+                "upgrade' with the school's .env"
+            ),
         )
     if stored != db.key_verifier(settings.secret_key or ""):
-        return Check("secret_key", ERROR, db.KEY_MISMATCH)
-    return Check("secret_key", OK, "set, and the one this database was set up with")
+        return Check("secret_key", ERROR, _(db.KEY_MISMATCH))
+    return Check("secret_key", OK, _("set, and the one this database was set up with"))
 
 
 def check_database(engine: Engine, settings: Settings) -> Check:
@@ -137,7 +143,10 @@ def check_database(engine: Engine, settings: Settings) -> Check:
     except Exception as exc:  # noqa: BLE001 - one sentence, never SQL or parameters
         orig = getattr(exc, "orig", None) or exc
         first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
-        return Check("database", ERROR, f"cannot open {where}: {first or type(orig).__name__}")
+        message = _("cannot open {database}: {reason}").format(
+            database=where, reason=first or type(orig).__name__
+        )
+        return Check("database", ERROR, message)
     shown = ".".join(str(part) for part in version or ())
     kind = engine.dialect.name
     return Check("database", OK, f"{where} ({kind} {shown})".replace(" )", ")"))
@@ -149,13 +158,15 @@ def check_schema(engine: Engine) -> Check:
         db.check_schema(engine)
     except DiaryAdminError as exc:
         return Check("schema", ERROR, str(exc))
-    return Check("schema", OK, f"at the newest revision ({db.head_revision(engine)})")
+    message = _("at the newest revision ({revision})").format(revision=db.head_revision(engine))
+    return Check("schema", OK, message)
 
 
 def check_smtp(settings: Settings) -> Check:
     """When configured: connects, STARTTLS or SSL, and logs in. Sends nothing."""
     if not settings.smtp_host:
-        return Check("smtp", SKIPPED, f"e-mail is not configured ({PREFIX}SMTP_HOST)")
+        message = _("e-mail is not configured ({setting})").format(setting=PREFIX + "SMTP_HOST")
+        return Check("smtp", SKIPPED, message)
     import smtplib
     import ssl
 
@@ -164,21 +175,31 @@ def check_smtp(settings: Settings) -> Check:
     where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
     try:
         with smtp_connection(settings) as smtp:
-            code, _ = smtp.noop()
+            code, _reply = smtp.noop()
     except smtplib.SMTPAuthenticationError as exc:
-        return Check(
-            "smtp", ERROR, f"{where}: login as {settings.smtp_user!r} refused ({exc.smtp_code})"
+        message = _("{server}: login as {user!r} refused ({code})").format(
+            server=where, user=settings.smtp_user, code=exc.smtp_code
         )
+        return Check("smtp", ERROR, message)
     except smtplib.SMTPNotSupportedError as exc:
         return Check("smtp", ERROR, f"{where}: {exc}")
     except ssl.SSLError as exc:
-        return Check("smtp", ERROR, f"{where}: TLS failed ({exc.reason or exc})")
+        message = _("{server}: TLS failed ({reason})").format(
+            server=where, reason=exc.reason or exc
+        )
+        return Check("smtp", ERROR, message)
     except (smtplib.SMTPException, OSError) as exc:
         return Check("smtp", ERROR, f"{where}: {exc.__class__.__name__}: {exc}")
     if code != 250:
-        return Check("smtp", WARNING, f"{where}: connected, but NOOP answered {code}")
-    login = f", logged in as {settings.smtp_user}" if settings.smtp_user else ""
-    return Check("smtp", OK, f"{where}: connected{login}")
+        message = _("{server}: connected, but NOOP answered {code}").format(server=where, code=code)
+        return Check("smtp", WARNING, message)
+    if settings.smtp_user:
+        message = _("{server}: connected, logged in as {user}").format(
+            server=where, user=settings.smtp_user
+        )
+    else:
+        message = _("{server}: connected").format(server=where)
+    return Check("smtp", OK, message)
 
 
 def check_templates(settings: Settings) -> Check:
@@ -196,16 +217,25 @@ def check_templates(settings: Settings) -> Check:
     unused = _unused_templates(settings)
     count = len(KNOWN_TEMPLATES)
     if unused:
-        return Check(
-            "templates",
-            WARNING,
-            f"{count} templates render; in {settings.templates_dir} these are never used "
-            f"(misnamed?): {', '.join(unused)}",
-        )
-    source = (
-        f" (with the school's own from {settings.templates_dir})" if settings.templates_dir else ""
-    )
-    return Check("templates", OK, f"{count} templates render with sample data{source}")
+        message = ngettext(
+            "{count} template renders; in {folder} these are never used (misnamed?): {names}",
+            "{count} templates render; in {folder} these are never used (misnamed?): {names}",
+            count,
+        ).format(count=count, folder=settings.templates_dir, names=", ".join(unused))
+        return Check("templates", WARNING, message)
+    if settings.templates_dir:
+        message = ngettext(
+            "{count} template renders with sample data (with the school's own from {folder})",
+            "{count} templates render with sample data (with the school's own from {folder})",
+            count,
+        ).format(count=count, folder=settings.templates_dir)
+    else:
+        message = ngettext(
+            "{count} template renders with sample data",
+            "{count} templates render with sample data",
+            count,
+        ).format(count=count)
+    return Check("templates", OK, message)
 
 
 def check_school(engine: Engine | None, settings: Settings) -> Check:
@@ -224,7 +254,7 @@ def check_school(engine: Engine | None, settings: Settings) -> Check:
                 warnings.extend(prefix + w for w in found)
     if warnings:
         return Check("school", WARNING, "; ".join(warnings))
-    return Check("school", OK, "name and portal address are set")
+    return Check("school", OK, _("name and portal address are set"))
 
 
 def placeholder_warnings_without_database(settings: Settings) -> list[str]:
@@ -232,9 +262,13 @@ def placeholder_warnings_without_database(settings: Settings) -> list[str]:
 
     found = []
     if is_placeholder_portal(settings.portal_url):
-        found.append(f"the portal address is the placeholder {settings.portal_url}")
+        found.append(
+            _("the portal address is the placeholder {url}").format(url=settings.portal_url)
+        )
     if is_placeholder_name(settings.school_name):
-        found.append(f"the school's name is the placeholder {settings.school_name!r}")
+        found.append(
+            _("the school's name is the placeholder {name!r}").format(name=settings.school_name)
+        )
     return found
 
 
@@ -252,17 +286,17 @@ def check_permissions(settings: Settings, env_file: Path | None) -> Check:
             if p.exists()
         )
     if not files:
-        return Check("permissions", SKIPPED, "no .env and no SQLite file here to check")
+        return Check("permissions", SKIPPED, _("no .env and no SQLite file here to check"))
     open_to_others = [str(p) for p in files if db.readable_by_others(p)]
     if open_to_others:
+        message = _("readable by other users of this computer: {files}; run: chmod 600 {args}")
         return Check(
             "permissions",
             WARNING,
-            "readable by other users of this computer: "
-            + ", ".join(open_to_others)
-            + f"; run: chmod 600 {' '.join(open_to_others)}",
+            message.format(files=", ".join(open_to_others), args=" ".join(open_to_others)),
         )
-    return Check("permissions", OK, "only the owner can read " + ", ".join(map(str, files)))
+    message = _("only the owner can read {files}").format(files=", ".join(map(str, files)))
+    return Check("permissions", OK, message)
 
 
 # --- sample data for the templates ---------------------------------------------------------------

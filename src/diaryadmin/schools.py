@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import DEFAULT_PORTAL_URL, DEFAULT_SCHOOL_NAME, Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import School, SchoolClass
 from diaryadmin.people.names import canonical_class, class_grade
 from diaryadmin.people.text import clean_text
@@ -42,11 +43,11 @@ def find_school(session: Session, code: str | None) -> School | None:
     if code:
         school = session.scalar(select(School).where(School.code == code))
         if school is None:
-            raise NotFound(f"There is no school with code {code!r}.")
+            raise NotFound(_("There is no school with code {code!r}.").format(code=code))
         return school
     schools = session.scalars(select(School).order_by(School.id).limit(2)).all()
     if len(schools) > 1:
-        raise Refused("The database holds several schools: name one with --school CODE.")
+        raise Refused(_("The database holds several schools: name one with --school CODE."))
     return schools[0] if schools else None
 
 
@@ -66,7 +67,7 @@ def resolve_school(
         school = None
     if school is None:
         if not create:
-            raise NotFound("There is no school yet: import a roster first.")
+            raise NotFound(_("There is no school yet: import a roster first."))
         # No portal address of its own yet: `portal_url` falls back to the settings, so a
         # later DIARYADMIN_PORTAL_URL is not hidden behind a copy of today's placeholder.
         school = School(
@@ -90,9 +91,14 @@ def canonical_classes(texts: Iterable[str], option: str = "--class") -> list[str
         except ValueError as exc:
             problems.append(Problem(str(exc), column=option, value=text))
     if len(problems) == 1:
-        raise InputError(f"{option} {problems[0].value!r} is not a class name.", problems)
+        raise InputError(
+            _("{option} {value!r} is not a class name.").format(
+                option=option, value=problems[0].value
+            ),
+            problems,
+        )
     if problems:
-        raise InputError("Some class names are not valid.", problems)
+        raise InputError(_("Some class names are not valid."), problems)
     return result
 
 
@@ -179,14 +185,18 @@ def placeholder_warnings(session: Session, school: School | None, settings: Sett
     url = portal_url(session, school, settings)
     if is_placeholder_portal(url):
         warnings.append(
-            f"slips and letters will send parents to the placeholder address {url}: set the "
-            f"school's own with 'diaryadmin school set{code} --portal-url https://...'"
+            _(
+                "slips and letters will send parents to the placeholder address {url}: set the "
+                "school's own with 'diaryadmin school set{school} --portal-url https://...'"
+            ).format(url=url, school=code)
         )
     name = school_name(school, settings)
     if is_placeholder_name(name):
         warnings.append(
-            f"slips and letters will name the school {name!r}, the placeholder: set it with "
-            f"'diaryadmin school set{code} --name \"МБОУ СОШ № 1\"'"
+            _(
+                "slips and letters will name the school {name!r}, the placeholder: set it with "
+                "'diaryadmin school set{school} --name \"МБОУ СОШ № 1\"'"
+            ).format(name=name, school=code)
         )
     return warnings
 
@@ -199,16 +209,22 @@ def _only_school(session: Session) -> School | None:
 def check_portal_url(value: str) -> str:
     """A portal address parents can open: http(s), a host, no placeholder; raises Refused."""
     try:
-        url = clean_text(value, "the portal address", 255)
+        url = clean_text(value, _("the portal address"), 255)
     except ValueError as exc:
         raise Refused(f"--portal-url: {exc}") from None
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or " " in url:
         raise Refused(
-            f"--portal-url {url!r}: write the full address, e.g. https://diary.school7.ru"
+            _("--portal-url {url!r}: write the full address, e.g. https://diary.school7.ru").format(
+                url=url
+            )
         )
     if is_placeholder_portal(url):
-        raise Refused(f"--portal-url {url!r} is a placeholder address, not the school's portal.")
+        raise Refused(
+            _("--portal-url {url!r} is a placeholder address, not the school's portal.").format(
+                url=url
+            )
+        )
     return url
 
 
@@ -229,15 +245,19 @@ def set_school(
     full http(s) URL or is a placeholder; NotFound for an unknown `code`.
     """
     if name is None and portal is None:
-        raise Refused("Nothing to set: give --name, --portal-url or both.")
+        raise Refused(_("Nothing to set: give --name, --portal-url or both."))
     changes: dict[str, Any] = {}
     if name is not None:
         try:
-            name = clean_text(name, "the school's name", 255)
+            name = clean_text(name, _("the school's name"), 255)
         except ValueError as exc:
             raise Refused(f"--name: {exc}") from None
         if is_placeholder_name(name):
-            raise Refused(f"--name {name!r} is the placeholder; write the school's real name.")
+            raise Refused(
+                _("--name {name!r} is the placeholder; write the school's real name.").format(
+                    name=name
+                )
+            )
     url = check_portal_url(portal) if portal is not None else None
     school = resolve_school(session, code, settings, create=True)
     if name is not None and name != school.name:

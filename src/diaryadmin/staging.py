@@ -18,7 +18,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin import audit
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import AuditEvent
+from diaryadmin.plan import change
 
 ACTION = "files.staged"
 PAUSE_VARIABLE = "DIARYADMIN_TEST_PAUSE_AT"  # a test hook: stop at a named point, see pause()
@@ -69,8 +71,10 @@ class StagedFile:
                 os.link(self.temp, self.target)
             except FileExistsError:
                 raise Refused(
-                    f"{self.target}: appeared meanwhile; the committed file is kept as "
-                    f"{self.temp} (rename it yourself)."
+                    _(
+                        "{target}: appeared meanwhile; the committed file is kept as "
+                        "{temp} (rename it yourself)."
+                    ).format(target=self.target, temp=self.temp)
                 ) from None
             os.unlink(self.temp)
         _fsync_folder(self.target.parent)
@@ -153,7 +157,11 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
             if path.name.endswith(".tmp") and path.name.startswith("."):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
-                say(f"Removed {path}, a half-written file left by an interrupted run.")
+                say(
+                    _("Removed {path}, a half-written file left by an interrupted run.").format(
+                        path=path
+                    )
+                )
             continue
         with sessions() as session:
             committed = session.scalar(
@@ -165,8 +173,10 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             say(
-                f"Removed {path}, left by an interrupted run that committed nothing "
-                "(the passwords or decisions in it never took effect)."
+                _(
+                    "Removed {path}, left by an interrupted run that committed nothing "
+                    "(the passwords or decisions in it never took effect)."
+                ).format(path=path)
             )
             continue
         destination = target
@@ -175,6 +185,39 @@ def recover(sessions: sessionmaker[Session], target: Path, say: Callable[[str], 
         os.replace(path, destination)
         _fsync_folder(folder)
         say(
-            f"Completed {destination} from an interrupted run whose changes were committed "
-            "(the passwords in it work)."
+            _(
+                "Completed {path} from an interrupted run whose changes were committed "
+                "(the passwords in it work)."
+            ).format(path=destination)
         )
+
+
+@contextlib.contextmanager
+def staged_change(
+    sessions: sessionmaker[Session],
+    operator: str,
+    *,
+    dry_run: bool = False,
+    targets: Iterable[Path] = (),
+    say: Callable[[str], None] = lambda _text: None,
+) -> Iterator[tuple[Session, Staging]]:
+    """One transaction (see plan.change) whose staged files appear only after its COMMIT:
+    what an interrupted run left next to each of `targets` is dealt with first (`recover`);
+    on a dry run or an error the staged files are removed."""
+    for target in targets:
+        recover(sessions, target, say)
+    staging = Staging(operator)
+    committed = False
+    try:
+        with change(sessions, dry_run=dry_run) as session:
+            yield session, staging
+            pause("before-commit")
+        committed = not dry_run
+        pause("after-commit")
+        if dry_run:
+            staging.discard()
+        else:
+            staging.publish()
+    except BaseException:
+        staging.abandon(committed)
+        raise

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from diaryadmin.config import new_env_file_text
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 
 
 def write_env_file(path: Path, database_url: str | None = None, force: bool = False) -> Path:
@@ -17,8 +18,10 @@ def write_env_file(path: Path, database_url: str | None = None, force: bool = Fa
     """
     if path.exists() and not force:
         raise Refused(
-            f"{path} already exists; keep it (its secret key matches the stored fingerprints) "
-            "or use --force to replace it."
+            _(
+                "{path} already exists; keep it (its secret key matches the stored fingerprints) "
+                "or use --force to replace it."
+            ).format(path=path)
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC

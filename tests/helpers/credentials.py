@@ -92,7 +92,7 @@ def read_slips(path: Path) -> list[dict[str, str]]:
             {
                 "login": re.sub("<[^>]+>", "", cells["Логин"]),
                 "password": cells["Временный пароль"],
-                "student": cells["Ученик"],
+                "student": cells.get("Ученик") or cells["Ученица"],
                 "guardian": cells["Кому выдан"],
                 "expires": re.sub("<[^>]+>", "", cells["Действует до"]),
                 "url": cells["Адрес входа"],

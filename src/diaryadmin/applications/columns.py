@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from diaryadmin.i18n import N_
 from diaryadmin.io import HeaderMap
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import alias_index, normalise_header
@@ -210,7 +211,7 @@ _NAME_FIELDS = ("applicant_full_name", "applicant_surname", "child_full_name", "
 
 APPLICATIONS = TableKind(
     name="application",
-    record="an application",
+    record=N_("an application"),
     aliases=ALIASES,
     expected="ФИО заявителя, Кем приходится, ФИО ребёнка, Дата рождения ребёнка, "
     "Свидетельство о рождении, Согласие на обработку персональных данных",
@@ -219,7 +220,9 @@ APPLICATIONS = TableKind(
     missing=_pick_columns,
     groups={word: forms for words, forms in _GROUPS.values() for word in words},
     adjust=_prefer_specific,
-    skipped="no applicant or child names",
-    none_found="no sheet has an application header row (expected columns such as "
-    "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)",
+    skipped=N_("no applicant or child names"),
+    none_found=N_(
+        "no sheet has an application header row (expected columns such as "
+        "ФИО заявителя, ФИО ребёнка, Дата рождения ребёнка)"
+    ),
 )

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Date, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from diaryadmin.applications import reasons as texts
 from diaryadmin.models import Application, Guardian, Student
 from diaryadmin.people.names import fold, within_one_edit
 
@@ -59,7 +60,6 @@ REASON_CODES = (
 )
 
 _PART_NAMES = ("surname", "name", "patronymic")
-CONTACT_NAMES = {"email": "e-mail", "phone": "phone number", "passport": "passport"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +98,12 @@ class Reasons:
         self.reject = False
         self.review = False
 
-    def add(self, code: str, message: str, review: bool = False) -> None:
+    def add(self, code: str, message: str, review: bool = False, **extra: Any) -> None:
+        """Add reason `code` with its English `message` (a catalogue msgid, translated when
+        shown) and any `extra` the text is rebuilt from (`reasons.reason_text`)."""
         if any(item["code"] == code for item in self.items):
             return
-        self.items.append({"code": code, "message": message})
+        self.items.append({"code": code, "message": message, **extra})
         if review:
             self.review = True
         else:
@@ -238,28 +240,26 @@ def decide(a: Application, batch: CandidateBatch) -> tuple[Reasons, Candidate | 
     reasons = Reasons()
     flags = a.document_flags or {}
     if not a.consent:
-        reasons.add("no_consent", "No consent to the processing of personal data was given.")
+        reasons.add("no_consent", texts.NO_CONSENT)
     if flags.get("certificate"):
-        what = "is missing" if flags["certificate"] == "missing" else "is not in a valid form"
+        missing = flags["certificate"] == "missing"
         reasons.add(
             "certificate_malformed",
-            f"The birth-certificate series and number {what} "
-            "(expected a series like IV-МЮ and six digits).",
+            texts.CERTIFICATE_MISSING if missing else texts.CERTIFICATE_MALFORMED,
         )
     if flags.get("passport"):
-        what = "are missing" if flags["passport"] == "missing" else "are not in a valid form"
+        missing = flags["passport"] == "missing"
         reasons.add(
-            "passport_malformed",
-            f"The applicant's passport series and number {what} (expected 4 + 6 digits).",
+            "passport_malformed", texts.PASSPORT_MISSING if missing else texts.PASSPORT_MALFORMED
         )
     if flags.get("snils"):
-        reasons.add("snils_invalid", "The applicant's SNILS is not valid (its check number fails).")
+        reasons.add("snils_invalid", texts.SNILS_INVALID)
 
     student = _match(a, batch, reasons)
     if student is not None:
         _compare_date(a, student, reasons)
         if not student.active:
-            reasons.add("child_inactive", "The child is not (or no longer) a pupil of the school.")
+            reasons.add("child_inactive", texts.CHILD_INACTIVE)
     return reasons, student
 
 
@@ -278,18 +278,12 @@ def _match(a: Application, batch: CandidateBatch, reasons: Reasons) -> Candidate
         same_day = [s for s in exact if s.birth_date == a.child_birth_date]
         if same_day:
             other = same_day[0]
-            reasons.add(
-                "certificate_mismatch",
-                "The birth-certificate number does not match our records for this child.",
-            )
+            reasons.add("certificate_mismatch", texts.CERTIFICATE_MISMATCH)
             return other
         if kind != "different":
             _name_reasons(kind, part, reasons)
             return student
-        reasons.add(
-            "child_not_found",
-            "No pupil with this name and birth-certificate number is on the school roll.",
-        )
+        reasons.add("child_not_found", texts.NOT_FOUND_BY_CERTIFICATE)
         return None
     if exact:
         student = exact[0]
@@ -304,10 +298,7 @@ def _match(a: Application, batch: CandidateBatch, reasons: Reasons) -> Candidate
                 _name_reasons(kind, part, reasons)
                 _certificate_differs(a, student, reasons)
                 return student
-    reasons.add(
-        "child_not_found",
-        "No pupil with this name and date of birth is on the school roll.",
-    )
+    reasons.add("child_not_found", texts.NOT_FOUND_BY_DATE)
     return None
 
 
@@ -315,45 +306,26 @@ def _certificate_differs(a: Application, student: Candidate, reasons: Reasons) -
     if (a.document_flags or {}).get("certificate"):
         return  # already a reason: certificate_malformed
     if student.certificate_fp is None:
-        reasons.add(
-            "certificate_mismatch",
-            "The school holds no birth-certificate number for this child to compare with; "
-            "check the certificate in person.",
-            review=True,
-        )
+        reasons.add("certificate_mismatch", texts.CERTIFICATE_UNKNOWN, review=True)
         return
-    reasons.add(
-        "certificate_mismatch",
-        "The birth-certificate number does not match our records for this child.",
-    )
+    reasons.add("certificate_mismatch", texts.CERTIFICATE_MISMATCH)
 
 
 def _name_reasons(kind: str, part: str | None, reasons: Reasons) -> None:
     if kind.startswith("patronymic_missing"):
-        reasons.add(
-            "patronymic_missing",
-            "The child's patronymic is missing; the rest matches our records.",
-            review=True,
-        )
+        reasons.add("patronymic_missing", texts.PATRONYMIC_MISSING, review=True)
     if kind.endswith("near"):
-        reasons.add(
-            "name_near_miss",
-            f"The child's {part} differs from our records by one letter.",
-            review=True,
-        )
+        message = texts.NEAR_MISS.get(part or "name", texts.NEAR_MISS["name"])
+        reasons.add("name_near_miss", message, review=True)
 
 
 def _compare_date(a: Application, student: Candidate, reasons: Reasons) -> None:
     if a.child_birth_date == student.birth_date:
         return
     if swapped(a.child_birth_date) == student.birth_date:
-        reasons.add(
-            "date_swapped",
-            "The date of birth matches our records only with the day and month swapped.",
-            review=True,
-        )
+        reasons.add("date_swapped", texts.DATE_SWAPPED, review=True)
         return
-    reasons.add("birth_date_mismatch", "The date of birth does not match our records.")
+    reasons.add("birth_date_mismatch", texts.BIRTH_DATE_MISMATCH)
 
 
 def contact_conflicts(

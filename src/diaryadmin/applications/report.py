@@ -10,34 +10,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diaryadmin import i18n
+from diaryadmin.applications.reasons import shown
+from diaryadmin.applications.report_book import COLUMN_LAYOUT, write_book
 from diaryadmin.config import Settings
+from diaryadmin.i18n import N_, _
 from diaryadmin.models import Application
 from diaryadmin.people.names import full_name, gender_of_patronymic, title_case_name
 from diaryadmin.people.relations import relation_word
 
 REFUSAL_TEMPLATE = "refusal_letter.txt.j2"
 DECISIONS = {
-    "pending": "на рассмотрении",
-    "approved": "одобрено",
-    "review": "требует проверки",
-    "rejected": "отклонено",
+    "pending": N_("under consideration"),
+    "approved": N_("approved"),
+    "review": N_("needs checking"),
+    "rejected": N_("rejected"),
 }
-COLUMNS = (
-    "ID",
-    "Номер заявления",
-    "Дата заявления",
-    "Заявитель",
-    "Кем приходится",
-    "Ребёнок",
-    "Дата рождения ребёнка",
-    "Решение",
-    "Статус",
-    "Коды причин",
-    "Причины",
-    "Кто решил",
-    "Когда",
-    "Текст письма об отказе",
-)
+COLUMNS = tuple(header for header, _width, _wrap in COLUMN_LAYOUT)
 
 
 def template_environment(settings: Settings) -> Any:
@@ -90,15 +79,16 @@ def refusal_letter(application: Application, settings: Settings, env: Any = None
         applied_on=application.applied_on,
         application_id=application.id,
         external_id=application.external_id,
-        reasons=list(application.reasons or []),
+        reasons=shown(application.reasons),
         decided_at=application.decided_at,
     ).strip()
 
 
 def report_rows(applications: Iterable[Application], settings: Settings) -> Iterator[list[Any]]:
+    """One row per application, in the current language (the caller picks the document's)."""
     env = template_environment(settings)
     for a in applications:
-        reasons = list(a.reasons or [])
+        reasons = shown(a.reasons)
         yield [
             a.id,
             a.external_id,
@@ -107,10 +97,10 @@ def report_rows(applications: Iterable[Application], settings: Settings) -> Iter
             relation_word(a.relation),
             full_name(a.child_surname, a.child_name, a.child_patronymic),
             a.child_birth_date,
-            DECISIONS.get(a.status, a.status),
+            _(DECISIONS[a.status]) if a.status in DECISIONS else a.status,
             a.status,
-            "; ".join(r["code"] for r in reasons),
-            "\n".join(r["message"] for r in reasons),
+            "; ".join(r["code"] for r in reasons) or None,
+            "\n".join(r["message"] for r in reasons) or None,
             a.decided_by,
             a.decided_at,
             refusal_letter(a, settings, env) if a.status == "rejected" else None,
@@ -124,26 +114,20 @@ def write_report(
     *,
     ids: Iterable[int] | None = None,
     overwrite: bool = False,
+    language: str | None = None,
 ) -> int:
     """Write the report xlsx (every application, or only `ids`); returns the row count.
 
-    Every text cell is written as text, never as a formula. Raises Refused if the file exists
-    and `overwrite` is false.
+    The report is a document for the school: it is in `language` (default: the documents'
+    language, Russian). The first sheet has a row per application and prints in landscape,
+    as wide as the page, headers repeated on every page; the second has each refusal letter
+    on its own page. Every text cell is written as text, never as a formula. Raises Refused
+    if the file exists and `overwrite` is false.
     """
-    from diaryadmin.io import write_xlsx
-
     query = select(Application).order_by(Application.id)
     if ids is not None:
         wanted = sorted(set(ids))
         query = query.where(Application.id.in_(wanted)) if wanted else query.where(False)
     applications = session.scalars(query.execution_options(yield_per=1000))
-    count = 0
-
-    def rows() -> Iterator[list[Any]]:
-        nonlocal count
-        for row in report_rows(applications, settings):
-            count += 1
-            yield row
-
-    write_xlsx(path, [("Заявления", COLUMNS, rows())], overwrite=overwrite)
-    return count
+    with i18n.using(language):
+        return write_book(path, report_rows(applications, settings), overwrite=overwrite)

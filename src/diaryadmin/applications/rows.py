@@ -16,8 +16,10 @@ from typing import Any
 
 from diaryadmin.applications.columns import ALIASES
 from diaryadmin.errors import Problem
+from diaryadmin.i18n import N_, _
 from diaryadmin.io import HeaderMap, Row
 from diaryadmin.io.cells import cell_text, parse_bool, parse_date
+from diaryadmin.io.encoding import plausible_name
 from diaryadmin.people.blanks import means_none
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.documents import (
@@ -63,7 +65,10 @@ _CONSENT_WORDS = {
 }
 # `А.`, `А.П.`, `Ив.`: initials where the application needs the name in full.
 _INITIALS = re.compile(r"(?:[^\W\d_]{1,2}\.\s*)+|[^\W\d_]")
-_INITIALS_MESSAGE = "initials instead of the name in full"
+_INITIALS_MESSAGE = N_("initials instead of the name in full")
+_IMPLAUSIBLE_MESSAGE = N_(
+    "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
+)
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[,;/]|\sили\s)\s*")
 _DOCUMENT_WORDS = re.compile(r"\b(?:серия|сер\.|номер|ном\.)|[,;]", re.IGNORECASE)
 _NAME_COMMAS = re.compile(r"\s*[,;]\s*")
@@ -110,7 +115,7 @@ class RowReader:
         out["child_birth_date"] = self._date("child_birth_date", required=True)
         birth = out["child_birth_date"]
         if birth is not None and birth > self.today:
-            self._problem("child_birth_date", "the birth date is in the future")
+            self._problem("child_birth_date", _("the birth date is in the future"))
             out["child_birth_date"] = None
         out["email"] = self._contact("email", self._email)
         out["phone"] = self._contact("phone", self._phone)
@@ -162,7 +167,9 @@ class RowReader:
         raw = self._value(name)
         text = cell_text(raw)
         if text is not None and len(text) > limit:
-            self._problem(name, f"longer than {limit} characters", text[:40] + "…")
+            self._problem(
+                name, _("longer than {limit} characters").format(limit=limit), text[:40] + "…"
+            )
             return None
         return text
 
@@ -173,22 +180,28 @@ class RowReader:
             return None
         if text is None:
             if required:
-                self._problem(name, "is empty; the name is required")
+                self._problem(name, _("is empty; the name is required"))
             return None
         return self._clean_name(name, text)
 
     def _clean_name(self, name: str, text: str) -> str | None:
+        if self._row.sheet is None and not _plausible(text):
+            # Decoded from a text file's bytes: a name that is none is a wrong decoding.
+            self._problem(name, _(_IMPLAUSIBLE_MESSAGE), text)
+            return None
         fixed, changed = _tidy_name(text)
         if changed:
-            self._warn(name, "Latin look-alike letters replaced by Cyrillic ones", text)
+            self._warn(name, _("Latin look-alike letters replaced by Cyrillic ones"), text)
         if not any(ch.isalpha() for ch in fixed):
-            self._problem(name, "is not a name", text)
+            self._problem(name, _("is not a name"), text)
             return None
         if _INITIALS.fullmatch(fixed):
-            self._problem(name, _INITIALS_MESSAGE, text)
+            self._problem(name, _(_INITIALS_MESSAGE), text)
             return None
         if len(fixed) > 100:
-            self._problem(name, "longer than 100 characters", fixed[:40] + "…")
+            self._problem(
+                name, _("longer than {limit} characters").format(limit=100), fixed[:40] + "…"
+            )
             return None
         return fixed
 
@@ -198,7 +211,7 @@ class RowReader:
         if full in self.header.columns and surname not in self.header.columns:
             raw = cell_text(self._value(full))
             if raw is None:
-                self._problem(full, "is empty; the full name is required")
+                self._problem(full, _("is empty; the full name is required"))
                 return "", "", None
             try:
                 parts = split_full_name(_NAME_COMMAS.sub(" ", raw))  # `Иванов, Пётр, …`
@@ -206,7 +219,7 @@ class RowReader:
                 self._problem(full, str(error), raw)
                 return "", "", None
             if any(p and _INITIALS.fullmatch(p) for p in parts):
-                self._problem(full, _INITIALS_MESSAGE, raw)
+                self._problem(full, _(_INITIALS_MESSAGE), raw)
                 return "", "", None
             cleaned = [self._clean_name(full, p) if p else None for p in parts]
             return cleaned[0] or "", cleaned[1] or "", cleaned[2]
@@ -220,7 +233,7 @@ class RowReader:
         raw = self._value(name)
         if cell_text(raw) is None:
             if required:
-                self._problem(name, "is empty; a date is required")
+                self._problem(name, _("is empty; a date is required"))
             return None
         try:
             return parse_date(raw, today=self.today)
@@ -231,14 +244,16 @@ class RowReader:
     def _relation(self, patronymic: str | None) -> str:
         raw = cell_text(self._value("relation"))
         if raw is None:
-            self._problem("relation", "is empty; expected mother, father, guardian or trusted")
+            self._problem("relation", _("is empty; expected mother, father, guardian or trusted"))
             return ""
         relation = relation_of(raw, patronymic)
         if relation is None:
             self._problem(
                 "relation",
-                "unknown relation; expected мать, отец, родитель, опекун (законный "
-                "представитель), доверенное лицо (бабушка, дедушка)",
+                _(
+                    "unknown relation; expected мать, отец, родитель, опекун (законный "
+                    "представитель), доверенное лицо (бабушка, дедушка)"
+                ),
                 raw,
             )
             return ""
@@ -261,7 +276,7 @@ class RowReader:
             tidy = _EMAIL_GAPS.sub(r"\1", text)
             if tidy != text:
                 address = normalise_email(tidy)  # a ValueError reports the cell as typed
-                self._warn("email", "spaces removed from the e-mail address", text)
+                self._warn("email", _("spaces removed from the e-mail address"), text)
                 return address
         return normalise_email(text)
 
@@ -275,7 +290,7 @@ class RowReader:
             if len(parts) < 2:
                 raise
             first = normalise_phone(parts[0])  # a ValueError reports the cell as typed
-            self._warn("phone", "several phone numbers: the first one kept", value)
+            self._warn("phone", _("several phone numbers: the first one kept"), value)
             return first
 
     def _consent(self) -> bool:
@@ -357,6 +372,11 @@ def _tidy_name(text: str) -> tuple[str, bool]:
     """Spaces cleaned and look-alike letters fixed, and whether letters were fixed (names
     repeat a lot in a batch, so this is cached)."""
     return fix_lookalikes(clean_spaces(text))
+
+
+@lru_cache(maxsize=16384)
+def _plausible(text: str) -> bool:
+    return plausible_name(text)
 
 
 def _digits(value: Any, width: int) -> str | None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
@@ -21,23 +22,32 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.applications.columns import ALIASES
 from diaryadmin.applications.read import ImportReport, read_applications
+from diaryadmin.applications.reasons import REVIEWER, shown
 from diaryadmin.applications.rows import ParsedApplication
 from diaryadmin.config import Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.i18n import _, ngettext
+from diaryadmin.io import rejects as rejecting
 from diaryadmin.models import Application, utcnow
 from diaryadmin.people.names import full_name
 from diaryadmin.plan import Plan
 from diaryadmin.schools import find_school
 
+if TYPE_CHECKING:
+    from diaryadmin.staging import Staging
+
 __all__ = [
     "ALIASES",
     "ImportReport",
+    "application_label",
     "decide_application",
     "describe",
+    "details",
     "find_application",
     "import_applications",
     "list_applications",
     "read_applications",
+    "show_application",
 ]
 
 STATUSES = ("pending", "approved", "review", "rejected")
@@ -57,6 +67,9 @@ def import_applications(
     dry_run: bool = False,
     now: datetime | None = None,
     plan: Plan | None = None,
+    rejects: Path | None = None,
+    staging: Staging | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import applications from table files, all or nothing (each new one added to `plan`,
     when given, by application number and applicant).
@@ -66,18 +79,45 @@ def import_applications(
     already imported (same content, or same application number) is counted as unchanged.
     A malformed passport, SNILS or certificate is not an error: it is flagged on the
     application and becomes a rejection reason at verify.
+
+    With `rejects` (an .xlsx or .csv path) the import is partial: every valid row is imported
+    and each refused one is written there as typed, with its reasons (see io.rejects),
+    staged in `staging` so that the file appears once the transaction is committed (without
+    `staging`, or on a dry run, no file is written); the report's `rejected` lists them. A
+    problem with a file rather than a row still refuses everything. Raises Refused for a
+    rejects file that could not be written (existing without `force`, one of `paths`, not
+    .xlsx or .csv).
     """
     now = now or utcnow()
     paths = [os.fspath(p) for p in paths]
+    rejected = None
+    if rejects is not None:
+        rejecting.check_target(rejects, paths, overwrite=force)
+        rejected = rejecting.Rejected()
     parsed, report = read_applications(
-        paths, settings, sheet=sheet, encoding=encoding, delimiter=delimiter, today=now.date()
+        paths,
+        settings,
+        sheet=sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+        today=now.date(),
+        rejected=rejected,
     )
     report.dry_run = dry_run
+    if rejected is not None:
+        report.rejected = []
     school_id = _school_id(session, school_code)
     new_rows = _new_applications(session, parsed, report)
+    if rejected is not None and report.errors:
+        _set_aside(report, rejected, rejects)
     if report.errors:
+        count = len(report.errors)
         raise InputError(
-            f"{len(report.errors)} problem(s) found; nothing was imported.",
+            ngettext(
+                "{count} problem found; nothing was imported.",
+                "{count} problems found; nothing was imported.",
+                count,
+            ).format(count=count),
             report.errors,
             result=report.to_dict(),
         )
@@ -93,7 +133,7 @@ def import_applications(
             plan.add(
                 "create",
                 "application",
-                str(values.get("external_id") or "(no number)"),
+                str(values.get("external_id") or _("(no number)")),
                 full_name(
                     values.get("applicant_surname") or "",
                     values.get("applicant_name") or "",
@@ -102,6 +142,11 @@ def import_applications(
             )
     report.created = len(dicts)
     report.flagged = sum(1 for d in dicts if d["document_flags"])
+    if rejected and not dry_run and staging is not None:
+        report.rejects_file = rejecting.stage(
+            staging, session, rejects, rejected, overwrite=force, encoding=encoding,
+            delimiter=delimiter, limits=settings.read_limits,
+        )  # fmt: skip
     if dry_run or not dicts:
         return report
     for start in range(0, len(dicts), BATCH):
@@ -113,10 +158,26 @@ def import_applications(
         operator,
         "applications.import",
         source,
-        {"created": report.created, "unchanged": report.unchanged, "flagged": report.flagged},
+        {
+            "created": report.created,
+            "unchanged": report.unchanged,
+            "flagged": report.flagged,
+            **({} if report.rejected is None else {"rejected": len(report.rejected)}),
+        },
         now=now,
     )
     return report
+
+
+def _set_aside(report: ImportReport, rejected: rejecting.Rejected, target: Path) -> None:
+    """A partial import: the rows with errors move to `rejected` (and the report's list),
+    unless a problem is the file's rather than a row's, which still refuses everything."""
+    if not all(rejected.is_row_problem(p) for p in report.errors):
+        return
+    rejected.add(report.errors)
+    report.errors.clear()
+    rejecting.check_sources(rejected, target)
+    report.rejected = rejected.problems()
 
 
 def _school_id(session: Session, code: str | None) -> int | None:
@@ -150,8 +211,10 @@ def _new_applications(
             if number and number in known_numbers:
                 report.errors.append(
                     Problem(
-                        f"application number {number!r} was already imported with different "
-                        "content; a corrected application needs a new number",
+                        _(
+                            "application number '{number}' was already imported with different "
+                            "content; a corrected application needs a new number"
+                        ).format(number=number),
                         row.file,
                         row.sheet,
                         row.number,
@@ -173,7 +236,7 @@ def describe(application: Application) -> dict[str, Any]:
         "id": application.id,
         "external_id": application.external_id,
         "status": application.status,
-        "reasons": list(application.reasons or []),
+        "reasons": shown(application.reasons),
         "child": full_name(
             application.child_surname, application.child_name, application.child_patronymic
         ),
@@ -182,6 +245,18 @@ def describe(application: Application) -> dict[str, Any]:
             application.applicant_name,
             application.applicant_patronymic,
         ),
+    }
+
+
+def details(application: Application) -> dict[str, Any]:
+    """Everything `applications show` prints about one application (no document numbers)."""
+    return {
+        **describe(application),
+        "applied_on": application.applied_on,
+        "relation": application.relation,
+        "child_birth_date": application.child_birth_date,
+        "decided_by": application.decided_by,
+        "decided_at": application.decided_at,
     }
 
 
@@ -194,17 +269,45 @@ def list_applications(session: Session, status: Iterable[str] = ()) -> list[dict
     return [describe(a) for a in session.scalars(query)]
 
 
-def find_application(session: Session, ident: str | int) -> Application:
-    """An application by its id, else by its external application number; or NotFound."""
-    text = str(ident).strip()
-    found = None
-    if text.isdigit():
-        found = session.get(Application, int(text))
-    if found is None:
-        found = session.scalar(select(Application).where(Application.external_id == text))
-    if found is None:
-        raise NotFound(f"There is no application {text!r} (give its id or application number).")
-    return found
+def application_label(application: Application) -> str:
+    """How staff name an application: its number, or `#id` for one that has none."""
+    return application.external_id or f"#{application.id}"
+
+
+def find_application(session: Session, ident: str | int, *, by_id: bool = False) -> Application:
+    """An application by its number (the one on the application and in the report), or by
+    its internal id when `by_id` (the report's ID column); NotFound otherwise.
+
+    A number is never taken for an id: `17` is application number 17, not the 17th row.
+    """
+    text = str(ident).strip().lstrip("#") if by_id else str(ident).strip()
+    if by_id:
+        found = session.get(Application, int(text)) if text.isdigit() else None
+        if found is None:
+            raise NotFound(_("There is no application with the id {id}.").format(id=text))
+        return found
+    found = session.scalar(select(Application).where(Application.external_id == text))
+    if found is not None:
+        return found
+    same_id = session.get(Application, int(text)) if text.isdigit() else None
+    if same_id is not None:
+        raise NotFound(
+            _(
+                "There is no application '{number}'; the application with the id {number} is "
+                "{label}: give its number, or add --id to mean the id."
+            ).format(number=text, label=application_label(same_id))
+        )
+    raise NotFound(
+        _(
+            "There is no application '{number}' (give its application number, or its id with --id)."
+        ).format(number=text)
+    )
+
+
+def show_application(session: Session, ident: str | int, *, by_id: bool = False) -> dict[str, Any]:
+    """`applications show`: one application (by number, or id with `by_id`) with its reasons
+    in the current language."""
+    return details(find_application(session, ident, by_id=by_id))
 
 
 def decide_application(
@@ -214,35 +317,45 @@ def decide_application(
     approve: bool,
     reason: str,
     operator: str,
+    by_id: bool = False,
     now: datetime | None = None,
     plan: Plan | None = None,
 ) -> dict[str, Any]:
-    """The reviewer's decision on one application: approve or reject, with a reason (added
-    to `plan`, when given, by application number and applicant).
+    """The reviewer's decision on one application (by its number, or by id with `by_id`):
+    approve or reject, with a reason (added to `plan`, when given, by application number and
+    applicant).
 
     The automatic reasons are kept and the reviewer's note is added as code `reviewer`.
     Refuses to reject an application whose access was already issued (revoke it instead).
     """
     reason = (reason or "").strip()
     if not reason:
-        raise Refused("Give the reason for the decision with --reason.")
+        raise Refused(_("Give the reason for the decision with --reason."))
     now = now or utcnow()
-    application = find_application(session, ident)
+    application = find_application(session, ident, by_id=by_id)
+    label = application_label(application)
     if not approve and application.guardianship_id is not None:
         raise Refused(
-            f"Application {application.id} was approved and access issued; "
-            "revoke the credential instead ('diaryadmin credentials revoke LOGIN')."
+            _(
+                "Application {number} was approved and access issued; revoke the credential "
+                "instead ('diaryadmin credentials revoke LOGIN')."
+            ).format(number=label)
         )
     if approve and application.student_id is None:
-        what = (
-            "has not been verified yet: run 'diaryadmin applications verify' first"
-            if application.status == "pending"
-            else "names no pupil on the roster, so there is no child to give access to"
-        )
-        raise Refused(f"Application {application.id} {what}.")
+        if application.status == "pending":
+            message = _(
+                "Application {number} has not been verified yet: run 'diaryadmin applications "
+                "verify' first."
+            )
+        else:
+            message = _(
+                "Application {number} names no pupil on the roster, so there is no child to give "
+                "access to."
+            )
+        raise Refused(message.format(number=label))
     before = application.status
-    reasons = [r for r in (application.reasons or []) if r.get("code") != "reviewer"]
-    reasons.append({"code": "reviewer", "message": reason})
+    reasons = [r for r in (application.reasons or []) if r.get("code") != REVIEWER]
+    reasons.append({"code": REVIEWER, "message": reason})
     application.status = "approved" if approve else "rejected"
     application.reasons = reasons
     application.decided_by = operator
@@ -251,7 +364,7 @@ def decide_application(
         plan.add(
             "decide",
             "application",
-            application.external_id or f"#{application.id}",
+            label,
             f"{before} → {application.status}: "
             + full_name(
                 application.applicant_surname,

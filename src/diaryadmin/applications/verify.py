@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
+from diaryadmin.applications import reasons as texts
 from diaryadmin.applications.matching import (
-    CONTACT_NAMES,
     IN_CHUNK,
     CandidateBatch,
     contact_conflicts,
@@ -102,19 +102,16 @@ def verify_applications(
             if student is not None:
                 differing = contact_conflicts(a, guardians, student.id)
                 if differing:
-                    fields = ", ".join(CONTACT_NAMES[d] for d in differing)
+                    conflict = texts.contact_conflict(differing)
                     reasons.add(
                         "contact_conflict",
-                        "The applicant's name matches a guardian of this child on our roster, "
-                        f"but with a different {fields}.",
+                        conflict["message"],
                         review=True,
+                        contacts=conflict["contacts"],
                     )
                 pair = (student.id, a.applicant_name_key)
                 if pair in approved_pairs:
-                    reasons.add(
-                        "duplicate_application",
-                        "An application from this applicant for this child is already approved.",
-                    )
+                    reasons.add("duplicate_application", texts.DUPLICATE)
                 elif reasons.status == "approved":
                     approved_pairs.add(pair)
             status = reasons.status

@@ -17,6 +17,7 @@ from diaryadmin.applications.issue import Outcome, process_pending
 from diaryadmin.config import Settings
 from diaryadmin.credentials.delivery import Delivery
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.plan import change
 from diaryadmin.staging import Staging, pause, recover
 
@@ -24,11 +25,13 @@ from diaryadmin.staging import Staging, pause, recover
 def check_report_path(path: Path, force: bool) -> None:
     """Refuse, before any decision, a --report that could not be written."""
     if path.suffix.lower() != ".xlsx":
-        raise Refused(f"{path}: the report is an .xlsx file.")
+        raise Refused(_("{file}: the report is an .xlsx file.").format(file=path))
     if not path.parent.is_dir():
-        raise Refused(f"{path}: the folder {str(path.parent)!r} does not exist.")
+        raise Refused(
+            _("{file}: the folder '{folder}' does not exist.").format(file=path, folder=path.parent)
+        )
     if path.exists() and not force:
-        raise Refused(f"{path}: already exists; use --force to overwrite it.")
+        raise Refused(_("{file}: already exists; use --force to overwrite it.").format(file=path))
 
 
 def _no_progress(_n: int = 1) -> None:
@@ -64,7 +67,7 @@ def verify_and_issue(
     def run(session: Session, staging: Staging) -> Outcome:
         nonlocal outcome
         total = count_pending(session)
-        bar = progress(total, "Verifying") if progress else nullcontext(_no_progress)
+        bar = progress(total, _("Verifying")) if progress else nullcontext(_no_progress)
         with bar as update:
             outcome = process_pending(
                 session,

@@ -16,4 +16,5 @@ COMMANDS = {
     "audit": "diaryadmin.commands.audit:audit_group",
     "check": "diaryadmin.commands.check:check_command",
     "demo": "diaryadmin.commands.demo:demo_command",
+    "completion": "diaryadmin.commands.completion:completion_command",
 }

@@ -10,6 +10,7 @@ from diaryadmin.commands.options import format_option
 from diaryadmin.config import PREFIX
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import EXIT_UNAVAILABLE
+from diaryadmin.i18n import _, pgettext
 
 
 def _env_file(ctx: click.Context) -> Path | None:
@@ -39,10 +40,14 @@ def check_command(ctx: click.Context, app: AppContext) -> None:
     from diaryadmin.readiness import COLUMNS, ERROR, WARNING, check_installation
 
     checks = check_installation(app.settings, env_file=_env_file(ctx))
-    app.table([c.to_dict() for c in checks], list(COLUMNS))
+    headers = {"name": pgettext("check", "name")}  # the check's name, not a person's
+    app.table([c.to_dict() for c in checks], list(COLUMNS), headers=headers)
     errors = [c.name for c in checks if c.status == ERROR]
     warnings = [c.name for c in checks if c.status == WARNING]
     if errors:
-        app.say(f"Not ready: {', '.join(errors)}.")
+        app.say(_("Not ready: {checks}.").format(checks=", ".join(errors)))
         ctx.exit(EXIT_UNAVAILABLE)
-    app.say(f"Ready, with warnings: {', '.join(warnings)}." if warnings else "Ready.")
+    if warnings:
+        app.say(_("Ready, with warnings: {checks}.").format(checks=", ".join(warnings)))
+    else:
+        app.say(_("Ready."))

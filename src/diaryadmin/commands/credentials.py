@@ -19,6 +19,7 @@ from diaryadmin.commands.options import (
 )
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import PartialFailure, Refused
+from diaryadmin.i18n import _, ngettext
 
 
 @click.group("credentials")
@@ -65,6 +66,7 @@ def issue_command(
         reissue=reissue,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
         progress=app.progress,
     )
     if dry_run:
@@ -73,10 +75,12 @@ def issue_command(
         return
     if not result.issued:
         app.say(
-            "Nothing to issue: everyone in scope has a revoked login (reset one with "
-            "'diaryadmin credentials reset LOGIN --out FILE') or no active access."
+            _(
+                "Nothing to issue: everyone in scope has a revoked login (reset one with "
+                "'diaryadmin credentials reset LOGIN --out FILE') or no active access."
+            )
             if reissue
-            else "Nothing to issue: everyone in scope already has a login (use --reissue)."
+            else _("Nothing to issue: everyone in scope already has a login (use --reissue).")
         )
     report_issue(app, result, out)
 
@@ -108,7 +112,7 @@ def reset_command(
     from diaryadmin.credentials.delivery import Delivery, reset_and_deliver
 
     if not login and not (student and guardian):
-        raise click.UsageError("Give a LOGIN, or --student ID and --guardian NAME.")
+        raise click.UsageError(_("Give a LOGIN, or --student ID and --guardian NAME."))
     if not dry_run:
         needs_destination(out, email)
     linked = confirm_reset_of_linked(app, login, student, guardian, yes or dry_run)
@@ -123,6 +127,7 @@ def reset_command(
         unlink=linked,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
     )
     report_issue(app, result, out, dry_run=dry_run)
 
@@ -173,8 +178,13 @@ def expire_command(app: AppContext, as_of, dry_run, remind) -> None:
             for line in describe_failures(run.failed):
                 app.warn(line)
         raise PartialFailure(
-            f"{len(run.failed)} reminder(s) could not be sent; the expiry is done and they "
-            "will be tried again on the next run.",
+            ngettext(
+                "{count} reminder could not be sent; the expiry is done and it will be tried "
+                "again on the next run.",
+                "{count} reminders could not be sent; the expiry is done and they will be "
+                "tried again on the next run.",
+                len(run.failed),
+            ).format(count=len(run.failed)),
             result=data,
         )
     if not app.quiet:
@@ -204,7 +214,7 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
       diaryadmin credentials status --class 5А
       diaryadmin credentials status --as-of 01.10.2026 --format json
     """
-    from diaryadmin.credentials.status import credential_status
+    from diaryadmin.credentials.status import credential_status, state_words, status_headers
 
     with app.transaction() as session:
         rows, missing = credential_status(
@@ -220,11 +230,14 @@ def status_command(app: AppContext, classes, as_of, school) -> None:
         app.out("")
         app.table(missing, ["student_id", *MISSING_COLUMNS])
         return
-    app.table([*rows, total] if len(rows) > 1 else rows, columns)
+    headers, words = status_headers(), state_words()
+    total["class"] = _("all")
+    app.table([*rows, total] if len(rows) > 1 else rows, columns, headers=headers)
     if missing:
         app.out("")
-        app.out(f"Without working access ({len(missing)}):")
-        app.table(missing, MISSING_COLUMNS)
+        app.out(_("Without working access ({count}):").format(count=len(missing)))
+        shown = [{**m, "state": words.get(m["state"], m["state"])} for m in missing]
+        app.table(shown, MISSING_COLUMNS, headers=headers)
 
 
 @credentials_group.command("revoke")
@@ -247,25 +260,28 @@ def revoke_command(app: AppContext, login, yes, dry_run) -> None:
         found = credential_by_login(session, login)
         name, state = found.login, found.state
     if state == "revoked":
-        app.say(f"{name} was already revoked; nothing changed.")
+        app.say(_("{login} was already revoked; nothing changed.").format(login=name))
         return
     if not yes and not dry_run:
-        click.confirm(f"Revoke {name}? The parent will no longer be able to log in", abort=True)
+        click.confirm(
+            _("Revoke {login}? The parent will no longer be able to log in").format(login=name),
+            abort=True,
+        )
     plan = Plan()
     with app.transaction(dry_run=dry_run) as session:
         credential = revoke_credential(session, name, operator=app.operator, plan=plan)
     app.show_plan(plan, dry_run)
     if not dry_run:
-        app.say(f"Revoked {credential.login}.")
+        app.say(_("Revoked {login}.").format(login=credential.login))
 
 
 def _read_attempt() -> str:
     if sys.stdin.isatty():
-        return click.prompt("Password as the parent types it", hide_input=True, err=True)
+        return click.prompt(_("Password as the parent types it"), hide_input=True, err=True)
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
         raise Refused(
-            "No password attempt was read from stdin: pipe one line, or run in a terminal."
+            _("No password attempt was read from stdin: pipe one line, or run in a terminal.")
         )
     return line
 
@@ -294,7 +310,7 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
     from diaryadmin.credentials.doctor import diagnose
 
     if not login and not student:
-        raise click.UsageError("Give a LOGIN, or --student ID (and --guardian NAME).")
+        raise click.UsageError(_("Give a LOGIN, or --student ID (and --guardian NAME)."))
     typed = _read_attempt() if attempt else None
     with app.transaction() as session:
         findings = diagnose(
@@ -306,7 +322,11 @@ def doctor_command(app: AppContext, login, student, guardian, attempt) -> None:
             guardian_name=guardian,
             operator=app.operator,
         )
-    app.table([f.to_dict() for f in findings], ["code", "message"])
+    app.table(
+        [f.to_dict() for f in findings],
+        ["code", "message"],
+        headers={"code": _("code"), "message": _("message")},
+    )
 
 
 def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool) -> str | None:
@@ -319,8 +339,10 @@ def confirm_reset_of_linked(app: AppContext, login, student, guardian, yes: bool
         linked = linked_login(session, login=login, student_id=student, guardian_name=guardian)
     if linked and not yes:
         click.confirm(
-            f"{linked} is linked to the parent's own account (the parent signs in through State "
-            "Services). Reset unlinks it and gives a new temporary password. Continue",
+            _(
+                "{login} is linked to the parent's own account (the parent signs in through "
+                "State Services). Reset unlinks it and gives a new temporary password. Continue"
+            ).format(login=linked),
             abort=True,
         )
     return linked
@@ -345,19 +367,28 @@ def unlink_command(app: AppContext, login, yes, dry_run) -> None:
 
     with app.transaction() as session:
         found = unlink_credential(session, login, operator=app.operator, dry_run=True)
-    released = " and release the parent's identity" if found["identity_released"] else ""
+    who = {"login": found["login"], "guardian": found["guardian"]}
     if dry_run:
-        app.say(f"Would unlink {found['login']} ({found['guardian']}){released}.")
+        if found["identity_released"]:
+            text = _("Would unlink {login} ({guardian}) and release the parent's identity.")
+        else:
+            text = _("Would unlink {login} ({guardian}).")
+        app.say(text.format(**who))
         return
     if not yes:
-        click.confirm(
-            f"Unlink {found['login']} ({found['guardian']}){released}? The parent will need a "
-            "new password",
-            abort=True,
-        )
+        if found["identity_released"]:
+            question = _(
+                "Unlink {login} ({guardian}) and release the parent's identity? The parent "
+                "will need a new password"
+            )
+        else:
+            question = _("Unlink {login} ({guardian})? The parent will need a new password")
+        click.confirm(question.format(**who), abort=True)
     with app.transaction() as session:
         done = unlink_credential(session, login, operator=app.operator)
     app.say(
-        f"Unlinked {done['login']}; give it a new password with 'diaryadmin credentials reset "
-        f"{done['login']} --out FILE'."
+        _(
+            "Unlinked {login}; give it a new password with "
+            "'diaryadmin credentials reset {login} --out FILE'."
+        ).format(login=done["login"])
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.i18n import _
 
 
 @click.command("demo")
@@ -32,6 +33,6 @@ def demo_command(app: AppContext, output: Path, force: bool) -> None:
     from diaryadmin.samples.demo import run_demo
 
     demo = run_demo(output, force=force, say=app.say, operator=app.operator)
-    app.say(f"Done. Everything is in {demo.folder}")
+    app.say(_("Done. Everything is in {folder}").format(folder=demo.folder))
     for label, path in demo.files.items():
         app.out(f"{label}\t{path}")

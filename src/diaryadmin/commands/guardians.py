@@ -15,6 +15,7 @@ from diaryadmin.commands.options import (
     report_issue,
 )
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.i18n import _
 
 
 @click.group("guardians")
@@ -58,9 +59,9 @@ def grant_command(
     from diaryadmin.credentials.delivery import Delivery, grant_and_deliver
 
     if out is None and not email and not dry_run:
-        raise click.UsageError("Say where the password goes: --out FILE (and/or --email).")
+        raise click.UsageError(_("Say where the password goes: --out FILE (and/or --email)."))
     if email and not address:
-        raise click.UsageError("--email needs the trusted person's --address.")
+        raise click.UsageError(_("--email needs the trusted person's --address."))
     result = grant_and_deliver(
         app.sessions(),
         app.settings,
@@ -73,6 +74,7 @@ def grant_command(
         operator=app.operator,
         dry_run=dry_run,
         say=app.say,
+        warn=app.warn,
     )
     report_issue(app, result, out, dry_run=dry_run)
 
@@ -94,7 +96,12 @@ def revoke_command(app: AppContext, student, person, yes, dry_run) -> None:
     from diaryadmin.plan import Plan
 
     if not yes and not dry_run:
-        click.confirm(f"Withdraw {person}'s access to student {student}?", abort=True)
+        click.confirm(
+            _("Withdraw {person}'s access to student {student}?").format(
+                person=person, student=student
+            ),
+            abort=True,
+        )
     plan = Plan()
     with app.transaction(dry_run=dry_run) as session:
         link = revoke_guardianship(
@@ -103,4 +110,4 @@ def revoke_command(app: AppContext, student, person, yes, dry_run) -> None:
         name = link.guardian.full_name
     app.show_plan(plan, dry_run)
     if not dry_run:
-        app.say(f"Withdrew {name}'s access.")
+        app.say(_("Withdrew {person}'s access.").format(person=name))

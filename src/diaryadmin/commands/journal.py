@@ -9,6 +9,7 @@ import click
 from diaryadmin.commands.options import DATE, DRY_RUN_OPTION, format_option
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import Problem
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.plan import Plan
 
 school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
@@ -58,10 +59,15 @@ def periods_add(app: AppContext, name, start, end, school_code, dry_run) -> None
     with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
         period = periods.add_period(session, school, name, start, end, app.operator, plan=plan)
-        text = f"Added {period.name}: {period.starts_on:%d.%m.%Y} – {period.ends_on:%d.%m.%Y}"
+        text = _("Added {name}: {start} – {end} ({year}).").format(
+            name=period.name,
+            start=f"{period.starts_on:%d.%m.%Y}",
+            end=f"{period.ends_on:%d.%m.%Y}",
+            year=periods.year_label(school_year_of(start)),
+        )
     app.show_plan(plan, dry_run)
     if not dry_run:
-        app.say(f"{text} ({periods.year_label(school_year_of(start))}).")
+        app.say(text)
 
 
 @periods_group.command("list")
@@ -130,13 +136,14 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
             year=year,
             dry_run=dry_run,
             changes=plan if dry_run else None,
+            limits=app.settings.read_limits,
         )
     app.show_plan(plan, dry_run)
     app.result(report)
     for warning in report.get("warnings", ()):
         app.warn(str(Problem(**warning)))
     if dry_run:
-        app.say("Dry run: nothing was changed.")
+        app.say(_("Dry run: nothing was changed."))
 
 
 @journal_group.command("export")
@@ -185,7 +192,7 @@ def export_command(
     from diaryadmin.journal.scope import export_class_journals
 
     if bool(class_names) == bool(all_classes):
-        raise click.UsageError("Name classes with --class, or use --all.")
+        raise click.UsageError(_("Name classes with --class, or use --all."))
     with app.transaction() as session:
         report = export_class_journals(
             session,
@@ -210,7 +217,13 @@ def export_command(
             report["files"],
             ["class", "students", "subjects", "lessons", "marks", "absences", "file"],
         )
-    app.say(f"Exported {report['classes']} class journal(s) for {report['period']}.")
+    app.say(
+        ngettext(
+            "Exported {count} class journal for {period}.",
+            "Exported {count} class journals for {period}.",
+            report["classes"],
+        ).format(count=report["classes"], period=report["period"])
+    )
 
 
 @journal_group.group("report")
@@ -253,7 +266,7 @@ def report_grades(app: AppContext, class_name, period, from_date, to_date, year,
     ]
     app.table(rows, journal_reports.GRADE_COLUMNS)
     if report["at_risk"]:
-        app.say(f"At risk: {', '.join(report['at_risk'])}.")
+        app.say(_("At risk: {students}.").format(students=", ".join(report["at_risk"])))
 
 
 @report_group.command("attendance")
@@ -293,8 +306,16 @@ def report_attendance(
     app.table(report["rows"], journal_reports.ATTENDANCE_COLUMNS)
     if threshold is not None:
         flagged = report["above_threshold"]
-        app.say(
-            f"Above {threshold} missed lessons: {', '.join(flagged)}."
-            if flagged
-            else f"Nobody missed more than {threshold} lessons."
-        )
+        if flagged:
+            message = ngettext(
+                "Above {threshold} missed lesson: {students}.",
+                "Above {threshold} missed lessons: {students}.",
+                threshold,
+            )
+        else:
+            message = ngettext(
+                "Nobody missed more than {threshold} lesson.",
+                "Nobody missed more than {threshold} lessons.",
+                threshold,
+            )
+        app.say(message.format(threshold=threshold, students=", ".join(flagged)))

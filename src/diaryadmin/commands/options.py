@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from diaryadmin.context import AppContext
+from diaryadmin.i18n import _
 from diaryadmin.output import FORMATS
 
 
@@ -43,7 +44,8 @@ class DateType(click.ParamType):
         try:
             return parse_date(value)
         except ValueError as exc:
-            self.fail(f"{value!r} is not a date ({exc}); use dd.mm.yyyy or yyyy-mm-dd", param, ctx)
+            message = _("{value!r} is not a date ({reason}); use dd.mm.yyyy or yyyy-mm-dd")
+            self.fail(message.format(value=value, reason=exc), param, ctx)
 
 
 DATE = DateType()
@@ -67,7 +69,7 @@ DRY_RUN_OPTION = click.option(
 
 def needs_destination(out: Path | None, email: bool) -> None:
     if out is None and not email:
-        raise click.UsageError("Say where the passwords go: --out FILE (and/or --email).")
+        raise click.UsageError(_("Say where the passwords go: --out FILE (and/or --email)."))
 
 
 def report_issue(
@@ -88,7 +90,11 @@ def report_issue(
 
     data = {**(extra or {}), **result.to_dict()}
     for skipped in result.no_email:
-        app.say(f"{skipped['guardian']} ({skipped['login']}): {skipped['reason']}.")
+        app.say(
+            _("{guardian} ({login}): {reason}.").format(
+                guardian=skipped["guardian"], login=skipped["login"], reason=skipped["reason"]
+            )
+        )
     if result.failed and app.fmt == "table":
         app.result(data)
         for line in describe_failures(result.failed):

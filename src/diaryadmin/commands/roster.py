@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from diaryadmin.commands.options import format_option
+from diaryadmin.commands.partial import FORCE_REJECTS_OPTION, REJECTS_OPTION, show_rejected
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.plan import Plan
 
@@ -38,26 +39,44 @@ def roster_group() -> None:
     is_flag=True,
     help="Deactivate active students missing from the files (with --class: of that class).",
 )
+@REJECTS_OPTION
+@FORCE_REJECTS_OPTION
 @click.option("--dry-run", is_flag=True, help="Check and show the plan; write nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before deactivating students (--sync).")
 @format_option
 @pass_app
 def import_command(
-    app: AppContext, files, school_code, sheet, class_name, encoding, delimiter, sync, dry_run, yes
+    app: AppContext,
+    files,
+    school_code,
+    sheet,
+    class_name,
+    encoding,
+    delimiter,
+    sync,
+    rejects,
+    force,
+    dry_run,
+    yes,
 ) -> None:
     """Import class lists: xlsx/xls/ods/CSV files, or a OneRoster folder or zip.
 
     All or nothing: any error in any row means nothing is imported, and every error is
-    listed with its file, sheet, row and column. Importing the same file again changes
-    nothing. Students are matched by ID, else birth certificate, else name and birth date.
+    listed with its file, sheet, row and column. With --rejects FILE the valid rows are
+    imported and the refused ones (with the guardians' rows of a refused student) written
+    to FILE as typed, with a column of reasons: fix them there and import FILE (exit 3 when
+    rows were refused). Importing the same file again changes nothing. Students are matched
+    by ID, else birth certificate, else name and birth date.
 
     \b
     Example:
       diaryadmin roster import roster.xlsx parents.csv
       diaryadmin roster import 5A.csv --class 5А --dry-run
       diaryadmin roster import school.xlsx --sync --yes --format json
+      diaryadmin roster import school.xlsx --rejects to-fix.xlsx
     """
     from diaryadmin.roster import importing as roster
+    from diaryadmin.staging import staged_change
 
     def confirm(students) -> bool:
         _show_deactivations(app, students)
@@ -67,7 +86,10 @@ def import_command(
 
     plan = Plan()
     # A dry run imports for real and rolls back: its plan names each change (roster.changes).
-    with app.transaction(dry_run=dry_run) as session:
+    with staged_change(
+        app.sessions(), app.operator, dry_run=dry_run, targets=[rejects] if rejects else [],
+        say=app.say,
+    ) as (session, staging):  # fmt: skip
         report = roster.import_roster(
             session,
             list(files),
@@ -82,16 +104,22 @@ def import_command(
             confirm=confirm,
             progress=app.progress,
             plan=plan,
+            rejects=rejects,
+            staging=None if dry_run else staging,  # a dry run writes no rejects file
+            force=force,
         )
     app.show_plan(plan, dry_run)
     for warning in report.warnings:
         app.warn(str(warning))
+    data = report.to_dict()
     if app.fmt == "table":
-        app.result({k: v for k, v in report.to_dict().items() if k not in ("errors", "warnings")})
+        lists = ("errors", "warnings", "rejected_rows")
+        app.result({k: v for k, v in data.items() if k not in lists and v is not None})
     else:
-        app.result(report.to_dict())
+        app.result(data)
     if not dry_run and not report.changed:
         app.say("Nothing changed: the roster is already up to date.")
+    show_rejected(app, report.rejected, report.rejects_file, dry_run)
 
 
 def _show_deactivations(app: AppContext, students) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.i18n import _, pgettext
+from diaryadmin.output import heading
 
 
 @click.group("school")
@@ -30,11 +32,30 @@ def set_command(app: AppContext, name: str | None, portal: str | None, code: str
         row = set_school(
             session, app.settings, operator=app.operator, code=code, name=name, portal=portal
         )
-    changed = ", ".join(row.pop("changed")) or "nothing (already so)"
-    app.say(f"School {row['code']}: changed {changed}.")
+    changed = row.pop("changed")
+    if changed:
+        fields = ", ".join(_headers().get(name) or heading(name) for name in changed)
+        app.say(_("School {code}: changed {fields}.").format(code=row["code"], fields=fields))
+    else:
+        app.say(_("School {code}: changed nothing (already so).").format(code=row["code"]))
     for warning in row.pop("placeholders"):
         app.warn(warning)
-    app.result(row)
+    app.result(_for_a_person(app, row), headers=_headers())
+
+
+def _headers() -> dict[str, str]:
+    return {"name": pgettext("school", "name")}  # the school's name, not a person's
+
+
+def _for_a_person(app: AppContext, row: dict) -> dict:
+    """In a table, where the address comes from is said in words (JSON and CSV keep the code)."""
+    if app.fmt != "table":
+        return row
+    sources = {
+        "school": pgettext("portal address from", "school"),
+        "settings": pgettext("portal address from", "settings"),
+    }
+    return {**row, "portal_url_from": sources.get(row["portal_url_from"], row["portal_url_from"])}
 
 
 @school_group.command("show")
@@ -53,4 +74,4 @@ def show_command(app: AppContext, code: str | None) -> None:
         row = school_row(session, resolve_school(session, code, app.settings), app.settings)
     for warning in row.pop("placeholders"):
         app.warn(warning)
-    app.result(row)
+    app.result(_for_a_person(app, row), headers=_headers())

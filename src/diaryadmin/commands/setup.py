@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from diaryadmin.context import AppContext, pass_app
+from diaryadmin.i18n import _
 
 
 @click.command("init")
@@ -33,7 +34,9 @@ def init_command(app: AppContext, path: Path, url: str | None, force: bool) -> N
     from diaryadmin.workspace import write_env_file
 
     written = write_env_file(path, url, force)
-    app.say(f"Wrote {written} with a new secret key. Next: diaryadmin db upgrade")
+    app.say(
+        _("Wrote {path} with a new secret key. Next: diaryadmin db upgrade").format(path=written)
+    )
 
 
 @click.group("db")
@@ -57,9 +60,17 @@ def upgrade_command(app: AppContext, revision: str) -> None:
     before, after = db.upgrade(app.engine, revision, app.settings.secret_key)
     where = db.hide_password(app.settings.database_url)
     if before == after:
-        app.say(f"{where} is already at schema {after}.")
+        app.say(
+            _("{database} is already at schema {revision}.").format(database=where, revision=after)
+        )
+    elif before is None:
+        app.say(_("{database}: schema (empty) -> {after}.").format(database=where, after=after))
     else:
-        app.say(f"{where}: schema {before or '(empty)'} -> {after}.")
+        app.say(
+            _("{database}: schema {before} -> {after}.").format(
+                database=where, before=before, after=after
+            )
+        )
 
 
 @db_group.command("status")

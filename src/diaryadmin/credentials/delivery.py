@@ -21,14 +21,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from diaryadmin import audit, letters
 from diaryadmin.config import Settings
 from diaryadmin.credentials import issue as issuing
-from diaryadmin.credentials import lifecycle, scope
+from diaryadmin.credentials import lifecycle
 from diaryadmin.credentials.passwords import PasswordSupply
-from diaryadmin.credentials.scope import split_by_email
+from diaryadmin.credentials.scope import (
+    Scope,
+    guardianship_named,
+    placeholder_warnings,
+    split_by_email,
+)
 from diaryadmin.errors import PartialFailure
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.plan import Plan, change
 from diaryadmin.staging import Staging, pause, recover
 
-NO_ADDRESS = "skipped: no e-mail address"
+# Reasons shown to people (and in JSON's `reason`): translated where a skip is recorded.
+NO_ADDRESS = N_("skipped: no e-mail address")
+NO_ADDRESS_NOT_ISSUED = N_("skipped: no e-mail address, not issued")
 
 
 def _quiet(_text: str) -> None:
@@ -46,6 +54,13 @@ class Delivery:
     out: Path | None = None
     force: bool = False
     email: bool = False
+
+
+def prints_documents(delivery: Delivery) -> bool:
+    """Whether parents get a document naming the school and its portal: slips or letters (a
+    mail-merge table carries neither)."""
+    slips = delivery.out is not None and delivery.out.suffix.lower() in (".html", ".htm")
+    return slips or delivery.email
 
 
 def check_destination(settings: Settings, delivery: Delivery) -> None:
@@ -102,7 +117,14 @@ def issue_and_deliver(
         staging.abandon(committed)
         raise
     if delivery.out is not None and delivery.out in written:
-        say(f"Wrote {len(result.issued)} password(s) to {delivery.out} (mode 0600).")
+        count = len(result.issued)
+        say(
+            ngettext(
+                "Wrote {count} password to {file} (mode 0600).",
+                "Wrote {count} passwords to {file} (mode 0600).",
+                count,
+            ).format(count=count, file=delivery.out)
+        )
     if delivery.email and result.issued:
         _email(sessions, settings, result, operator=operator, now=now)
     return result
@@ -118,7 +140,7 @@ def _email(
 ) -> None:
     deliverable = [c for c in result.issued if c.email]
     result.no_email = [
-        {"login": c.login, "guardian": c.guardian, "reason": NO_ADDRESS}
+        {"login": c.login, "guardian": c.guardian, "reason": _(NO_ADDRESS)}
         for c in result.issued
         if not c.email
     ]
@@ -146,38 +168,30 @@ def raise_for_failures(
     skipped for having no e-mail address."""
     if not result.failed:
         return
-    then = (
-        f" and {out} lists everyone"
-        if out is not None
-        else ", so give those parents a new password with "
-        "'diaryadmin credentials reset LOGIN --out FILE'"
-    )
+    count = len(result.failed)
+    if out is not None:
+        text = ngettext(
+            "{count} letter could not be sent; the credentials stay issued and {file} lists "
+            "everyone.",
+            "{count} letters could not be sent; the credentials stay issued and {file} lists "
+            "everyone.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "{count} letter could not be sent; the credentials stay issued, so give that "
+            "parent a new password with 'diaryadmin credentials reset LOGIN --out FILE'.",
+            "{count} letters could not be sent; the credentials stay issued, so give those "
+            "parents a new password with 'diaryadmin credentials reset LOGIN --out FILE'.",
+            count,
+        )
     raise PartialFailure(
-        f"{len(result.failed)} letter(s) could not be sent; the credentials stay issued{then}.",
+        text.format(count=count, file=out),
         result=data if data is not None else result.to_dict(),
     )
 
 
 # --- the workflows the commands run ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whom `credentials issue` means."""
-
-    classes: tuple[str, ...] = ()
-    student_ids: tuple[str, ...] = ()
-    all_: bool = False
-    school: str | None = None
-
-    def select(self, session: Session) -> list[int]:
-        return scope.select_guardianships(
-            session,
-            classes=self.classes,
-            student_ids=self.student_ids,
-            all_=self.all_,
-            school=self.school,
-        )
 
 
 def issue_for_scope(
@@ -190,13 +204,16 @@ def issue_for_scope(
     reissue: bool = False,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     progress: Callable[[int, str], object] | None = None,
     now: datetime | None = None,
 ) -> tuple[issuing.IssueResult, Plan]:
     """`credentials issue`: plan who gets a password; unless a dry run, hash the passwords
     before the write transaction (the database stays free for the portal meanwhile), then
     issue and deliver. `progress(total, label)` returns a context manager yielding an
-    update callback (as AppContext.progress does). Returns the result and the plan."""
+    update callback (as AppContext.progress does). Before any of it, `warn` says when the
+    slips or letters would print a placeholder school name or portal address (issuing goes
+    on). Returns the result and the plan."""
     if delivery.out is not None:
         recover(sessions, delivery.out, say)
     email_only = delivery.email and delivery.out is None
@@ -209,16 +226,19 @@ def issue_for_scope(
 
     with change(sessions, dry_run=True) as session:  # read only
         ids, unreachable = in_scope(session)
+        if ids and prints_documents(delivery):
+            for text in placeholder_warnings(session, ids, settings):
+                warn(text)
         plan, skipped = issuing.plan_issue(session, ids, reissue=reissue)
         no_email = [
-            {"login": c.name, "guardian": c.detail, "reason": f"{NO_ADDRESS}, not issued"}
+            {"login": c.name, "guardian": c.detail, "reason": _(NO_ADDRESS_NOT_ISSUED)}
             for c in issuing.plan_issue(session, unreachable, reissue=reissue)[0].changes
         ]
     if dry_run:
         result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
         return result, plan
     check_destination(settings, delivery)
-    bar = progress(len(plan), "Hashing passwords") if progress else nullcontext(_no_progress)
+    bar = progress(len(plan), _("Hashing passwords")) if progress else nullcontext(_no_progress)
     with bar as update:
         supply = PasswordSupply.prepare(len(plan), settings, update)
 
@@ -252,12 +272,15 @@ def reset_and_deliver(
     unlink: str | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     now: datetime | None = None,
 ) -> issuing.IssueResult:
     """`credentials reset`: a new temporary password for one login, delivered like an issue.
     With only --email, a guardian without an address is refused (the password would go
     nowhere). `unlink`: the login, linked to the parent's own account, is unlinked first in
-    the same transaction (the operator agreed)."""
+    the same transaction (the operator agreed). A slip or letter that would print a
+    placeholder school name or portal address is warned about first (`warn`)."""
+    _warn_placeholders(sessions, settings, delivery, warn, login, student_id, guardian_name)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         if unlink:
@@ -280,6 +303,24 @@ def reset_and_deliver(
     )
 
 
+def _warn_placeholders(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    warn: Callable[[str], None],
+    login: str | None,
+    student_id: str | None,
+    guardian_name: str | None,
+) -> None:
+    """Before one login's slip or letter: warn about a placeholder name or portal address."""
+    if not prints_documents(delivery):
+        return
+    with change(sessions, dry_run=True) as session:  # read only
+        link_id = guardianship_named(session, login, student_id, guardian_name)
+        for text in placeholder_warnings(session, [link_id] if link_id else [], settings):
+            warn(text)
+
+
 def grant_and_deliver(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -293,11 +334,15 @@ def grant_and_deliver(
     operator: str,
     dry_run: bool = False,
     say: Callable[[str], None] = _quiet,
+    warn: Callable[[str], None] = _quiet,
     now: datetime | None = None,
 ) -> issuing.IssueResult:
     """`guardians grant`: a guardian gives a trusted person their own login for one child;
-    the login and temporary password are delivered like an issue."""
+    the login and temporary password are delivered like an issue (with the same warning
+    first about a placeholder school name or portal address)."""
     from diaryadmin.credentials.trusted import grant_trusted_person
+
+    _warn_placeholders(sessions, settings, delivery, warn, None, student_id, guardian_name)
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         grant = grant_trusted_person(
@@ -310,7 +355,11 @@ def grant_and_deliver(
             operator=operator,
             now=now,
         )
-        say(f"{grant.granted_by} granted access to {grant.person}.")
+        say(
+            _("{guardian} granted access to {person}.").format(
+                guardian=grant.granted_by, person=grant.person
+            )
+        )
         result = issuing.issue_credentials(
             session,
             settings,
@@ -325,7 +374,7 @@ def grant_and_deliver(
             "create" if grant.created else "reuse",
             "trusted person",
             grant.person,
-            f"access granted by {grant.granted_by}",
+            _("access granted by {guardian}").format(guardian=grant.granted_by),
         )
         plan.extend(result.plan)
         result.plan = plan
@@ -339,6 +388,8 @@ def grant_and_deliver(
 def describe_failures(failed: Iterable[dict]) -> list[str]:
     """One line per letter that could not be sent, for the operator."""
     return [
-        f"e-mail to {f.get('guardian')} <{f.get('email') or '-'}> failed: {f['error']}"
+        _("e-mail to {guardian} <{email}> failed: {error}").format(
+            guardian=f.get("guardian"), email=f.get("email") or "-", error=f["error"]
+        )
         for f in failed
     ]

@@ -20,6 +20,7 @@ from diaryadmin.config import Settings
 from diaryadmin.credentials import passwords
 from diaryadmin.credentials.logins import login_stem, normalise_login
 from diaryadmin.credentials.scope import find_guardianship
+from diaryadmin.i18n import N_, _, ngettext
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
 from diaryadmin.people.names import LOOKALIKES, full_name
 
@@ -77,7 +78,10 @@ def _unissued_stems(session: Session) -> dict[str, str]:
     ).all()
     stems = {}
     for _sid, child, person in rows:
-        who = f"{person.full_name} for {full_name(child.surname, child.name, child.patronymic)}"
+        who = _("{guardian} for {student}").format(
+            guardian=person.full_name,
+            student=full_name(child.surname, child.name, child.patronymic),
+        )
         stems.setdefault(login_stem(child.name, child.surname), who)
         stems.setdefault(login_stem(child.name, child.surname, person.name), who)
     return stems
@@ -108,19 +112,22 @@ def _variants(attempt: str) -> list[tuple[str, str]]:
     return result
 
 
+# Translated where a finding is made (`_(MESSAGES[code])`), never at import time.
 MESSAGES = {
-    "password_ok": "The password the parent typed is correct.",
-    "case_inverted": (
+    "password_ok": N_("The password the parent typed is correct."),
+    "case_inverted": N_(
         "The password is right but with upper and lower case swapped, so Caps Lock is on "
         "and the parent should switch it off."
     ),
-    "keyboard_layout": (
+    "keyboard_layout": N_(
         "The password was typed on the Russian keyboard layout, so the parent should switch "
         "the keyboard to English (EN) and type it again."
     ),
-    "zero_letter_o": "The password is right except that digit 0 and letter O are swapped.",
-    "one_letter_l": "The password is right except that digit 1 and letter l (or I) are swapped.",
-    "password_wrong": (
+    "zero_letter_o": N_("The password is right except that digit 0 and letter O are swapped."),
+    "one_letter_l": N_(
+        "The password is right except that digit 1 and letter l (or I) are swapped."
+    ),
+    "password_wrong": N_(
         "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap; "
         "if the parent has lost it, reset it with "
         "'diaryadmin credentials reset {login} --out FILE'."
@@ -130,11 +137,11 @@ MESSAGES = {
 
 def _check_attempt(credential: Credential, attempt: str, settings: Settings) -> Finding:
     if passwords.matches(attempt, credential.password_hash, settings):
-        return Finding("password_ok", MESSAGES["password_ok"])
+        return Finding("password_ok", _(MESSAGES["password_ok"]))
     for code, variant in _variants(attempt):
         if passwords.matches(variant, credential.password_hash, settings):
-            return Finding(code, MESSAGES[code])
-    return Finding("password_wrong", MESSAGES["password_wrong"].format(login=credential.login))
+            return Finding(code, _(MESSAGES[code]))
+    return Finding("password_wrong", _(MESSAGES["password_wrong"]).format(login=credential.login))
 
 
 def _state_findings(session: Session, credential: Credential, now: datetime) -> list[Finding]:
@@ -144,58 +151,83 @@ def _state_findings(session: Session, credential: Credential, now: datetime) -> 
         return [
             Finding(
                 "revoked",
-                f"Access for {login} was withdrawn (or the child left the school), so it works "
-                f"again only after a new grant or enrolment.",
+                _(
+                    "Access for {login} was withdrawn (or the child left the school), so it "
+                    "works again only after a new grant or enrolment."
+                ).format(login=login),
             )
         ]
     if credential.state == "revoked":
         return [
             Finding(
                 "revoked",
-                f"{login} was revoked; if that was a mistake, give it back with "
-                f"'diaryadmin credentials reset {login} --out FILE'.",
+                _(
+                    "{login} was revoked; if that was a mistake, give it back with "
+                    "'diaryadmin credentials reset {login} --out FILE'."
+                ).format(login=login),
             )
         ]
     if credential.state == "locked":
         return [
             Finding(
                 "locked",
-                f"{login} is locked after {credential.failed_attempts} failed attempts; "
-                f"reset it with 'diaryadmin credentials reset {login} --out FILE'.",
+                ngettext(
+                    "{login} is locked after {count} failed attempt; "
+                    "reset it with 'diaryadmin credentials reset {login} --out FILE'.",
+                    "{login} is locked after {count} failed attempts; "
+                    "reset it with 'diaryadmin credentials reset {login} --out FILE'.",
+                    credential.failed_attempts,
+                ).format(login=login, count=credential.failed_attempts),
             )
         ]
     if credential.state == "linked":
-        since = f" since {credential.linked_at:%d.%m.%Y}" if credential.linked_at else ""
-        return [
-            Finding(
-                "linked",
-                f"{login} is linked to the parent's own account{since}: the parent signs in "
-                f"through State Services, not with a school password. If they lost that "
-                f"account, 'diaryadmin credentials unlink {login}' and reset it.",
-            )
-        ]
+        if credential.linked_at:
+            text = _(
+                "{login} is linked to the parent's own account since {date}: the parent signs "
+                "in through State Services, not with a school password. If they lost that "
+                "account, 'diaryadmin credentials unlink {login}' and reset it."
+            ).format(login=login, date=f"{credential.linked_at:%d.%m.%Y}")
+        else:
+            text = _(
+                "{login} is linked to the parent's own account: the parent signs in through "
+                "State Services, not with a school password. If they lost that account, "
+                "'diaryadmin credentials unlink {login}' and reset it."
+            ).format(login=login)
+        return [Finding("linked", text)]
     expired_on = credential.expires_at
     if credential.state == "expired" or (
         credential.state == "temporary" and expired_on is not None and expired_on <= now
     ):
-        when = f" on {expired_on:%d.%m.%Y}" if expired_on else ""
-        return [
-            Finding(
-                "expired",
-                f"The temporary password of {login} expired{when} without being replaced; "
-                f"issue a new one with 'diaryadmin credentials reset {login} --out FILE'.",
-            )
-        ]
+        if expired_on:
+            text = _(
+                "The temporary password of {login} expired on {date} without being replaced; "
+                "issue a new one with 'diaryadmin credentials reset {login} --out FILE'."
+            ).format(login=login, date=f"{expired_on:%d.%m.%Y}")
+        else:
+            text = _(
+                "The temporary password of {login} expired without being replaced; "
+                "issue a new one with 'diaryadmin credentials reset {login} --out FILE'."
+            ).format(login=login)
+        return [Finding("expired", text)]
     if credential.state == "temporary":
         days = max(0, math.ceil((expired_on - now).total_seconds() / 86400)) if expired_on else 0
         return [
             Finding(
                 "temporary",
-                f"{login} still uses the temporary password, which works for {days} more "
-                f"day(s), until {expired_on:%d.%m.%Y}, and must be replaced at the first login.",
+                ngettext(
+                    "{login} still uses the temporary password, which works for {days} more "
+                    "day, until {date}, and must be replaced at the first login.",
+                    "{login} still uses the temporary password, which works for {days} more "
+                    "days, until {date}, and must be replaced at the first login.",
+                    days,
+                ).format(login=login, days=days, date=f"{expired_on:%d.%m.%Y}"),
             )
         ]
-    return [Finding("active", f"{login} works; the parent has set their own password.")]
+    return [
+        Finding(
+            "active", _("{login} works; the parent has set their own password.").format(login=login)
+        )
+    ]
 
 
 def diagnose(
@@ -223,9 +255,10 @@ def diagnose(
             return [
                 Finding(
                     "not_issued",
-                    f"No login has been issued to {link.guardian.full_name} for this child yet; "
-                    f"issue one with "
-                    f"'diaryadmin credentials issue --student {student_id} --out FILE'.",
+                    _(
+                        "No login has been issued to {guardian} for this child yet; issue one "
+                        "with 'diaryadmin credentials issue --student {student} --out FILE'."
+                    ).format(guardian=link.guardian.full_name, student=student_id),
                 )
             ]
     else:
@@ -241,8 +274,10 @@ def diagnose(
                     findings.append(
                         Finding(
                             "login_cyrillic",
-                            f"The login was typed with Russian letters (or on the Russian "
-                            f"keyboard layout); it is {credential.login}, in Latin letters.",
+                            _(
+                                "The login was typed with Russian letters (or on the Russian "
+                                "keyboard layout); it is {login}, in Latin letters."
+                            ).format(login=credential.login),
                         )
                     )
                     break
@@ -253,15 +288,22 @@ def diagnose(
                     return [
                         Finding(
                             "not_issued",
-                            f"{candidate} has not been issued yet (it would belong to "
-                            f"{unissued[candidate]}), so issue credentials first.",
+                            _(
+                                "{login} has not been issued yet (it would belong to "
+                                "{owner}), so issue credentials first."
+                            ).format(login=candidate, owner=unissued[candidate]),
                         )
                     ]
             closest = []
             for candidate in tried:
                 closest += [c for c in _closest(session, candidate) if c not in closest]
-            hint = f" (closest existing logins: {', '.join(closest[:3])})" if closest else ""
-            return [Finding("unknown_login", f"There is no login {login.strip()!r}{hint}.")]
+            if closest:
+                text = _("There is no login {login} (closest existing logins: {closest}).")
+            else:
+                text = _("There is no login {login}.")
+            typed_login = repr(login.strip())
+            text = text.format(login=typed_login, closest=", ".join(closest[:3]))
+            return [Finding("unknown_login", text)]
     findings += _state_findings(session, credential, now)
     if attempt is not None and credential.state != "linked":  # its school password is spent
         findings.append(_check_attempt(credential, attempt, settings))

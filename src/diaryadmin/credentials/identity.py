@@ -30,6 +30,7 @@ from diaryadmin.credentials.auth import (
 )
 from diaryadmin.credentials.logins import normalise_login
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import Credential, Guardian, Guardianship, Student, utcnow
 
 PROVIDER_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -207,7 +208,9 @@ def unlink_credential(
 
     credential = credential_by_login(session, login)
     if credential.state != "linked":
-        raise Refused(f"{credential.login} is not linked to a parent's own account.")
+        raise Refused(
+            _("{login} is not linked to a parent's own account.").format(login=credential.login)
+        )
     guardian = credential.guardianship.guardian
     provider = linked_provider(credential)
     others = session.scalar(

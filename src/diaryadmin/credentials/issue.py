@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit, schools
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
-from diaryadmin.credentials.scope import id_chunks, withdrawn
+from diaryadmin.credentials.scope import id_chunks, relation_label, withdrawn
 from diaryadmin.errors import NotFound
+from diaryadmin.i18n import _
 from diaryadmin.models import (
     Credential,
     Guardian,
@@ -158,7 +159,9 @@ def _load_targets(session: Session, ids: Sequence[int]) -> list[_Target]:
             )
     missing = [i for i in ids if i not in targets]
     if missing:
-        raise NotFound(f"No guardianship with id {', '.join(map(str, missing[:10]))}.")
+        raise NotFound(
+            _("No guardianship with id {ids}.").format(ids=", ".join(map(str, missing[:10])))
+        )
     return [targets[i] for i in dict.fromkeys(ids)]
 
 
@@ -324,8 +327,17 @@ def issue_credentials(
 
 
 def _whose(c: IssuedCredential | _Target) -> str:
-    where = f", {c.class_name}" if c.class_name else ""
-    return f"{c.guardian} ({c.relation}) for {c.student}{where}"
+    text = (
+        _("{guardian} ({relation}) for {student}, {class_name}")
+        if c.class_name
+        else _("{guardian} ({relation}) for {student}")
+    )
+    return text.format(
+        guardian=c.guardian,
+        relation=relation_label(c.relation),
+        student=c.student,
+        class_name=c.class_name,
+    )
 
 
 def count_to_issue(

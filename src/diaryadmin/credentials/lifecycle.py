@@ -17,7 +17,9 @@ from diaryadmin.credentials import logins
 from diaryadmin.credentials.issue import IssueResult, issue_credentials
 from diaryadmin.credentials.passwords import PasswordSupply
 from diaryadmin.credentials.scope import find_guardianship, withdrawn
+from diaryadmin.credentials.status import state_words
 from diaryadmin.errors import NotFound, Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import Credential, Guardianship, utcnow
 from diaryadmin.plan import Plan
 
@@ -30,7 +32,11 @@ def credential_by_login(session: Session, login: str) -> Credential:
         select(Credential).where(Credential.login == logins.normalise_login(login))
     )
     if credential is None:
-        raise NotFound(f"There is no login {login!r}; try 'diaryadmin credentials doctor {login}'.")
+        raise NotFound(
+            _("There is no login {login}; try 'diaryadmin credentials doctor {typed}'.").format(
+                login=repr(login), typed=login
+            )
+        )
     return credential
 
 
@@ -60,19 +66,23 @@ def reset_credential(
         link = find_guardianship(session, student_id, guardian_name)
         if link.credential is None:
             raise NotFound(
-                f"{link.guardian.full_name} has no login for this child yet: issue one with "
-                f"'diaryadmin credentials issue --student {student_id} --out FILE'."
+                _(
+                    "{guardian} has no login for this child yet: issue one with "
+                    "'diaryadmin credentials issue --student {student} --out FILE'."
+                ).format(guardian=link.guardian.full_name, student=student_id)
             )
         link_id = link.id
     else:
-        raise Refused("Name the login, or the student and the guardian (--student, --guardian).")
+        raise Refused(_("Name the login, or the student and the guardian (--student, --guardian)."))
     if withdrawn(session, [link_id]):
-        raise Refused("This access was withdrawn (or the student left); it cannot be reset.")
+        raise Refused(_("This access was withdrawn (or the student left); it cannot be reset."))
     if require_email:
         person = session.get(Guardianship, link_id).guardian
         if not person.email:
             raise Refused(
-                f"{person.full_name} has no e-mail address, so reset with --out FILE instead."
+                _("{guardian} has no e-mail address, so reset with --out FILE instead.").format(
+                    guardian=person.full_name
+                )
             )
     return issue_credentials(
         session,
@@ -100,7 +110,8 @@ def revoke_credential(
     before = credential.state
     credential.state = "revoked"
     if plan is not None and before != "revoked":
-        plan.add("revoke", "login", credential.login, f"was {before}")
+        was = state_words().get(before, before)
+        plan.add("revoke", "login", credential.login, _("was {state}").format(state=was))
     audit.record(
         session, operator, "credentials.revoke", credential.login, {"was": before}, now=now
     )

@@ -18,9 +18,10 @@ from diaryadmin import audit, letters
 from diaryadmin.config import Settings
 from diaryadmin.credentials import status
 from diaryadmin.credentials.lifecycle import expire_credentials
+from diaryadmin.i18n import N_, _
 from diaryadmin.plan import Plan, change
 
-NOT_CONFIGURED = "e-mail is not configured (set DIARYADMIN_SMTP_HOST)"
+NOT_CONFIGURED = N_("e-mail is not configured (set DIARYADMIN_SMTP_HOST)")
 
 
 @dataclass
@@ -68,7 +69,7 @@ def expire_and_remind(
                 for row in due:
                     run.plan.add("remind", "login", row["login"], row["guardian"])
                 if not dry_run:
-                    run.failed = [_who(row, NOT_CONFIGURED) for row in due]
+                    run.failed = [_who(row, _(NOT_CONFIGURED)) for row in due]
             else:
                 rows = status.claim_reminders(session, days=remind_days, as_of=as_of)
     if dry_run:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.credentials.issue import STATES
 from diaryadmin.credentials.scope import id_chunks, school_id_of
+from diaryadmin.i18n import _, pgettext
 from diaryadmin.models import (
     Credential,
     Guardian,
@@ -30,6 +31,8 @@ __all__ = [
     "credential_status",
     "due_reminders",
     "reminder_rows",
+    "state_words",
+    "status_headers",
     "unclaim_reminders",
 ]
 
@@ -222,3 +225,29 @@ def credential_status(
         for r in session.execute(lacking)
     ]
     return rows, missing
+
+
+def state_words() -> dict[str, str]:
+    """A credential's state as a person reads it (table headers and cells; JSON and CSV keep
+    the codes)."""
+    return {
+        "temporary": pgettext("credential state", "temporary"),
+        "active": pgettext("credential state", "active"),
+        "linked": pgettext("credential state", "linked"),
+        "expired": pgettext("credential state", "expired"),
+        "locked": pgettext("credential state", "locked"),
+        "revoked": pgettext("credential state", "revoked"),
+        "none": pgettext("credential state", "none"),
+    }
+
+
+def status_headers() -> dict[str, str]:
+    return {
+        "class": _("class"),
+        "student": _("student"),
+        "guardian": _("guardian"),
+        "relation": _("relation"),
+        "login": _("login"),
+        "state": _("state"),
+        **state_words(),
+    }

@@ -16,38 +16,31 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diaryadmin import i18n
+from diaryadmin.i18n import N_
 from diaryadmin.models import Guardian, Student
 from diaryadmin.people.names import transliterate
 
 # Longer input makes zxcvbn slow (its matching is quadratic) and adds no guessability.
 MAX_CHECKED_LENGTH = 72
 
+# What each weakness tells the parent, translated into the parent's language where it is shown.
 HINTS = {
-    "ru": {
-        "personal": "В пароле есть логин, имя или дата рождения: их знают многие, "
-        "а подбирают первыми. Придумайте пароль без них.",
-        "common": "Это один из самых распространённых паролей: его подбирают первым. "
-        "Возьмите три-четыре случайных слова.",
-        "keyboard": "Ряды клавиш вроде qwerty или 123456 подбирают первыми. "
-        "Возьмите три-четыре случайных слова.",
-        "repeat": "Повторы вроде aaa или abcabc легко угадать. Добавьте ещё слово-другое.",
-        "sequence": "Последовательности вроде abcd или 4321 легко угадать. "
-        "Добавьте ещё слово-другое.",
-        "date": "Даты и годы легко угадать. Замените их словами.",
-        "simple": "Пароль слишком простой: добавьте ещё два-три необычных слова.",
-    },
-    "en": {
-        "personal": "The password contains the login, a name or a date of birth: many people "
-        "know them and they are tried first. Choose one without them.",
-        "common": "This is one of the most common passwords and is tried first. "
-        "Use three or four random words.",
-        "keyboard": "Rows of keys such as qwerty or 123456 are tried first. "
-        "Use three or four random words.",
-        "repeat": "Repeats such as aaa or abcabc are easy to guess. Add a word or two.",
-        "sequence": "Sequences such as abcd or 4321 are easy to guess. Add a word or two.",
-        "date": "Dates and years are easy to guess. Use words instead.",
-        "simple": "The password is too simple: add two or three uncommon words.",
-    },
+    "personal": N_(
+        "The password contains the login, a name or a date of birth: many people "
+        "know them and they are tried first. Choose one without them."
+    ),
+    "common": N_(
+        "This is one of the most common passwords and is tried first. "
+        "Use three or four random words."
+    ),
+    "keyboard": N_(
+        "Rows of keys such as qwerty or 123456 are tried first. Use three or four random words."
+    ),
+    "repeat": N_("Repeats such as aaa or abcabc are easy to guess. Add a word or two."),
+    "sequence": N_("Sequences such as abcd or 4321 are easy to guess. Add a word or two."),
+    "date": N_("Dates and years are easy to guess. Use words instead."),
+    "simple": N_("The password is too simple: add two or three uncommon words."),
 }
 
 
@@ -131,4 +124,6 @@ def weakness(
     result = zxcvbn(checked, user_inputs=user_inputs, max_length=MAX_CHECKED_LENGTH)
     if result["score"] >= min_score:
         return None
-    return HINTS.get(language, HINTS["ru"])[_weakest_kind(result["sequence"])]
+    # The portal asks in the parent's language; an unknown one gets Russian, as before.
+    with i18n.using(language if language in i18n.LANGUAGES else "ru"):
+        return i18n.gettext(HINTS[_weakest_kind(result["sequence"])])

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.credentials.scope import find_guardianship
+from diaryadmin.credentials.scope import find_guardianship, relation_label
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import Credential, Guardian, Guardianship, utcnow
 from diaryadmin.people.contacts import normalise_email, normalise_phone
 from diaryadmin.people.names import clean_spaces, fix_lookalikes, name_key, split_full_name
@@ -27,13 +28,13 @@ class Grant:
     reactivated: bool  # the same grant existed and was revoked before
 
 
-def _contact(value: str | None, parse, label: str) -> str | None:
+def _contact(value: str | None, parse, message: str) -> str | None:
     if not value:
         return None
     try:
         return parse(value)
     except ValueError as exc:
-        raise InputError(f"The {label} is not valid.", [Problem(str(exc), value=value)]) from None
+        raise InputError(message, [Problem(str(exc), value=value)]) from None
 
 
 def grant_trusted_person(
@@ -54,13 +55,19 @@ def grant_trusted_person(
     now = now or utcnow()
     granting = find_guardianship(session, student_id, guardian_name)
     if granting.trusted or not granting.active:
-        raise Refused(f"{granting.guardian.full_name} cannot grant access to this child.")
+        raise Refused(
+            _("{guardian} cannot grant access to this child.").format(
+                guardian=granting.guardian.full_name
+            )
+        )
     try:
         surname, name, patronymic = split_full_name(fix_lookalikes(clean_spaces(person))[0])
     except ValueError as exc:
-        raise InputError("The trusted person's name is not valid.", [Problem(str(exc))]) from None
-    email = _contact(email, normalise_email, "e-mail")
-    phone = _contact(phone, normalise_phone, "phone")
+        raise InputError(
+            _("The trusted person's name is not valid."), [Problem(str(exc))]
+        ) from None
+    email = _contact(email, normalise_email, _("The e-mail is not valid."))
+    phone = _contact(phone, normalise_phone, _("The phone is not valid."))
     key = name_key(surname, name, patronymic)
     query = select(Guardian).where(Guardian.name_key == key)
     if email:
@@ -91,7 +98,9 @@ def grant_trusted_person(
     reactivated = False
     if link is not None:
         if link.active:
-            raise Refused(f"{trusted.full_name} already has access to this child.")
+            raise Refused(
+                _("{person} already has access to this child.").format(person=trusted.full_name)
+            )
         link.active, link.revoked_at, link.granted_by_id = True, None, granting.guardian_id
         reactivated = True
     else:
@@ -135,7 +144,11 @@ def revoke_guardianship(
     now = now or utcnow()
     link = find_guardianship(session, student_id, person)
     if not link.active:
-        raise Refused(f"{link.guardian.full_name} has no access to this child already.")
+        raise Refused(
+            _("{person} has no access to this child already.").format(
+                person=link.guardian.full_name
+            )
+        )
     link.active = False
     link.revoked_at = now
     login = None
@@ -149,7 +162,10 @@ def revoke_guardianship(
             "withdraw",
             "access",
             link.guardian.full_name,
-            f"{link.relation} of {student.surname} {student.name}",
+            _("{relation} of {student}").format(
+                relation=relation_label(link.relation),
+                student=f"{student.surname} {student.name}",
+            ),
         )
         if login:
             plan.add("revoke", "login", login)
@@ -170,5 +186,5 @@ def guardianship_login(session: Session, guardianship_id: int) -> str:
         select(Credential.login).where(Credential.guardianship_id == guardianship_id)
     )
     if login is None:
-        raise NotFound("No credential was issued.")
+        raise NotFound(_("No credential was issued."))
     return login

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, Problem
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, find_header
@@ -144,15 +145,19 @@ def label_of(header: HeaderMap, column: int) -> str:
 
 
 def visible_sheets(
-    path: Path, names: list[str], kinds: Sequence[TableKind], problems: Problems
+    path: Path,
+    names: list[str],
+    kinds: Sequence[TableKind],
+    problems: Problems,
+    limits: ReadLimits | None = None,
 ) -> list[str]:
     """The sheets to read of `names` (every worksheet): hidden ones left out, with a warning
     for each that holds a table of one of `kinds`."""
     if len(names) < 2:
         return names
-    hidden = hidden_sheets(path) & set(names)
+    hidden = hidden_sheets(path, limits) & set(names)
     for sheet in (n for n in names if n in hidden):
-        head = list(itertools.islice(iter_rows(path, sheet=sheet), HEADER_SCAN))
+        head = list(itertools.islice(iter_rows(path, sheet=sheet, limits=limits), HEADER_SCAN))
         if any(_identified(kind, head) for kind in kinds):
             problems.warnings.append(
                 Problem("hidden sheet skipped; use --sheet to import it", str(path), sheet)
@@ -173,19 +178,21 @@ def read_tables(
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Table]:
     """Every complete table of one of `kinds` in a file, by the policy in this module's
     docstring: each visible sheet in order (only `sheet` if given), or the CSV.
 
     Problems found on the way go to `problems`; a file with no table of the kinds at all gets
     an error (`kinds[0]` names what was expected). Raises InputError if the file cannot be
-    read (missing, unsupported, not a spreadsheet, no sheet `sheet`).
+    read (missing, unsupported, not a spreadsheet, no sheet `sheet`, over one of `limits`:
+    the caller's settings, else the environment's).
     """
     path = Path(path)
-    names = sheet_names(path)
+    names = sheet_names(path, limits=limits)
     errors_before = len(problems.errors)
     if not names:
-        rows = iter_rows(path, encoding=encoding, delimiter=delimiter)
+        rows = iter_rows(path, encoding=encoding, delimiter=delimiter, limits=limits)
         table, identified = read_sheet(rows, kinds, problems, named=True)
         if table is not None:
             yield table
@@ -194,14 +201,14 @@ def read_tables(
         return
     if sheet is not None:
         if sheet not in names:
-            iter_rows(path, sheet=sheet)  # raises, naming the sheets there are
+            iter_rows(path, sheet=sheet, limits=limits)  # raises, naming the sheets there are
         names = [sheet]
     else:
-        names = visible_sheets(path, names, kinds, problems)
-    formulas = formula_cells(path)
+        names = visible_sheets(path, names, kinds, problems, limits)
+    formulas = formula_cells(path, limits)
     found = False
     for one in names:
-        rows = iter_rows(path, sheet=one)
+        rows = iter_rows(path, sheet=one, limits=limits)
         table, identified = read_sheet(
             rows, kinds, problems, formulas.get(one), named=sheet is not None
         )

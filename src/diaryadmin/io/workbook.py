@@ -7,19 +7,21 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from diaryadmin.config import ReadLimits
 
-def hidden_sheets(path: Path) -> set[str]:
+
+def hidden_sheets(path: Path, limits: ReadLimits | None = None) -> set[str]:
     """The names of a spreadsheet's hidden worksheets (none for CSV or an unreadable file)."""
     from diaryadmin.errors import InputError
     from diaryadmin.io.reader import worksheets
 
     try:
-        return {name for name, hidden in worksheets(path) if hidden}
+        return {name for name, hidden in worksheets(path, limits=limits) if hidden}
     except InputError:  # iter_rows reports an unreadable file with the same message
         return set()
 
 
-def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
+def formula_cells(path: Path, limits: ReadLimits | None = None) -> dict[str, set[tuple[int, int]]]:
     """(row, 0-based column) of every formula cell by sheet name, for .xlsx/.xlsm files.
 
     Calamine hands back a formula's cached value (or nothing, if the file was never opened in
@@ -30,7 +32,6 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
         return {}
     from defusedxml import ElementTree
 
-    from diaryadmin.config import ReadLimits
     from diaryadmin.errors import InputError
     from diaryadmin.io.inspect import XLSX, inspect_file
 
@@ -38,7 +39,7 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
     try:
         # Only what passes the inspection is unpacked (a zip bomb stays packed); the XML is
         # parsed with defusedxml and read in blocks, so memory stays bounded.
-        if inspect_file(path, str(path), ReadLimits.from_env()) != XLSX:
+        if inspect_file(path, str(path), limits or ReadLimits.from_env()) != XLSX:
             return {}
         with zipfile.ZipFile(path) as archive:
             ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

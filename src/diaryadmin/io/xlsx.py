@@ -57,7 +57,9 @@ def _cut_at_word(text: str, limit: int) -> str:
         return cut.rstrip(" -_.,")
     boundary = max(cut.rfind(c) for c in " -_.,")
     if boundary >= limit // 2:
-        return cut[:boundary].rstrip(" -_.,")
+        head, _space, last = cut[:boundary].rstrip(" -_.,").rpartition(" ")
+        # Not ending on a one-letter word ("Изобразительное искусство и").
+        return head.rstrip(" -_.,") if head and len(last) == 1 else cut[:boundary].rstrip(" -_.,")
     return cut
 
 
@@ -79,8 +81,8 @@ def sheet_title(
     text = " ".join(_TITLE_DROPPED.sub("", title).translate(_SHEET_TITLE_FORBIDDEN).split())
     text = text.strip("' ") or fallback
 
-    def fit(room: int) -> str:
-        return (_cut_at_word(text, room).strip("' ") or fallback[:room]) + suffix
+    def fit(room: int, tag: str = "") -> str:
+        return (_cut_at_word(text, room).strip("' ") or fallback[:room]) + tag + suffix
 
     base = fit(limit - len(suffix))
     if base.casefold() in _RESERVED_TITLES:
@@ -89,7 +91,7 @@ def sheet_title(
     while candidate.casefold() in used:
         n += 1
         tag = f"~{n}"
-        candidate = fit(limit - len(suffix) - len(tag)) + tag
+        candidate = fit(limit - len(suffix) - len(tag), tag)  # `Физика~2 (темы)`
     used.add(candidate.casefold())
     return candidate
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.models import Enrolment, School, SchoolClass, Student
 from diaryadmin.people.names import fold, name_key
 
@@ -119,23 +120,32 @@ class ClassList:
         if len(found) == 1:
             return next(iter(found)), None
         if found:
-            return None, f"{len(found)} students of the class have this name; give their ID"
+            return None, ngettext(
+                "{count} student of the class has this name; give their ID",
+                "{count} students of the class have this name; give their ID",
+                len(found),
+            ).format(count=len(found))
         namesakes: set[int] = set()
         for class_id in class_ids:
             namesakes |= self.surnames.get(class_id, {}).get(key, set())
         if namesakes:
-            return None, (
-                f"only a surname ({len(namesakes)} student(s) of the class have it): "
-                "give the name too, or the ID"
-            )
+            return None, ngettext(
+                "only a surname ({count} student of the class has it): give the name too, or "
+                "the ID",
+                "only a surname ({count} students of the class have it): give the name too, or "
+                "the ID",
+                len(namesakes),
+            ).format(count=len(namesakes))
         elsewhere = sorted(
             name
             for name, class_id in self.classes.items()
             if class_id not in class_ids and self.names.get(class_id, {}).get(key)
         )
         if elsewhere:
-            return None, f"no such student in the class (one is in {', '.join(elsewhere)})"
-        return None, "no such student in the class"
+            return None, _("no such student in the class (one is in {classes})").format(
+                classes=", ".join(elsewhere)
+            )
+        return None, _("no such student in the class")
 
 
 _INITIAL_DOTS = re.compile(r"(?<=\w)\.\s*|\s+")

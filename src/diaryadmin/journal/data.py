@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from diaryadmin.errors import NotFound
+from diaryadmin.i18n import _
 from diaryadmin.journal import grading
 from diaryadmin.journal.periods import DateRange, year_label
 from diaryadmin.models import (
@@ -131,7 +132,7 @@ class ClassJournal:
         """(Monday, weighted average of every mark that week), for weeks with marks."""
         day_of = {lesson.id: lesson.date for lessons in self.lessons.values() for lesson in lessons}
         weeks: dict[date, list[tuple[float, float]]] = defaultdict(list)
-        for (_, lesson_id), marks in self.marks.items():
+        for (_student, lesson_id), marks in self.marks.items():
             day = day_of[lesson_id]
             monday = day - timedelta(days=day.weekday())
             weeks[monday].extend((m[VALUE], m[WEIGHT]) for m in marks)
@@ -173,7 +174,9 @@ def find_class(session: Session, school: School, name: str, year: int) -> School
         )
     )
     if found is None:
-        raise NotFound(f"There is no class {canonical} in {year_label(year)}.")
+        raise NotFound(
+            _("There is no class {name} in {year}.").format(name=canonical, year=year_label(year))
+        )
     return found
 
 

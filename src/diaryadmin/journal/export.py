@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin import audit
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.io import atomic_output
 from diaryadmin.journal.data import ClassJournal, load_class_journal
 from diaryadmin.journal.periods import DateRange
@@ -42,22 +43,29 @@ def export_journals(
     `overwrite` is false.
     """
     if not classes:
-        raise Refused("There are no classes to export.")
+        raise Refused(_("There are no classes to export."))
     if folder:
         if out.exists() and not out.is_dir():
-            raise Refused(f"{out} is a file; --all writes a folder with one workbook per class.")
+            raise Refused(
+                _("{file} is a file; --all writes a folder with one workbook per class.").format(
+                    file=out
+                )
+            )
         out.mkdir(parents=True, exist_ok=True)
         targets = [out / f"{c.name}.xlsx" for c in classes]
         if not overwrite:
             existing = [str(t) for t in targets if t.exists()]
             if existing:
                 raise Refused(
-                    f"{len(existing)} file(s) already exist, e.g. {existing[0]}; "
-                    "use --force to overwrite them."
+                    ngettext(
+                        "{count} file already exists, e.g. {file}; use --force to overwrite it.",
+                        "{count} files already exist, e.g. {file}; use --force to overwrite them.",
+                        len(existing),
+                    ).format(count=len(existing), file=existing[0])
                 )
     else:
         if len(classes) != 1:
-            raise Refused("Several classes go into a folder: give --out a folder name.")
+            raise Refused(_("Several classes go into a folder: give --out a folder name."))
         targets = [out]
     url = _worker_url(session) if jobs > 1 and len(classes) > 1 else None
     if url is not None:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
+from diaryadmin.i18n import _
 from diaryadmin.people.names import fold
 
 MARK_VALUES = range(1, 6)
@@ -88,7 +89,7 @@ def parse_absence_code(text: str) -> str:
     key = fold(str(text)).replace(".", "").replace(" ", "")
     code = _CODE_ALIASES.get(key)
     if code is None:
-        raise ValueError("unknown attendance code; use Н, Б, УП or ОП")
+        raise ValueError(_("unknown attendance code; use Н, Б, УП or ОП"))
     return code
 
 
@@ -98,7 +99,7 @@ def parse_mark(value: object) -> int:
 
     number = parse_float(value)
     if not number.is_integer() or int(number) not in MARK_VALUES:
-        raise ValueError("a mark is a whole number from 1 to 5")
+        raise ValueError(_("a mark is a whole number from 1 to 5"))
     return int(number)
 
 

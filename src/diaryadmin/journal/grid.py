@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from diaryadmin.errors import Problem
+from diaryadmin.i18n import _
 from diaryadmin.io import iter_rows
 from diaryadmin.io.cells import cell_text, parse_date, parse_int
 from diaryadmin.io.table import column_letter
@@ -41,9 +42,9 @@ class GridRow(NamedTuple):
     grade_where: Problem  # the period grade's cell
 
 
-def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) -> None:
+def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class, limits=None) -> None:
     plan.formats.add("grid")
-    rows = list(iter_rows(path, sheet=sheet))
+    rows = list(iter_rows(path, sheet=sheet, limits=limits))
     problems = plan.problems
     meta = {cell_text(r.values[0]): r for r in rows[:3] if r.values}
     class_row, subject_row = meta.get(LABEL_CLASS), meta.get(LABEL_SUBJECT)
@@ -51,15 +52,23 @@ def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) ->
     try:
         class_name = canonical_class(cell_text(class_row.values[1]))
     except (ValueError, IndexError, AttributeError, TypeError):
-        problems.append(Problem("the class in B1 is missing or wrong", path.name, sheet, 1, "B"))
+        problems.append(Problem(_("the class in B1 is missing or wrong"), path.name, sheet, 1, "B"))
     if class_name and default_class and class_name != default_class:
         problems.append(
-            Problem(f"the sheet is for {class_name}, not {default_class}", str(path), sheet, 1, "B")
+            Problem(
+                _("the sheet is for {name}, not {expected}").format(
+                    name=class_name, expected=default_class
+                ),
+                str(path),
+                sheet,
+                1,
+                "B",
+            )
         )
     if subject_row is not None and len(subject_row.values) > 1:
         subject = clean_text(subject_row.values[1])
     if not subject:
-        problems.append(Problem("the subject in B2 is missing", str(path), sheet, 2, "B"))
+        problems.append(Problem(_("the subject in B2 is missing"), str(path), sheet, 2, "B"))
     # The school year: "Учебный год 2026/27" in C1 (older exports: the year alone in D1).
     for value in class_row.values[2:4] if class_row else ():
         if (text := cell_text(value)) and (match := re.search(r"\b(\d{4})/\d{2}$", text)):
@@ -78,7 +87,7 @@ def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) ->
             except (ValueError, IndexError):
                 problems.append(
                     Problem(
-                        "the period needs its dates in C3 (01.09.2026 – 24.10.2026)",
+                        _("the period needs its dates in C3 (01.09.2026 – 24.10.2026)"),
                         str(path),
                         sheet,
                         3,
@@ -88,14 +97,19 @@ def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) ->
     header = next((r for r in rows if cell_text(r.values[0]) == "№"), None)
     if header is None or class_name is None or not subject:
         if header is None:
-            problems.append(Problem("the header row (№, Ученик) is missing", str(path), sheet))
+            problems.append(Problem(_("the header row (№, Ученик) is missing"), str(path), sheet))
         return
     titles = [cell_text(v) for v in header.values]
     try:
         col_average = titles.index(COL_AVERAGE)
     except ValueError:
         problems.append(
-            Problem(f"the column {COL_AVERAGE!r} is missing", str(path), sheet, header.number)
+            Problem(
+                _("the column '{column}' is missing").format(column=COL_AVERAGE),
+                str(path),
+                sheet,
+                header.number,
+            )
         )
         return
     col_grade = titles.index(COL_PERIOD_GRADE) if COL_PERIOD_GRADE in titles else None
@@ -108,7 +122,7 @@ def read_grid(path: Path, sheet: str, plan: Plan, notes: dict, default_class) ->
         except ValueError:
             problems.append(
                 Problem(
-                    "the lesson number in the list of topics is missing",
+                    _("the lesson number in the list of topics is missing"),
                     str(path),
                     sheet,
                     header.number + 1,
@@ -178,13 +192,23 @@ def grid_entries(plan: Plan) -> None:
         lessons = lesson_lists.get((class_name, fold(subject)))
         if lessons is None:
             plan.problems.append(
-                problem_at(where, f"no list of topics for {class_name} {subject} in the file")
+                problem_at(
+                    where,
+                    _("no list of topics for {name} {subject} in the file").format(
+                        name=class_name, subject=subject
+                    ),
+                )
             )
             continue
         for seq in sorted(set(row.lesson_of_col.values())):
             if seq not in lessons:
                 plan.problems.append(
-                    problem_at(where, f"lesson {seq} is not in the list of topics of {subject}")
+                    problem_at(
+                        where,
+                        _("lesson {number} is not in the list of topics of {subject}").format(
+                            number=seq, subject=subject
+                        ),
+                    )
                 )
                 continue
             marks, code = [], None
@@ -197,7 +221,9 @@ def grid_entries(plan: Plan) -> None:
                         plan.problems.append(problem_at(at, str(error)))
                         continue
                     if code is not None:
-                        plan.problems.append(problem_at(at, "two attendance codes in one lesson"))
+                        plan.problems.append(
+                            problem_at(at, _("two attendance codes in one lesson"))
+                        )
                     code = new_code
                     continue
                 try:
@@ -210,7 +236,9 @@ def grid_entries(plan: Plan) -> None:
                     try:
                         info = parse_note(note)
                     except ValueError as error:
-                        plan.problems.append(problem_at(at, f"the note's weight: {error}"))
+                        plan.problems.append(
+                            problem_at(at, _("the note's weight: {error}").format(error=error))
+                        )
                 marks.append(
                     (
                         mark,

@@ -25,8 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
+from diaryadmin.config import ReadLimits
 from diaryadmin.db import lock_school
 from diaryadmin.errors import ImportOutcome, InputError, NotFound, Problem
+from diaryadmin.i18n import _, ngettext
 from diaryadmin.journal.classlist import ClassList
 from diaryadmin.journal.periods import year_label
 from diaryadmin.journal.read import (
@@ -138,7 +140,7 @@ def _school_year(session: Session, school: School, year: int | None, plan: Plan)
         return next(iter(plan.file_years))
     latest = _latest_year(session, school)
     if latest is None:
-        raise NotFound("The school has no classes yet: import a roster first.")
+        raise NotFound(_("The school has no classes yet: import a roster first."))
     return latest
 
 
@@ -158,6 +160,7 @@ def plan_import(
     *,
     default_class: str | None = None,
     year: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> tuple[Plan, JournalImportReport]:
     """Read and check a journal file against the database; nothing is written.
 
@@ -165,7 +168,7 @@ def plan_import(
     """
     default_class = class_option(default_class or None)
     hint = year if year is not None else _latest_year(session, school)
-    plan = read_journal_file(path, default_class, year_hint=hint)
+    plan = read_journal_file(path, default_class, year_hint=hint, limits=limits)
     if not plan.formats:
         raise _refused(path, plan)
     year = _school_year(session, school, year, plan)
@@ -192,21 +195,24 @@ def _check_lessons(plan: Plan, class_list: ClassList, year: int) -> dict[str, in
             plan.problems.append(
                 problem_at(
                     where,
-                    f"the date is outside the school year {year_label(year)} "
-                    f"({first:%d.%m.%Y} – {last:%d.%m.%Y})",
+                    _("the date is outside the school year {year} ({first} – {last})").format(
+                        year=year_label(year), first=f"{first:%d.%m.%Y}", last=f"{last:%d.%m.%Y}"
+                    ),
                 )
             )
             continue
         if lesson.date.month in SUMMER_MONTHS:
             plan.problems.append(
-                problem_at(where, "the date is in the summer holidays (July and August)")
+                problem_at(where, _("the date is in the summer holidays (July and August)"))
             )
             continue
         found = class_list.classes.get(lesson.class_name)
         if found is None:
             plan.problems.append(
                 Problem(
-                    f"there is no class {lesson.class_name} in {year_label(year)}",
+                    _("there is no class {name} in {year}").format(
+                        name=lesson.class_name, year=year_label(year)
+                    ),
                     where.file,
                     where.sheet,
                     where.row,
@@ -223,7 +229,12 @@ def _check_periods(plan: Plan, year: int) -> None:
     for name, (start, end, where) in plan.periods.items():
         if school_year_of(start) != year or school_year_of(end) != year or end < start:
             plan.problems.append(
-                problem_at(where, f"the period {name} is not within {year_label(year)}")
+                problem_at(
+                    where,
+                    _("the period {name} is not within {year}").format(
+                        name=name, year=year_label(year)
+                    ),
+                )
             )
 
 
@@ -237,7 +248,7 @@ def _resolve_ids(plan: Plan, class_list: ClassList) -> list[tuple[Entry, int | N
             student_id = class_list.by_external.get(fold(entry.ref[1]))
             if student_id is None:
                 plan.problems.append(
-                    problem_at(entry.where, f"no student with ID {entry.ref[1]!r}")
+                    problem_at(entry.where, _("no student with ID '{id}'").format(id=entry.ref[1]))
                 )
                 continue
         resolved.append((entry, student_id))
@@ -282,8 +293,11 @@ def _place_entry(
         plan.problems.append(
             problem_at(
                 where,
-                f"{student.surname} {student.name} is not in class {entry.class_name} "
-                f"on {lesson.date:%d.%m.%Y}",
+                _("{student} is not in class {name} on {date}").format(
+                    student=f"{student.surname} {student.name}",
+                    name=entry.class_name,
+                    date=f"{lesson.date:%d.%m.%Y}",
+                ),
             )
         )
         return
@@ -301,7 +315,12 @@ def _place_entry(
     if entry.code is not None:
         if pair.absence is not None and pair.absence != entry.code:
             plan.problems.append(
-                problem_at(where, f"a second attendance code ({entry.code}, was {pair.absence})")
+                problem_at(
+                    where,
+                    _("a second attendance code ({code}, was {previous})").format(
+                        code=entry.code, previous=pair.absence
+                    ),
+                )
             )
         pair.absence = entry.code
 
@@ -309,9 +328,12 @@ def _place_entry(
 def _refused(path: Path, plan: Plan) -> InputError:
     report = JournalImportReport.of(path, plan, dry_run=False)
     count = len(plan.problems)
-    return InputError(
-        f"{path}: {count} problem(s) found; nothing was imported.", plan.problems, report.to_dict()
-    )
+    message = ngettext(
+        "{file}: {count} problem found; nothing was imported.",
+        "{file}: {count} problems found; nothing was imported.",
+        count,
+    ).format(file=path, count=count)
+    return InputError(message, plan.problems, report.to_dict())
 
 
 def apply_import(
@@ -352,6 +374,7 @@ def import_journal(
     dry_run: bool = False,
     now: datetime | None = None,
     changes: ChangePlan | None = None,
+    limits: ReadLimits | None = None,
 ) -> dict[str, Any]:
     """Import a journal file (long form or grid workbook) all-or-nothing.
 
@@ -365,7 +388,9 @@ def import_journal(
     path = Path(path)
     if not dry_run:
         lock_school(session, school.code)
-    plan, report = plan_import(session, school, path, default_class=default_class, year=year)
+    plan, report = plan_import(
+        session, school, path, default_class=default_class, year=year, limits=limits
+    )
     if changes is not None:
         _describe_lessons(plan, changes)
     if dry_run:
@@ -376,7 +401,7 @@ def import_journal(
 def _describe_lessons(plan: Plan, changes: ChangePlan) -> None:
     marks: dict[tuple, int] = {}
     absences: dict[tuple, int] = {}
-    for (_, key), pair in plan.pairs.items():
+    for (_student, key), pair in plan.pairs.items():
         marks[key] = marks.get(key, 0) + len(pair.marks)
         absences[key] = absences.get(key, 0) + bool(pair.absence)
     for key, lesson in sorted(
@@ -387,5 +412,7 @@ def _describe_lessons(plan: Plan, changes: ChangePlan) -> None:
             "import",
             "lesson",
             f"{lesson.class_name} {lesson.subject} {lesson.date:%d.%m.%Y} №{lesson.number}",
-            f"{marks.get(key, 0)} mark(s), {absences.get(key, 0)} absence(s)",
+            _("marks: {marks}, absences: {absences}").format(
+                marks=marks.get(key, 0), absences=absences.get(key, 0)
+            ),
         )

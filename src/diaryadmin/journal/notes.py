@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from diaryadmin.errors import InputError, Problem
+from diaryadmin.i18n import _
 from diaryadmin.io.cells import parse_float
 from diaryadmin.journal.layout import NO_KIND, NOTE_COMMENT, NOTE_KIND, NOTE_TEACHER, NOTE_WEIGHT
 from diaryadmin.people.names import clean_spaces
@@ -35,7 +36,9 @@ def read_cell_notes(path: Path) -> dict[str, dict[tuple[int, int], str]]:
         try:
             return _notes_in(archive)
         except Exception as error:  # malformed or hostile XML
-            message = f"the cell notes cannot be read ({type(error).__name__})"
+            message = _("the cell notes cannot be read ({error})").format(
+                error=type(error).__name__
+            )
             raise InputError(f"{path}: {message}", [Problem(message, str(path))]) from None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin import audit
 from diaryadmin.errors import NotFound, Refused
+from diaryadmin.i18n import _
 from diaryadmin.models import AcademicPeriod, School
 from diaryadmin.plan import Plan
 from diaryadmin.schools import school_year_of
@@ -60,14 +61,20 @@ def add_period(
     """
     name = " ".join(name.split())
     if not name:
-        raise Refused("A period needs a name, such as Q1 or 1 четверть.")
+        raise Refused(_("A period needs a name, such as Q1 or 1 четверть."))
     if ends_on < starts_on:
-        raise Refused(f"The period {name} ends ({ends_on:%d.%m.%Y}) before it starts.")
+        raise Refused(
+            _("The period {name} ends ({end}) before it starts.").format(
+                name=name, end=f"{ends_on:%d.%m.%Y}"
+            )
+        )
     year = school_year_of(starts_on)
     if school_year_of(ends_on) != year:
         raise Refused(
-            f"The period {name} spans two school years ({year_label(year)} and "
-            f"{year_label(school_year_of(ends_on))}); a school year starts on 1 September."
+            _(
+                "The period {name} spans two school years ({first} and {second}); a school "
+                "year starts on 1 September."
+            ).format(name=name, first=year_label(year), second=year_label(school_year_of(ends_on)))
         )
     clash = session.scalar(
         select(AcademicPeriod).where(
@@ -77,7 +84,11 @@ def add_period(
         )
     )
     if clash is not None:
-        raise Refused(f"The school year {year_label(year)} already has a period {name}.")
+        raise Refused(
+            _("The school year {year} already has a period {name}.").format(
+                year=year_label(year), name=name
+            )
+        )
     period = AcademicPeriod(
         school_id=school.id, school_year=year, name=name, starts_on=starts_on, ends_on=ends_on
     )
@@ -138,10 +149,19 @@ def find_period(
         query = query.where(AcademicPeriod.school_year == year)
     found = session.scalars(query.order_by(AcademicPeriod.school_year.desc())).first()
     if found is None:
-        known = ", ".join(p["name"] for p in list_periods(session, school, year)) or "none yet"
+        known = ", ".join(p["name"] for p in list_periods(session, school, year)) or _("none yet")
+        if year:
+            message = _(
+                "There is no period '{name}' in {year} (known: {known}); add it with "
+                "'diaryadmin periods add'."
+            )
+        else:
+            message = _(
+                "There is no period '{name}' (known: {known}); add it with "
+                "'diaryadmin periods add'."
+            )
         raise NotFound(
-            f"There is no period {name!r}{f' in {year_label(year)}' if year else ''} "
-            f"(known: {known}); add it with 'diaryadmin periods add'."
+            message.format(name=name, year=year_label(year) if year else "", known=known)
         )
     return found
 
@@ -157,11 +177,15 @@ def resolve_range(
     """The dates to cover: a named period, or --from/--to. Raises Refused or NotFound."""
     if period:
         if starts_on or ends_on:
-            raise Refused("Give either a period or --from/--to, not both.")
+            raise Refused(_("Give either a period or --from/--to, not both."))
         found = find_period(session, school, period, year)
         return DateRange(found.starts_on, found.ends_on, found.id, found.name)
     if not (starts_on and ends_on):
-        raise Refused("Name a period (--period Q1) or give both --from and --to.")
+        raise Refused(_("Name a period (--period Q1) or give both --from and --to."))
     if ends_on < starts_on:
-        raise Refused(f"--to ({ends_on:%d.%m.%Y}) is before --from ({starts_on:%d.%m.%Y}).")
+        raise Refused(
+            _("--to ({end}) is before --from ({start}).").format(
+                end=f"{ends_on:%d.%m.%Y}", start=f"{starts_on:%d.%m.%Y}"
+            )
+        )
     return DateRange(starts_on, ends_on)

@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import Problem
+from diaryadmin.i18n import N_, _
 from diaryadmin.io import HeaderMap, Row, iter_rows, sheet_names
 from diaryadmin.io.cells import cell_text, parse_date, parse_float, parse_int
 from diaryadmin.io.table import Problems, TableKind, read_sheet, visible_sheets
@@ -94,17 +96,19 @@ MAX_WEIGHT = 10.0
 # ---------------------------------------------------------------- reading the file
 
 
-def _detect(path: Path, plan: Plan, default_class: str | None) -> list[tuple[str | None, str]]:
+def _detect(
+    path: Path, plan: Plan, default_class: str | None, limits: ReadLimits | None = None
+) -> list[tuple[str | None, str]]:
     """(sheet, kind) for each visible sheet: 'grid', 'summary' or 'long'; CSV is one 'long'
     sheet. Hidden sheets are left out (with a warning if one holds a long-form table)."""
-    names = sheet_names(path)
+    names = sheet_names(path, limits=limits)
     if not names:
         return [(None, "long")]
     problems = Problems(plan.warnings, plan.problems)
-    names = visible_sheets(path, names, [_long_form(default_class)], problems)
+    names = visible_sheets(path, names, [_long_form(default_class)], problems, limits)
     kinds = []
     for name in names:
-        first = list(_head_rows(path, name, 2))
+        first = list(_head_rows(path, name, 2, limits))
         a = [cell_text(r.values[0]) if r.values else None for r in first]
         if len(a) == 2 and a[0] == LABEL_CLASS and a[1] == LABEL_SUBJECT:
             kinds.append((name, "grid"))
@@ -115,11 +119,25 @@ def _detect(path: Path, plan: Plan, default_class: str | None) -> list[tuple[str
     return kinds
 
 
-def _head_rows(path: Path, sheet: str, n: int) -> Iterator[Row]:
-    for k, row in enumerate(iter_rows(path, sheet=sheet)):
+def _head_rows(path: Path, sheet: str, n: int, limits: ReadLimits | None) -> Iterator[Row]:
+    for k, row in enumerate(iter_rows(path, sheet=sheet, limits=limits)):
         if k >= n:
             return
         yield row
+
+
+# A lesson named twice with different details (the teacher, topic or homework).
+_ALREADY = {
+    "teacher": N_(
+        "the lesson of {date} (lesson {number}) already has teacher '{value}' in an earlier row"
+    ),
+    "topic": N_(
+        "the lesson of {date} (lesson {number}) already has topic '{value}' in an earlier row"
+    ),
+    "homework": N_(
+        "the lesson of {date} (lesson {number}) already has homework '{value}' in an earlier row"
+    ),
+}
 
 
 def _long_form(default_class: str | None) -> TableKind:
@@ -131,20 +149,25 @@ def _long_form(default_class: str | None) -> TableKind:
 
     return TableKind(
         name="journal",
-        record="a lesson",
+        record=N_("a lesson"),
         aliases=LONG_FORM_ALIASES,
         expected=", ".join(LONG_FORM_ALIASES[name][0] for name in required),
         identifies=lambda header: any(name in header.columns for name in required),
         missing=missing,
         ignored=frozenset({"row_number"}),
-        skipped="no date, subject or class",
+        skipped=N_("no date, subject or class"),
     )
 
 
 def _read_long(
-    path: Path, sheet: str | None, plan: Plan, default_class: str | None, formulas: dict
+    path: Path,
+    sheet: str | None,
+    plan: Plan,
+    default_class: str | None,
+    formulas: dict,
+    limits: ReadLimits | None = None,
 ) -> None:
-    rows = iter_rows(path, sheet=sheet) if sheet else iter_rows(path)
+    rows = iter_rows(path, sheet=sheet, limits=limits)
     problems = Problems(plan.warnings, plan.problems)
     table, identified = read_sheet(
         rows, [_long_form(default_class)], problems, formulas.get(sheet), named=sheet is None
@@ -180,7 +203,7 @@ def _day_without_year(value: Any, year: int | None) -> date | None:
     try:
         return date(year if month >= 9 else year + 1, month, day)
     except ValueError:
-        raise ValueError("not a real date") from None
+        raise ValueError(_("not a real date")) from None
 
 
 def _get(header: HeaderMap, row: Row, name: str) -> Any:
@@ -233,7 +256,7 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
         try:
             number = parse_int(raw_number)
             if not 1 <= number <= MAX_LESSON_NUMBER:
-                raise ValueError(f"a lesson number is 1–{MAX_LESSON_NUMBER}")
+                raise ValueError(_("a lesson number is 1–{limit}").format(limit=MAX_LESSON_NUMBER))
         except ValueError as error:
             problems.append(problem_at(at("number", raw_number), str(error)))
     raw_class = _get(header, row, "class")
@@ -241,7 +264,7 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
     if cell_text(raw_class) is None:
         class_name = default_class
         if class_name is None:
-            problems.append(problem_at(at("class"), "the class is missing"))
+            problems.append(problem_at(at("class"), _("the class is missing")))
     else:
         try:
             class_name = canonical_class(cell_text(raw_class))
@@ -250,12 +273,15 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
         if class_name and default_class and class_name != default_class:
             problems.append(
                 problem_at(
-                    at("class", raw_class), f"the row is for {class_name}, not {default_class}"
+                    at("class", raw_class),
+                    _("the row is for {name}, not {expected}").format(
+                        name=class_name, expected=default_class
+                    ),
                 )
             )
     subject = clean_text(_get(header, row, "subject"))
     if subject is None:
-        problems.append(problem_at(at("subject"), "the subject is missing"))
+        problems.append(problem_at(at("subject"), _("the subject is missing")))
     if len(problems) > before or day is None or class_name is None or subject is None:
         return None
     key = (class_name, fold(subject), day, number)
@@ -275,8 +301,7 @@ def _lesson_of_row(row, header, labels, plan: Plan, default_class) -> tuple | No
             problems.append(
                 problem_at(
                     at(name, value),
-                    f"the lesson of {day:%d.%m.%Y} (lesson {number}) already has "
-                    f"{name} {current!r} in an earlier row",
+                    _(_ALREADY[name]).format(date=f"{day:%d.%m.%Y}", number=number, value=current),
                 )
             )
     return key
@@ -332,14 +357,16 @@ def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> N
                 problems.append(
                     problem_at(
                         at("mark", raw_mark),
-                        f"the mark column says {code_in_mark}, the attendance column {other}",
+                        _("the mark column says {mark}, the attendance column {absence}").format(
+                            mark=code_in_mark, absence=other
+                        ),
                     )
                 )
                 return
         raw_absence, has_absence, has_mark = code_in_mark, True, False
     if not student_ref:
         if has_mark or has_absence:
-            problems.append(problem_at(at("student"), "a mark or absence needs a student"))
+            problems.append(problem_at(at("student"), _("a mark or absence needs a student")))
         return
     if not (has_mark or has_absence):
         return  # a student named with nothing to record
@@ -350,7 +377,7 @@ def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> N
         except ValueError as error:
             message = str(error)
             if isinstance(raw_mark, str) and not is_numeric(raw_mark):
-                message = "not a mark (1–5) or an attendance code (Н, Б, УП, ОП)"
+                message = _("not a mark (1–5) or an attendance code (Н, Б, УП, ОП)")
             problems.append(problem_at(at("mark", raw_mark), message))
         else:
             kind = clean_text(_get(header, row, "kind"))
@@ -360,7 +387,11 @@ def _entry_of_row(row, header, labels, plan: Plan, key: tuple, before: int) -> N
                 try:
                     weight = parse_float(raw_weight)
                     if not 0 < weight <= MAX_WEIGHT:
-                        raise ValueError(f"a weight is above 0 and at most {MAX_WEIGHT:g}")
+                        raise ValueError(
+                            _("a weight is above 0 and at most {limit}").format(
+                                limit=f"{MAX_WEIGHT:g}"
+                            )
+                        )
                 except ValueError as error:
                     problems.append(problem_at(at("weight", raw_weight), str(error)))
             comment = multiline(_get(header, row, "comment"))
@@ -389,24 +420,28 @@ def _student_ref(header: HeaderMap, row: Row) -> tuple[str, str] | None:
 
 
 def read_journal_file(
-    path: Path, default_class: str | None = None, year_hint: int | None = None
+    path: Path,
+    default_class: str | None = None,
+    year_hint: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> Plan:
     """Read a journal file (long form or grid workbook) into an unresolved plan.
 
-    `year_hint`: the school year that dates written without a year (`03.09`) belong to.
+    `year_hint`: the school year that dates written without a year (`03.09`) belong to;
+    `limits`: the read limits (the settings', else the environment's).
     """
     plan = Plan(year_hint=year_hint)
-    kinds = _detect(path, plan, default_class)
+    kinds = _detect(path, plan, default_class, limits)
     notes = read_cell_notes(path) if any(k == "grid" for _, k in kinds) else {}
-    formulas = formula_cells(path) if any(k == "long" for _, k in kinds) else {}
+    formulas = formula_cells(path, limits) if any(k == "long" for _, k in kinds) else {}
     for sheet, kind in kinds:
         if kind == "long":
-            _read_long(path, sheet, plan, default_class, formulas)
+            _read_long(path, sheet, plan, default_class, formulas, limits)
         elif kind == "grid":
-            read_grid(path, sheet, plan, notes, default_class)
+            read_grid(path, sheet, plan, notes, default_class, limits)
     grid_entries(plan)
     if not plan.formats and not plan.problems:
         plan.problems.append(
-            Problem("no sheet has a journal table (date, class, subject, ...)", str(path))
+            Problem(_("no sheet has a journal table (date, class, subject, ...)"), str(path))
         )
     return plan

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from diaryadmin.config import Settings
 from diaryadmin.errors import Refused
+from diaryadmin.i18n import _
 from diaryadmin.journal import periods
 from diaryadmin.journal.data import classes_of_year, find_class
 from diaryadmin.journal.export import export_journals
@@ -58,7 +59,7 @@ def export_class_journals(
     """
     class_names = list(class_names)
     if bool(class_names) == bool(all_classes):
-        raise Refused("Name classes with --class, or use --all.")
+        raise Refused(_("Name classes with --class, or use --all."))
     school = resolve_school(session, school_code, settings)
     dates = periods.resolve_range(session, school, period, from_date, to_date, year)
     school_year = year or dates.school_year
@@ -68,7 +69,9 @@ def export_class_journals(
         classes = [find_class(session, school, name, school_year) for name in class_names]
     folder = all_classes or len(classes) > 1 or out.is_dir()
     if folder and out.suffix.lower() == ".xlsx":
-        raise Refused("Several classes go into a folder, one workbook each: give --out a folder.")
+        raise Refused(
+            _("Several classes go into a folder, one workbook each: give --out a folder.")
+        )
     arguments = dict(
         folder=folder,
         operator=operator,
@@ -77,5 +80,5 @@ def export_class_journals(
     )
     if progress is None:
         return export_journals(session, school, classes, dates, out, **arguments)
-    with progress(len(classes), "Exporting journals") as update:
+    with progress(len(classes), _("Exporting journals")) as update:
         return export_journals(session, school, classes, dates, out, progress=update, **arguments)

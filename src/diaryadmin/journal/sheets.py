@@ -78,6 +78,56 @@ def print_setup(sheet: Any, header_rows: tuple[int, int], columns: int) -> None:
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
 
+# A4 landscape less the margins below is about 1040 pixels at 100 % (Excel: a column of
+# width w characters is 7w + 5 pixels in Calibri). Planned for 770: where Calibri is missing,
+# LibreOffice draws the columns in DejaVu Sans, a third wider, and would otherwise break a
+# page inside a subject.
+PAGE_WIDTH_PIXELS = 770
+
+
+def column_pixels(width: float) -> int:
+    return int(width * 7 + 5)
+
+
+def page_breaks(widths: list[float], repeated: int, groups: list[int]) -> list[int]:
+    """The columns a new printed page starts at, so that the pages are read at full size.
+
+    `widths` are every column's width (characters); the first `repeated` columns print on
+    every page; `groups` are the first columns of the units never split between pages (a
+    subject's average and grade), in order, the first of them right after the repeated ones.
+    """
+    room = PAGE_WIDTH_PIXELS - sum(column_pixels(w) for w in widths[:repeated])
+    bounds = [*groups, len(widths)]
+    breaks: list[int] = []
+    used = 0
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        width = sum(column_pixels(w) for w in widths[start:end])
+        if used and used + width > room:
+            breaks.append(start)
+            used = 0
+        used += width
+    return breaks
+
+
+def print_across_pages(
+    sheet: Any, header_rows: tuple[int, int], widths: list[float], repeated: int, groups: list[int]
+) -> list[int]:
+    """Print a wide sheet at full size on as many landscape pages as it needs, broken between
+    `groups` of columns, with the header rows and the first `repeated` columns on every page
+    and the page numbers at the foot (shrinking 15 subjects onto one page is unreadable).
+    Returns the columns the pages break at."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.repeat_rows(*header_rows)
+    if repeated:
+        sheet.repeat_columns(0, repeated - 1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    breaks = page_breaks(widths, repeated, groups)
+    sheet.set_v_pagebreaks(breaks)
+    sheet.set_footer("&C&P / &N")
+    return breaks
+
+
 def text_width(texts: Iterable[str | None], minimum: float, maximum: float) -> float:
     longest = max((len(t) for t in texts if t), default=0)
     return max(minimum, min(maximum, longest * 1.1 + 2))

@@ -47,8 +47,10 @@ from diaryadmin.journal.sheets import (
     Partition,
     as_datetime,
     average_of,
+    column_pixels,
     mark_note,
     partition,
+    print_across_pages,
     print_setup,
     text_width,
     write_head,
@@ -221,18 +223,22 @@ def _write_summary(
         sheet.set_column(0, 0, 12)
         return
     codes_col = 2 + 2 * len(subjects)
+    name_width = text_width((s.label for s in students), 18, 40)
     sheet.set_column(0, 0, LABEL_COLUMN_WIDTH)
-    sheet.set_column(1, 1, text_width((s.label for s in students), 18, 40))
-    # Wide enough that no word of a header breaks ("Средний", "последнего", a subject's).
+    sheet.set_column(1, 1, name_width)
+    # A subject's name spans its two columns (average, grade): together wide enough that no
+    # word of it breaks, so that more subjects fit on a printed page; column C also heads the
+    # chart table ("Средний балл").
     words = [w for _, name in subjects for w in name.split()]
-    sheet.set_column(2, codes_col - 1, text_width(words, 8.5, 16))
+    subject_width = max(8.5, text_width(words, 8.5, 16) / 2)
+    sheet.set_column(2, codes_col - 1, subject_width)
     sheet.set_column(codes_col, codes_col + 6, 12)
+    widths = [LABEL_COLUMN_WIDTH, name_width, *[subject_width] * (codes_col - 2), *[12] * 7]
     sheet.set_row(HEADER_ROW, 60)
     sheet.write_string(HEADER_ROW, 0, "№", f.header)
     sheet.write_string(HEADER_ROW, 1, "Ученик", f.header)
     for k, (_, name) in enumerate(subjects):
-        sheet.write_string(HEADER_ROW, 2 + 2 * k, name, f.header)
-        sheet.write_blank(HEADER_ROW, 3 + 2 * k, None, f.header)
+        sheet.merge_range(HEADER_ROW, 2 + 2 * k, HEADER_ROW, 3 + 2 * k, name, f.header)
     titles = [*grading.ABSENCE_CODES, "Всего пропущено", "С первого урока", "С последнего урока"]
     for k, title in enumerate(titles):
         sheet.write_string(HEADER_ROW, codes_col + k, title, f.header)
@@ -242,7 +248,11 @@ def _write_summary(
     for k in range(len(titles)):
         sheet.write_blank(SEQ_ROW, codes_col + k, None, f.header)
     sheet.freeze_panes(FIRST_STUDENT_ROW, 2)
-    print_setup(sheet, (HEADER_ROW, SEQ_ROW), 2)
+    # A page breaks between subjects, never inside one; the absence columns stay together.
+    groups = [*range(2, codes_col, 2), codes_col]
+    breaks = print_across_pages(sheet, (HEADER_ROW, SEQ_ROW), widths, 2, groups)
+    # The charts go under the tables, as wide as the first printed page: never cut by a break.
+    chart_width = min(720, sum(column_pixels(w) for w in widths[1 : (breaks or [len(widths)])[0]]))
 
     edges = journal.edge_absences()
     all_codes: dict[int, list[str]] = defaultdict(list)
@@ -309,8 +319,9 @@ def _write_summary(
     bar.set_title({"name": f"{journal.school_class.name}: средний балл по предметам"})
     bar.set_y_axis({"min": 1, "max": 5, "major_unit": 1})
     bar.set_legend({"none": True})
-    bar.set_size({"width": 720, "height": 320})
-    sheet.insert_chart(top, 4, bar)
+    bar.set_size({"width": chart_width, "height": 320})
+    chart_row = week_top + len(weeks) + 2
+    sheet.insert_chart(chart_row, 1, bar)
     if weeks:
         line = workbook.add_chart({"type": "line"})
         line.add_series(
@@ -327,8 +338,8 @@ def _write_summary(
         )  # one label a week, on its Monday
         line.set_y_axis({"min": 1, "max": 5, "major_unit": 1})
         line.set_legend({"none": True})
-        line.set_size({"width": 720, "height": 320})
-        sheet.insert_chart(max(week_top, top + 17), 4, line)
+        line.set_size({"width": chart_width, "height": 320})
+        sheet.insert_chart(chart_row + 17, 1, line)
 
 
 def write_class_workbook(journal: ClassJournal, target: str | os.PathLike[str] | BinaryIO) -> dict:

@@ -7,11 +7,13 @@ look-alike letters fixed (with a warning), a guardian's name, relation, e-mail a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from diaryadmin.errors import InvalidValue
 from diaryadmin.io.cells import cell_text
+from diaryadmin.io.encoding import plausible_name
 from diaryadmin.io.reader import Row
 from diaryadmin.io.table import Problems
 from diaryadmin.people.relations import parent_relation, relation_of, split_relation
@@ -22,12 +24,41 @@ from diaryadmin.roster.normalise import (
     StudentRecord,
 )
 
+IMPLAUSIBLE = (
+    "does not look like a name: the file may be read in the wrong encoding (give --encoding)"
+)
+
+
+class DecodedNames(Normaliser):
+    """The normaliser of a table decoded from a text file's bytes (a CSV, an HTML page): a
+    name that is no plausible Russian or Latin name is a wrong decoding, refused rather than
+    guessed (`гЩЗБОЛПЧ` is `Щербаков` in KOI8-R read as cp1251). Every name word passes
+    through `name`, which caches words: each is looked at once, so rows pay nothing more."""
+
+    @classmethod
+    def of(cls, normaliser: Normaliser) -> DecodedNames:
+        """A copy of `normaliser` (sharing its other caches) with a words cache of its own:
+        the words it holds were never checked."""
+        decoded = copy.copy(normaliser)
+        decoded.__class__ = cls
+        decoded._names = {}
+        return decoded
+
+    def name(self, value: Any) -> tuple[str, str, bool]:
+        found = self._names.get(value)
+        if found is not None:
+            return found
+        if type(value) is str and value.strip() and not plausible_name(value):
+            raise InvalidValue(IMPLAUSIBLE)
+        return Normaliser.name(self, value)
+
 
 class RosterFindings:
     """The students read so far (or a sink taking them) and every error and warning."""
 
     def __init__(self, normaliser: Normaliser, *, class_name: str | None = None) -> None:
-        self.norm = normaliser
+        self.norm = self.typed = normaliser  # the normaliser of the table being read
+        self.decoded = DecodedNames.of(normaliser)  # of a table decoded from text
         self.default_class = class_name
         self.result = ParsedRoster()
         self.problems = Problems(self.result.warnings, self.result.errors)

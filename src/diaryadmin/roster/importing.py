@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from diaryadmin import audit
 from diaryadmin.config import Settings
 from diaryadmin.db import lock_school
 from diaryadmin.errors import InputError, NotFound, Refused
+from diaryadmin.io import rejects as rejecting
 from diaryadmin.io.workbook import estimate_rows
 from diaryadmin.models import Guardian, Guardianship, School, SchoolClass, Student, utcnow
 from diaryadmin.people.names import full_name
@@ -28,9 +29,13 @@ from diaryadmin.plan import Plan
 from diaryadmin.roster.changes import describe_changes, roster_state
 from diaryadmin.roster.export import export_roster
 from diaryadmin.roster.normalise import Normaliser, ParsedRoster
+from diaryadmin.roster.partial import check_partial, import_in_attempts, without_dependents
 from diaryadmin.roster.read import RosterReader
 from diaryadmin.roster.write import ImportReport, RosterWriter
 from diaryadmin.schools import class_option, resolve_school, school_year_of
+
+if TYPE_CHECKING:
+    from diaryadmin.staging import Staging
 
 SQLITE_CACHE_KIB = 32 * 1024  # page cache during an import (memory stays well under 250 MB)
 
@@ -62,8 +67,9 @@ def read_roster(
     now = now or utcnow()
     normaliser = Normaliser(settings.require_secret_key(), now.date(), school_year_of(now.date()))
     reader = RosterReader(
-        normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
-    )
+        normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter,
+        limits=settings.read_limits,
+    )  # fmt: skip
     return reader.read(paths)
 
 
@@ -84,6 +90,9 @@ def import_roster(
     now: datetime | None = None,
     progress: Callable[[int, str], Any] | None = None,
     plan: Plan | None = None,
+    rejects: Path | None = None,
+    staging: Staging | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import roster files into the school: create, update, move and (with `sync`) deactivate.
     With `plan`, what changed is added to it by name (run inside a transaction rolled back on a
@@ -96,19 +105,35 @@ def import_roster(
     deactivate, before a sync deactivates anyone; declining raises Refused.
     `progress(length, label)`, when given, is a context manager yielding an `update(n)`
     callback (like `AppContext.progress`).
+
+    With `rejects` (an .xlsx or .csv path) the import is partial:
+    the rows with errors are passed over (with the guardians' rows of a student refused) and
+    every other row is imported; the refused ones are written to `rejects` as typed, with
+    their reasons (see io.rejects), staged in `staging` so that the file appears once the
+    transaction is committed (without `staging`, or on a dry run, no file is written: the
+    caller's preview), and listed in the report's `rejected`. A problem with a
+    file rather than a row still refuses everything. Each attempt runs in a savepoint: rows
+    refused only once others are known (the same student twice) take one attempt more.
+    Raises Refused for a rejects file that could not be written, a OneRoster input or `sync`.
     """
     now = now or utcnow()
     year = school_year_of(now.date())
     class_name = class_option(class_name)
     normaliser = Normaliser(settings.require_secret_key(), now.date(), year)
-    reader = RosterReader(
-        normaliser, sheet=sheet, class_name=class_name, encoding=encoding, delimiter=delimiter
-    )
-    try:
-        school = _school_for_import(session, school_code, settings, dry_run)
-        before = roster_state(session, school) if plan is not None else None
-        bar = progress(estimate_rows(paths), "Importing") if progress else nullcontext(None)
-        with bar as update, larger_sqlite_cache(session):
+    rejected = None
+    if rejects is not None:
+        check_partial(paths, rejects, staging, sync=sync, force=force)
+        rejected = rejecting.Rejected()
+
+    def new_reader() -> RosterReader:
+        return RosterReader(
+            normaliser, sheet=sheet, class_name=class_name, encoding=encoding,
+            delimiter=delimiter, limits=settings.read_limits,
+        )  # fmt: skip
+
+    def one_pass(reader: RosterReader, label: str) -> ImportReport:
+        bar = progress(estimate_rows(paths), label) if progress else nullcontext(None)
+        with bar as update:
             writer = RosterWriter(
                 session,
                 school,
@@ -121,9 +146,19 @@ def import_roster(
             )
             reader.sink = writer.add
             reader.read(paths)
-            report = writer.finish(
-                reader.guardian_rows, sync=sync, sync_class=class_name, confirm=confirm
-            )
+            guardian_rows = reader.guardian_rows
+            if rejected is not None:
+                guardian_rows = without_dependents(reader, writer.has_id, rejected)
+            return writer.finish(guardian_rows, sync=sync, sync_class=class_name, confirm=confirm)
+
+    try:
+        school = _school_for_import(session, school_code, settings, dry_run)
+        before = roster_state(session, school) if plan is not None else None
+        with larger_sqlite_cache(session):
+            if rejected is None:
+                report = one_pass(new_reader(), "Importing")
+            else:
+                report = import_in_attempts(session, new_reader, one_pass, rejected)
     except IntegrityError as exc:
         # Only a writer that bypassed the school's lock (an older diaryadmin, a portal
         # script) can get here; its rows must not be named on stderr.
@@ -142,6 +177,15 @@ def import_roster(
             report.errors,
             result=report.to_dict(),
         )
+    if rejected is not None:
+        report.rejected = rejected.problems()
+    if rejected:
+        rejecting.check_sources(rejected, rejects)
+        if not dry_run and staging is not None:
+            report.rejects_file = rejecting.stage(
+                staging, session, rejects, rejected, overwrite=force, encoding=encoding,
+                delimiter=delimiter, limits=settings.read_limits,
+            )  # fmt: skip
     if before is not None:
         describe_changes(session, school, before, plan)
     if not dry_run and report.changed:
@@ -159,6 +203,7 @@ def import_roster(
                 "deactivated": report.deactivated,
                 "guardians_created": report.guardians_created,
                 "warnings": len(report.warnings),
+                **({} if report.rejected is None else {"rejected": len(report.rejected)}),
             },
             now=now,
         )

@@ -12,32 +12,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, InvalidValue, Problem
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.headers import HeaderMap, normalise_header
 from diaryadmin.io.reader import Row
+from diaryadmin.io.rejects import REASONS_FIELD, KnownRejects, Place, Rejected, with_reasons_column
 from diaryadmin.io.table import Table, TableKind, read_tables
-from diaryadmin.people.blanks import NONE_WORD_LENGTH, means_none
+from diaryadmin.people.blanks import means_none
 from diaryadmin.people.names import canonical_class
 from diaryadmin.roster.columns import (
     GUARDIAN_SLOTS,
     GUARDIAN_TABLE_ALIASES,
     ROSTER_ALIASES,
-    ROSTER_FIELDS,
     ROSTER_GROUPS,
     STUDENT_ALIASES,
 )
 from diaryadmin.roster.findings import RosterFindings
+from diaryadmin.roster.layout import GUARDIAN_PARTS, StudentLayout
 from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
 from diaryadmin.schools import class_option
 
-_GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
-_GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in _GUARDIAN_PARTS)
+_GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in GUARDIAN_PARTS)
 # Header words that say a column is a parent's (checked on normalised headers).
 _PARENT_WORDS = re.compile(
     r"\b(мать|матери|мам(а|ы|е|у|очк\w*|ин\w*)|отец|отца|отцу|пап(а|ы|е|у|очк\w*|ин\w*)"
@@ -61,9 +61,10 @@ def _is_student_table(header: HeaderMap) -> bool:
 GUARDIANS = TableKind(
     name="guardians",
     record="a guardian",
-    aliases=GUARDIAN_TABLE_ALIASES,
+    aliases=with_reasons_column(GUARDIAN_TABLE_ALIASES),
     expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
     identifies=lambda header: {"student_id", "full_name"} <= header.columns.keys(),
+    ignored=frozenset({REASONS_FIELD}),
 )
 
 
@@ -78,25 +79,38 @@ class RosterReader(RosterFindings):
         class_name: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         super().__init__(normaliser, class_name=class_name)
         self.sheet = sheet
         self.encoding = encoding
         self.delimiter = delimiter
+        self.limits = limits
         self.guardian_rows: list[tuple[Problem, str, GuardianRecord]] = []
+        # A partial import (--rejects): the tables read and the rows passed over, and the IDs
+        # of the students refused (their guardians' rows go with them).
+        self.rejected: Rejected | None = None
+        self.skipped = 0
+        self.refused_ids: dict[str, Place] = {}
         self.students = TableKind(
             name="roster",
             record="a student",
-            aliases=ROSTER_ALIASES,
+            aliases=with_reasons_column(ROSTER_ALIASES),
             expected="Фамилия, Имя, Дата рождения, Класс",
             identifies=_is_student_table,
             missing=self._missing,
             missing_message=self._missing_message,
             groups=ROSTER_GROUPS,
-            ignored=frozenset({"row_number"}),
+            ignored=frozenset({"row_number", REASONS_FIELD}),
             skipped="no student names",
             none_found="no sheet has a roster header (Фамилия, Имя, Дата рождения...)",
         )
+
+    def keep_rejects(self, rejected: Rejected) -> None:
+        """Read for a partial import: note each table in `rejected`, pass over the rows it
+        holds (their errors left out) and note the IDs of the students refused."""
+        self.rejected = rejected
+        self.result.errors = self.problems.errors = KnownRejects(rejected)
 
     # -- files
     def read(self, paths: Iterable[str | Path]):
@@ -108,12 +122,13 @@ class RosterReader(RosterFindings):
                 self.result.errors.extend(exc.problems or [Problem(str(exc), file=str(path))])
         if self.sink is None:
             self._attach_guardians()
-        if not self.count and not self.result.errors:
+        if not self.count and not self.skipped and not self.result.errors:
             for path in paths:
                 self.result.errors.append(Problem("no students found under the header", str(path)))
         return self.result
 
     def read_file(self, path: Path, name: str) -> None:
+        self.norm = self.typed
         if path.is_dir() or path.suffix.lower() == ".zip":
             read_oneroster(path, self)
             return
@@ -124,8 +139,13 @@ class RosterReader(RosterFindings):
             sheet=self.sheet,
             encoding=self.encoding,
             delimiter=self.delimiter,
+            limits=self.limits,
         )
         for table in tables:
+            # A CSV or HTML table was decoded from bytes (no sheet): its names must be names.
+            self.norm = self.decoded if table.sheet is None else self.typed
+            if self.rejected is not None:
+                self.rejected.table(table.header)
             if table.kind is GUARDIANS:
                 self.read_guardian_table(table)
             else:
@@ -213,13 +233,25 @@ class RosterReader(RosterFindings):
             default_class = _class_of_sheet(header.row.sheet)
         elif default_class is not None:
             default_class = class_option(default_class)
-        layout = _Layout.of(header, default_class)
+        layout = StudentLayout.of(header, default_class)
+        rejected = self.rejected
         for row in table.rows:
             v = layout.cells(row)
-            if v is not None:
-                self._student(row, v, layout)
+            if v is None:
+                continue
+            if rejected is not None and (row.file, row.sheet, row.number) in rejected:
+                self.skipped += 1
+                self._refused(row, v, layout)
+                continue
+            self._student(row, v, layout)
 
-    def _student(self, row: Row, v: tuple, layout: _Layout) -> None:
+    def _refused(self, row: Row, v: tuple, layout: StudentLayout) -> None:
+        """Note the ID of a student row refused (for its guardians' rows)."""
+        external_id = cell_text(v[layout.external_id])
+        if external_id is not None:
+            self.refused_ids.setdefault(external_id, (row.file, row.sheet, row.number))
+
+    def _student(self, row: Row, v: tuple, layout: StudentLayout) -> None:
         """One student row (`v`: its cells as the layout pads them): a record, or errors."""
         errors = self.result.errors
         before = len(errors)
@@ -242,6 +274,8 @@ class RosterReader(RosterFindings):
             if guardian is not None:
                 guardians.append(guardian)
         if len(errors) > before:
+            if self.rejected is not None:
+                self._refused(row, v, layout)
             return
         surname, name, patronymic, key = names
         self.emit(
@@ -251,7 +285,7 @@ class RosterReader(RosterFindings):
             )
         )  # fmt: skip
 
-    def _names(self, row: Row, v: tuple, layout: _Layout) -> tuple:
+    def _names(self, row: Row, v: tuple, layout: StudentLayout) -> tuple:
         """(surname, name, patronymic, matching key) of a student row; errors if refused."""
         if layout.use_full_name:
             raw = v[layout.full_name]
@@ -276,7 +310,9 @@ class RosterReader(RosterFindings):
                 key_parts.append(part[1])
         return found["surname"], found["name"], found["patronymic"], " ".join(key_parts)
 
-    def _documents(self, row: Row, v: tuple, layout: _Layout) -> tuple[str | None, str | None]:
+    def _documents(
+        self, row: Row, v: tuple, layout: StudentLayout
+    ) -> tuple[str | None, str | None]:
         """Fingerprints of the birth certificate and SNILS of a row; errors if refused."""
         labels = layout.labels
         certificate, series, number = (
@@ -313,7 +349,11 @@ class RosterReader(RosterFindings):
     def read_guardian_table(self, table: Table) -> None:
         header = table.header
         labels = header.labels
+        rejected = self.rejected
         for row in table.rows:
+            if rejected is not None and (row.file, row.sheet, row.number) in rejected:
+                self.skipped += 1
+                continue
             student_id = cell_text(header.get(row, "student_id"))
             raw_name = header.get(row, "full_name")
             if student_id is None and raw_name is None:
@@ -352,93 +392,6 @@ class RosterReader(RosterFindings):
                 )  # fmt: skip
             else:
                 student.guardians.append(guardian)
-
-
-@dataclass(slots=True)
-class _Layout:
-    """Where a student table's fields are, as indexes into its padded rows (an absent field
-    points one past the last mapped column, which padding keeps None)."""
-
-    labels: dict[str, str]
-    default_class: str | None
-    width: int
-    absent: int
-    mapped: list[int]
-    optional: list[int]  # columns where offices write `-` or `нет` for "none"
-    use_full_name: bool
-    name_fields: list[tuple[str, int, str]]
-    slots: list[tuple[tuple[int, ...], tuple[str | None, ...], str | None]]
-    external_id: int
-    full_name: int
-    birth_date: int
-    class_name: int
-    certificate: int
-    certificate_series: int
-    certificate_number: int
-    snils: int
-
-    @classmethod
-    def of(cls, header: HeaderMap, default_class: str | None) -> _Layout:
-        columns, labels = header.columns, header.labels
-        width = max(columns.values()) + 2
-        absent = width - 1
-        col = {name: columns.get(name, absent) for name in ROSTER_FIELDS}
-        slots = []
-        for slot in GUARDIAN_SLOTS:
-            names = [f"{slot}{part}" for part in _GUARDIAN_PARTS]
-            indexes = tuple(col[name] for name in names)
-            if any(i != absent for i in indexes):
-                default = slot if slot in ("mother", "father") else None
-                slots.append((indexes, tuple(labels.get(name) for name in names), default))
-        return cls(
-            labels=labels,
-            default_class=default_class,
-            width=width,
-            absent=absent,
-            mapped=[i for name, i in columns.items() if name != "row_number"],
-            optional=sorted(
-                index
-                for name, index in columns.items()
-                if name in _OPTIONAL or name.endswith(_GUARDIAN_PARTS)
-            ),  # fmt: skip
-            use_full_name="full_name" in columns
-            and not ("surname" in columns and "name" in columns),
-            name_fields=[
-                (name, col[name], labels[name])
-                for name in ("surname", "name", "patronymic")
-                if name in columns
-            ],
-            slots=slots,
-            external_id=col["external_id"],
-            full_name=col["full_name"],
-            birth_date=col["birth_date"],
-            class_name=col["class"],
-            certificate=col["certificate"],
-            certificate_series=col["certificate_series"],
-            certificate_number=col["certificate_number"],
-            snils=col["snils"],
-        )
-
-    def cells(self, row: Row) -> tuple | None:
-        """The row's cells padded to the layout, `-`/`нет` in optional columns as None; None
-        if nothing is left in the columns read."""
-        v = row.values
-        if len(v) < self.width:
-            v = v + (None,) * (self.width - len(v))
-        elif len(v) > self.absent:
-            v = (*v[: self.absent], None)  # unknown columns on the right: keep `absent` empty
-        for i in self.optional:
-            x = v[i]
-            if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
-                v = (*v[:i], None, *v[i + 1 :])
-        if all(v[i] is None for i in self.mapped):
-            return None
-        return v
-
-
-_OPTIONAL = frozenset(
-    {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
-)
 
 
 def _unless_placeholder(value: Any) -> Any:

@@ -55,10 +55,12 @@ class ImportReport(ImportOutcome):
     deactivated: int = 0
     guardians_created: int = 0
     to_deactivate: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Problem] | None = None  # a partial import's (--rejects) refused rows
+    rejects_file: str | None = None  # where they were written (None on a dry run)
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable shape of `roster import --format json`."""
-        return {
+        data = {
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -66,6 +68,10 @@ class ImportReport(ImportOutcome):
             "deactivated": self.deactivated,
             **self.problems_dict(),
         }
+        if self.rejected is not None:  # a partial import: how many rows went where
+            data.update(rejected=len(self.rejected), rejects_file=self.rejects_file)
+            data["rejected_rows"] = [p.to_dict() for p in self.rejected]
+        return data
 
     @property
     def changed(self) -> bool:

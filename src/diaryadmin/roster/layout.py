@@ -1,0 +1,102 @@
+"""Where a student table's fields are: its header mapped once to indexes into padded rows, so
+that reading 100,000 rows looks each cell up by position (see `roster.read`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from diaryadmin.io.headers import HeaderMap
+from diaryadmin.io.reader import Row
+from diaryadmin.io.rejects import REASONS_FIELD
+from diaryadmin.people.blanks import NONE_WORD_LENGTH, means_none
+from diaryadmin.roster.columns import GUARDIAN_SLOTS, ROSTER_FIELDS
+
+GUARDIAN_PARTS = ("_full_name", "_relation", "_email", "_phone")
+
+
+@dataclass(slots=True)
+class StudentLayout:
+    """Where a student table's fields are, as indexes into its padded rows (an absent field
+    points one past the last mapped column, which padding keeps None)."""
+
+    labels: dict[str, str]
+    default_class: str | None
+    width: int
+    absent: int
+    mapped: list[int]
+    optional: list[int]  # columns where offices write `-` or `нет` for "none"
+    use_full_name: bool
+    name_fields: list[tuple[str, int, str]]
+    slots: list[tuple[tuple[int, ...], tuple[str | None, ...], str | None]]
+    external_id: int
+    full_name: int
+    birth_date: int
+    class_name: int
+    certificate: int
+    certificate_series: int
+    certificate_number: int
+    snils: int
+
+    @classmethod
+    def of(cls, header: HeaderMap, default_class: str | None) -> StudentLayout:
+        columns, labels = header.columns, header.labels
+        width = max(columns.values()) + 2
+        absent = width - 1
+        col = {name: columns.get(name, absent) for name in ROSTER_FIELDS}
+        slots = []
+        for slot in GUARDIAN_SLOTS:
+            names = [f"{slot}{part}" for part in GUARDIAN_PARTS]
+            indexes = tuple(col[name] for name in names)
+            if any(i != absent for i in indexes):
+                default = slot if slot in ("mother", "father") else None
+                slots.append((indexes, tuple(labels.get(name) for name in names), default))
+        return cls(
+            labels=labels,
+            default_class=default_class,
+            width=width,
+            absent=absent,
+            mapped=[i for name, i in columns.items() if name not in _NOT_DATA],
+            optional=sorted(
+                index
+                for name, index in columns.items()
+                if name in _OPTIONAL or name.endswith(GUARDIAN_PARTS)
+            ),  # fmt: skip
+            use_full_name="full_name" in columns
+            and not ("surname" in columns and "name" in columns),
+            name_fields=[
+                (name, col[name], labels[name])
+                for name in ("surname", "name", "patronymic")
+                if name in columns
+            ],
+            slots=slots,
+            external_id=col["external_id"],
+            full_name=col["full_name"],
+            birth_date=col["birth_date"],
+            class_name=col["class"],
+            certificate=col["certificate"],
+            certificate_series=col["certificate_series"],
+            certificate_number=col["certificate_number"],
+            snils=col["snils"],
+        )
+
+    def cells(self, row: Row) -> tuple | None:
+        """The row's cells padded to the layout, `-`/`нет` in optional columns as None; None
+        if nothing is left in the columns read."""
+        v = row.values
+        if len(v) < self.width:
+            v = v + (None,) * (self.width - len(v))
+        elif len(v) > self.absent:
+            v = (*v[: self.absent], None)  # unknown columns on the right: keep `absent` empty
+        for i in self.optional:
+            x = v[i]
+            if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
+                v = (*v[:i], None, *v[i + 1 :])
+        if all(v[i] is None for i in self.mapped):
+            return None
+        return v
+
+
+_NOT_DATA = frozenset({"row_number", REASONS_FIELD})
+_OPTIONAL = frozenset(
+    {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}
+)
