@@ -115,8 +115,6 @@ class DiaryAdminGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
-        from sqlalchemy.exc import DBAPIError
-
         try:
             return super().invoke(ctx)
         except DiaryAdminError as exc:
@@ -124,8 +122,16 @@ class DiaryAdminGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, Terminated) as exc:
             ctx.exit(report_interruption(exc, ctx.find_object(AppContext)))
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             ctx.exit(report_error(exc, ctx.find_object(AppContext)))
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy DBAPIError, without importing SQLAlchemy (--help never loads it)."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError)
 
 
 def report_interruption(exc: BaseException, app: AppContext | None) -> int:
@@ -153,11 +159,9 @@ def error_prefix() -> str:
 
 def as_error(exc: BaseException) -> DiaryAdminError:
     """Any exception as the DiaryAdminError a person is told about."""
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(exc, DiaryAdminError):
         return exc
-    if isinstance(exc, DBAPIError):
+    if _is_database_error(exc):
         return database_failure(exc)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return disk_full(exc)

@@ -7,17 +7,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
-from diaryadmin import db
 from diaryadmin.config import Settings
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.output import format_duration, remaining_seconds, render, render_object
-from diaryadmin.plan import Plan, change
+
+if TYPE_CHECKING:  # SQLAlchemy loads on the first use of the database, not for --help
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from diaryadmin.plan import Plan
 
 PLAN_SHOWN = 200
 
@@ -36,6 +38,10 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from sqlalchemy import event
+
+            from diaryadmin import db
+
             self._engine = db.make_engine(self.settings.database_url, create=False)
             # Real COMMITs only (a savepoint's release is not one): what an interruption keeps.
             event.listen(self._engine, "commit", self._committed)
@@ -44,6 +50,8 @@ class AppContext:
     def sessions(self, check: bool = True) -> sessionmaker[Session]:
         """The session factory; by default only once the schema is known to be current."""
         if self._sessions is None:
+            from diaryadmin import db
+
             if check:
                 db.check_schema(self.engine, self.settings)
             self._sessions = db.make_sessionmaker(self.engine)
@@ -55,6 +63,8 @@ class AppContext:
     @contextmanager
     def transaction(self, *, dry_run: bool = False) -> Iterator[Session]:
         """One transaction for the whole command; a dry run rolls it back (see plan.change)."""
+        from diaryadmin.plan import change
+
         with change(self.sessions(), dry_run=dry_run) as session:
             yield session
 

@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:  # a Plan is made before the database is touched (and for --help)
+    from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin.i18n import N_, _
 

@@ -11,7 +11,6 @@ from diaryadmin.commands.partial import FORCE_REJECTS_OPTION, REJECTS_OPTION, sh
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.plan import Plan
-from diaryadmin.staging import staged_change
 
 
 @click.group("applications")
@@ -49,6 +48,7 @@ def import_command(
       diaryadmin applications import gosuslugi-2026-09.xlsx --rejects to-fix.xlsx
     """
     from diaryadmin.applications.store import import_applications
+    from diaryadmin.staging import staged_change
 
     plan = Plan()
     with staged_change(

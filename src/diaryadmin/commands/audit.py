@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from diaryadmin import audit
 from diaryadmin.commands.options import DATE, format_option
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.output import shorten
@@ -29,6 +28,8 @@ def list_command(app: AppContext, since, action, who, limit) -> None:
     Example:
       diaryadmin audit list --since 01.09.2026 --action credentials.
     """
+    from diaryadmin import audit
+
     with app.transaction() as session:
         rows = audit.list_events(session, since=since, action=action, operator=who, limit=limit)
     if app.fmt == "table":

@@ -11,7 +11,6 @@ from diaryadmin.config import PREFIX
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import EXIT_UNAVAILABLE
 from diaryadmin.i18n import _, pgettext
-from diaryadmin.readiness import COLUMNS, ERROR, WARNING, check_installation
 
 
 def _env_file(ctx: click.Context) -> Path | None:
@@ -38,6 +37,8 @@ def check_command(ctx: click.Context, app: AppContext) -> None:
       diaryadmin check
       diaryadmin --env-file /srv/school/.env check --format json   # for monitoring
     """
+    from diaryadmin.readiness import COLUMNS, ERROR, WARNING, check_installation
+
     checks = check_installation(app.settings, env_file=_env_file(ctx))
     headers = {"name": pgettext("check", "name")}  # the check's name, not a person's
     app.table([c.to_dict() for c in checks], list(COLUMNS), headers=headers)

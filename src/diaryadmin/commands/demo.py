@@ -8,7 +8,6 @@ import click
 
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.i18n import _
-from diaryadmin.samples.demo import run_demo
 
 
 @click.command("demo")
@@ -31,6 +30,8 @@ def demo_command(app: AppContext, output: Path, force: bool) -> None:
     Example:
       diaryadmin demo --output /tmp/diary-demo
     """
+    from diaryadmin.samples.demo import run_demo
+
     demo = run_demo(output, force=force, say=app.say, operator=app.operator)
     app.say(_("Done. Everything is in {folder}").format(folder=demo.folder))
     for label, path in demo.files.items():

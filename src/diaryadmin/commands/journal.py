@@ -10,12 +10,7 @@ from diaryadmin.commands.options import DATE, DRY_RUN_OPTION, format_option
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.errors import Problem
 from diaryadmin.i18n import _, ngettext
-from diaryadmin.journal import importing as journal
-from diaryadmin.journal import periods
-from diaryadmin.journal import reports as journal_reports
-from diaryadmin.journal.data import find_class
 from diaryadmin.plan import Plan
-from diaryadmin.schools import resolve_school, school_year_of
 
 school_option = click.option("--school", "school_code", metavar="CODE", help="The school's code.")
 year_option = click.option(
@@ -32,6 +27,8 @@ def _period_options(command):
 
 
 def _range(session, school, period, from_date, to_date, year):
+    from diaryadmin.journal import periods
+
     return periods.resolve_range(session, school, period, from_date, to_date, year)
 
 
@@ -55,6 +52,9 @@ def periods_add(app: AppContext, name, start, end, school_code, dry_run) -> None
       diaryadmin periods add Q1 01.09.2026 27.10.2026
       diaryadmin periods add Q2 05.11.2026 28.12.2026 --dry-run
     """
+    from diaryadmin.journal import periods
+    from diaryadmin.schools import resolve_school, school_year_of
+
     plan = Plan()
     with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
@@ -82,6 +82,9 @@ def periods_list(app: AppContext, year, school_code) -> None:
     Example:
       diaryadmin periods list --year 2026
     """
+    from diaryadmin.journal import periods
+    from diaryadmin.schools import resolve_school
+
     with app.transaction() as session:
         school = resolve_school(session, school_code, app.settings)
         rows = periods.list_periods(session, school, year)
@@ -118,6 +121,9 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
       diaryadmin journal import marks-5A.xlsx --class 5А --dry-run
       diaryadmin journal import journals/5А.xlsx
     """
+    from diaryadmin.journal import importing as journal
+    from diaryadmin.schools import resolve_school
+
     plan = Plan()
     with app.transaction(dry_run=dry_run) as session:
         school = resolve_school(session, school_code, app.settings)
@@ -241,6 +247,10 @@ def report_grades(app: AppContext, class_name, period, from_date, to_date, year,
     Example:
       diaryadmin journal report grades --class 5А --period Q1 --format csv
     """
+    from diaryadmin.journal import reports as journal_reports
+    from diaryadmin.journal.data import find_class
+    from diaryadmin.schools import resolve_school
+
     with app.transaction() as session:
         school = resolve_school(session, school_code, app.settings)
         dates = _range(session, school, period, from_date, to_date, year)
@@ -281,6 +291,10 @@ def report_attendance(
     Example:
       diaryadmin journal report attendance --class 5А --period Q1 --threshold 10
     """
+    from diaryadmin.journal import reports as journal_reports
+    from diaryadmin.journal.data import find_class
+    from diaryadmin.schools import resolve_school
+
     with app.transaction() as session:
         school = resolve_school(session, school_code, app.settings)
         dates = _range(session, school, period, from_date, to_date, year)

@@ -9,7 +9,6 @@ import click
 
 from diaryadmin.context import AppContext
 from diaryadmin.i18n import _
-from diaryadmin.io.cells import parse_date
 from diaryadmin.output import FORMATS
 
 
@@ -40,6 +39,8 @@ class DateType(click.ParamType):
     def convert(self, value, param, ctx) -> date:
         if isinstance(value, date):
             return value
+        from diaryadmin.io.cells import parse_date
+
         try:
             return parse_date(value)
         except ValueError as exc:

@@ -11,8 +11,6 @@ from diaryadmin.commands.partial import FORCE_REJECTS_OPTION, REJECTS_OPTION, sh
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.plan import Plan
-from diaryadmin.roster import importing as roster
-from diaryadmin.staging import staged_change
 
 _FILE = click.Path(exists=True, path_type=Path)
 
@@ -78,6 +76,8 @@ def import_command(
       diaryadmin roster import school.xlsx --sync --yes --format json
       diaryadmin roster import school.xlsx --rejects to-fix.xlsx
     """
+    from diaryadmin.roster import importing as roster
+    from diaryadmin.staging import staged_change
 
     def confirm(students) -> bool:
         _show_deactivations(app, students)
@@ -160,6 +160,8 @@ def list_command(app: AppContext, school_code, class_name, inactive) -> None:
       diaryadmin roster list --class 5А
       diaryadmin roster list --inactive --format json
     """
+    from diaryadmin.roster import importing as roster
+
     with app.transaction() as session:
         rows = roster.list_students(
             session, app.settings, school_code=school_code, class_name=class_name,
@@ -216,6 +218,8 @@ def export_command(app: AppContext, target: Path, school_code, class_name, onero
       diaryadmin roster export 5A.csv --class 5А
       diaryadmin roster export oneroster.zip
     """
+    from diaryadmin.roster import importing as roster
+
     with app.transaction() as session:
         count = roster.export_roster(
             session, app.settings, target, school_code=school_code, class_name=class_name,

@@ -7,7 +7,6 @@ import click
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.i18n import _, pgettext
 from diaryadmin.output import heading
-from diaryadmin.schools import resolve_school, school_row, set_school
 
 
 @click.group("school")
@@ -27,6 +26,8 @@ def set_command(app: AppContext, name: str | None, portal: str | None, code: str
     Example:
       diaryadmin school set --name "МБОУ СОШ № 7" --portal-url https://diary.school7.ru
     """
+    from diaryadmin.schools import set_school
+
     with app.transaction() as session:
         row = set_school(
             session, app.settings, operator=app.operator, code=code, name=name, portal=portal
@@ -67,6 +68,8 @@ def show_command(app: AppContext, code: str | None) -> None:
     Example:
       diaryadmin school show
     """
+    from diaryadmin.schools import resolve_school, school_row
+
     with app.transaction() as session:
         row = school_row(session, resolve_school(session, code, app.settings), app.settings)
     for warning in row.pop("placeholders"):

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from diaryadmin import db
 from diaryadmin.context import AppContext, pass_app
 from diaryadmin.i18n import _
-from diaryadmin.workspace import write_env_file
 
 
 @click.command("init")
@@ -33,6 +31,8 @@ def init_command(app: AppContext, path: Path, url: str | None, force: bool) -> N
     Example:
       diaryadmin init && diaryadmin db upgrade
     """
+    from diaryadmin.workspace import write_env_file
+
     written = write_env_file(path, url, force)
     app.say(
         _("Wrote {path} with a new secret key. Next: diaryadmin db upgrade").format(path=written)
@@ -55,6 +55,8 @@ def upgrade_command(app: AppContext, revision: str) -> None:
       diaryadmin db upgrade
       diaryadmin --database-url postgresql+psycopg://u:p@host/diary db upgrade
     """
+    from diaryadmin import db
+
     before, after = db.upgrade(app.engine, revision, app.settings.secret_key)
     where = db.hide_password(app.settings.database_url)
     if before == after:
@@ -80,6 +82,8 @@ def status_command(app: AppContext) -> None:
     Example:
       diaryadmin db status
     """
+    from diaryadmin import db
+
     current = db.current_revision(app.engine)
     head = db.head_revision(app.engine)
     app.result(

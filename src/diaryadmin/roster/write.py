@@ -3,8 +3,8 @@
 Records arrive one by one from the reader and are handled in chunks: each chunk loads the
 school's students, guardians and guardianships it points at (a few IN queries), matches and
 diffs them (`roster.match`, `roster.guardians`), and writes the difference with executemany
-statements (`roster.bulk`). Nothing is written when nothing differs. All or nothing: after
-the first error nothing more is written, and the caller rolls the transaction back.
+statements or PostgreSQL's COPY (`roster.bulk`). Nothing is written when nothing differs. All
+or nothing: after the first error nothing more is written, and the caller rolls back.
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ class RosterWriter:
             self.report.guardians_created += write_guardians(
                 self.session, self.bulk, guardians, new_ids, self.stamp
             )
+            self.bulk.refresh_statistics()
         self._remember(guardians.registry)
 
     def _plan_guardians(self, plan: ChunkPlan) -> GuardianPlan:
