@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from diaryadmin import db
+from diaryadmin import db, i18n
 from diaryadmin.cli import cli
 from diaryadmin.config import Settings
 from diaryadmin.models import Base
@@ -167,3 +167,10 @@ def snapshot(engine) -> dict[str, list[tuple]]:
 @pytest.fixture
 def db_snapshot(engine):
     return lambda: snapshot(engine)
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A test that ran a command in Russian leaves the process's language as it found it."""
+    yield
+    i18n.activate("en")

@@ -187,15 +187,16 @@ class RowReader:
         return self._clean_name(name, text)
 
     def _clean_name(self, name: str, text: str) -> str | None:
-        if self._row.sheet is None and not _plausible(text):
-            # Decoded from a text file's bytes: a name that is none is a wrong decoding.
-            self._problem(name, _(_IMPLAUSIBLE_MESSAGE), text)
-            return None
         try:
-            fixed, changed = _tidy_name(clean_text(text, "", 100))
+            cleaned = clean_text(text, "", 100)
         except ValueError as error:
             self._problem(name, str(error), shorten(text))
             return None
+        if self._row.sheet is None and not _plausible(cleaned):
+            # Decoded from a text file's bytes: a name that is none is a wrong decoding.
+            self._problem(name, _(_IMPLAUSIBLE_MESSAGE), text)
+            return None
+        fixed, changed = _tidy_name(cleaned)
         if changed:
             self._warn(name, _("Latin look-alike letters replaced by Cyrillic ones"), text)
         if not any(ch.isalpha() for ch in fixed):

@@ -20,11 +20,13 @@ from diaryadmin.io.table import Problems
 from diaryadmin.people.relations import parent_relation, relation_of, split_relation
 from diaryadmin.roster.normalise import (
     EMPTY,
+    FULL_NAME_MAX,
     NOT_A_NAME,
     GuardianRecord,
     Normaliser,
     ParsedRoster,
     StudentRecord,
+    clean_cell,
 )
 
 # What is wrong with a name, one sentence for each part of it: missing, empty, not a name,
@@ -101,7 +103,13 @@ class DecodedNames(Normaliser):
         found = self._names.get(value)
         if found is not None:
             return found
-        if type(value) is str and value.strip() and not plausible_name(value):
+        # A hidden character or an overlong text is named as such (by clean_cell) first.
+        if (
+            type(value) is str
+            and value.strip()
+            and not plausible_name(value)
+            and not plausible_name(clean_cell(value, FULL_NAME_MAX))
+        ):
             raise InvalidValue(_(IMPLAUSIBLE))
         return Normaliser.name(self, value)
 

@@ -48,7 +48,7 @@ _SPLIT_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
 NAME_MAX, FULL_NAME_MAX, ID_MAX, EMAIL_MAX = 100, 302, 64, 255  # the models' column lengths
 
 
-def _clean(text: str, limit: int) -> str:
+def clean_cell(text: str, limit: int) -> str:
     """people.text.clean_text for a cell: control characters, bidirectional overrides and
     text over `limit` characters are an InvalidValue."""
     try:
@@ -118,7 +118,7 @@ class Normaliser:
         """(text as written but cleaned and look-alikes fixed, fold, whether fixed)."""
         found = self._names.get(value)
         if found is None:
-            text = clean_spaces(_clean(cell_text(value) or "", NAME_MAX))
+            text = clean_spaces(clean_cell(cell_text(value) or "", NAME_MAX))
             if not text:
                 raise InvalidValue(_(EMPTY))
             fixed, changed = fix_lookalikes(text)
@@ -156,7 +156,7 @@ class Normaliser:
         return self._full_name_slow(text)
 
     def _full_name_slow(self, text: str) -> tuple[str, str, str | None, bool, str]:
-        fixed, changed = fix_lookalikes(clean_spaces(_clean(text, FULL_NAME_MAX)))
+        fixed, changed = fix_lookalikes(clean_spaces(clean_cell(text, FULL_NAME_MAX)))
         try:
             parts = split_full_name(fixed)
         except ValueError as exc:
@@ -247,12 +247,12 @@ class Normaliser:
 
     def student_id(self, value: Any) -> str | None:
         """A student's ID from the school's system, tidied; None if nothing is left."""
-        return _clean(cell_text(value) or "", ID_MAX) or None
+        return clean_cell(cell_text(value) or "", ID_MAX) or None
 
     def email(self, value: Any) -> str:
         if isinstance(value, str) and len(value) <= EMAIL_MAX and _PLAIN_EMAIL.fullmatch(value):
             return value  # contacts.normalise_email would return it unchanged
-        text = _clean(cell_text(value) or "", EMAIL_MAX)
+        text = clean_cell(cell_text(value) or "", EMAIL_MAX)
         try:
             return normalise_email(text)
         except ValueError as exc:
