@@ -231,6 +231,13 @@ def bomb(path: Path) -> Path:
     return xlsx(path, sheet(rows))
 
 
+def oneroster_zip(path: Path, users_csv: str) -> Path:
+    """A OneRoster zip whose users.csv is `users_csv` (deflated)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("users.csv", users_csv)
+    return path
+
+
 def encrypted_zip(path: Path) -> Path:
     """An xlsx whose entries carry the 'encrypted' flag (a password-protected archive)."""
     data = bytearray(xlsx(path).read_bytes())
@@ -298,6 +305,20 @@ CASES: dict[str, tuple] = {
     ),
     "unpacked size over the limit": (
         lambda p: random_text_xlsx(p / "big.xlsx", 2),
+        ["its unpacked size", "DIARYADMIN_MAX_UNCOMPRESSED_MB"],
+        ROSTER,
+        {"DIARYADMIN_MAX_UNCOMPRESSED_MB": "1"},
+    ),
+    "OneRoster zip bomb by ratio": (
+        lambda p: oneroster_zip(p / "oneroster.zip", "sourcedId,role\n" + " " * (64 << 20)),
+        ["times its packed size", "DIARYADMIN_MAX_COMPRESSION_RATIO"],
+    ),
+    "OneRoster zip over the unpacked size": (
+        lambda p: oneroster_zip(
+            p / "oneroster.zip",
+            "sourcedId,role,givenName\n"
+            + "".join(f"{i},student,{os.urandom(24).hex()}\n" for i in range(40000)),
+        ),
         ["its unpacked size", "DIARYADMIN_MAX_UNCOMPRESSED_MB"],
         ROSTER,
         {"DIARYADMIN_MAX_UNCOMPRESSED_MB": "1"},

@@ -136,33 +136,10 @@ def _inspect_zip(file: Path, name: str, limits: ReadLimits) -> str:
         ) from None
     with archive:
         entries = archive.infolist()
-        if len(entries) > limits.max_zip_entries:
-            raise over_limit(
-                name, _("the number of parts"), len(entries), "max_zip_entries", limits
-            )
+        _check_entries(entries, name, limits)
         names = {entry.filename for entry in entries}
-        if any(entry.flag_bits & 1 for entry in entries):
-            raise refuse(name, _("is password-protected: open it and save it without a password"))
         kind = _zip_kind(archive, names, name)
-        total = sum(entry.file_size for entry in entries)
-        if total > limits.max_uncompressed_mb << 20:
-            raise over_limit(
-                name, _("its unpacked size"), total >> 20, "max_uncompressed_mb", limits
-            )
-        for entry in entries:
-            if entry.file_size > _RATIO_FLOOR:
-                ratio = entry.file_size // max(entry.compress_size, 1)
-                if ratio > limits.max_compression_ratio:
-                    raise over_limit(
-                        name,
-                        _(
-                            "part {part} unpacks {ratio} times its packed size (a zip bomb?); "
-                            "the ratio"
-                        ).format(part=quoted(entry.filename), ratio=grouped(ratio)),
-                        ratio,
-                        "max_compression_ratio",
-                        limits,
-                    )
+        _check_sizes(entries, name, limits)
         for entry in entries:
             if entry.filename.lower().endswith((".xml", ".rels")):
                 _check_xml_part(archive, entry, name)
@@ -171,6 +148,51 @@ def _inspect_zip(file: Path, name: str, limits: ReadLimits) -> str:
         elif kind == ODS:
             check_ods_extent(archive, name, limits)
     return kind
+
+
+def check_archive(archive: zipfile.ZipFile, name: str, limits: ReadLimits) -> None:
+    """Refuse a zip archive (of any kind: a OneRoster zip too) whose parts are too many,
+    encrypted, too large unpacked, or packed at a zip bomb's ratio."""
+    entries = archive.infolist()
+    _check_entries(entries, name, limits)
+    _check_sizes(entries, name, limits)
+
+
+def read_member(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, limits: ReadLimits):
+    """A part's bytes, never more than the unpacked-size limit whatever its header claims."""
+    limit = limits.max_uncompressed_mb << 20
+    data = _read_part(archive, entry, name, limit + 1)
+    if len(data) > limit:
+        raise over_limit(
+            name, _("its unpacked size"), len(data) >> 20, "max_uncompressed_mb", limits
+        )
+    return data
+
+
+def _check_entries(entries: list[zipfile.ZipInfo], name: str, limits: ReadLimits) -> None:
+    if len(entries) > limits.max_zip_entries:
+        raise over_limit(name, _("the number of parts"), len(entries), "max_zip_entries", limits)
+    if any(entry.flag_bits & 1 for entry in entries):
+        raise refuse(name, _("is password-protected: open it and save it without a password"))
+
+
+def _check_sizes(entries: list[zipfile.ZipInfo], name: str, limits: ReadLimits) -> None:
+    total = sum(entry.file_size for entry in entries)
+    if total > limits.max_uncompressed_mb << 20:
+        raise over_limit(name, _("its unpacked size"), total >> 20, "max_uncompressed_mb", limits)
+    for entry in entries:
+        if entry.file_size > _RATIO_FLOOR:
+            ratio = entry.file_size // max(entry.compress_size, 1)
+            if ratio > limits.max_compression_ratio:
+                raise over_limit(
+                    name,
+                    _(
+                        "part {part} unpacks {ratio} times its packed size (a zip bomb?); the ratio"
+                    ).format(part=quoted(entry.filename), ratio=grouped(ratio)),
+                    ratio,
+                    "max_compression_ratio",
+                    limits,
+                )
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: set[str], name: str) -> str:

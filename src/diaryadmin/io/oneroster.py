@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, Problem, Refused
 from diaryadmin.i18n import _
 from diaryadmin.io.cells import cell_text
@@ -69,12 +70,26 @@ def _parse(text: str, name: str) -> Table:
     return Table(name, fields, rows)
 
 
-def read_tables(path: str | os.PathLike[str]) -> dict[str, Table]:
+def _read_file(file: Path, limits: ReadLimits) -> bytes:
+    """A file of a OneRoster folder, refused (before it is read) when over the size limit."""
+    from diaryadmin.io.limits import over_limit
+
+    size = file.stat().st_size
+    if size > limits.max_file_mb << 20:
+        raise over_limit(str(file), _("the file's size"), size >> 20, "max_file_mb", limits)
+    return file.read_bytes()
+
+
+def read_tables(path: str | os.PathLike[str], limits: ReadLimits | None = None) -> dict[str, Table]:
     """The OneRoster CSV files of a folder or zip, by name without `.csv` (`users`, ...).
 
     Files are UTF-8 (a BOM is allowed), as the standard says. Raises InputError if the path
-    is neither, a file is not UTF-8, or `users.csv` is missing.
+    is neither, a file is not UTF-8, or `users.csv` is missing; Refused if a file or the zip
+    is over the read limits (a zip bomb included).
     """
+    from diaryadmin.io.inspect import check_archive, read_member
+
+    limits = limits or ReadLimits()
     path = Path(path)
     label = str(path)
     texts: dict[str, tuple[str, bytes]] = {}
@@ -82,13 +97,15 @@ def read_tables(path: str | os.PathLike[str]) -> dict[str, Table]:
         for name in FILES:
             file = path / f"{name}.csv"
             if file.is_file():
-                texts[name] = (str(file), file.read_bytes())
+                texts[name] = (str(file), _read_file(file, limits))
     elif zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                stem = Path(member).stem
-                if Path(member).suffix.lower() == ".csv" and stem in FILES:
-                    texts[stem] = (f"{label}:{member}", archive.read(member))
+            check_archive(archive, label, limits)
+            for entry in archive.infolist():
+                stem = Path(entry.filename).stem
+                if Path(entry.filename).suffix.lower() == ".csv" and stem in FILES:
+                    member = f"{label}:{entry.filename}"
+                    texts[stem] = (member, read_member(archive, entry, member, limits))
     else:
         problem = Problem(_("not a OneRoster folder or zip"), label)
         raise InputError(str(problem), [problem])

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from diaryadmin.config import ReadLimits
 from diaryadmin.errors import quoted
 from diaryadmin.i18n import _
 from diaryadmin.io.oneroster import read_tables, write_tables
@@ -40,13 +41,13 @@ def _deleted(row: dict[str, str]) -> bool:
     return (row.get("status") or "").casefold() == "tobedeleted"
 
 
-def read_oneroster(path: Path, reader: RosterFindings) -> None:
+def read_oneroster(path: Path, reader: RosterFindings, limits: ReadLimits | None = None) -> None:
     """Add the students (and their guardians) of a OneRoster folder or zip to `reader`.
 
     A guardian is linked to a student by the student's `agentSourcedIds`, the guardian's, or
     both: systems write the link from either side.
     """
-    tables = read_tables(path)
+    tables = read_tables(path, limits)
     users = tables["users"]
     birth_dates: dict[str, tuple[int, str]] = {}
     if "demographics" in tables:

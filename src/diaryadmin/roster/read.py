@@ -134,7 +134,7 @@ class RosterReader(RosterFindings):
     def read_file(self, path: Path, name: str) -> None:
         self.norm = self.typed
         if path.is_dir() or path.suffix.lower() == ".zip":
-            read_oneroster(path, self)
+            read_oneroster(path, self, self.limits)
             return
         tables = read_tables(
             path,
