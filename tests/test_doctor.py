@@ -102,6 +102,16 @@ def test_not_issued_by_student_and_by_the_login_it_would_have(sessions, fast, is
         ("iuliia.shchukina", None, "password_ok"),
         ("iuliia.shchukina", "upper", "case_inverted"),
         ("iuliia.shchukina", "layout", "keyboard_layout"),
+        # one slip at one position, the same letter right elsewhere
+        ("petr.ivanov.sergei", "g0ldfish lol 2", "zero_letter_o"),
+        ("petr.ivanov.sergei", "goldfish 1ol 2", "one_letter_l"),
+        ("petr.ivanov.sergei", "g0ldfish 1ol 2", "one_letter_l+zero_letter_o"),
+        ("petr.ivanov.sergei", "G0LDFISH LOL 2", "case_inverted+zero_letter_o"),
+        ("petr.ivanov.sergei", OWN + " ", "spaces_around"),
+        ("iuliia.shchukina", "no hyphens", "hyphens_missing"),
+        ("iuliia.shchukina", "spaces", "hyphens_missing"),
+        ("iuliia.shchukina", "trailing space", "spaces_around"),
+        ("iuliia.shchukina", "no hyphens, caps", "hyphens_missing+case_inverted"),
     ],
 )
 def test_attempt_codes(sessions, fast, issued, login, attempt, code):
@@ -110,10 +120,36 @@ def test_attempt_codes(sessions, fast, issued, login, attempt, code):
         None: temporary,
         "upper": temporary.upper(),
         "layout": temporary.translate(EN_TO_RU),
+        "no hyphens": temporary.replace("-", ""),
+        "spaces": temporary.replace("-", " "),
+        "trailing space": temporary + " ",
+        "no hyphens, caps": temporary.replace("-", "").upper(),
     }.get(attempt, attempt)
     found = codes(sessions, fast, login, attempt=attempt)
     assert found[-1] == code
     assert len(found) == 2
+
+
+def test_a_combination_of_slips_is_named_slip_by_slip(sessions, fast, issued):
+    temporary = issued["plain"]["iuliia.shchukina"]
+    with sessions.begin() as session:
+        findings = doctor.diagnose(
+            session,
+            fast,
+            "iuliia.shchukina",
+            attempt=temporary.replace("-", "").upper(),
+            now=tc.NOW + timedelta(days=10),
+        )
+    assert findings[-1].message == (
+        "The password is right, but typed with several slips: its hyphens were left out or "
+        "typed as spaces; Caps Lock was on."
+    )
+
+
+def test_the_doctor_spends_a_bounded_number_of_hashes():
+    variants = doctor._variants("0o0o1l1l-0O1I-lIlI0o0o ")
+    assert len(variants) == doctor.MAX_TRIES
+    assert len({v for _, v in variants}) == len(variants)
 
 
 def test_doctor_cli_json_reads_the_attempt_from_stdin_and_shows_no_secret(
@@ -179,7 +215,7 @@ def test_every_finding_is_one_sentence(sessions, fast, issued):
         row = session.scalar(select(Credential).where(Credential.login == "iuliia.shchukina"))
         row.state = "revoked"
     collect("iuliia.shchukina")
-    assert len(messages) == 16
+    assert len(messages) == 18  # 8 attempt findings, 10 of states
     for message in messages:
         assert message.endswith("."), message
         assert not re.search(r"[.!?]\s+[A-ZА-ЯЁ]", message), message

@@ -87,29 +87,93 @@ def _unissued_stems(session: Session) -> dict[str, str]:
     return stems
 
 
+# Hashes the doctor may spend on one attempt (each costs an argon2 verification).
+MAX_TRIES = 64
+# A look-alike character and what it may have been meant as.
+_SWAPS = {"0": "oO", "o": "0", "O": "0", "1": "lI", "l": "1I", "I": "1l"}
+
+
 def _variants(attempt: str) -> list[tuple[str, str]]:
-    """(code, variant) for each usual mistake, in the order they are tried."""
-    layout = attempt.translate(RU_TO_EN)
-    candidates = [
-        ("case_inverted", attempt.swapcase()),
-        ("keyboard_layout", layout),
-        ("keyboard_layout", layout.swapcase()),
-        ("zero_letter_o", attempt.replace("0", "o")),
-        ("zero_letter_o", attempt.replace("0", "O")),
-        ("zero_letter_o", attempt.replace("o", "0").replace("O", "0")),
-        ("one_letter_l", attempt.replace("1", "l")),
-        ("one_letter_l", attempt.replace("1", "I")),
-        ("one_letter_l", attempt.replace("l", "1").replace("I", "1")),
-        ("one_letter_l", attempt.replace("I", "l")),
-        ("one_letter_l", attempt.replace("l", "I")),
-    ]
+    """(code, variant) for each usual mistake and combination of two or three, fewest slips
+    first, at most MAX_TRIES: spaces around it, hyphens left out or typed as spaces, Caps
+    Lock, the Russian layout, and 0/O or 1/l swapped at one position or several (a parent's
+    own password may hold a real 0 or 1 beside a slipped one). A combination's code joins
+    its slips' codes with `+`."""
+    candidates: list[tuple[tuple[str, ...], str]] = []
+    for base_codes, base in _typed_forms(attempt):
+        layout = base.translate(RU_TO_EN)
+        for case_codes, cased in (
+            ((), base),
+            (("case_inverted",), base.swapcase()),
+            (("keyboard_layout",), layout),
+            (("keyboard_layout",), layout.swapcase()),
+        ):
+            candidates.append(((*base_codes, *case_codes), cased))
+            for swap_codes, swapped in _lookalike_forms(cased):
+                candidates.append(((*base_codes, *case_codes, *swap_codes), swapped))
+    candidates.sort(key=lambda item: len(item[0]))  # stable: the usual order within a size
     seen = {attempt}
     result = []
-    for code, variant in candidates:
-        if variant not in seen:
+    for codes, variant in candidates:
+        if variant not in seen and codes:
             seen.add(variant)
-            result.append((code, variant))
+            result.append(("+".join(codes), variant))
+            if len(result) == MAX_TRIES:
+                break
     return result
+
+
+def _typed_forms(attempt: str) -> list[tuple[tuple[str, ...], str]]:
+    """The attempt as typed, and as meant when spaces or the hyphens of a temporary password
+    (`k7mx-p4rt-q9wz`) went wrong."""
+    forms: list[tuple[tuple[str, ...], str]] = [((), attempt)]
+    stripped = attempt.strip()
+    if stripped != attempt:
+        forms.append((("spaces_around",), stripped))
+    hyphened = "-".join(stripped.split())
+    if hyphened != stripped:
+        forms.append((("hyphens_missing",), hyphened))
+    bare = "".join(stripped.split()).replace("-", "")
+    if len(bare) == passwords.LENGTH:
+        regrouped = "-".join(
+            bare[i : i + passwords.GROUP] for i in range(0, len(bare), passwords.GROUP)
+        )
+        if regrouped not in (stripped, hyphened):
+            forms.append((("hyphens_missing",), regrouped))
+    return forms
+
+
+def _lookalike_forms(text: str) -> list[tuple[tuple[str, ...], str]]:
+    """0/O and 1/l/I swapped: everywhere at once (the usual slip), then at each position on
+    its own, then at pairs of positions."""
+    forms = []
+    for code, olds, new in (
+        ("zero_letter_o", "0", "o"),
+        ("zero_letter_o", "0", "O"),
+        ("zero_letter_o", "oO", "0"),
+        ("one_letter_l", "1", "l"),
+        ("one_letter_l", "1", "I"),
+        ("one_letter_l", "lI", "1"),
+        ("one_letter_l", "I", "l"),
+        ("one_letter_l", "l", "I"),
+    ):
+        forms.append(((code,), "".join(new if ch in olds else ch for ch in text)))
+    positions = [i for i, ch in enumerate(text) if ch in _SWAPS]
+    singles = [(i, alt) for i in positions for alt in _SWAPS[text[i]]]
+    for i, alt in singles:
+        forms.append(((_swap_code(text[i]),), text[:i] + alt + text[i + 1 :]))
+    for index, (i, alt) in enumerate(singles):
+        for j, other in singles[index + 1 :]:
+            if j != i:
+                chars = list(text)
+                chars[i], chars[j] = alt, other
+                codes = sorted({_swap_code(text[i]), _swap_code(text[j])})
+                forms.append((tuple(codes), "".join(chars)))
+    return forms
+
+
+def _swap_code(char: str) -> str:
+    return "zero_letter_o" if char in "0oO" else "one_letter_l"
 
 
 # Translated where a finding is made (`_(MESSAGES[code])`), never at import time.
@@ -127,6 +191,14 @@ MESSAGES = {
     "one_letter_l": N_(
         "The password is right except that digit 1 and letter l (or I) are swapped."
     ),
+    "spaces_around": N_(
+        "The password is right, but a space was typed before or after it; the parent should "
+        "type it without spaces."
+    ),
+    "hyphens_missing": N_(
+        "The password is right, but its hyphens were left out or typed as spaces; the hyphens "
+        "are part of the password."
+    ),
     "password_wrong": N_(
         "The password is wrong, and not by Caps Lock, keyboard layout or a 0/O or 1/l swap; "
         "if the parent has lost it, reset it with "
@@ -135,12 +207,31 @@ MESSAGES = {
 }
 
 
+# A slip in a sentence naming several (a combination).
+SLIPS = {
+    "case_inverted": N_("Caps Lock was on"),
+    "keyboard_layout": N_("the keyboard was on the Russian layout"),
+    "zero_letter_o": N_("digit 0 and letter O were swapped"),
+    "one_letter_l": N_("digit 1 and letter l (or I) were swapped"),
+    "spaces_around": N_("a space was typed before or after it"),
+    "hyphens_missing": N_("its hyphens were left out or typed as spaces"),
+}
+
+
 def _check_attempt(credential: Credential, attempt: str, settings: Settings) -> Finding:
     if passwords.matches(attempt, credential.password_hash, settings):
         return Finding("password_ok", _(MESSAGES["password_ok"]))
     for code, variant in _variants(attempt):
         if passwords.matches(variant, credential.password_hash, settings):
-            return Finding(code, _(MESSAGES[code]))
+            if "+" not in code:
+                return Finding(code, _(MESSAGES[code]))
+            slips = "; ".join(_(SLIPS[part]) for part in dict.fromkeys(code.split("+")))
+            return Finding(
+                code,
+                _("The password is right, but typed with several slips: {slips}.").format(
+                    slips=slips
+                ),
+            )
     return Finding("password_wrong", _(MESSAGES["password_wrong"]).format(login=credential.login))
 
 
