@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from sqlalchemy.orm import Session, sessionmaker
 
 from diaryadmin.config import env_file_hint
-from diaryadmin.errors import ConfigError, DatabaseUnavailable
+from diaryadmin.errors import ConfigError, DatabaseUnavailable, database_failure
 from diaryadmin.i18n import N_, _
 from diaryadmin.models import Installation, utcnow
 
@@ -45,10 +45,20 @@ def hide_password(url: str) -> str:
         return _("<unparsable database URL>")
 
 
+def _busy_milliseconds() -> int:
+    """How long an SQLite command waits for another writer: $DIARYADMIN_SQLITE_BUSY_SECONDS
+    (default 30); after that it stops with "another program held the database locked"."""
+    try:
+        seconds = float(os.environ.get("DIARYADMIN_SQLITE_BUSY_SECONDS", "30"))
+    except ValueError:
+        seconds = 30.0
+    return max(0, int(seconds * 1000))
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={_busy_milliseconds()}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -209,6 +219,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
+        if "locked" in str(exc.orig).lower():  # another writer past the busy timeout
+            raise database_failure(exc) from None
         raise DatabaseUnavailable(
             _("Cannot open the database {database}: {reason}").format(
                 database=hide_password(str(engine.url)), reason=exc.orig

@@ -40,7 +40,7 @@ def pause(point: str) -> None:
     and wait, so a test can kill the process exactly there. Does nothing otherwise."""
     if os.environ.get(PAUSE_VARIABLE) == point:
         print(f"paused at {point}", file=sys.stderr, flush=True)
-        time.sleep(120)
+        time.sleep(float(os.environ.get(PAUSE_VARIABLE.replace("_AT", "_SECONDS"), "120")))
 
 
 def pending_path(target: Path, token: str) -> Path:
