@@ -87,7 +87,8 @@ def verify_batch(clock, url: str, children_file: str, folder: str, size: int) ->
     from diaryadmin.applications.store import import_applications
     from diaryadmin.applications.verify import verify_applications
     from diaryadmin.models import Application
-    from diaryadmin.samples.applications import make_batch, write_batch
+    from diaryadmin.samples.application_files import write_batch
+    from diaryadmin.samples.applications import make_batch
 
     children = pickle.loads(Path(children_file).read_bytes())
     batch = make_batch(children, size, seed=size)

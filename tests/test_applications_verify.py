@@ -208,13 +208,13 @@ def test_generated_batches_get_the_decisions_they_were_made_for(sessions, settin
     """The sample generator (demo, benchmark) against a roster made with the factories."""
     import random
 
+    from diaryadmin.samples.application_files import write_batch
     from diaryadmin.samples.applications import (
         KINDS,
         Child,
         Parent,
         make_batch,
         random_certificate,
-        write_batch,
     )
     from helpers import factories
 

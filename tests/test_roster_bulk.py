@@ -16,7 +16,8 @@ from diaryadmin.roster import bulk as roster_bulk
 from diaryadmin.roster import write as roster_write
 from diaryadmin.roster.bulk import Bulk
 from diaryadmin.roster.importing import import_roster
-from diaryadmin.samples.roster import generate_school, write_roster_csv
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_csv
 
 STUDENT = ("id", "school_id", "external_id", "surname", "name", "patronymic", "name_key",
            "birth_date", "class_id", "active", "certificate_fp", "snils_fp", "created_at",

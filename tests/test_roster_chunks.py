@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from diaryadmin.errors import InputError
 from diaryadmin.models import Guardian
 from diaryadmin.roster import write as roster_write
-from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_csv, write_roster_xlsx
 from helpers.roster import HEADER, counts, do_import, write_xlsx
 
 SCHOOL = generate_school(80, seed=21, school_year=2026)

@@ -14,7 +14,8 @@ from diaryadmin.config import Settings
 from diaryadmin.models import Guardian, Student
 from diaryadmin.roster.importing import export_roster
 from diaryadmin.samples.demo import Demo
-from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_csv, write_roster_xlsx
 from helpers.roster import SECRET, counts, do_import, write_csv
 
 SCHOOL = generate_school(60, seed=11, school_year=2026)
@@ -110,7 +111,7 @@ def test_sample_files_import_with_warnings_only(tmp_path, sessions):
 
 
 def test_demo_step(tmp_path, engine, sessions, database_url):
-    from diaryadmin.samples.roster import demo_step
+    from diaryadmin.samples.roster_files import demo_step
 
     said: list[str] = []
     settings = Settings(database_url=database_url, secret_key=SECRET)

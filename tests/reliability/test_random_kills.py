@@ -25,7 +25,8 @@ from diaryadmin.journal.data import classes_of_year
 from diaryadmin.models import Credential, School, SchoolClass, Student
 from diaryadmin.roster.importing import import_roster
 from diaryadmin.samples.journal import LONG_FORM_HEADER, generate_class_term, long_form_rows
-from diaryadmin.samples.roster import generate_school, write_roster_xlsx
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_xlsx
 from helpers import kill
 from helpers.issued import issued_pairs
 

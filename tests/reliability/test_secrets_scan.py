@@ -20,8 +20,10 @@ from sqlalchemy.orm import sessionmaker
 from diaryadmin.config import Settings
 from diaryadmin.models import AuditEvent, SchoolClass
 from diaryadmin.people.documents import normalise_certificate, normalise_passport, normalise_snils
-from diaryadmin.samples.applications import HEADER, make_batch, roster_children, write_batch
-from diaryadmin.samples.roster import generate_school, write_roster_csv, write_roster_xlsx
+from diaryadmin.samples.application_files import roster_children, write_batch
+from diaryadmin.samples.applications import HEADER, make_batch
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_csv, write_roster_xlsx
 from helpers import kill
 from helpers.issued import issued_pairs
 

@@ -66,9 +66,9 @@ def step_database(demo: Demo) -> None:
 # Each capability's step lives beside its sample-data generator in diaryadmin.samples.
 STEPS: list[str | Callable[[Demo], None]] = [
     step_database,
-    "diaryadmin.samples.roster:demo_step",
+    "diaryadmin.samples.roster_files:demo_step",
     "diaryadmin.samples.credentials:demo_step",
-    "diaryadmin.samples.applications:demo_step",
+    "diaryadmin.samples.application_files:demo_step",
     "diaryadmin.samples.journal:demo_step",
 ]
 
