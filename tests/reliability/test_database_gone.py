@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 from diaryadmin.config import Settings
 from diaryadmin.roster.importing import import_roster
-from diaryadmin.samples.roster import generate_school, write_roster_xlsx
+from diaryadmin.samples.roster import generate_school
+from diaryadmin.samples.roster_files import write_roster_xlsx
 from helpers import kill
 
 FAST = Settings(secret_key=kill.SECRET, argon2_time_cost=1, argon2_memory_kib=64)
