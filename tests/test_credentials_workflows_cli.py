@@ -95,9 +95,9 @@ def test_periods_add_dry_run(run_cli, family, sessions):
 def test_email_alone_skips_a_guardian_without_an_address_and_exits_0(
     run_cli, family, sessions, monkeypatch
 ):
-    from diaryadmin import letters
+    from diaryadmin import mail
 
-    monkeypatch.setattr(letters, "send_credential_letters", lambda issued, _s: (len(issued), []))
+    monkeypatch.setattr(mail, "send_credential_letters", lambda issued, _s: (len(issued), []))
     env = {**FAST_ENV, "DIARYADMIN_SMTP_HOST": "127.0.0.1"}
     result = run_cli("--format", "json", "credentials", "issue", "--all", "--email", env=env)
     assert result.exit_code == 0, result.output

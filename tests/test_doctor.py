@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from diaryadmin.credentials import auth, doctor
+from diaryadmin.credentials import auth, doctor, mistyping
 from diaryadmin.models import Credential
 from helpers import credentials as tc
 
 OWN = "goldfish lol 2"
-EN_TO_RU = str.maketrans(doctor._EN, doctor._RU)
+EN_TO_RU = str.maketrans(mistyping._EN, mistyping._RU)
 
 
 @pytest.fixture
@@ -147,8 +147,8 @@ def test_a_combination_of_slips_is_named_slip_by_slip(sessions, fast, issued):
 
 
 def test_the_doctor_spends_a_bounded_number_of_hashes():
-    variants = doctor._variants("0o0o1l1l-0O1I-lIlI0o0o ")
-    assert len(variants) == doctor.MAX_TRIES
+    variants = mistyping.variants("0o0o1l1l-0O1I-lIlI0o0o ")
+    assert len(variants) == mistyping.MAX_TRIES
     assert len({v for _, v in variants}) == len(variants)
 
 
@@ -193,7 +193,7 @@ def test_doctor_refuses_an_empty_attempt_instead_of_calling_it_wrong(
 
 
 def test_every_finding_is_one_sentence(sessions, fast, issued):
-    messages = [m.format(login="petr.ivanov.sergei") for m in doctor.MESSAGES.values()]
+    messages = [m.format(login="petr.ivanov.sergei") for m in mistyping.MESSAGES.values()]
 
     def collect(login=None, now=tc.NOW + timedelta(days=10), **kwargs):
         with sessions.begin() as session:

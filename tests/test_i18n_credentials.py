@@ -340,9 +340,9 @@ def _issued(student: str):
 
 
 def test_letters_and_slips_decline_the_childs_name(settings):
-    from diaryadmin import letters
+    from diaryadmin import letters, mail
 
-    message = letters.credential_message(_issued("Егорова Мария Ивановна"), settings)
+    message = mail.credential_message(_issued("Егорова Мария Ивановна"), settings)
     text = message.get_body(("plain",)).get_content()
     assert (
         "МБОУ СОШ № 1 выдаёт вам доступ к электронному дневнику ученицы Егоровой Марии "
@@ -350,7 +350,7 @@ def test_letters_and_slips_decline_the_childs_name(settings):
     )
     html = message.get_body(("html",)).get_content()
     assert "дневнику ученицы Егоровой Марии Ивановны, класс 5А." in html
-    reminder = letters.reminder_message(
+    reminder = mail.reminder_message(
         {"login": "petr.ivanov", "student": "Иванов Пётр Сергеевич", "email": "a@example.org",
          "expires_at": _issued("x").expires_at, "school": "МБОУ СОШ № 1", "guardian": "Иванова"},
         settings,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from diaryadmin import auth, letters
+from diaryadmin import auth, letters, mail
 from diaryadmin.credentials import issue as credentials
 from diaryadmin.credentials import scope as credential_scope
 from diaryadmin.credentials.issue import IssuedCredential
@@ -64,14 +64,14 @@ def test_a_school_template_folder_overrides_ours_and_falls_back(settings, tmp_pa
     folder.mkdir()
     (folder / "credential_email_subject.txt.j2").write_text("Школа 7: {{ c.login }}")
     own = settings.with_overrides(templates_dir=str(folder))
-    message = letters.credential_message(sample(), own)
+    message = mail.credential_message(sample(), own)
     assert message["Subject"] == "Школа 7: petr.ivanov"
     body = message.get_body(("plain",)).get_content()
     assert "Временный пароль: k7mx-p4rt-q9wz" in body  # our text template
     html = message.get_body(("html",)).get_content()
     assert "<strong>k7mx-p4rt-q9wz</strong>" in html
     with pytest.raises(ConfigError, match="not a folder"):
-        letters.credential_message(sample(), settings.with_overrides(templates_dir="/nope"))
+        mail.credential_message(sample(), settings.with_overrides(templates_dir="/nope"))
 
 
 def test_send_letters_reports_each_refused_or_missing_address(settings):
@@ -81,7 +81,7 @@ def test_send_letters_reports_each_refused_or_missing_address(settings):
         sample(login="y", email=None),
     ]
     with smtp_server(refuse={"nobody@example.org"}) as (box, overrides):
-        sent, failed = letters.send_credential_letters(batch, settings.with_overrides(**overrides))
+        sent, failed = mail.send_credential_letters(batch, settings.with_overrides(**overrides))
     assert sent == 1
     assert [(f["login"], f["email"]) for f in failed] == [
         ("x", "nobody@example.org"),
@@ -100,7 +100,7 @@ def test_unreachable_server_fails_every_letter_once(settings):
     down = settings.with_overrides(
         smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none", smtp_timeout=2
     )
-    sent, failed = letters.send_credential_letters([sample(), sample(login="z")], down)
+    sent, failed = mail.send_credential_letters([sample(), sample(login="z")], down)
     assert sent == 0 and len(failed) == 2
     assert all(f["error"].startswith("cannot connect to the mail server") for f in failed)
 
@@ -112,7 +112,7 @@ def test_tls_to_a_server_with_a_verified_certificate(settings, tmp_path, monkeyp
         pytest.skip("no openssl tool to make a certificate")
     monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
     with smtp_server(security=security, cert=cert) as (box, overrides):
-        sent, failed = letters.send_credential_letters(
+        sent, failed = mail.send_credential_letters(
             [sample()], settings.with_overrides(**overrides)
         )
     assert (sent, failed) == (1, [])
@@ -124,7 +124,7 @@ def test_tls_refuses_an_unverified_certificate(settings, tmp_path):
     if cert is None:
         pytest.skip("no openssl tool to make a certificate")
     with smtp_server(security="starttls", cert=cert) as (box, overrides):
-        sent, failed = letters.send_credential_letters(
+        sent, failed = mail.send_credential_letters(
             [sample()], settings.with_overrides(**overrides)
         )
     assert sent == 0 and "CERTIFICATE_VERIFY_FAILED" in failed[0]["error"]
@@ -233,12 +233,12 @@ def test_trusted_person_letter(run_cli, roster):
 def test_failed_letters_are_logged_once_by_login_not_as_warnings(settings, caplog):
     """The command reports each failure itself; the log must not repeat it as a WARNING
     (that printed 'e-mail to None failed' once per guardian without an address)."""
-    caplog.set_level("INFO", logger="diaryadmin.letters")
-    sent, failed = letters.send_credential_letters(
+    caplog.set_level("INFO", logger="diaryadmin.mail")
+    sent, failed = mail.send_credential_letters(
         [sample(login="y", email=None)], settings.with_overrides(smtp_host="127.0.0.1")
     )
     assert (sent, [f["login"] for f in failed]) == (0, ["y"])
-    records = [r for r in caplog.records if r.name == "diaryadmin.letters"]
+    records = [r for r in caplog.records if r.name == "diaryadmin.mail"]
     assert [r.levelname for r in records] == ["INFO"]
     assert "None" not in records[0].getMessage() and "y" in records[0].getMessage()
 
@@ -264,7 +264,7 @@ def test_slips_and_letters_do_not_promise_the_expiry_day_itself(settings, tmp_pa
     stops working' was false on the morning of 01.10; the texts say it stops on that day."""
     credential = sample(expires_at=datetime(2026, 10, 1, 9, 0))
     slips = letters.slips_html([credential], settings)
-    message = letters.credential_message(credential, settings)
+    message = mail.credential_message(credential, settings)
     texts = [
         slips,
         message.get_body(("plain",)).get_content(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from diaryadmin import letters
+from diaryadmin import letters, mail
 from diaryadmin.models import School
 from helpers import credentials as tc
 from helpers import factories as f
@@ -107,7 +107,7 @@ def test_the_portal_address_is_the_schools_own_when_it_has_one(sessions, fast):
     html = letters.slips_html(issued, fast)
     assert f"{SCHOOL_PORTAL}?login={issued[0].login}" in html
     assert "diary.school7.example" not in html
-    message = letters.credential_message(issued[0], fast)
+    message = mail.credential_message(issued[0], fast)
     assert SCHOOL_PORTAL in message.get_body(("plain",)).get_content()
 
 
@@ -124,7 +124,7 @@ def test_the_printed_slips_scan(issued, fast, tmp_path):
 @needs_tools
 def test_the_letter_carries_the_same_code_inline(issued, fast, tmp_path):
     credential = next(c for c in issued if c.email)
-    message = letters.credential_message(credential, fast)
+    message = mail.credential_message(credential, fast)
     html = message.get_body(("html",))
     assert 'src="cid:login-qr"' in html.get_content()
     (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]

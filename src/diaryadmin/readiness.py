@@ -170,7 +170,7 @@ def check_smtp(settings: Settings) -> Check:
     import smtplib
     import ssl
 
-    from diaryadmin.letters import smtp_connection
+    from diaryadmin.mail import smtp_connection
 
     where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
     try:
@@ -303,7 +303,7 @@ def check_permissions(settings: Settings, env_file: Path | None) -> Check:
 
 
 def _sample_renders(settings: Settings) -> dict[str, Callable[[], Any]]:
-    from diaryadmin import letters
+    from diaryadmin import letters, mail
     from diaryadmin.applications.report import refusal_letter
     from diaryadmin.credentials.issue import IssuedCredential
     from diaryadmin.models import Application
@@ -347,8 +347,8 @@ def _sample_renders(settings: Settings) -> dict[str, Callable[[], Any]]:
     )
     return {
         "slips.html.j2": lambda: letters.slips_html([issued], settings),
-        "credential_email": lambda: letters.credential_message(issued, settings),
-        "reminder_email": lambda: letters.reminder_message(reminder, settings),
+        "credential_email": lambda: mail.credential_message(issued, settings),
+        "reminder_email": lambda: mail.reminder_message(reminder, settings),
         "refusal_letter.txt.j2": lambda: refusal_letter(refused, settings),
     }
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from diaryadmin import audit, letters
+from diaryadmin import audit, letters, mail
 from diaryadmin.config import Settings
 from diaryadmin.credentials import issue as issuing
 from diaryadmin.credentials import lifecycle
@@ -69,7 +69,7 @@ def check_destination(settings: Settings, delivery: Delivery) -> None:
     if delivery.out is not None:
         letters.check_output_path(delivery.out, delivery.force)
     if delivery.email:
-        letters.require_smtp(settings)
+        mail.require_smtp(settings)
 
 
 def issue_and_deliver(
@@ -145,7 +145,7 @@ def _email(
         if not c.email
     ]
     if deliverable:
-        result.emailed, result.failed = letters.send_credential_letters(deliverable, settings)
+        result.emailed, result.failed = mail.send_credential_letters(deliverable, settings)
     with change(sessions) as session:
         audit.record(
             session,

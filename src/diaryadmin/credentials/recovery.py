@@ -106,9 +106,9 @@ class EmailChannel:
         return guardian.email or None
 
     def send(self, letter: RecoveryLetter, settings: Settings) -> None:
-        from diaryadmin import letters
+        from diaryadmin import mail
 
-        letters.send_recovery_letter(letter, settings)
+        mail.send_recovery_letter(letter, settings)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from diaryadmin import audit, letters
+from diaryadmin import audit, mail
 from diaryadmin.config import Settings
 from diaryadmin.credentials import status
 from diaryadmin.credentials.lifecycle import expire_credentials
@@ -75,7 +75,7 @@ def expire_and_remind(
     if dry_run:
         return run
     if rows:
-        run.reminded, run.failed = letters.send_reminders(rows, settings)
+        run.reminded, run.failed = mail.send_reminders(rows, settings)
         failed_logins = {f["login"] for f in run.failed}
         with change(sessions) as session:
             status.unclaim_reminders(
