@@ -376,7 +376,9 @@ class KillTrials:
         return "; ".join(text)
 
     def _check_interrupted(self, killed: Run, sig: int, where: str) -> None:
-        assert killed.returncode == INTERRUPTED[sig], f"{where}: exit {killed.returncode}"
+        assert killed.returncode == INTERRUPTED[sig], (
+            f"{where}: exit {killed.returncode}: {killed.stderr[-800:]!r}"
+        )
         assert "Traceback" not in killed.stderr, f"{where}: {killed.stderr}"
         lines = [line for line in killed.stderr.splitlines() if "interrupted" in line]
         assert len(lines) == 1, f"{where}: {killed.stderr!r}"
