@@ -2,7 +2,7 @@
 (`io.table`, each row read by `journal.rows`), and the grid workbooks `journal export` writes
 (`journal.grid`, with the cell notes of `journal.notes`).
 
-Nothing here touches the database; `journal.importing` resolves the plan against it.
+Nothing here touches the database; `journal.resolve` resolves the plan against it.
 """
 
 from __future__ import annotations
