@@ -5,70 +5,38 @@ father columns, maybe under group headings `Мать` / `Отец` / `Родит
 separate guardians sheet or file keyed by the student's ID. Which sheets, where the header is
 and which rows are data is the one table policy (`io.table`); reading never touches the
 database: it turns files into `StudentRecord`s and collects every error and warning with its
-file, sheet, row and column.
+file, sheet, row and column. The kinds of table and the checks on a header are `roster.tables`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from diaryadmin.config import ReadLimits
 from diaryadmin.errors import InputError, InvalidValue, Problem, quoted
-from diaryadmin.i18n import N_, _, ngettext
+from diaryadmin.i18n import N_, _
 from diaryadmin.io.cells import cell_text
-from diaryadmin.io.headers import HeaderMap, normalise_header
+from diaryadmin.io.headers import HeaderMap
 from diaryadmin.io.reader import Row
 from diaryadmin.io.rejects import REASONS_FIELD, KnownRejects, Place, Rejected, with_reasons_column
 from diaryadmin.io.table import Table, TableKind, read_tables
 from diaryadmin.people.blanks import means_none
-from diaryadmin.people.names import canonical_class
-from diaryadmin.roster.columns import (
-    GUARDIAN_SLOTS,
-    GUARDIAN_TABLE_ALIASES,
-    ROSTER_ALIASES,
-    ROSTER_GROUPS,
-    STUDENT_ALIASES,
-)
+from diaryadmin.roster.columns import ROSTER_ALIASES, ROSTER_GROUPS
 from diaryadmin.roster.findings import RosterFindings, name_problem
-from diaryadmin.roster.layout import GUARDIAN_PARTS, StudentLayout
+from diaryadmin.roster.layout import StudentLayout
 from diaryadmin.roster.normalise import GuardianRecord, Normaliser, StudentRecord
 from diaryadmin.roster.oneroster import read_oneroster
+from diaryadmin.roster.tables import (
+    GUARDIANS,
+    class_of_sheet,
+    guardians_understood,
+    is_student_table,
+    missing_columns,
+    missing_message,
+)
 from diaryadmin.schools import class_option
-
-_GUARDIAN_FIELDS = frozenset(f"{s}{p}" for s in GUARDIAN_SLOTS for p in GUARDIAN_PARTS)
-# Header words that say a column is a parent's (checked on normalised headers).
-_PARENT_WORDS = re.compile(
-    r"\b(мать|матери|мам(а|ы|е|у|очк\w*|ин\w*)|отец|отца|отцу|пап(а|ы|е|у|очк\w*|ин\w*)"
-    r"|родител\w*|представител\w*|опекун\w*|попечител\w*|mother\w*|father\w*|parent\w*"
-    r"|guardian\w*)\b"
-)
-_CONTACT_WORDS = re.compile(r"\b(телефон\w*|тел|phone|mobile|e-?mail|почта|эл\w* почт\w*)\b")
-_NAME_WORDS = re.compile(r"\b(фио|ф и о|фамилия|name)")
-
-
-def _has_names(header: HeaderMap) -> bool:
-    columns = header.columns
-    return "full_name" in columns or ("surname" in columns and "name" in columns)
-
-
-def _is_student_table(header: HeaderMap) -> bool:
-    student_fields = [n for n in header.columns if n in STUDENT_ALIASES and n != "row_number"]
-    return _has_names(header) or len(student_fields) >= 2
-
-
-_CLASS_OR_OPTION = N_("Класс (or --class)")
-
-GUARDIANS = TableKind(
-    name="guardians",  # never shown: the kind has no `skipped`
-    record=N_("a guardian"),
-    aliases=with_reasons_column(GUARDIAN_TABLE_ALIASES),
-    expected="ID ученика, ФИО, Кем приходится, Телефон, E-mail",
-    identifies=lambda header: {"student_id", "full_name"} <= header.columns.keys(),
-    ignored=frozenset({REASONS_FIELD}),
-)
 
 
 class RosterReader(RosterFindings):
@@ -100,9 +68,9 @@ class RosterReader(RosterFindings):
             record=N_("a student"),
             aliases=with_reasons_column(ROSTER_ALIASES),
             expected="Фамилия, Имя, Дата рождения, Класс",
-            identifies=_is_student_table,
+            identifies=is_student_table,
             missing=self._missing,
-            missing_message=self._missing_message,
+            missing_message=missing_message,
             groups=ROSTER_GROUPS,
             ignored=frozenset({"row_number", REASONS_FIELD}),
             skipped=N_("no student names"),
@@ -157,80 +125,7 @@ class RosterReader(RosterFindings):
 
     # -- the header
     def _missing(self, header: HeaderMap) -> list[str]:
-        columns = header.columns
-        missing = []
-        if not _has_names(header):
-            missing.append(_("Фамилия, Имя (or ФИО)") if "surname" not in columns else "Имя")
-        if "birth_date" not in columns:
-            missing.append("Дата рождения")
-        if (
-            "class" not in columns
-            and self.default_class is None
-            and _class_of_sheet(header.row.sheet) is None
-        ):
-            missing.append(_(_CLASS_OR_OPTION))
-        return missing
-
-    def _missing_message(self, header: HeaderMap, missing: list[str]) -> str:
-        fields = {"columns": ", ".join(missing), "found": ", ".join(header.labels.values())}
-        if header.row.sheet is not None and _(_CLASS_OR_OPTION) in missing:
-            return ngettext(
-                "missing required column: {columns}; found: {found}; "
-                "a sheet named like 5А also gives the class",
-                "missing required columns: {columns}; found: {found}; "
-                "a sheet named like 5А also gives the class",
-                len(missing),
-            ).format(**fields)
-        return ngettext(
-            "missing required column: {columns}; found: {found}",
-            "missing required columns: {columns}; found: {found}",
-            len(missing),
-        ).format(**fields)
-
-    def _guardians_understood(self, table: Table) -> bool:
-        """False, with an error, when columns look like a parent's but none was read as one:
-        pupils are never imported without their parents for want of a column name. Contact
-        columns (`Телефон`) that may be the pupil's own get a warning."""
-        header = table.header
-        if _GUARDIAN_FIELDS & header.columns.keys():
-            return True
-        used = set(header.columns.values())
-        unknown = [
-            label
-            for position, value in enumerate(header.row.values)
-            if position not in used and (label := cell_text(value)) is not None
-        ]
-        columns = header.columns
-        if "full_name" in columns and "surname" in columns and "name" in columns:
-            unknown.append(header.labels["full_name"])  # a parent's ФИО, read as nobody's
-        above = [t for v in table.above.values if (t := cell_text(v))] if table.above else []
-        named = [t for t in unknown if _PARENT_WORDS.search(normalise_header(t))]
-        headings = [t for t in above if _PARENT_WORDS.search(normalise_header(t))]
-        contacts = [t for t in unknown if _CONTACT_WORDS.search(normalise_header(t))]
-        people = [t for t in unknown if _NAME_WORDS.search(normalise_header(t))]
-        if named or (headings and (contacts or people)):
-            shown = ", ".join(
-                quoted(t) for t in dict.fromkeys(headings + named + contacts + people)
-            )
-            self.error(
-                _(
-                    "columns that look like a parent's ({columns}) but no guardian column was "
-                    "understood: name them ФИО матери, Телефон матери, E-mail матери (or "
-                    "Родитель 1, Телефон родителя 1...), or put a heading Мать, Отец or Родитель "
-                    "over ФИО | Телефон | E-mail"
-                ).format(columns=shown),
-                header.row, (named + contacts + people)[0],
-            )  # fmt: skip
-            return False
-        if contacts:
-            self.warning(
-                _(
-                    "no guardian column found: this contact column is read as nobody's; if it "
-                    "is a parent's, name it Телефон родителя or E-mail родителя (or ФИО матери...)"
-                ),
-                header.row, contacts[0],
-            )  # fmt: skip
-        return True
+        return missing_columns(header, self.default_class)
 
     # -- student rows
     def read_students(self, table: Table) -> None:
@@ -248,11 +143,11 @@ class RosterReader(RosterFindings):
                 ),
                 header.row, header.labels["full_name"],
             )  # fmt: skip
-        if not self._guardians_understood(table):
+        if not guardians_understood(self, table):
             return
         default_class = self.default_class
         if "class" not in columns and default_class is None:
-            default_class = _class_of_sheet(header.row.sheet)
+            default_class = class_of_sheet(header.row.sheet)
         elif default_class is not None:
             default_class = class_option(default_class)
         layout = StudentLayout.of(header, default_class)
@@ -426,13 +321,3 @@ class RosterReader(RosterFindings):
 
 def _unless_placeholder(value: Any) -> Any:
     return None if isinstance(value, str) and means_none(value) else value
-
-
-def _class_of_sheet(sheet: str | None) -> str | None:
-    """The class a sheet's name gives (`5А`, `5 «а»`, `5А класс`), None for other names."""
-    if sheet is None:
-        return None
-    try:
-        return canonical_class(sheet)
-    except ValueError:
-        return None
