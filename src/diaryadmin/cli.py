@@ -45,14 +45,20 @@ unavailable; 5 internal error (rerun with -v); 6 disk full; 130 interrupted; 143
 _current: AppContext | None = None
 
 
-def load_env_file(path: Path | None) -> Path | None:
-    """Load `.env` (the given one, $DIARYADMIN_ENV_FILE, or ./.env) without overriding the
-    environment; returns the folder that relative SQLite paths in it resolve against."""
-    from dotenv import dotenv_values
-
+def env_file_of(path: Path | None) -> tuple[Path, Path | None]:
+    """The `.env` a run reads (the given one, $DIARYADMIN_ENV_FILE, or ./.env), and the one
+    named explicitly, if any (its absence is an error; ./.env's is not)."""
     env_named = os.environ.get(PREFIX + "ENV_FILE")
     explicit = path or (Path(env_named) if env_named else None)
-    candidate = explicit or Path(".env")
+    return explicit or Path(".env"), explicit
+
+
+def load_env_file(path: Path | None) -> Path | None:
+    """Load `.env` (see env_file_of) without overriding the environment; returns the folder
+    that relative SQLite paths in it resolve against."""
+    from dotenv import dotenv_values
+
+    candidate, explicit = env_file_of(path)
     if not candidate.is_file():
         if explicit is not None:
             raise click.BadParameter(
@@ -70,14 +76,15 @@ def _language_setting(args: list[str]) -> str | None:
     """DIARYADMIN_LANG from the environment, else from the .env file this run will read."""
     if os.environ.get(PREFIX + "LANG"):
         return os.environ[PREFIX + "LANG"]
-    path = os.environ.get(PREFIX + "ENV_FILE") or ".env"
+    given = None  # --env-file is parsed later by click; the language is needed before that
     for index, arg in enumerate(args):
         if arg == "--env-file" and index + 1 < len(args):
-            path = args[index + 1]
+            given = Path(args[index + 1])
         elif arg.startswith("--env-file="):
-            path = arg.split("=", 1)[1]
+            given = Path(arg.split("=", 1)[1])
+    path, _explicit = env_file_of(given)
     try:
-        if not Path(path).is_file():
+        if not path.is_file():
             return None
         from dotenv import dotenv_values
 

@@ -33,6 +33,7 @@ from diaryadmin.plan import change
 
 ACTION = "files.staged"
 PAUSE_VARIABLE = "DIARYADMIN_TEST_PAUSE_AT"  # a test hook: stop at a named point, see pause()
+PAUSE_SECONDS_VARIABLE = "DIARYADMIN_TEST_PAUSE_SECONDS"  # how long it waits there (120)
 
 
 def pause(point: str) -> None:
@@ -40,7 +41,7 @@ def pause(point: str) -> None:
     and wait, so a test can kill the process exactly there. Does nothing otherwise."""
     if os.environ.get(PAUSE_VARIABLE) == point:
         print(f"paused at {point}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get(PAUSE_VARIABLE.replace("_AT", "_SECONDS"), "120")))
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_VARIABLE, "120")))
 
 
 def pending_path(target: Path, token: str) -> Path:
