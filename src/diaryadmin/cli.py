@@ -299,12 +299,38 @@ def _terminate(_signum, _frame) -> None:
     raise Terminated()
 
 
+def _run_cli(args: list[str] | None) -> int:
+    """`cli` as click's standalone mode runs it, except Ctrl-C: click would print "Aborted!"
+    and exit 1 for one that comes while it parses the command line or closes the context;
+    here it reaches main(), which says what it interrupted and exits 130 wherever it came."""
+    try:
+        code = cli.main(args=args, prog_name="diaryadmin", standalone_mode=False)
+    except click.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise exc.__cause__ from None
+        click.echo(i18n.click_gettext("Aborted!"), err=True)  # a prompt refused, end of input
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        # stdout closed by a pager or `head`: what is still buffered goes nowhere (the
+        # recipe of Python's documentation for SIGPIPE), not into a traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    # click returns the code given to ctx.exit(), or the command's own return value
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
 def main(args: list[str] | None = None) -> None:
     """The `diaryadmin` program: SIGTERM rolls back like Ctrl-C; any error left over after the
     command (an unexpected exception, a full disk) is reported here, in report_error."""
-    signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli(args=args, prog_name="diaryadmin")
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a signal pending from the
+        signal.signal(signal.SIGTERM, _terminate)  # load is raised here, inside the try
+        sys.exit(_run_cli(args))
     except (KeyboardInterrupt, Terminated) as exc:  # before or after a command's own handling
         sys.exit(report_interruption(exc, _current))
     except Exception as exc:

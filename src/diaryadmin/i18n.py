@@ -185,7 +185,8 @@ def localise_command(command: object) -> None:
         localise_command(sub)
 
 
-def _click_gettext(message: str) -> str:
+def click_gettext(message: str) -> str:
+    """One of click's own messages in the run's language."""
     return translations_of("click", current_language()).gettext(message)
 
 
@@ -207,6 +208,6 @@ def localise_click() -> None:
     for name in ("core", "exceptions", "formatting", "decorators", "types", "parser", "termui"):
         module = importlib.import_module("click." + name)
         if hasattr(module, "_"):
-            module._ = _click_gettext
+            module._ = click_gettext
         if hasattr(module, "ngettext"):
             module.ngettext = _click_ngettext

@@ -12,6 +12,7 @@ temporary file left (or the next run cleans it up and says so), and a re-run com
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -268,10 +269,24 @@ def kill_at(point: str, command: list[str], env: dict[str, str], cwd: Path) -> l
     return workers
 
 
-def delays(seed: int, count: int, seconds: float) -> list[float]:
+def delays(seed: int, count: int, seconds: float, floor: float = 0.02) -> list[float]:
     """`count` kill delays spread over a run of `seconds`, the same ones every time."""
     rng = random.Random(seed)
-    return [rng.uniform(0.02, seconds) for _ in range(count)]
+    return [rng.uniform(floor, max(seconds, floor + 0.01)) for _ in range(count)]
+
+
+@functools.cache
+def interpreter_start() -> float:
+    """Twice the longest of three starts of Python up to the program's first line (its signal
+    handlers): a Ctrl-C or SIGTERM before that is the interpreter's to report (a
+    KeyboardInterrupt traceback, a death by SIGTERM), so trials of those signals begin later."""
+    probe = [sys.executable, "-c", "import diaryadmin.launch"]
+    times = []
+    for _ in range(3):
+        started = time.monotonic()
+        subprocess.run(probe, check=True, env=cli_env())
+        times.append(time.monotonic() - started)
+    return 2 * max(times)
 
 
 # --- the trials ----------------------------------------------------------------------------

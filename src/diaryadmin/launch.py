@@ -1,0 +1,71 @@
+"""The program's entry point: the `diaryadmin` script and `python -m diaryadmin` both call `run`.
+
+Ctrl-C (SIGINT) and SIGTERM are covered from the first line of ours that runs:
+
+- while the program loads (importing click, the commands), nothing has been done yet: one
+  line, exit 130 or 143, at once;
+- from `cli.main` on, the command's own handling rolls back what is not committed and says so;
+- once the command has ended, a signal during the interpreter's shutdown is ignored, so it
+  cannot turn the exit code the command chose into a death by signal.
+
+An interrupted run leaves through `os._exit` after the exit handlers (the hashing pool's
+shutdown) have run: CPython remembers a KeyboardInterrupt that passed through any `exec` or
+`eval` of a string (SQLAlchemy's annotations, dataclasses) even when it was handled, and would
+then kill itself with SIGINT at exit instead of returning 130.
+
+A signal in the interpreter's own start-up, before this module runs, is Python's to report.
+This module imports nothing heavy: the load it guards is `cli`'s.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _while_loading(signum: int, _frame) -> None:
+    """Ctrl-C or SIGTERM while the program is still loading: nothing has been done yet."""
+    text = "error: interrupted, nothing changed"
+    try:  # in the reader's language, if the catalogue's module has loaded by now
+        from diaryadmin import i18n
+
+        tr = i18n.translations(i18n.language_from_environment())
+        text = tr.gettext("error: ") + tr.gettext("interrupted, nothing changed")
+    except Exception:  # caught mid-import: English it is
+        pass
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)  # 130, 143: an exception raised here could be swallowed
+
+
+def _exit_at_once(code: int) -> None:
+    """Leave with `code` after the program's exit handlers, without the interpreter's shutdown."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
+
+
+def run() -> None:
+    for signum in _SIGNALS:
+        signal.signal(signum, _while_loading)
+    from diaryadmin.cli import main  # the slow import the handlers above cover
+    from diaryadmin.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
+
+    try:
+        main()  # installs its own handlers first thing
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        for signum in _SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        _exit_at_once(code)
+    sys.exit(code)
