@@ -6,7 +6,8 @@ back to ours. Their text goes through gettext (`{{ _("...") }}`, English msgids,
 our catalogue) and is rendered in the school's language (`render(..., language=)`, from `school
 set --language`; Russian by default), never the operator's. The QR codes of the login link are
 made here too. The passwords written here exist nowhere else: every file is created with mode
-0600, atomically, and never replaces an existing file unless asked to. E-mails are built and sent over SMTP in `diaryadmin.mail`.
+0600, atomically, and never replaces an existing file unless asked to. E-mails are built and
+sent over SMTP in `diaryadmin.mail`.
 """
 
 from __future__ import annotations
