@@ -244,6 +244,7 @@ def test_school_set_then_check_and_show(run_cli, sessions):
         "name": "МБОУ СОШ № 7",
         "portal_url": "https://diary.school7.ru",
         "portal_url_from": "school",
+        "language": "ru",
     }
     with sessions() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "school.set"))

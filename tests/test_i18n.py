@@ -95,9 +95,9 @@ REAL_SCHOOL = {
 def test_an_error_is_russian_with_its_prefix_and_english_on_request(run_cli):
     ru = run_cli("school", "set", env=RU)
     assert ru.exit_code == 1
-    assert ru.stderr == "ошибка: Нечего менять: укажите --name, --portal-url или оба.\n"
+    assert ru.stderr == "ошибка: Нечего менять: укажите --name, --portal-url или --language.\n"
     en = run_cli("school", "set", env={"DIARYADMIN_LANG": "en"})
-    assert en.stderr == "error: Nothing to set: give --name, --portal-url or both.\n"
+    assert en.stderr == "error: Nothing to set: give --name, --portal-url or --language.\n"
 
 
 def test_check_prints_russian_headers_rows_and_verdict(run_cli):

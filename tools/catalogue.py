@@ -6,9 +6,11 @@
     python tools/catalogue.py fill OTHER.po... # translations missing here, from other catalogues
     python tools/catalogue.py check            # stale, untranslated, fuzzy or uncompiled: exit 1
 
-Messages come from two places: `_()`, `ngettext()`, `pgettext()` and `N_()` calls in the source
-(Babel's Python extractor), and the help texts of every click command and option (read off the
-command tree, so that a command's docstring is its `--help` and still gets translated).
+Messages come from three places: `_()`, `ngettext()`, `pgettext()` and `N_()` calls in the source
+(Babel's Python extractor); the same calls and `{% trans %}` blocks in the documents' templates,
+`templates/*.j2` (Jinja2's extractor; their placeholders are `%(name)s`); and the help texts of
+every click command and option (read off the command tree, so that a command's docstring is its
+`--help` and still gets translated).
 Locations are written without line numbers, so a catalogue changes only when its messages do.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import string
 import sys
 from datetime import UTC, datetime
@@ -29,12 +32,22 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "diaryadmin"
+TEMPLATES = ROOT / "templates"
 LOCALE = PACKAGE / "locale"
 LANGUAGES = ("ru",)
 DOMAIN = "diaryadmin"
 # A fixed date in the header, so that an update without new messages changes nothing.
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+# As letters.template_environment reads them; not silent, so a broken template fails `update`.
+JINJA_OPTIONS = {
+    "extensions": "jinja2.ext.i18n",
+    "trim_blocks": "true",
+    "lstrip_blocks": "true",
+    "newstyle_gettext": "true",
+    "silent": "false",
+}
+_PERCENT_FIELD = re.compile(r"%\((\w+)\)[sd]")
 
 
 def po_path(language: str, domain: str = DOMAIN) -> Path:
@@ -52,6 +65,16 @@ def _source_messages() -> list[tuple[str | tuple[str, str], str | None, str]]:
     ):
         if message and (message if isinstance(message, str) else message[0]):
             found.append((message, context, f"src/diaryadmin/{filename}"))
+    for filename, _lineno, message, _comments, context in extract_from_dir(
+        str(TEMPLATES),
+        method_map=[("*.j2", "jinja2.ext:babel_extract")],
+        options_map={"*.j2": JINJA_OPTIONS},
+        keywords=KEYWORDS,
+        comment_tags=(),
+        strip_comment_tags=True,
+    ):
+        if message and (message if isinstance(message, str) else message[0]):
+            found.append((message, context, f"templates/{filename}"))
     return found
 
 
@@ -108,11 +131,13 @@ def extract(language: str) -> Catalog:
 
 
 def _fields(text: str) -> set[str]:
+    """The placeholders of a message: `{name}` (the code's) and `%(name)s` (the templates')."""
+    percent = {f"%({name})" for name in _PERCENT_FIELD.findall(text)}
     try:
         parsed = string.Formatter().parse(text)
-        return {name for _lit, name, _spec, _conv in parsed if name is not None}
+        return {name for _lit, name, _spec, _conv in parsed if name is not None} | percent
     except ValueError:
-        return {"<unbalanced braces>"}
+        return {"<unbalanced braces>"} | percent
 
 
 def merge(fresh: Catalog, old: Catalog | None) -> Catalog:

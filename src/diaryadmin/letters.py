@@ -2,26 +2,30 @@
 
 Templates live in the package `diaryadmin.templates` (the top-level `templates/` folder); a school
 may put its own versions of any of them in `settings.templates_dir`, and the missing ones fall
-back to ours. The QR codes of the login link are made here too. The passwords written here exist
-nowhere else: every file is created with mode 0600, atomically, and never replaces an existing
-file unless asked to. E-mails are built and sent over SMTP in `diaryadmin.mail`.
+back to ours. Their text goes through gettext (`{{ _("...") }}`, English msgids, the Russian in
+our catalogue) and is rendered in the school's language (`render(..., language=)`, from `school
+set --language`; Russian by default), never the operator's. The QR codes of the login link are
+made here too. The passwords written here exist nowhere else: every file is created with mode
+0600, atomically, and never replaces an existing file unless asked to. E-mails are built and
+sent over SMTP in `diaryadmin.mail`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from diaryadmin import i18n
 from diaryadmin.config import Settings
 from diaryadmin.errors import ConfigError, Refused
 from diaryadmin.i18n import _
 from diaryadmin.io import atomic_output, write_csv, write_xlsx
 from diaryadmin.people.names import class_grade
-from diaryadmin.people.relations import name_with_relation, relation_word
+from diaryadmin.people.relations import name_with_relation, relation_name, relation_word
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -55,8 +59,21 @@ def _package_source(name: str) -> tuple[str, str | None, Callable[[], bool]] | N
     return resource.read_text(encoding="utf-8"), None, lambda: True
 
 
-def _date_ru(value: datetime | None) -> str:
+def _date_ru(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
+
+
+# Russian documents write dates as Russians do, 31.10.2026; English ones in ISO 8601,
+# 2026-10-31, which no English reader can take for the 10th of a 31st month (dd.mm and mm/dd
+# both exist in English-speaking countries: a numeric date in either order is a guess).
+DATE_FORMATS = {"ru": "%d.%m.%Y", "en": "%Y-%m-%d"}
+
+
+def document_date(value: date | None) -> str:
+    """A date (or the day of a datetime) as documents in the current language write it."""
+    if not value:
+        return ""
+    return value.strftime(DATE_FORMATS.get(i18n.current_language(), DATE_FORMATS["ru"]))
 
 
 def pupil_genitive(full_name: str) -> str:
@@ -72,22 +89,42 @@ def pupil_genitive(full_name: str) -> str:
     return f"ребёнка ({full_name})"
 
 
+def _declines() -> bool:
+    """Whether the document's language declines names and words by gender (Russian does)."""
+    return i18n.current_language() == "ru"
+
+
+def _pupil(full_name: str) -> str:
+    # English sentences say "the pupil" themselves and keep the name as it is.
+    return pupil_genitive(full_name) if _declines() else full_name
+
+
 def _genitive(full_name: str) -> str | None:
     from diaryadmin.people.declension import declined_full_name
 
-    return declined_full_name(full_name, "genitive")
+    return declined_full_name(full_name, "genitive") if _declines() else full_name
 
 
 def _dative(full_name: str) -> str | None:
     from diaryadmin.people.declension import declined_full_name
 
-    return declined_full_name(full_name, "dative")
+    return declined_full_name(full_name, "dative") if _declines() else full_name
 
 
 def _gender(full_name: str) -> str | None:
     from diaryadmin.people.declension import gender_of_full_name
 
     return gender_of_full_name(full_name)
+
+
+def _relation(code: str) -> str:
+    return relation_word(code) if _declines() else relation_name(code)
+
+
+def _with_relation(full_name: str, code: str) -> str:
+    if _declines():
+        return name_with_relation(full_name, code)
+    return f"{full_name} ({relation_name(code)})"
 
 
 @lru_cache(maxsize=8)
@@ -121,14 +158,23 @@ def _environment(templates_dir: str | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["date_ru"] = _date_ru
+    # `{{ _("...") }}` and `{% trans %}` in the language of the document being rendered
+    # (`render(..., language=)`): our catalogue, English msgids, `%(name)s` placeholders.
+    env.install_gettext_callables(
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.filters["date"] = document_date
+    env.filters["date_ru"] = _date_ru  # always dd.mm.yyyy, for schools' own Russian templates
     env.filters["relation_ru"] = relation_word
-    env.filters["with_relation"] = name_with_relation
+    env.filters["relation"] = _relation
+    env.filters["with_relation"] = _with_relation
     env.filters["qr_svg"] = qr_svg
     # Names in sentences: `{{ c.student | pupil_genitive }}`, or `genitive`/`dative` (None when
     # the gender is not known) and `gender` (male, female, None) for a school's own wording.
-    env.filters["pupil_genitive"] = pupil_genitive
+    # In a language without declension (English) they give the name as it is written.
+    env.filters["pupil_genitive"] = _pupil
     env.filters["genitive"] = _genitive
     env.filters["dative"] = _dative
     env.filters["gender"] = _gender
@@ -140,13 +186,18 @@ def template_environment(settings: Settings) -> Environment:
     return _environment(settings.templates_dir)
 
 
-def render(settings: Settings, name: str, **context: Any) -> str:
-    base = {
-        "portal_url": settings.portal_url,
-        "school_name": settings.school_name,
-        "days": settings.temp_password_days,
-    }
-    return template_environment(settings).get_template(name).render({**base, **context})
+def render(settings: Settings, name: str, *, language: str | None = None, **context: Any) -> str:
+    """Render the template `name` for parents, in `language` (the school's: `school set
+    --language`; None is Russian), whatever the operator's own language is."""
+    template = template_environment(settings).get_template(name)
+    with i18n.using(language) as chosen:
+        base = {
+            "portal_url": settings.portal_url,
+            "school_name": settings.school_name,
+            "days": settings.temp_password_days,
+            "lang": chosen,
+        }
+        return template.render({**base, **context})
 
 
 # --- QR codes ------------------------------------------------------------------------------------
@@ -229,6 +280,11 @@ def in_slip_order(issued: Iterable[IssuedCredential]) -> list[IssuedCredential]:
     )
 
 
+def _document_language(issued: Sequence[IssuedCredential]) -> str | None:
+    """The language of a file of slips: its school's (a run issues for one school)."""
+    return issued[0].language if issued else None
+
+
 def slips_html(issued: Sequence[IssuedCredential], settings: Settings) -> str:
     """Print-ready A4 pages of slips with cut lines, a new page for each class."""
     classes = []
@@ -245,6 +301,7 @@ def slips_html(issued: Sequence[IssuedCredential], settings: Settings) -> str:
         count=len(issued),
         portal_of=lambda c: c.portal_url or settings.portal_url,
         login_link=login_link,
+        language=_document_language(issued),
     )
 
 

@@ -47,15 +47,19 @@ def require_smtp(settings: Settings) -> None:
         )
 
 
-def _message(settings: Settings, to: str, kind: str, **context: Any) -> EmailMessage:
+def _message(
+    settings: Settings, to: str, kind: str, language: str | None, **context: Any
+) -> EmailMessage:
+    """A letter in `language`, the school's (None: Russian), not the operator's."""
     message = EmailMessage()
-    subject = render(settings, f"{kind}_subject.txt.j2", **context)
+    subject = render(settings, f"{kind}_subject.txt.j2", language=language, **context)
     message["Subject"] = " ".join(subject.split())
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-    message.set_content(render(settings, f"{kind}.txt.j2", **context))
-    message.add_alternative(render(settings, f"{kind}.html.j2", **context), subtype="html")
+    message.set_content(render(settings, f"{kind}.txt.j2", language=language, **context))
+    html = render(settings, f"{kind}.html.j2", language=language, **context)
+    message.add_alternative(html, subtype="html")
     return message
 
 
@@ -65,6 +69,7 @@ def credential_message(credential: IssuedCredential, settings: Settings) -> Emai
         settings,
         credential.email or "",
         "credential_email",
+        credential.language,
         c=credential,
         portal_url=portal,
         qr_cid=QR_CID,
@@ -74,7 +79,8 @@ def credential_message(credential: IssuedCredential, settings: Settings) -> Emai
 
 
 def recovery_message(letter: RecoveryLetter, settings: Settings) -> EmailMessage:
-    return _message(settings, letter.to, "recovery_email", r=letter, portal_url=letter.portal_url)
+    language, portal = letter.language, letter.portal_url
+    return _message(settings, letter.to, "recovery_email", language, r=letter, portal_url=portal)
 
 
 def send_recovery_letter(letter: RecoveryLetter, settings: Settings) -> None:
@@ -88,7 +94,7 @@ def send_recovery_letter(letter: RecoveryLetter, settings: Settings) -> None:
 
 
 def reminder_message(row: dict[str, Any], settings: Settings) -> EmailMessage:
-    return _message(settings, row["email"], "reminder_email", r=row)
+    return _message(settings, row["email"], "reminder_email", row.get("language"), r=row)
 
 
 @contextmanager

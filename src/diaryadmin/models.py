@@ -57,6 +57,8 @@ class School(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     portal_url: Mapped[str | None] = mapped_column(String(255))
+    # The language of documents for parents (`ru`, `en`); None is Russian.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class SchoolClass(Base):

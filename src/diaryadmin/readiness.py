@@ -239,9 +239,11 @@ def check_templates(settings: Settings) -> Check:
 
 
 def check_school(engine: Engine | None, settings: Settings) -> Check:
-    """The name and portal address documents will print are not the placeholders."""
-    from diaryadmin.schools import placeholder_warnings
+    """The name and portal address documents will print are not the placeholders; the
+    language parents' documents are in."""
+    from diaryadmin.schools import document_language, language_name, placeholder_warnings
 
+    languages = {document_language(None)}
     if engine is None:
         warnings = placeholder_warnings_without_database(settings)
     else:
@@ -252,9 +254,14 @@ def check_school(engine: Engine | None, settings: Settings) -> Check:
                 found = placeholder_warnings(session, school, settings)
                 prefix = f"{school.code}: " if school is not None and len(schools) > 1 else ""
                 warnings.extend(prefix + w for w in found)
+            languages = {document_language(school) for school in schools or [None]}
     if warnings:
         return Check("school", WARNING, "; ".join(warnings))
-    return Check("school", OK, _("name and portal address are set"))
+    message = _(
+        "name and portal address are set; the language of documents for parents: {languages}"
+    )
+    names = ", ".join(language_name(code) for code in sorted(languages, reverse=True))
+    return Check("school", OK, message.format(languages=names))
 
 
 def placeholder_warnings_without_database(settings: Settings) -> list[str]:

@@ -1,5 +1,6 @@
 """Schools, school years and classes: which school a command means, the classes a user names
-(`--class 5 а`), read the same way by every command; a school's name and portal address."""
+(`--class 5 а`), read the same way by every command; a school's name, portal address and the
+language of its documents for parents."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from diaryadmin import audit
 from diaryadmin.config import DEFAULT_PORTAL_URL, DEFAULT_SCHOOL_NAME, Settings
 from diaryadmin.errors import InputError, NotFound, Problem, Refused
-from diaryadmin.i18n import _
+from diaryadmin.i18n import DEFAULT_DOCUMENT_LANGUAGE, LANGUAGES, _, language_of, pgettext
 from diaryadmin.models import School, SchoolClass
 from diaryadmin.people.names import canonical_class, class_grade
 from diaryadmin.people.text import clean_text
@@ -172,6 +173,36 @@ def school_name(school: School | None, settings: Settings) -> str:
     return settings.school_name
 
 
+def document_language(school: School | None) -> str:
+    """The language of the documents parents get from `school` (slips, letters, e-mails,
+    refusal letters, report sheets): its own (`school set --language`), else Russian."""
+    own = school.language if school is not None else None
+    return language_of(own) or DEFAULT_DOCUMENT_LANGUAGE
+
+
+def language_name(language: str) -> str:
+    """`ru` or `en` in words, in the reader's language: «русский», `English`."""
+    names = {"ru": pgettext("language", "Russian"), "en": pgettext("language", "English")}
+    return names.get(language, language)
+
+
+def only_school_language(session: Session) -> str:
+    """`document_language` of the only school there is (Russian when there are several)."""
+    return document_language(_only_school(session))
+
+
+def check_language(value: str) -> str:
+    """`ru` or `en` (any case, or a tag such as `en_GB`); raises Refused for anything else."""
+    language = language_of(value)
+    if language is None:
+        raise Refused(
+            _("--language {value!r}: documents can be in {languages}.").format(
+                value=value, languages=", ".join(LANGUAGES)
+            )
+        )
+    return language
+
+
 def placeholder_warnings(session: Session, school: School | None, settings: Settings) -> list[str]:
     """What would print placeholders on slips and letters; call it before issuing and show
     each as a warning (issuing goes on: a school may knowingly print a test batch)."""
@@ -236,16 +267,19 @@ def set_school(
     code: str | None = None,
     name: str | None = None,
     portal: str | None = None,
+    language: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Set the school's name and/or portal address (creating the school if there is none yet:
-    an office may name itself before its first import). Audited; returns the school's row.
+    """Set the school's name, portal address and/or the language of its documents for
+    parents (creating the school if there is none yet: an office may name itself before its
+    first import). Audited; returns the school's row.
 
-    Raises Refused for an empty, overlong or placeholder name, or an address that is not a
-    full http(s) URL or is a placeholder; NotFound for an unknown `code`.
+    Raises Refused for an empty, overlong or placeholder name, an address that is not a full
+    http(s) URL or is a placeholder, or a language other than `ru`/`en`; NotFound for an
+    unknown `code`.
     """
-    if name is None and portal is None:
-        raise Refused(_("Nothing to set: give --name, --portal-url or both."))
+    if name is None and portal is None and language is None:
+        raise Refused(_("Nothing to set: give --name, --portal-url or --language."))
     changes: dict[str, Any] = {}
     if name is not None:
         try:
@@ -259,6 +293,7 @@ def set_school(
                 )
             )
     url = check_portal_url(portal) if portal is not None else None
+    language = check_language(language) if language is not None else None
     school = resolve_school(session, code, settings, create=True)
     if name is not None and name != school.name:
         changes["name"] = name
@@ -266,6 +301,9 @@ def set_school(
     if url is not None and url != school.portal_url:
         changes["portal_url"] = url
         school.portal_url = url
+    if language is not None and language != school.language:
+        changes["language"] = language
+        school.language = language
     if changes:
         audit.record(session, operator, "school.set", school.code, changes, now=now)
     return {**school_row(session, school, settings), "changed": sorted(changes)}
@@ -279,5 +317,6 @@ def school_row(session: Session, school: School, settings: Settings) -> dict[str
         "name": school_name(school, settings),
         "portal_url": url,
         "portal_url_from": "school" if url == school.portal_url else "settings",
+        "language": document_language(school),
         "placeholders": placeholder_warnings(session, school, settings),
     }

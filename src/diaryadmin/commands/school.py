@@ -11,26 +11,40 @@ from diaryadmin.output import heading
 
 @click.group("school")
 def school_group() -> None:
-    """The school's name and portal address, as slips and letters print them."""
+    """The school's name, portal address and documents' language, as slips and letters use them."""
 
 
 @school_group.command("set")
 @click.option("--name", metavar="NAME", help="The school's name, as on its documents.")
 @click.option("--portal-url", "portal", metavar="URL", help="Where parents log in (https://...).")
+@click.option(
+    "--language",
+    type=click.Choice(["ru", "en"], case_sensitive=False),
+    help="The language of slips, letters, e-mails and report sheets for parents (default ru).",
+)
 @click.option("--school", "code", metavar="CODE", help="Which school (when there are several).")
 @pass_app
-def set_command(app: AppContext, name: str | None, portal: str | None, code: str | None) -> None:
-    """Set the name and portal address that slips, letters and e-mails show.
+def set_command(
+    app: AppContext, name: str | None, portal: str | None, language: str | None, code: str | None
+) -> None:
+    """Set the name, portal address and language that slips, letters and e-mails show.
 
     \b
     Example:
       diaryadmin school set --name "МБОУ СОШ № 7" --portal-url https://diary.school7.ru
+      diaryadmin school set --language en
     """
     from diaryadmin.schools import set_school
 
     with app.transaction() as session:
         row = set_school(
-            session, app.settings, operator=app.operator, code=code, name=name, portal=portal
+            session,
+            app.settings,
+            operator=app.operator,
+            code=code,
+            name=name,
+            portal=portal,
+            language=language,
         )
     changed = row.pop("changed")
     if changed:
@@ -44,7 +58,10 @@ def set_command(app: AppContext, name: str | None, portal: str | None, code: str
 
 
 def _headers() -> dict[str, str]:
-    return {"name": pgettext("school", "name")}  # the school's name, not a person's
+    return {
+        "name": pgettext("school", "name"),  # the school's name, not a person's
+        "language": pgettext("school", "documents' language"),
+    }
 
 
 def _for_a_person(app: AppContext, row: dict) -> dict:
@@ -55,14 +72,20 @@ def _for_a_person(app: AppContext, row: dict) -> dict:
         "school": pgettext("portal address from", "school"),
         "settings": pgettext("portal address from", "settings"),
     }
-    return {**row, "portal_url_from": sources.get(row["portal_url_from"], row["portal_url_from"])}
+    from diaryadmin.schools import language_name
+
+    return {
+        **row,
+        "portal_url_from": sources.get(row["portal_url_from"], row["portal_url_from"]),
+        "language": language_name(row["language"]),
+    }
 
 
 @school_group.command("show")
 @click.option("--school", "code", metavar="CODE", help="Which school (when there are several).")
 @pass_app
 def show_command(app: AppContext, code: str | None) -> None:
-    """Show the name and portal address documents will use, and where they come from.
+    """Show the name, portal address and language documents will use, and where they come from.
 
     \b
     Example:

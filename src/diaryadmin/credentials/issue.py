@@ -71,6 +71,7 @@ class IssuedCredential:
     guardianship_id: int
     school: str
     portal_url: str | None = None  # where this school's parents sign in (schools.portal_url)
+    language: str | None = None  # of the school's documents (schools.document_language)
 
 
 @dataclass
@@ -300,6 +301,7 @@ def issue_credentials(
                 guardianship_id=target.guardianship_id,
                 school=target.school,
                 portal_url=schools.portal_url(session, target.school_row, settings),
+                language=schools.document_language(target.school_row),
             )
         )
     result = IssueResult(issued=issued, skipped=skipped + raced)

@@ -52,7 +52,7 @@ from diaryadmin.models import (
     utcnow,
 )
 from diaryadmin.people.names import full_name
-from diaryadmin.schools import portal_url
+from diaryadmin.schools import document_language, portal_url
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class RecoveryLetter:
     minutes: int
     portal_url: str
     school: str
+    language: str | None = None  # of the school's documents (schools.document_language)
 
 
 class Channel(Protocol):
@@ -277,6 +278,7 @@ def start_recovery(
                 minutes=settings.recovery_code_minutes,
                 portal_url=portal_url(session, school, settings),
                 school=school.name,
+                language=document_language(school),
             )
         )
     for letter in letters:

@@ -93,7 +93,7 @@ def reminder_rows(session: Session, credential_ids: list[int]) -> list[dict[str,
     rows = []
     for chunk in id_chunks(credential_ids):
         query = (
-            select(Credential, Student, Guardian, SchoolClass.name, School.name)
+            select(Credential, Student, Guardian, SchoolClass.name, School.name, School.language)
             .join(Guardianship, Guardianship.id == Credential.guardianship_id)
             .join(Student, Student.id == Guardianship.student_id)
             .join(Guardian, Guardian.id == Guardianship.guardian_id)
@@ -102,7 +102,7 @@ def reminder_rows(session: Session, credential_ids: list[int]) -> list[dict[str,
             .where(Credential.id.in_(chunk))
             .order_by(Credential.login)
         )
-        for credential, child, person, class_name, school_name in session.execute(query):
+        for credential, child, person, class_name, school_name, language in session.execute(query):
             rows.append(
                 {
                     "credential_id": credential.id,
@@ -113,6 +113,7 @@ def reminder_rows(session: Session, credential_ids: list[int]) -> list[dict[str,
                     "guardian": person.full_name,
                     "email": person.email,
                     "school": school_name,
+                    "language": language,  # of the school's documents; None is Russian
                 }
             )
     return rows
