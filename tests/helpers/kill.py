@@ -40,6 +40,8 @@ FAST = {
     "DIARYADMIN_PORTAL_URL": "https://diary.school7.ru",
 }
 INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# Kills per scenario in the longer runs behind the `slow` marker (pytest -m slow).
+SLOW_KILLS = int(os.environ.get("DIARYADMIN_TEST_SLOW_KILLS", "100"))
 
 
 def cli_env(**more: str) -> dict[str, str]:
@@ -295,7 +297,8 @@ def interpreter_start() -> float:
 @dataclass
 class Scenario:
     """One command to kill: its arguments (after --database-url), its folder, its output file
-    (if any) and what a complete output must say of the database (`check_out(url, path)`)."""
+    (if any) and what a complete output must say of the database (`check_out(url, path)`);
+    `more_out` lists further files it writes (a report beside the slips), each with its check."""
 
     args: list[str]
     folder: Path
@@ -303,6 +306,12 @@ class Scenario:
     check_out: Callable[[str, Path], None] | None = None
     volatile: frozenset[str] = frozenset({"*"})  # differ between two complete runs
     env: dict[str, str] = field(default_factory=dict)
+    more_out: list[tuple[Path, Callable[[str, Path], None]]] = field(default_factory=list)
+
+    def outputs(self) -> list[tuple[Path, Callable[[str, Path], None]]]:
+        """Every file the command writes, with what a complete one must say of the database."""
+        first = [(self.out, self.check_out)] if self.out is not None else []
+        return first + list(self.more_out)
 
 
 @dataclass
@@ -329,9 +338,9 @@ class KillTrials:
         self.seconds = complete.seconds
         self.after = state(url, scenario.volatile)
         assert self.after != self.before_masked, "the complete run changed nothing"
-        if scenario.out is not None:
-            assert scenario.out.exists(), complete.stderr
-            scenario.check_out(url, scenario.out)
+        for out, check in scenario.outputs():
+            assert out.exists(), complete.stderr
+            check(url, out)
         assert leftovers(scenario.folder, self.tmp) == [], "a complete run left files"
         databases.drop(url)
 
@@ -365,15 +374,16 @@ class KillTrials:
                 assert killed.returncode == 0, killed.stderr
             elif sig != signal.SIGKILL and not (complete and killed.returncode == 0):
                 self._check_interrupted(killed, sig, where)  # else it came after the work
-            out = scenario.out
-            if out is not None and out.exists():
-                assert complete, f"{where}: {out.name} describes changes never committed"
-                scenario.check_out(url, out)
+            outputs = scenario.outputs()
+            for out, check in outputs:
+                if out.exists():
+                    assert complete, f"{where}: {out.name} describes changes never committed"
+                    check(url, out)
             left = leftovers(scenario.folder, self.tmp)
             # A re-run from the state the measured run started in is that run again: only
             # a state it did not start from (changes committed, files left) needs one.
-            rerun = bool(left) or (complete and not killed.finished_first and out is None)
-            if out is not None and complete and not out.exists():
+            rerun = bool(left) or (complete and not killed.finished_first and not outputs)
+            if complete and any(not out.exists() for out, _check in outputs):
                 rerun = True
             if rerun:
                 self._rerun(url, left, where)
@@ -411,9 +421,9 @@ class KillTrials:
         )
         files = leftovers(scenario.folder, self.tmp)
         assert files == [], f"{where}: the re-run left {files} (the kill left {left})"
-        if scenario.out is not None:
-            assert scenario.out.exists(), f"{where}: the re-run wrote no {scenario.out.name}"
-            scenario.check_out(url, scenario.out)
+        for out, check in scenario.outputs():
+            assert out.exists(), f"{where}: the re-run wrote no {out.name}"
+            check(url, out)
         if any(not name.startswith("$TMPDIR/") for name in left):
             said = ("committed nothing", "Completed", "whose changes were committed")
             assert any(s in again.stderr for s in said), f"{where}: {again.stderr}"
