@@ -425,5 +425,12 @@ class KillTrials:
             assert out.exists(), f"{where}: the re-run wrote no {out.name}"
             check(url, out)
         if any(not name.startswith("$TMPDIR/") for name in left):
-            said = ("committed nothing", "Completed", "whose changes were committed")
+            # staging.recover's words: a pending file of a run that committed nothing, one
+            # completed, or only the half-written temporary file of a pending file removed
+            said = (
+                "committed nothing",
+                "Completed",
+                "whose changes were committed",
+                "half-written",
+            )
             assert any(s in again.stderr for s in said), f"{where}: {again.stderr}"
