@@ -27,8 +27,10 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
-from diaryadmin.models import Base
+from diaryadmin.config import Settings
+from diaryadmin.models import Base, Credential
 
 SECRET = "test-secret-key-0123456789abcdef"
 FAST = {
@@ -40,6 +42,7 @@ FAST = {
     "DIARYADMIN_PORTAL_URL": "https://diary.school7.ru",
 }
 INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+FAST_SETTINGS = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
 # Kills per scenario in the longer runs behind the `slow` marker (pytest -m slow).
 SLOW_KILLS = int(os.environ.get("DIARYADMIN_TEST_SLOW_KILLS", "100"))
 
@@ -194,6 +197,39 @@ def state(url: str, volatile: frozenset[str] = frozenset()) -> dict[str, list[tu
     finally:
         engine.dispose()
     return result
+
+
+def import_roster_file(url: str, path: Path) -> Path:
+    """A trial's set-up: the roster file imported into the database at `url`."""
+    from diaryadmin.roster.importing import import_roster
+
+    engine = create_engine(url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            import_roster(session, [path], settings=FAST_SETTINGS, operator="test")
+    finally:
+        engine.dispose()
+    return path
+
+
+def slips_match(url: str, path: Path) -> None:
+    """A passwords file (slips, mail merge) lists exactly the committed credentials, and
+    their passwords work (a sample: argon2 even at test cost)."""
+    from diaryadmin.credentials import auth
+    from helpers.issued import issued_pairs
+
+    pairs = issued_pairs(path)
+    engine = create_engine(url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            logins = session.scalars(select(Credential.login)).all()
+            assert pairs and sorted(pairs) == sorted(logins)
+            for login in sorted(pairs)[:3]:
+                result = auth.authenticate(session, login, pairs[login], settings=FAST_SETTINGS)
+                assert result.ok, login
+            session.rollback()  # authenticating records the login: leave the state alone
+    finally:
+        engine.dispose()
 
 
 # --- runs ----------------------------------------------------------------------------------

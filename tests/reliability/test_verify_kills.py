@@ -20,18 +20,14 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from diaryadmin.applications.store import import_applications
-from diaryadmin.config import Settings
-from diaryadmin.credentials import auth
-from diaryadmin.models import Application, Credential
-from diaryadmin.roster.importing import import_roster
+from diaryadmin.models import Application
 from diaryadmin.samples.application_files import roster_children, write_batch
 from diaryadmin.samples.applications import make_batch
 from diaryadmin.samples.roster import generate_school
 from diaryadmin.samples.roster_files import write_roster_xlsx
 from helpers import kill
-from helpers.issued import issued_pairs
 
-FAST = Settings(secret_key=kill.SECRET, argon2_time_cost=1, argon2_memory_kib=64)
+FAST = kill.FAST_SETTINGS
 # Logins, hashes, the staged files' tokens and the run's time differ between two complete runs.
 VOLATILE = frozenset(
     {"*", "credentials.password_hash", "audit_events.details", "audit_events.target"}
@@ -47,30 +43,14 @@ def _sessions(url: str):
 def prepare(url: str, folder: Path, students: int = 80, applications: int = 60) -> None:
     """A school of `students` with `applications` pending (every kind of decision)."""
     roster = write_roster_xlsx(folder / "roster.xlsx", generate_school(students, seed=17))
+    kill.import_roster_file(url, roster)
     engine, sessions = _sessions(url)
     try:
-        with sessions() as session, session.begin():
-            import_roster(session, [roster], settings=FAST, operator="test")
         with sessions() as session:
             children = roster_children(session, FAST, [roster])
         portal = write_batch(folder / "portal.xlsx", make_batch(children, applications, seed=23))
         with sessions() as session, session.begin():
             import_applications(session, FAST, [portal], operator="test")
-    finally:
-        engine.dispose()
-
-
-def slips_match(url: str, path: Path) -> None:
-    """The slips list exactly the committed credentials, and their passwords work."""
-    pairs = issued_pairs(path)
-    engine, sessions = _sessions(url)
-    try:
-        with sessions() as session, session.begin():
-            logins = session.scalars(select(Credential.login)).all()
-            assert pairs and sorted(pairs) == sorted(logins)
-            for login in sorted(pairs)[:3]:  # argon2 even at test cost: a sample
-                assert auth.authenticate(session, login, pairs[login], settings=FAST).ok, login
-            session.rollback()  # authenticating records the login: leave the state alone
     finally:
         engine.dispose()
 
@@ -93,7 +73,7 @@ def scenario(folder: Path) -> kill.Scenario:
     slips, report = folder / "slips.html", folder / "decisions.xlsx"
     args = ["applications", "verify", "--issue", "--out", str(slips), "--report", str(report)]
     return kill.Scenario(
-        args, folder, slips, slips_match, VOLATILE, more_out=[(report, report_matches)]
+        args, folder, slips, kill.slips_match, VOLATILE, more_out=[(report, report_matches)]
     )
 
 
@@ -136,6 +116,7 @@ def test_verify_issue_killed_anywhere(trials, kills):
         # the report put in place, the slips not yet: what a kill between the two renames leaves
         ("between-renames", ["whose changes were committed"]),
     ],
+    ids=["before-commit", "after-commit", "between-renames"],
 )
 def test_verify_issue_killed_at_commit_the_rerun_completes_both_files(
     database_url, tmp_path, point, said
