@@ -232,6 +232,45 @@ def slips_match(url: str, path: Path) -> None:
         engine.dispose()
 
 
+def sequences(url: str) -> list[tuple[str, int | None, int]]:
+    """PostgreSQL's sequences (name, last value, start); none on SQLite, which reuses the
+    ids of a rolled-back insert by itself."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return []
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+                " last_value, start_value FROM pg_sequences ORDER BY 1"
+            )
+            return [tuple(row) for row in conn.execute(query)]
+    finally:
+        engine.dispose()
+
+
+def restore_sequences(url: str, counters: list[tuple[str, int | None, int]]) -> None:
+    """Put the sequences back as `sequences` found them: a transaction that was rolled back
+    has spent ids all the same, and a re-run would then number its rows otherwise than the
+    complete run it is compared with."""
+    if not counters:
+        return
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for name, last, start in counters:
+                conn.execute(
+                    text("SELECT setval(CAST(:name AS regclass), :value, :called)"),
+                    {
+                        "name": name,
+                        "value": start if last is None else last,
+                        "called": last is not None,
+                    },
+                )
+    finally:
+        engine.dispose()
+
+
 # --- runs ----------------------------------------------------------------------------------
 
 
@@ -367,6 +406,7 @@ class KillTrials:
         self.tmp.mkdir(exist_ok=True)
         url = databases.fresh()
         self.before = state(url)
+        self.counters = sequences(url)
         self.before_masked = state(url, scenario.volatile)
         self._reset()
         complete = run(self.command(url), self.env(), scenario.folder)
@@ -422,6 +462,8 @@ class KillTrials:
             if complete and any(not out.exists() for out, _check in outputs):
                 rerun = True
             if rerun:
+                if now == self.before:  # the killed transaction's ids are spent on PostgreSQL
+                    restore_sequences(url, self.counters)
                 self._rerun(url, left, where)
             return Outcome(delay, ended, rerun, left)
         finally:

@@ -88,7 +88,9 @@ def verify_and_issue(
     """`applications verify`: decide every pending application and, with `issue`, issue the
     approved applicants' credentials and deliver them like `credentials issue` does. The
     report (and the passwords file) appear only once the decisions are committed. A dry run
-    commits nothing; its report shows the decisions that would be made."""
+    commits nothing; its report shows the decisions that would be made. A run after one that
+    was interrupted between its COMMIT and its files first completes those files; with no
+    application left to decide (or, with `issue`, to link) it ends there."""
     from diaryadmin.applications.verify import count_pending
     from diaryadmin.credentials.delivery import issue_and_deliver
 
