@@ -174,3 +174,14 @@ def _english_after_each_test():
     """A test that ran a command in Russian leaves the process's language as it found it."""
     yield
     i18n.activate("en")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `slow` tests (longer randomised runs) run only when -m chooses what runs
+    (`pytest -m slow`); the plain `pytest` of the README and .ci/run leaves them out."""
+    if config.option.markexpr:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]

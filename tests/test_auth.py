@@ -192,6 +192,7 @@ def test_the_strength_threshold_is_a_setting(sessions, fast, issued):
 
 BURST = 20
 ROUNDS = 5
+SLOW_ROUNDS = 20 * ROUNDS  # the longer run behind the `slow` marker (pytest -m slow)
 
 
 @pytest.fixture
@@ -221,8 +222,9 @@ def burst(sessions, login: str, attempts: list[str], settings) -> list[auth.Auth
     return results
 
 
+@pytest.mark.parametrize("rounds", [ROUNDS, pytest.param(SLOW_ROUNDS, marks=pytest.mark.slow)])
 def test_a_concurrent_burst_is_checked_one_by_one_and_nothing_after_the_lock(
-    burst_engine, settings, monkeypatch
+    burst_engine, settings, monkeypatch, rounds
 ):
     # A hash slow enough (a few ms) that unserialised checks would overlap.
     slow = settings.with_overrides(argon2_time_cost=1, argon2_memory_kib=4096, lockout_threshold=10)
@@ -243,7 +245,7 @@ def test_a_concurrent_burst_is_checked_one_by_one_and_nothing_after_the_lock(
 
     monkeypatch.setattr(passwords, "verify_password", counting)
     rng = random.Random(11)
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         with sessions.begin() as session:
             row = credential(session, login)
             row.state, row.failed_attempts, row.expires_at = "temporary", 0, None

@@ -27,8 +27,10 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
-from diaryadmin.models import Base
+from diaryadmin.config import Settings
+from diaryadmin.models import Base, Credential
 
 SECRET = "test-secret-key-0123456789abcdef"
 FAST = {
@@ -40,6 +42,9 @@ FAST = {
     "DIARYADMIN_PORTAL_URL": "https://diary.school7.ru",
 }
 INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
+FAST_SETTINGS = Settings(secret_key=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
+# Kills per scenario in the longer runs behind the `slow` marker (pytest -m slow).
+SLOW_KILLS = int(os.environ.get("DIARYADMIN_TEST_SLOW_KILLS", "100"))
 
 
 def cli_env(**more: str) -> dict[str, str]:
@@ -194,6 +199,78 @@ def state(url: str, volatile: frozenset[str] = frozenset()) -> dict[str, list[tu
     return result
 
 
+def import_roster_file(url: str, path: Path) -> Path:
+    """A trial's set-up: the roster file imported into the database at `url`."""
+    from diaryadmin.roster.importing import import_roster
+
+    engine = create_engine(url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            import_roster(session, [path], settings=FAST_SETTINGS, operator="test")
+    finally:
+        engine.dispose()
+    return path
+
+
+def slips_match(url: str, path: Path) -> None:
+    """A passwords file (slips, mail merge) lists exactly the committed credentials, and
+    their passwords work (a sample: argon2 even at test cost)."""
+    from diaryadmin.credentials import auth
+    from helpers.issued import issued_pairs
+
+    pairs = issued_pairs(path)
+    engine = create_engine(url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            logins = session.scalars(select(Credential.login)).all()
+            assert pairs and sorted(pairs) == sorted(logins)
+            for login in sorted(pairs)[:3]:
+                result = auth.authenticate(session, login, pairs[login], settings=FAST_SETTINGS)
+                assert result.ok, login
+            session.rollback()  # authenticating records the login: leave the state alone
+    finally:
+        engine.dispose()
+
+
+def sequences(url: str) -> list[tuple[str, int | None, int]]:
+    """PostgreSQL's sequences (name, last value, start); none on SQLite, which reuses the
+    ids of a rolled-back insert by itself."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return []
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+                " last_value, start_value FROM pg_sequences ORDER BY 1"
+            )
+            return [tuple(row) for row in conn.execute(query)]
+    finally:
+        engine.dispose()
+
+
+def restore_sequences(url: str, counters: list[tuple[str, int | None, int]]) -> None:
+    """Put the sequences back as `sequences` found them: a transaction that was rolled back
+    has spent ids all the same, and a re-run would then number its rows otherwise than the
+    complete run it is compared with."""
+    if not counters:
+        return
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for name, last, start in counters:
+                conn.execute(
+                    text("SELECT setval(CAST(:name AS regclass), :value, :called)"),
+                    {
+                        "name": name,
+                        "value": start if last is None else last,
+                        "called": last is not None,
+                    },
+                )
+    finally:
+        engine.dispose()
+
+
 # --- runs ----------------------------------------------------------------------------------
 
 
@@ -295,7 +372,8 @@ def interpreter_start() -> float:
 @dataclass
 class Scenario:
     """One command to kill: its arguments (after --database-url), its folder, its output file
-    (if any) and what a complete output must say of the database (`check_out(url, path)`)."""
+    (if any) and what a complete output must say of the database (`check_out(url, path)`);
+    `more_out` lists further files it writes (a report beside the slips), each with its check."""
 
     args: list[str]
     folder: Path
@@ -303,6 +381,12 @@ class Scenario:
     check_out: Callable[[str, Path], None] | None = None
     volatile: frozenset[str] = frozenset({"*"})  # differ between two complete runs
     env: dict[str, str] = field(default_factory=dict)
+    more_out: list[tuple[Path, Callable[[str, Path], None]]] = field(default_factory=list)
+
+    def outputs(self) -> list[tuple[Path, Callable[[str, Path], None]]]:
+        """Every file the command writes, with what a complete one must say of the database."""
+        first = [(self.out, self.check_out)] if self.out is not None else []
+        return first + list(self.more_out)
 
 
 @dataclass
@@ -322,6 +406,7 @@ class KillTrials:
         self.tmp.mkdir(exist_ok=True)
         url = databases.fresh()
         self.before = state(url)
+        self.counters = sequences(url)
         self.before_masked = state(url, scenario.volatile)
         self._reset()
         complete = run(self.command(url), self.env(), scenario.folder)
@@ -329,9 +414,9 @@ class KillTrials:
         self.seconds = complete.seconds
         self.after = state(url, scenario.volatile)
         assert self.after != self.before_masked, "the complete run changed nothing"
-        if scenario.out is not None:
-            assert scenario.out.exists(), complete.stderr
-            scenario.check_out(url, scenario.out)
+        for out, check in scenario.outputs():
+            assert out.exists(), complete.stderr
+            check(url, out)
         assert leftovers(scenario.folder, self.tmp) == [], "a complete run left files"
         databases.drop(url)
 
@@ -365,17 +450,20 @@ class KillTrials:
                 assert killed.returncode == 0, killed.stderr
             elif sig != signal.SIGKILL and not (complete and killed.returncode == 0):
                 self._check_interrupted(killed, sig, where)  # else it came after the work
-            out = scenario.out
-            if out is not None and out.exists():
-                assert complete, f"{where}: {out.name} describes changes never committed"
-                scenario.check_out(url, out)
+            outputs = scenario.outputs()
+            for out, check in outputs:
+                if out.exists():
+                    assert complete, f"{where}: {out.name} describes changes never committed"
+                    check(url, out)
             left = leftovers(scenario.folder, self.tmp)
             # A re-run from the state the measured run started in is that run again: only
             # a state it did not start from (changes committed, files left) needs one.
-            rerun = bool(left) or (complete and not killed.finished_first and out is None)
-            if out is not None and complete and not out.exists():
+            rerun = bool(left) or (complete and not killed.finished_first and not outputs)
+            if complete and any(not out.exists() for out, _check in outputs):
                 rerun = True
             if rerun:
+                if now == self.before:  # the killed transaction's ids are spent on PostgreSQL
+                    restore_sequences(url, self.counters)
                 self._rerun(url, left, where)
             return Outcome(delay, ended, rerun, left)
         finally:
@@ -411,9 +499,9 @@ class KillTrials:
         )
         files = leftovers(scenario.folder, self.tmp)
         assert files == [], f"{where}: the re-run left {files} (the kill left {left})"
-        if scenario.out is not None:
-            assert scenario.out.exists(), f"{where}: the re-run wrote no {scenario.out.name}"
-            scenario.check_out(url, scenario.out)
+        for out, check in scenario.outputs():
+            assert out.exists(), f"{where}: the re-run wrote no {out.name}"
+            check(url, out)
         if any(not name.startswith("$TMPDIR/") for name in left):
             # staging.recover's words: a pending file of a run that committed nothing, one
             # completed, or only the half-written temporary file of a pending file removed

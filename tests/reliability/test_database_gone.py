@@ -13,28 +13,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
 
-from diaryadmin.config import Settings
-from diaryadmin.roster.importing import import_roster
 from diaryadmin.samples.roster import generate_school
 from diaryadmin.samples.roster_files import write_roster_xlsx
 from helpers import kill
 
-FAST = Settings(secret_key=kill.SECRET, argon2_time_cost=1, argon2_memory_kib=64)
 LEAKS = ("SELECT", "INSERT", "UPDATE", "[parameters", "Traceback", "$argon2")
 
 
 def _school(url: str, folder: Path) -> tuple[Path, list[str]]:
     """A school of 20 pupils with their parents; returns the roster file and the surnames."""
     school = generate_school(20, seed=23)
-    path = write_roster_xlsx(folder / "roster.xlsx", school)
-    engine = create_engine(url)
-    try:
-        with sessionmaker(engine)() as session, session.begin():
-            import_roster(session, [path], settings=FAST, operator="test")
-    finally:
-        engine.dispose()
+    path = kill.import_roster_file(url, write_roster_xlsx(folder / "roster.xlsx", school))
     surnames = sorted({student.surname for student in school})
     return path, surnames
 

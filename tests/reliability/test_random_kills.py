@@ -20,35 +20,23 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import sessionmaker
 
-from diaryadmin.config import Settings
-from diaryadmin.credentials import auth
 from diaryadmin.io import write_xlsx
 from diaryadmin.journal.data import classes_of_year
 from diaryadmin.models import Credential, School, SchoolClass, Student
-from diaryadmin.roster.importing import import_roster
 from diaryadmin.samples.journal import LONG_FORM_HEADER, generate_class_term, long_form_rows
 from diaryadmin.samples.roster import generate_school
 from diaryadmin.samples.roster_files import write_roster_xlsx
 from helpers import kill
-from helpers.issued import issued_pairs
 
 KILLS = 20
+# The longer runs behind the `slow` marker (pytest -m slow): 100 kills per scenario.
+LENGTHS = [KILLS, pytest.param(kill.SLOW_KILLS, marks=pytest.mark.slow)]
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
-FAST = Settings(secret_key=kill.SECRET, argon2_time_cost=1, argon2_memory_kib=64)
 
 
 def _sessions(url: str):
     engine = create_engine(url)
     return engine, sessionmaker(engine)
-
-
-def _import(url: str, path: Path) -> None:
-    engine, sessions = _sessions(url)
-    try:
-        with sessions() as session, session.begin():
-            import_roster(session, [path], settings=FAST, operator="test")
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -90,36 +78,23 @@ def _roster_file(folder: Path, students: int = 300) -> Path:
     return write_roster_xlsx(folder / "roster.xlsx", generate_school(students, seed=11))
 
 
-def test_roster_import_killed_anywhere(trials, tmp_path):
+@pytest.mark.parametrize("kills", LENGTHS)
+def test_roster_import_killed_anywhere(trials, tmp_path, kills):
     source = _roster_file(tmp_path)
     found = trials(
         lambda url: None,
         lambda folder: kill.Scenario(["roster", "import", str(source)], folder),
     )
-    outcomes = _run_all(found, seed=101)
+    outcomes = _run_all(found, seed=101, kills=kills)
     assert {o.ended for o in outcomes} >= {"before"}
 
 
 # --- credentials issue --all ---------------------------------------------------------------
 
 
-def _slips_match(url: str, path: Path) -> None:
-    """The file lists exactly the committed credentials, and their passwords work."""
-    pairs = issued_pairs(path)
-    engine, sessions = _sessions(url)
-    try:
-        with sessions() as session, session.begin():
-            logins = session.scalars(select(Credential.login)).all()
-            assert sorted(pairs) == sorted(logins)
-            for login in sorted(pairs)[:3]:  # argon2 even at test cost: a sample
-                assert auth.authenticate(session, login, pairs[login], settings=FAST).ok, login
-            session.rollback()  # authenticating records the login: leave the state alone
-    finally:
-        engine.dispose()
-
-
+@pytest.mark.parametrize("kills", [7, pytest.param(kill.SLOW_KILLS, marks=pytest.mark.slow)])
 @pytest.mark.parametrize(("suffix", "seed"), [(".html", 201), (".csv", 202), (".xlsx", 203)])
-def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed):
+def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed, kills):
     source = _roster_file(tmp_path, 40)
 
     def scenario(folder: Path) -> kill.Scenario:
@@ -128,21 +103,22 @@ def test_credentials_issue_all_killed_anywhere(trials, tmp_path, suffix, seed):
         volatile = frozenset(
             {"*", "credentials.password_hash", "audit_events.details", "audit_events.target"}
         )
-        return kill.Scenario(args, folder, out, _slips_match, volatile)
+        return kill.Scenario(args, folder, out, kill.slips_match, volatile)
 
-    found = trials(lambda url: _import(url, source), scenario)
+    found = trials(lambda url: kill.import_roster_file(url, source), scenario)
     # Three formats: seven kills each make the 21 of `credentials issue --all`.
-    _run_all(found, seed=seed, kills=7, signals=SIGNALS[:2])
+    _run_all(found, seed=seed, kills=kills, signals=SIGNALS[:2])
 
 
 # --- credentials expire --------------------------------------------------------------------
 
 
-def test_credentials_expire_killed_anywhere(trials, tmp_path):
+@pytest.mark.parametrize("kills", LENGTHS)
+def test_credentials_expire_killed_anywhere(trials, tmp_path, kills):
     source = _roster_file(tmp_path, 60)
 
     def prepare(url: str) -> None:
-        _import(url, source)
+        kill.import_roster_file(url, source)
         out = tmp_path / "issued.csv"
         issued = kill.run(
             kill.cli(url, "credentials", "issue", "--all", "--out", str(out)),
@@ -159,7 +135,7 @@ def test_credentials_expire_killed_anywhere(trials, tmp_path):
     found = trials(
         prepare, lambda folder: kill.Scenario(["credentials", "expire"], folder, volatile=volatile)
     )
-    _run_all(found, seed=301)
+    _run_all(found, seed=301, kills=kills)
 
 
 # --- journal import ------------------------------------------------------------------------
@@ -190,18 +166,19 @@ def _journal_file(url: str, path: Path) -> None:
         engine.dispose()
 
 
-def test_journal_import_killed_anywhere(trials, tmp_path):
+@pytest.mark.parametrize("kills", LENGTHS)
+def test_journal_import_killed_anywhere(trials, tmp_path, kills):
     source = _roster_file(tmp_path, 120)
     journal = tmp_path / "journal.xlsx"
 
     def prepare(url: str) -> None:
-        _import(url, source)
+        kill.import_roster_file(url, source)
         _journal_file(url, journal)
 
     found = trials(
         prepare, lambda folder: kill.Scenario(["journal", "import", str(journal)], folder)
     )
-    _run_all(found, seed=401)
+    _run_all(found, seed=401, kills=kills)
 
 
 def test_delays_are_the_same_every_time_and_spread_over_the_run():

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
@@ -46,19 +46,25 @@ def _matches(guardian: Guardian, app: Application) -> bool:
     return bool(app.passport_fp and guardian.passport_fp == app.passport_fp)
 
 
+# Approved applications whose applicant is not yet the child's guardian.
+_AWAITING_LINK = (
+    Application.status == "approved",
+    Application.guardianship_id.is_(None),
+    Application.student_id.is_not(None),
+)
+
+
+def awaiting_link(session: Session) -> int:
+    """How many approved applications `link_approved` would still link."""
+    return session.scalar(select(func.count()).select_from(Application).where(*_AWAITING_LINK))
+
+
 def link_approved(session: Session, *, operator: str, now: datetime | None = None) -> LinkResult:
     """Give every approved application that has none a guardianship (guardian × child)."""
     now = now or utcnow()
     result = LinkResult()
     apps = session.scalars(
-        select(Application)
-        .where(
-            Application.status == "approved",
-            Application.guardianship_id.is_(None),
-            Application.student_id.is_not(None),
-        )
-        .order_by(Application.id)
-        .with_for_update()
+        select(Application).where(*_AWAITING_LINK).order_by(Application.id).with_for_update()
     ).all()
     if not apps:
         return result

@@ -11,7 +11,7 @@ from typing import Any
 
 from diaryadmin.i18n import N_, _
 from diaryadmin.io.files import atomic_output
-from diaryadmin.io.xlsx import sheet_title, xml_safe
+from diaryadmin.io.xlsx import save_workbook, sheet_title, write_only_workbook, xml_safe
 
 # (header, width in characters, wrapped): widths that fit what the cells hold, so no date
 # shows as `###` and long text wraps inside its column instead of running off the page.
@@ -103,7 +103,6 @@ def write_book(
 ) -> int:
     """Write the report's rows (`report.report_rows`) and their refusal letters to `path`;
     returns the row count. Headers and sheet names come in the current language."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -113,8 +112,7 @@ def write_book(
     top = Alignment(vertical="top")
     wrapped = Alignment(vertical="top", wrap_text=True)
     count = 0
-    with atomic_output(path, mode, overwrite) as stream:
-        book = Workbook(write_only=True)
+    with atomic_output(path, mode, overwrite) as stream, write_only_workbook(path) as book:
         used: set[str] = set()
         sheet = book.create_sheet(sheet_title(_(SHEET), used))
         letters = book.create_sheet(sheet_title(_(LETTERS_SHEET), used))
@@ -178,5 +176,5 @@ def write_book(
                     )
                 ]
             )
-        book.save(stream)
+        save_workbook(book, stream)
     return count

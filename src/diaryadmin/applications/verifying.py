@@ -38,6 +38,39 @@ def _no_progress(_n: int = 1) -> None:
     pass
 
 
+def _recovered(
+    sessions: sessionmaker[Session], targets: list[Path], say: Callable[[str], None]
+) -> bool:
+    """Deal with what an interrupted run left next to each target (`staging.recover`);
+    whether one of them was completed in place: that run's changes were committed."""
+    completed = False
+    for target in targets:
+        existed = target.exists()
+        recover(sessions, target, say)
+        completed = completed or (not existed and target.exists())
+    return completed
+
+
+def _all_done(sessions: sessionmaker[Session], issue: bool) -> bool:
+    """No application left to decide, and with `issue`, none approved left to link."""
+    from diaryadmin.applications.issue import awaiting_link
+    from diaryadmin.applications.verify import count_pending
+
+    with sessions() as session:
+        return not count_pending(session) and not (issue and awaiting_link(session))
+
+
+def _nothing_to_do(issue: bool) -> Outcome:
+    from diaryadmin.applications.verify import VerifyResult
+    from diaryadmin.credentials.issue import IssueResult
+
+    summary = VerifyResult().to_dict()
+    if not issue:
+        return Outcome(summary=summary)
+    summary.update(linked=0, guardians_created=0)
+    return Outcome(summary=summary, issued=IssueResult(issued=[], skipped=0))
+
+
 def verify_and_issue(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -55,12 +88,17 @@ def verify_and_issue(
     """`applications verify`: decide every pending application and, with `issue`, issue the
     approved applicants' credentials and deliver them like `credentials issue` does. The
     report (and the passwords file) appear only once the decisions are committed. A dry run
-    commits nothing; its report shows the decisions that would be made."""
+    commits nothing; its report shows the decisions that would be made. A run after one that
+    was interrupted between its COMMIT and its files first completes those files; with no
+    application left to decide (or, with `issue`, to link) it ends there."""
     from diaryadmin.applications.verify import count_pending
     from diaryadmin.credentials.delivery import issue_and_deliver
 
+    delivery = delivery or Delivery()
+    targets = [p for p in (report, delivery.out if issue else None) if p is not None]
+    if _recovered(sessions, targets, say) and not dry_run and _all_done(sessions, issue):
+        return _nothing_to_do(issue)  # an interrupted run's work, committed and now complete
     if report is not None:
-        recover(sessions, report, say)
         check_report_path(report, force)
     outcome: Outcome | None = None
 
@@ -87,7 +125,7 @@ def verify_and_issue(
             sessions,
             settings,
             lambda session, staging: run(session, staging).issued,
-            delivery or Delivery(),
+            delivery,
             operator=operator,
             say=say,
             now=now,

@@ -10,9 +10,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from diaryadmin.io.files import atomic_output
 
@@ -114,14 +114,12 @@ def write_xlsx(
     data).
     Raises diaryadmin.errors.Refused if `path` exists and `overwrite` is false.
     """
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
 
-    with atomic_output(path, mode, overwrite) as stream, _sheet_parts_beside(Path(path)):
-        workbook = Workbook(write_only=True)
+    with atomic_output(path, mode, overwrite) as stream, write_only_workbook(path) as workbook:
         used: set[str] = set()
 
         def cell(sheet: Any, value: Any) -> Any:
@@ -154,7 +152,48 @@ def write_xlsx(
                 sheet.append([cell(sheet, value) for value in row])
         if not used:
             workbook.create_sheet(title="Sheet")
-        workbook.save(stream)
+        save_workbook(workbook, stream)
+
+
+@contextlib.contextmanager
+def write_only_workbook(target: str | os.PathLike[str]) -> Iterator[Any]:
+    """A write-only openpyxl workbook for `target`, its sheets' parts beside it (see
+    `_sheet_parts_beside`). When the block fails (a full disk), every sheet's writer is closed
+    and its part removed here: left to the garbage collector, a half-written sheet prints
+    "Exception ignored in: <generator object WorksheetWriter.get_stream …>" and a traceback."""
+    from openpyxl import Workbook
+
+    with _sheet_parts_beside(Path(target)):
+        workbook = Workbook(write_only=True)
+        try:
+            yield workbook
+        except BaseException:
+            for sheet in workbook.worksheets:
+                rows, writer = getattr(sheet, "_rows", None), getattr(sheet, "_writer", None)
+                steps = [rows.close] if rows is not None else []
+                steps += [writer.close, writer.cleanup] if writer is not None else []
+                for step in steps:  # the rows' generator, then the sheet's file
+                    with contextlib.suppress(Exception):
+                        step()
+            raise
+
+
+def save_workbook(workbook: Any, stream: BinaryIO) -> None:
+    """`workbook.save(stream)`, but the zip archive is closed when a write fails: openpyxl
+    leaves that to the garbage collector, whose close then writes to a closed file and prints
+    "Exception ignored in: <function ZipFile.__del__ …>" and a traceback."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+        ExcelWriter(workbook, archive).save()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            archive.close()  # it forgets its file even when the close itself fails
+        raise
 
 
 @contextlib.contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from diaryadmin.i18n import _
 
 _DOMAIN_LABEL = re.compile(r"[^\W_]([\w-]*[^\W_])?")
-_PHONE_PUNCTUATION = re.compile(r"[\s()\-.\u2010-\u2015]+")
+# Any space (no-break, thin, figure…), zero-width characters, brackets, dots, hyphens, dashes.
+_PHONE_PUNCTUATION = re.compile(r"[\s\u200b-\u200d\u2060\ufeff()\-.\u2010-\u2015\u2212]+")
 
 
 def normalise_email(text: str) -> str:
@@ -39,7 +41,9 @@ def normalise_phone(value: str | int | float) -> str:
     """A phone number as `+7XXXXXXXXXX`, or `+digits` for other countries.
 
     Accepts `8 (912) 345-67-89`, `+7 912 345 67 89`, `9123456789` and numeric cells such as
-    79123456789.0. Raises ValueError for anything else.
+    79123456789.0, with any kind of space, and digits of any script (full-width `＋７ ９１２…`,
+    Arabic-Indic `٨٩١٢…`). Raises ValueError for anything else, superscript `²` and circled
+    `①` included (str.isdigit calls them digits; they are not decimal digits).
     """
     if isinstance(value, bool) or value is None:
         raise ValueError(_("not a phone number"))
@@ -47,10 +51,10 @@ def normalise_phone(value: str | int | float) -> str:
         if not value.is_integer():
             raise ValueError(_("not a phone number"))
         value = int(value)
-    text = _PHONE_PUNCTUATION.sub("", str(value))
+    text = _PHONE_PUNCTUATION.sub("", _ascii_forms(str(value)))
     international = text.startswith("+")
     digits = text[1:] if international else text
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise ValueError(_("a phone number has only digits, spaces, brackets and hyphens"))
     if international:
         if digits.startswith("7") and len(digits) != 11:
@@ -63,3 +67,20 @@ def normalise_phone(value: str | int | float) -> str:
     if len(digits) == 10 and digits[0] == "9":
         return f"+7{digits}"
     raise ValueError(_("not a Russian phone number (expected like 8 912 345-67-89)"))
+
+
+def _ascii_forms(text: str) -> str:
+    """Decimal digits of any script as ASCII digits, and full-width punctuation (`＋`, `（`,
+    `－`) as its ASCII form; anything else as it is (for the caller to refuse)."""
+    if text.isascii():
+        return text
+    chars = []
+    for char in text:
+        value = unicodedata.decimal(char, None)
+        if value is not None:
+            chars.append(str(value))
+        elif unicodedata.decomposition(char).startswith("<wide>"):
+            chars.append(unicodedata.normalize("NFKC", char))
+        else:
+            chars.append(char)
+    return "".join(chars)
