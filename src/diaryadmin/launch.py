@@ -26,21 +26,25 @@ import signal
 import sys
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_said_while_loading = "error: interrupted, nothing changed"
 
 
 def _while_loading(signum: int, _frame) -> None:
     """Ctrl-C or SIGTERM while the program is still loading: nothing has been done yet."""
-    text = "error: interrupted, nothing changed"
-    try:  # in the reader's language, if the catalogue's module has loaded by now
-        from diaryadmin import i18n
-
-        tr = i18n.translations(i18n.language_from_environment())
-        text = tr.gettext("error: ") + tr.gettext("interrupted, nothing changed")
-    except Exception:  # caught mid-import: English it is
-        pass
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(_said_while_loading + "\n")
     sys.stderr.flush()
     os._exit(128 + signum)  # 130, 143: an exception raised here could be swallowed
+
+
+def _in_the_readers_language() -> None:
+    """The load-time line in the language of the environment (DIARYADMIN_LANG or the locale;
+    a .env is read later, by cli), made once before the slow import rather than in the
+    handler, which could come while the catalogue's own module is half-imported."""
+    global _said_while_loading
+    from diaryadmin import i18n
+
+    tr = i18n.translations(i18n.language_from_environment())
+    _said_while_loading = tr.gettext("error: ") + tr.gettext("interrupted, nothing changed")
 
 
 def _exit_at_once(code: int) -> None:
@@ -55,6 +59,7 @@ def _exit_at_once(code: int) -> None:
 def run() -> None:
     for signum in _SIGNALS:
         signal.signal(signum, _while_loading)
+    _in_the_readers_language()
     from diaryadmin.cli import main  # the slow import the handlers above cover
     from diaryadmin.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
 
