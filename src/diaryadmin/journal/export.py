@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from diaryadmin import audit
-from diaryadmin.errors import Refused
+from diaryadmin.errors import Refused, quoted
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.io import atomic_output
 from diaryadmin.journal import workers
@@ -84,6 +84,12 @@ def export_journals(
         if len(classes) != 1:
             raise Refused(_("Several classes go into a folder: give --out a folder name."))
         targets = [out]
+        if not out.parent.is_dir():
+            raise Refused(
+                _("{path}: the folder {folder} does not exist").format(
+                    path=out, folder=quoted(out.parent)
+                )
+            )
         if out.exists() and not overwrite:
             raise Refused(_("{path}: already exists; use --force to overwrite it").format(path=out))
     staging = _Staged(session, operator, overwrite, targets[0].parent)
@@ -171,10 +177,6 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     and no lock file to leave behind."""
     import fcntl
 
-    if not folder.is_dir():
-        raise Refused(
-            _("{path}: the folder {folder} does not exist").format(path=folder, folder=folder)
-        )
     fd = os.open(folder, os.O_RDONLY)
     try:
         try:
