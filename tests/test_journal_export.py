@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import stat
 import subprocess
 import zipfile
 from datetime import date, datetime
@@ -359,6 +360,7 @@ def test_hostile_text_is_shown_clean_and_formulas_stay_text(sessions, tmp_path):
             folder=False, operator="op",
         )  # fmt: skip
     path = tmp_path / "5А.xlsx"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with zipfile.ZipFile(path) as archive:  # every part is well-formed XML
         for name in archive.namelist():
             if name.endswith((".xml", ".vml", ".rels")):
