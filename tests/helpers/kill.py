@@ -415,5 +415,8 @@ class KillTrials:
             assert scenario.out.exists(), f"{where}: the re-run wrote no {scenario.out.name}"
             scenario.check_out(url, scenario.out)
         if any(not name.startswith("$TMPDIR/") for name in left):
-            said = ("committed nothing", "Completed", "whose changes were committed")
+            # staging.recover's words for a pending file and for a half-written one
+            said = (
+                "committed nothing", "Completed", "whose changes were committed", "half-written",
+            )  # fmt: skip
             assert any(s in again.stderr for s in said), f"{where}: {again.stderr}"
