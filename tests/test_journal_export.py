@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import stat
 import subprocess
 import zipfile
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from diaryadmin.errors import Refused
 from diaryadmin.journal import export as journal_export
 from diaryadmin.journal.data import load_class_journal
 from diaryadmin.journal.periods import DateRange, resolve_range
@@ -325,3 +327,137 @@ def test_worker_processes_write_the_same_workbooks(run_cli, sessions, workdir):
     for name in ("5А.xlsx", "5Б.xlsx"):
         serial, parallel = cells(workdir / "jobs1" / name), cells(workdir / "jobs2" / name)
         assert serial == parallel and len(serial) > 20
+
+
+# --- hostile text, leftovers of a killed export, two exports at once -----------------------------
+
+HIDDEN = "\x01\x02\x03\x0b\x1b\x7f\x9b\u202a\u202e\u2066\u2069\u200b\ufeff"
+
+
+def test_hostile_text_is_shown_clean_and_formulas_stay_text(sessions, tmp_path):
+    from xml.dom import minidom
+
+    from sqlalchemy import select
+
+    from diaryadmin.models import Lesson, Mark, Student, Subject, Teacher
+
+    with sessions() as session, session.begin():
+        built = build_journal(session)
+        maths = session.scalar(select(Subject).where(Subject.name == "Математика"))
+        maths.name = "=Мате\x01матика\u202e[1]"
+        student = session.scalar(select(Student).where(Student.surname == "Борисов"))
+        student.surname, student.name = "Бори\u202eсов\x1b", "@Борис\u2066"
+        lesson = session.scalar(select(Lesson).where(Lesson.subject_id == maths.id).limit(1))
+        lesson.topic, lesson.homework = "=1+1 Нату\x02ральные\u202a числа", "№ 5\x0b, 6\r\n№ 7"
+        teacher = session.get(Teacher, lesson.teacher_id)
+        teacher.surname = "Кузне\x7fцов\u200b"
+        mark = session.scalar(select(Mark).where(Mark.lesson_id == lesson.id).limit(1))
+        mark.comment, mark.kind = "+устно\x03\u2069", "Сам\x9bостоятельная"
+        session.flush()
+        dates = resolve_range(session, built["school"], "Q1")
+        journal_export.export_journals(
+            session, built["school"], [built["a"]], dates, tmp_path / "5А.xlsx",
+            folder=False, operator="op",
+        )  # fmt: skip
+    path = tmp_path / "5А.xlsx"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with zipfile.ZipFile(path) as archive:  # every part is well-formed XML
+        for name in archive.namelist():
+            if name.endswith((".xml", ".vml", ".rels")):
+                minidom.parseString(archive.read(name))
+    book = load_workbook(path)
+    assert book.sheetnames[1:3] == ["=Математика_1_", "=Математика_1_ (темы)"]
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    texts += [c.comment.text for c in cells if c.comment]
+    assert not [t for t in texts if any(ch in t for ch in HIDDEN + "\r")]
+    by_text = {c.value: c for c in cells if isinstance(c.value, str)}
+    for shown in ("=Математика[1]", "Борисов @Борис", "=1+1 Натуральные числа", "№ 5, 6\n№ 7"):
+        assert by_text[shown].data_type == "s", shown  # text, never a formula
+    assert "Кузнецов Андрей Павлович" in by_text
+    notes = [c.comment.text for c in cells if c.comment]
+    assert any("Вид работы: Самостоятельная\nКомментарий: +устно" in t for t in notes)
+
+
+def _export_command(database_url: str, out: Path, *more: str) -> list[str]:
+    from helpers import kill
+
+    return kill.cli(
+        database_url, "journal", "export", "--class", "5А", "--period", "Q1", "--out", str(out),
+        *more,
+    )  # fmt: skip
+
+
+def test_a_second_export_into_the_folder_refuses_while_the_first_writes(
+    database_url, sessions, tmp_path
+):
+    from helpers import kill
+
+    with sessions() as session, session.begin():
+        build_journal(session)
+    out = tmp_path / "5А.xlsx"
+    command = _export_command(database_url, out)
+    first = kill.paused_at("before-commit", command, kill.cli_env(), tmp_path)
+    try:
+        pending = kill.hidden(tmp_path)
+        assert len(pending) == 1 and pending[0].startswith(".5А.xlsx.") and not out.exists()
+        env = kill.cli_env(DIARYADMIN_SQLITE_BUSY_SECONDS="1")
+        second = kill.run([*command, "--force"], env, tmp_path)
+        if database_url.startswith("sqlite"):
+            # SQLite's write lock already keeps the second out: it waits, then gives up.
+            assert second.returncode == 4 and "locked" in second.stderr, second.stderr
+        else:
+            assert second.returncode == 1, second.stderr
+            assert f"Another export is writing into {tmp_path}; try again" in second.stderr
+        assert kill.hidden(tmp_path) == pending and not out.exists()  # the first one's, untouched
+    finally:
+        first.kill()
+        first.wait(10)
+        first.stderr.close()
+    # Killed before its commit: its file was never published; the next export removes it.
+    third = kill.run(_export_command(database_url, out), kill.cli_env(), tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert f"Removed {tmp_path / pending[0]}, left by an interrupted run" in third.stderr
+    assert kill.hidden(tmp_path) == [] and load_workbook(out)["Сводка"]["B1"].value == "5А"
+
+
+def test_files_appear_only_when_the_export_is_committed(sessions, tmp_path):
+    with sessions() as session:
+        with session.begin():
+            built = build_journal(session)
+        with session.begin():
+            dates = resolve_range(session, built["school"], "Q1")
+            journal_export.export_journals(
+                session, built["school"], [built["a"], built["b"]], dates, tmp_path / "all",
+                folder=True, operator="op",
+            )  # fmt: skip
+            staged = sorted(p.name for p in (tmp_path / "all").iterdir())
+            assert len(staged) == 2 and all(".pending.xlsx" in name for name in staged)
+            session.rollback()
+        assert list((tmp_path / "all").iterdir()) == []  # rolled back: removed
+        with session.begin():
+            journal_export.export_journals(
+                session, built["school"], [built["a"], built["b"]], dates, tmp_path / "all",
+                folder=True, operator="op",
+            )  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["5А.xlsx", "5Б.xlsx"]
+
+
+def test_an_export_into_a_locked_folder_refuses_and_leaves_it_alone(sessions, tmp_path):
+    with sessions() as session, session.begin():
+        built = build_journal(session)
+        dates = resolve_range(session, built["school"], "Q1")
+        out = tmp_path / "out"
+        out.mkdir()
+        with journal_export._folder_lock(out):  # as another export holds it
+            with pytest.raises(Refused, match="^Another export is writing into .+; try again"):
+                journal_export.export_journals(
+                    session, built["school"], [built["a"]], dates, out / "5А.xlsx",
+                    folder=False, operator="op", overwrite=True,
+                )  # fmt: skip
+            assert list(out.iterdir()) == []
+        journal_export.export_journals(
+            session, built["school"], [built["a"]], dates, out / "5А.xlsx",
+            folder=False, operator="op",
+        )  # fmt: skip
+    assert [p.name for p in out.iterdir()] == ["5А.xlsx"]

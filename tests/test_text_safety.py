@@ -11,17 +11,12 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import select
 
 from diaryadmin.io.cells import cell_text
 from diaryadmin.io.oneroster import read_tables, write_tables
 from diaryadmin.io.xlsx import safe_text, sheet_title, write_csv, write_xlsx, xml_safe
-from diaryadmin.journal import export as journal_export
-from diaryadmin.journal.periods import resolve_range
-from diaryadmin.models import Lesson, Mark, Subject
 from diaryadmin.output import render
 from diaryadmin.people.text import clean_text
-from helpers.journal import build_journal
 
 # --- clean_text ----------------------------------------------------------------------------------
 
@@ -159,33 +154,3 @@ def test_xlsx_with_control_characters_opens(tmp_path):
     assert sheet["A3"].data_type == "s"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert xml_safe("a\x00b\tc\nd\ufffe") == "ab\tc\nd"
-
-
-def test_journal_export_with_a_control_character_in_a_subject_name(sessions, tmp_path):
-    with sessions() as session, session.begin():
-        built = build_journal(session)
-        maths = session.scalar(select(Subject).where(Subject.name == "Математика"))
-        maths.name = "Мате\x01матика\u202e"
-        lesson = session.scalar(select(Lesson).where(Lesson.subject_id == maths.id).limit(1))
-        lesson.topic = "Нату\x02ральные числа"
-        mark = session.scalar(select(Mark).where(Mark.lesson_id == lesson.id).limit(1))
-        mark.comment = "устно\x03"
-        session.flush()
-        dates = resolve_range(session, built["school"], "Q1")
-        journal_export.export_journals(
-            session, built["school"], [built["a"]], dates, tmp_path / "5А.xlsx",
-            folder=False, operator="op",
-        )  # fmt: skip
-    path = tmp_path / "5А.xlsx"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    workbook = openpyxl.load_workbook(path)  # an invalid workbook.xml would raise here
-    assert "Математика" in workbook.sheetnames
-    assert "Математика (темы)" in workbook.sheetnames
-    cells = [
-        c.value
-        for sheet in workbook.worksheets
-        for row in sheet.iter_rows()
-        for c in row
-        if isinstance(c.value, str)
-    ]
-    assert not any(ch in value for value in cells for ch in "\x01\x02\x03")

@@ -209,6 +209,7 @@ def export_command(
             overwrite=force,
             jobs=jobs,
             progress=app.progress,
+            say=app.say,
         )
     if app.fmt == "json":
         app.result(report)

@@ -27,9 +27,12 @@ _RESERVED_TITLES = ("history",)  # Excel keeps "History" for itself
 # What XML 1.0 cannot hold (C0 controls but tab, CR, LF; lone surrogates; U+FFFE, U+FFFF):
 # openpyxl and xlsxwriter would write a workbook that neither Excel nor LibreOffice opens.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_TITLE_DROPPED = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ud800-\udfff\ufffe\uffff]"
-)
+# What nobody should see in a sheet: bidirectional embeddings, overrides and isolates (they
+# reorder what a person reads), invisible characters, and what XML cannot hold.
+_HIDDEN = "\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\ud800-\udfff\ufffe\uffff"
+_TITLE_DROPPED = re.compile(f"[\x00-\x1f\x7f-\x9f{_HIDDEN}]")
+_CELL_DROPPED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f{_HIDDEN}]")
+_CELL_BREAKS = re.compile("\r\n?|\x85")
 
 
 def safe_text(value: Any) -> Any:
@@ -49,6 +52,14 @@ def safe_text(value: Any) -> Any:
 def xml_safe(text: str) -> str:
     """`text` without the characters an xlsx file (XML 1.0) cannot hold."""
     return _XML_ILLEGAL.sub("", text)
+
+
+def cell_safe(text: str) -> str:
+    """`text` as a written cell shows it: control characters (but tab and line breaks, which
+    become `\\n`), bidirectional overrides and invisible characters dropped. A name with a
+    U+202E in it would read backwards, a control character breaks the file's XML.
+    """
+    return _CELL_BREAKS.sub("\n", _CELL_DROPPED.sub("", text))
 
 
 def _cut_at_word(text: str, limit: int) -> str:

@@ -49,12 +49,14 @@ def export_class_journals(
     overwrite: bool = False,
     jobs: int = 0,
     progress: Callable[[int, str], Any] | None = None,
+    say: Callable[[str], None] = lambda _text: None,
 ) -> dict[str, Any]:
     """Export the journals of the named classes (or all of the school year's) for a period or
     a date range to `out`; returns export_journals' report (files, counts, period).
 
     `jobs` 0 picks automatic_jobs. `progress(total, label)` is a context manager yielding an
-    update callback (as AppContext.progress). Raises Refused for several classes into one
+    update callback (as AppContext.progress); `say` hears what was done with the files an
+    interrupted export left. Raises Refused for several classes into one
     .xlsx, NotFound for an unknown class, and what periods.resolve_range raises.
     """
     class_names = list(class_names)
@@ -77,6 +79,7 @@ def export_class_journals(
         operator=operator,
         overwrite=overwrite,
         jobs=jobs or automatic_jobs(len(classes)),
+        say=say,
     )
     if progress is None:
         return export_journals(session, school, classes, dates, out, **arguments)

@@ -1,13 +1,15 @@
 """What the sheets of a class workbook share: cell formats, print set-up, the head rows, the
-journal partitioned by subject, and the note a mark carries."""
+journal partitioned by subject, the note a mark carries, and the journal's texts made safe to
+show (`shown_journal`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from diaryadmin.io.xlsx import cell_safe
 from diaryadmin.journal import grading
 from diaryadmin.journal.data import COMMENT, KIND, TEACHER, WEIGHT, ClassJournal
 from diaryadmin.journal.layout import (
@@ -41,7 +43,41 @@ def mark_note(
         lines.append(f"{NOTE_TEACHER}: {teachers.get(teacher_id, '')}")
     if comment:
         lines.append(f"{NOTE_COMMENT}: {comment}")
-    return "\n".join(lines) or None
+    return cell_safe("\n".join(lines)) or None
+
+
+def shown_journal(journal: ClassJournal) -> ClassJournal:
+    """The journal with the texts its sheets show (names, subjects, teachers, topics, homework,
+    the period) through `io.xlsx.cell_safe`, as every export writes text: a control character
+    or a bidirectional override stored in a name never reaches a cell. Marks keep theirs for
+    comparing; their notes are made safe as they are written (`mark_note`). Text cells stay
+    text (`write_string`), so a name starting with `=` is never run as a formula."""
+
+    def student(s):
+        texts = (
+            cell_safe(s.surname),
+            cell_safe(s.name),
+            s.external_id and cell_safe(s.external_id),
+        )
+        if texts == (s.surname, s.name, s.external_id):
+            return s
+        return replace(s, surname=texts[0], name=texts[1], external_id=texts[2])
+
+    def lesson(x):
+        topic, homework = x.topic and cell_safe(x.topic), x.homework and cell_safe(x.homework)
+        if (topic, homework) == (x.topic, x.homework):
+            return x
+        return replace(x, topic=topic, homework=homework)
+
+    dates = journal.range
+    return replace(
+        journal,
+        range=replace(dates, name=dates.name and cell_safe(dates.name)),
+        students=[student(s) for s in journal.students],
+        subjects=[(sid, cell_safe(name)) for sid, name in journal.subjects],
+        lessons={k: [lesson(x) for x in v] for k, v in journal.lessons.items()},
+        teachers={k: cell_safe(v) for k, v in journal.teachers.items()},
+    )
 
 
 class Formats:
@@ -135,11 +171,10 @@ def text_width(texts: Iterable[str | None], minimum: float, maximum: float) -> f
 
 def write_head(sheet: Any, f: Formats, journal: ClassJournal, subject: str | None) -> None:
     sheet.write_string(0, 0, LABEL_CLASS, f.title)
-    sheet.write_string(0, 1, journal.school_class.name, f.title)
+    sheet.write_string(0, 1, cell_safe(journal.school_class.name), f.title)
     # The year and the period's dates are text: text runs on over the empty cells to its
     # right, where a date in the narrow ID or lesson column would show as ###.
     sheet.write_string(0, 2, f"{LABEL_YEAR} {year_label(journal.school_class.school_year)}")
-    # Rows go out in order (constant memory): row 2 must be written before row 3.
     if subject is not None:
         sheet.write_string(1, 0, LABEL_SUBJECT, f.title)
         sheet.write_string(1, 1, subject, f.title)
