@@ -99,6 +99,24 @@ def test_every_slip_has_a_qr_code_with_the_login_and_never_the_password(issued, 
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        letters.login_link("https://diary.school7.example", "petr.ivanov"),
+        letters.login_link("https://x.example/in?school=7&a=<b>", "aleksandra.rimskaya-korsakova"),
+        letters.login_link("https://дневник.школа7.рф/вход", "a.b"),
+        letters.login_link("https://diary.school7.example", "v" * 300),  # a large version
+    ],
+)
+def test_the_svg_is_segnos_own_drawing_of_the_same_code(url):
+    import segno
+
+    expected = segno.make(url, error="m", micro=False, mask=letters.QR_MASK).svg_inline(
+        scale=letters.QR_MODULE_MM, unit="mm", border=4, title=url
+    )
+    assert str(letters.qr_svg(url)) == expected
+
+
 def test_codes_drawn_while_hashing_are_the_codes_the_slips_would_draw(sessions, fast, monkeypatch):
     """issue_credentials(qr_codes=...) draws the codes while the passwords hash; the slips
     then print those very drawings (the same bytes as drawn at printing time) and draw
