@@ -20,8 +20,9 @@ def populate(clock, url: str, guardianships: int, classes: int) -> dict:
 
 
 def issue_all(clock, url: str, out: str | None = None, count: int | None = None) -> dict:
-    """`credentials issue --all --out slips.html`: select, hash on every core, write, slips
-    (the first `count` guardianships in slip order only, and no slips without `out`)."""
+    """`credentials issue --all --out slips.html`: select, hash on every core (drawing the
+    slips' QR codes meanwhile), write, slips (the first `count` guardianships in slip order
+    only, and no slips without `out`)."""
     from diaryadmin.credentials import passwords
     from diaryadmin.credentials.issue import issue_credentials
     from diaryadmin.credentials.scope import select_guardianships
@@ -29,7 +30,8 @@ def issue_all(clock, url: str, out: str | None = None, count: int | None = None)
 
     with opened(url) as (settings, sessions), clock, sessions.begin() as session:
         ids = select_guardianships(session, all_=True)[:count]
-        result = issue_credentials(session, settings, ids, operator="bench")
+        qr_codes = {} if out else None
+        result = issue_credentials(session, settings, ids, operator="bench", qr_codes=qr_codes)
         if out:
             write_credentials_file(result.issued, Path(out), settings)
         passwords.shutdown_pool()

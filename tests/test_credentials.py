@@ -98,6 +98,41 @@ def test_pool_hashes_in_order_and_reports_progress(fast):
         assert PasswordHasher().verify(value, password)
 
 
+def test_hashing_runs_ahead_and_collects_each_hash_once_in_order(fast):
+    from argon2 import PasswordHasher
+
+    plain = passwords.new_passwords(40)
+    seen = []
+    hashing = passwords.start_hashing(plain, fast.with_overrides(hash_workers=2))
+    hashing.poll(seen.append)  # whatever is done already, without waiting
+    hashes = hashing.result(seen.append)
+    assert sum(seen) == 40 and len(seen) > 1  # chunk by chunk
+    for password, value in zip(plain, hashes, strict=True):
+        assert PasswordHasher().verify(value, password)
+
+
+def _dies_on_a_marked_chunk(params, chunk):
+    import os
+
+    if "die" in chunk:
+        os._exit(1)
+    return [passwords._context(params).hash(password) for password in chunk]
+
+
+def test_a_dead_worker_leaves_the_rest_to_this_process(fast, monkeypatch):
+    """A worker killed mid-batch (out of memory, SIGKILL) breaks the pool: the hashes done
+    are kept and the rest are made here, in order."""
+    passwords.shutdown_pool()  # a new pool, forked with the chunk that kills its worker
+    monkeypatch.setattr(passwords, "_hash_chunk", _dies_on_a_marked_chunk)
+    plain = [*passwords.new_passwords(20), "die", *passwords.new_passwords(19)]
+    try:
+        hashes = passwords.hash_many(plain, fast.with_overrides(hash_workers=2))
+    finally:
+        passwords.shutdown_pool()
+    assert len(hashes) == 40
+    assert all(passwords.matches(p, h, fast) for p, h in zip(plain, hashes, strict=True))
+
+
 # --- issue end to end ----------------------------------------------------------------------------
 
 
@@ -518,10 +553,10 @@ def test_issue_hashes_before_it_takes_the_write_lock(
 
     from diaryadmin import db
 
-    real_hash_many = passwords.hash_many
+    real_start_hashing = passwords.start_hashing
     portal_writes = []
 
-    def hash_while_the_portal_writes(plain, settings, progress=None):
+    def hash_while_the_portal_writes(plain, settings):
         other = db.make_engine(database_url)
         try:
             with other.connect() as conn:
@@ -537,9 +572,9 @@ def test_issue_hashes_before_it_takes_the_write_lock(
             portal_writes.append(len(plain))
         finally:
             other.dispose()
-        return real_hash_many(plain, settings, progress)
+        return real_start_hashing(plain, settings)
 
-    monkeypatch.setattr(passwords, "hash_many", hash_while_the_portal_writes)
+    monkeypatch.setattr(passwords, "start_hashing", hash_while_the_portal_writes)
     result = run_cli("credentials", "issue", "--class", "5А", "--out", "s.html", env=FAST_ENV)
     assert result.exit_code == 0, result.output
     assert portal_writes[0] == 3  # all three hashed ahead, while the portal wrote
@@ -563,7 +598,7 @@ def test_issue_refuses_a_bad_destination_before_hashing(
     def no_hashing(*args, **kwargs):
         raise AssertionError("hashed before the destination was checked")
 
-    monkeypatch.setattr(passwords, "hash_many", no_hashing)
+    monkeypatch.setattr(passwords, "start_hashing", no_hashing)
     (workdir / "slips.html").write_text("keep me")
     before = db_snapshot()
     exists = run_cli("credentials", "issue", "--all", "--out", "slips.html", env=FAST_ENV)

@@ -224,7 +224,7 @@ def test_ctrl_c_says_nothing_changed_and_exits_130(run_cli, family, monkeypatch,
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(passwords, "hash_many", interrupted)
+    monkeypatch.setattr(passwords, "start_hashing", interrupted)
     before = db_snapshot()
     result = run_cli("credentials", "issue", "--all", "--out", "s.html", env=FAST_ENV)
     assert result.exit_code == 130

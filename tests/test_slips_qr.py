@@ -99,6 +99,93 @@ def test_every_slip_has_a_qr_code_with_the_login_and_never_the_password(issued, 
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        letters.login_link("https://diary.school7.example", "petr.ivanov"),
+        letters.login_link("https://x.example/in?school=7&a=<b>", "aleksandra.rimskaya-korsakova"),
+        letters.login_link("https://дневник.школа7.рф/вход", "a.b"),
+        letters.login_link("https://diary.school7.example", "v" * 300),  # a large version
+    ],
+)
+def test_the_svg_is_segnos_own_drawing_of_the_same_code(url):
+    import segno
+
+    expected = segno.make(url, error="m", micro=False, mask=letters.QR_MASK).svg_inline(
+        scale=letters.QR_MODULE_MM, unit="mm", border=4, title=url
+    )
+    assert str(letters.qr_svg(url)) == expected
+
+
+def test_codes_drawn_while_hashing_are_the_codes_the_slips_would_draw(sessions, fast, monkeypatch):
+    """issue_credentials(qr_codes=...) draws the codes while the passwords hash; the slips
+    then print those very drawings (the same bytes as drawn at printing time) and draw
+    none again."""
+    from dataclasses import replace
+
+    from diaryadmin.credentials import issue as issuing
+    from diaryadmin.credentials.scope import select_guardianships
+
+    with sessions.begin() as session:
+        tc.make_roster(session)
+    codes: dict[str, str] = {}
+    with sessions.begin() as session:
+        ids = select_guardianships(session, all_=True)
+        result = issuing.issue_credentials(
+            session, fast, ids, operator="test", now=tc.NOW, qr_codes=codes
+        )
+    issued = result.issued
+    assert issued and all(c.qr_link for c in issued)
+    assert sorted(codes) == sorted(letters.login_link(c.portal_url, c.login) for c in issued)
+    drawn_afresh = letters.slips_html([replace(c, qr_link=None) for c in issued], fast)
+
+    def no_drawing(url):
+        raise AssertionError(f"drew {url} again")
+
+    monkeypatch.setattr(letters, "_svg", no_drawing)
+    assert letters.slips_html(issued, fast) == drawn_afresh
+
+
+def test_a_code_drawn_for_another_login_is_not_printed(issued, fast):
+    from dataclasses import replace
+
+    url = letters.login_link("https://diary.school7.example", "someone.else")
+    other = letters.QrLink(url, str(letters.qr_svg(url)))
+    html = letters.slips_html([replace(c, qr_link=other) for c in issued], fast)
+    assert other.svg not in html
+    assert html == letters.slips_html([replace(c, qr_link=None) for c in issued], fast)
+
+
+def test_credentials_issue_draws_the_codes_before_it_waits_for_the_hashes(
+    run_cli, sessions, fast, monkeypatch, workdir
+):
+    """The command's main process draws the slips' QR codes while the pool hashes (before
+    waiting for it), for the logins it then issues."""
+    from diaryadmin.credentials import passwords
+
+    with sessions.begin() as session:
+        tc.make_roster(session)
+    drawn, drawn_at_wait = [], []
+    real_svg, real_wait = letters._svg, passwords.PasswordSupply.wait
+
+    def svg(url):
+        drawn.append(str(url))
+        return real_svg(url)
+
+    def wait(self, progress=None):
+        drawn_at_wait.append(len(drawn))
+        return real_wait(self, progress)
+
+    monkeypatch.setattr(letters, "_svg", svg)
+    monkeypatch.setattr(passwords.PasswordSupply, "wait", wait)
+    result = run_cli("credentials", "issue", "--all", "--out", "s.html", env=tc.FAST_ENV)
+    assert result.exit_code == 0, result.output
+    slips = tc.read_slips(workdir / "s.html")
+    links = [letters.login_link("https://diary.school7.example", s["login"]) for s in slips]
+    assert drawn_at_wait[0] == len(slips) > 0
+    assert sorted(drawn) == sorted(links)  # each drawn once, none again for the slips
+
+
 def test_the_portal_address_is_the_schools_own_when_it_has_one(sessions, fast):
     with sessions.begin() as session:
         tc.make_roster(session)

@@ -56,11 +56,15 @@ class Delivery:
     email: bool = False
 
 
+def writes_slips(delivery: Delivery) -> bool:
+    """Whether the passwords go to a file of printed slips (with QR codes)."""
+    return delivery.out is not None and delivery.out.suffix.lower() in (".html", ".htm")
+
+
 def prints_documents(delivery: Delivery) -> bool:
     """Whether parents get a document naming the school and its portal: slips or letters (a
     mail-merge table carries neither)."""
-    slips = delivery.out is not None and delivery.out.suffix.lower() in (".html", ".htm")
-    return slips or delivery.email
+    return writes_slips(delivery) or delivery.email
 
 
 def check_destination(settings: Settings, delivery: Delivery) -> None:
@@ -241,9 +245,26 @@ def issue_for_scope(
         result = issuing.IssueResult(issued=[], skipped=skipped, plan=plan, no_email=no_email)
         return result, plan
     check_destination(settings, delivery)
+    qr_codes: dict[str, str] | None = {} if writes_slips(delivery) else None
     bar = progress(len(plan), _("Hashing passwords")) if progress else nullcontext(_no_progress)
     with bar as update:
-        supply = PasswordSupply.prepare(len(plan), settings, update)
+        supply = PasswordSupply.start(len(plan), settings)
+        try:
+            if qr_codes is not None:
+                # While the pool hashes: the slips' QR codes, for the logins expected now.
+                with change(sessions, dry_run=True) as session:  # read only
+                    issuing.draw_qr_codes(
+                        session,
+                        settings,
+                        ids,
+                        qr_codes,
+                        reissue=reissue,
+                        between=lambda: supply.poll(update),
+                    )
+            supply.wait(update)
+        except BaseException:
+            supply.cancel()
+            raise
 
     def issue(session: Session, _staging: Staging) -> issuing.IssueResult:
         return issuing.issue_credentials(
@@ -254,6 +275,7 @@ def issue_for_scope(
             operator=operator,
             supply=supply,
             now=now,
+            qr_codes=qr_codes,
         )
 
     result = issue_and_deliver(

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from diaryadmin import audit, schools
+from diaryadmin import audit, letters, schools
 from diaryadmin.config import Settings
 from diaryadmin.credentials import logins, passwords
 from diaryadmin.credentials.scope import id_chunks, relation_label, withdrawn
@@ -44,6 +44,7 @@ __all__ = [
     "IssueResult",
     "IssuedCredential",
     "count_to_issue",
+    "draw_qr_codes",
     "issue_credentials",
     "plan_issue",
 ]
@@ -72,6 +73,9 @@ class IssuedCredential:
     school: str
     portal_url: str | None = None  # where this school's parents sign in (schools.portal_url)
     language: str | None = None  # of the school's documents (schools.document_language)
+    # The slip's login link with its QR code, drawn while the passwords hashed
+    # (issue_credentials' `qr_codes`); None: the slip draws it.
+    qr_link: letters.QrLink | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -236,6 +240,7 @@ def issue_credentials(
     action: str | None = None,
     supply: passwords.PasswordSupply | None = None,
     revive: bool = False,
+    qr_codes: dict[str, str] | None = None,
 ) -> IssueResult:
     """Issue a credential with a fresh temporary password for each guardianship.
 
@@ -243,20 +248,30 @@ def issue_credentials(
     password on the same row (the login stays); a revoked login is skipped then too, unless
     `revive` (an explicit reset or grant of that one login). Inactive guardianships and
     students are skipped. `progress(n)` is called as hashes complete. `supply` holds
-    passwords hashed before the transaction (see passwords.PasswordSupply). Writes one audit
+    passwords hashed before the transaction (see passwords.PasswordSupply). With `qr_codes`
+    (login link → SVG, for a slips file), the slips' QR codes missing from it are drawn into it
+    while the passwords hash, and each issued credential carries its own. Writes one audit
     event. The caller owns the transaction; nothing is committed here.
     """
     now = now or utcnow()
-    targets = _load_targets(session, list(guardianship_ids))
-    inactive = withdrawn(session, [t.guardianship_id for t in targets])
-    chosen = [t for t in targets if _wanted(t, inactive, reissue, revive)]
-    skipped = len(targets) - len(chosen)
-    plain, hashes = (supply or passwords.PasswordSupply()).take(len(chosen), settings, progress)
+    chosen, skipped = _choose(session, guardianship_ids, reissue, revive)
+    supply = supply or passwords.PasswordSupply()
+    supply.top_up(len(chosen), settings)  # hashing on the pool from here on
+    try:
+        stems = _fresh_stems(session, chosen)
+        portals = [schools.portal_url(session, t.school_row, settings) for t in chosen]
+        if qr_codes is not None:
+            # This process's share of the work, done while the pool hashes.
+            links = _expected_links(session, chosen, stems, portals)
+            letters.draw_qr_codes(links, qr_codes, between=lambda: supply.poll(progress))
+        plain, hashes = supply.take(len(chosen), settings, progress)
+    except BaseException:
+        supply.cancel()
+        raise
     expires_at = now + timedelta(days=settings.temp_password_days)
 
-    fresh_rows, fresh_stems, fresh_targets = [], [], {}
+    fresh_rows, fresh_stems = [], []
     replaced = []
-    counts = _guardian_counts(session, [t.student_id for t in chosen if t.credential_id is None])
     for target, password_hash in zip(chosen, hashes, strict=True):
         state = {
             "password_hash": password_hash,
@@ -271,12 +286,8 @@ def issue_credentials(
         if target.credential_id is not None:
             replaced.append({"id": target.credential_id, **state})
         else:
-            guardian_part = target.guardian_name if counts[target.student_id] > 1 else None
-            fresh_stems.append(
-                logins.login_stem(target.child_name, target.child_surname, guardian_part)
-            )
+            fresh_stems.append(stems[target.guardianship_id])
             fresh_rows.append({"guardianship_id": target.guardianship_id, **state})
-            fresh_targets[target.guardianship_id] = target
     if replaced:
         session.execute(update(Credential), replaced)
     written, raced = _insert_new(session, fresh_rows, fresh_stems)
@@ -284,7 +295,7 @@ def issue_credentials(
 
     existing = {t.guardianship_id for t in chosen if t.credential_id is not None}
     issued = []
-    for target, password in zip(chosen, plain, strict=True):
+    for target, password, portal in zip(chosen, plain, portals, strict=True):
         login = target.login or new_logins.get(target.guardianship_id)
         if login is None:  # another operator issued it meanwhile
             continue
@@ -300,7 +311,8 @@ def issue_credentials(
                 expires_at=expires_at,
                 guardianship_id=target.guardianship_id,
                 school=target.school,
-                portal_url=schools.portal_url(session, target.school_row, settings),
+                portal_url=portal,
+                qr_link=_drawn(qr_codes, letters.login_link(portal, login)),
                 language=schools.document_language(target.school_row),
             )
         )
@@ -326,6 +338,66 @@ def issue_credentials(
     )
     session.flush()
     return result
+
+
+def _drawn(qr_codes: dict[str, str] | None, url: str) -> letters.QrLink | None:
+    svg = qr_codes.get(url) if qr_codes else None
+    return letters.QrLink(url, svg) if svg else None
+
+
+def _choose(
+    session: Session, guardianship_ids: Iterable[int], reissue: bool, revive: bool
+) -> tuple[list[_Target], int]:
+    """(the targets that get a password now, how many are skipped)."""
+    targets = _load_targets(session, list(guardianship_ids))
+    inactive = withdrawn(session, [t.guardianship_id for t in targets])
+    chosen = [t for t in targets if _wanted(t, inactive, reissue, revive)]
+    return chosen, len(targets) - len(chosen)
+
+
+def _fresh_stems(session: Session, chosen: Sequence[_Target]) -> dict[int, str]:
+    """The login stem of each target without a credential, by guardianship id: the guardian's
+    name joins the child's when the child has more than one guardian."""
+    fresh = [t for t in chosen if t.credential_id is None]
+    counts = _guardian_counts(session, [t.student_id for t in fresh])
+    return {
+        t.guardianship_id: logins.login_stem(
+            t.child_name, t.child_surname, t.guardian_name if counts[t.student_id] > 1 else None
+        )
+        for t in fresh
+    }
+
+
+def _expected_links(
+    session: Session, chosen: Sequence[_Target], stems: dict[int, str], portals: Sequence[str]
+) -> list[str]:
+    """The slips' login links of `chosen`, with the logins the inserts will hand out unless
+    another operator takes one first (a slip then draws its code itself)."""
+    new = iter(logins.allocate(stems.values(), logins.existing_logins(session, stems.values())))
+    expected = {gid: next(new) for gid in stems}
+    return [
+        letters.login_link(portal, t.login or expected[t.guardianship_id])
+        for t, portal in zip(chosen, portals, strict=True)
+    ]
+
+
+def draw_qr_codes(
+    session: Session,
+    settings: Settings,
+    guardianship_ids: Iterable[int],
+    qr_codes: dict[str, str],
+    *,
+    reissue: bool = False,
+    between: Callable[[], object] | None = None,
+) -> None:
+    """Draw into `qr_codes` (login link → SVG) the slips' QR codes that issuing
+    `guardianship_ids` now would print, ahead of the issue (while its passwords hash);
+    `between()` is called after each code. Reads only; pass `qr_codes` on to
+    `issue_credentials`."""
+    chosen, _skipped = _choose(session, guardianship_ids, reissue, revive=False)
+    portals = [schools.portal_url(session, t.school_row, settings) for t in chosen]
+    links = _expected_links(session, chosen, _fresh_stems(session, chosen), portals)
+    letters.draw_qr_codes(links, qr_codes, between)
 
 
 def _whose(c: IssuedCredential | _Target) -> str:
@@ -355,16 +427,14 @@ def plan_issue(
 ) -> tuple[Plan, int]:
     """Who would get a password, by name, and how many would be skipped; no password is
     drawn or hashed (a dry run of `issue_credentials`)."""
-    targets = _load_targets(session, list(guardianship_ids))
-    inactive = withdrawn(session, [t.guardianship_id for t in targets])
+    chosen, skipped = _choose(session, guardianship_ids, reissue, revive=False)
     plan = Plan()
-    for target in targets:
-        if _wanted(target, inactive, reissue, revive=False):
-            if target.login:
-                plan.add("reissue", "login", target.login, _whose(target))
-            else:
-                plan.add("issue", "login", "(new)", _whose(target))
-    return plan, len(targets) - len(plan)
+    for target in chosen:
+        if target.login:
+            plan.add("reissue", "login", target.login, _whose(target))
+        else:
+            plan.add("issue", "login", "(new)", _whose(target))
+    return plan, skipped
 
 
 def _wanted(target: _Target, inactive: set[int], reissue: bool, revive: bool) -> bool:

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any
@@ -56,30 +56,64 @@ class PasswordSupply:
 
     Bulk issuing is bound by the hash (about 40 s for 2,000 passwords on two cores); hashing
     before the write transaction opens keeps SQLite's write lock free for the portal's logins
-    meanwhile. `take` hands out the prepared pairs and hashes any shortfall on the spot (when
-    the scope grew in between); prepared pairs nobody took are simply forgotten.
+    meanwhile. `start` submits the hashes and returns at once, so this process can do its own
+    work (the slips' QR codes) while the pool hashes; `poll` collects what is done so far,
+    `wait` the rest. `take` hands out the prepared pairs and hashes any shortfall on the spot
+    (when the scope grew in between; `top_up` starts that shortfall early); prepared pairs
+    nobody took are simply forgotten.
     """
 
     def __init__(self, pairs: Sequence[tuple[str, str]] = ()) -> None:
-        self._pairs = list(pairs)
+        self._plain = [p for p, _ in pairs]
+        self._hashes = [h for _, h in pairs]
+        self._pending: list[Hashing] = []
+
+    @classmethod
+    def start(cls, count: int, settings: Settings) -> PasswordSupply:
+        """`count` new passwords, their hashing under way."""
+        supply = cls()
+        supply.top_up(count, settings)
+        return supply
 
     @classmethod
     def prepare(
         cls, count: int, settings: Settings, progress: Callable[[int], None] | None = None
     ) -> PasswordSupply:
-        plain = new_passwords(count)
-        return cls(list(zip(plain, hash_many(plain, settings, progress), strict=True)))
+        return cls.start(count, settings).wait(progress)
+
+    def top_up(self, count: int, settings: Settings) -> None:
+        """Start hashing new passwords until the supply will hold `count` (returns at once)."""
+        extra = new_passwords(count - len(self._plain))
+        if extra:
+            self._plain += extra
+            self._pending.append(start_hashing(extra, settings))
+
+    def poll(self, progress: Callable[[int], None] | None = None) -> None:
+        """Collect the hashes finished so far, without waiting."""
+        for hashing in self._pending:
+            hashing.poll(progress)
+
+    def wait(self, progress: Callable[[int], None] | None = None) -> PasswordSupply:
+        """Wait for every hash under way; returns the supply."""
+        pending, self._pending = self._pending, []
+        for hashing in pending:
+            self._hashes += hashing.result(progress)
+        return self
+
+    def cancel(self) -> None:
+        """Drop the hashes not yet started (the work in between failed)."""
+        for hashing in self._pending:
+            hashing.cancel()
 
     def take(
         self, count: int, settings: Settings, progress: Callable[[int], None] | None = None
     ) -> tuple[list[str], list[str]]:
         """`count` new passwords and their hashes, prepared ones first."""
-        ready, self._pairs = self._pairs[:count], self._pairs[count:]
-        extra = new_passwords(count - len(ready))
-        hashes = [h for _, h in ready]
-        if extra:
-            hashes += hash_many(extra, settings, progress)
-        return [p for p, _ in ready] + extra, hashes
+        self.top_up(count, settings)
+        self.wait(progress)
+        plain, self._plain = self._plain[:count], self._plain[count:]
+        hashes, self._hashes = self._hashes[:count], self._hashes[count:]
+        return plain, hashes
 
 
 HashParams = tuple[int, int, int]  # (time_cost, memory_kib, parallelism)
@@ -224,31 +258,85 @@ def hash_many(
 
     The passwords travel to the workers over a pipe of this process's own children only.
     """
-    params = hash_params(settings)
-    workers = workers_for(settings)
-    if workers <= 1 or len(passwords) < POOL_THRESHOLD:
-        hashes = []
-        for password in passwords:
-            hashes.append(_context(params).hash(password))
+    return start_hashing(passwords, settings).result(progress)
+
+
+def _hash_chunk(params: HashParams, passwords: Sequence[str]) -> list[str]:
+    context = _context(params)
+    return [context.hash(password) for password in passwords]
+
+
+def start_hashing(passwords: Sequence[str], settings: Settings) -> Hashing:
+    """Submit the passwords to the pool (see `hash_many`) and return at once."""
+    return Hashing(passwords, settings)
+
+
+class Hashing:
+    """Passwords being hashed on the pool while this process does other work.
+
+    `poll` collects the chunks finished so far without waiting, `result` waits for the rest
+    and returns every hash in order. Below the pool's threshold, or with one worker, nothing
+    runs ahead: `result` hashes here. Used as a context manager, it cancels the chunks not
+    yet started when the work in between fails.
+    """
+
+    def __init__(self, passwords: Sequence[str], settings: Settings) -> None:
+        self._passwords = list(passwords)
+        self._params = hash_params(settings)
+        self._hashes: list[str] = []
+        self._chunks: list[Future[list[str]]] = []
+        workers = workers_for(settings)
+        if workers <= 1 or len(self._passwords) < POOL_THRESHOLD:
+            return
+        # Small chunks keep every worker busy to the end and the progress bar moving.
+        size = max(1, min(32, len(self._passwords) // (workers * 8)))
+        try:
+            pool = _executor(workers)
+            for start in range(0, len(self._passwords), size):
+                chunk = self._passwords[start : start + size]
+                self._chunks.append(pool.submit(_hash_chunk, self._params, chunk))
+        except BrokenProcessPool:
+            self._broken()
+
+    def __enter__(self) -> Hashing:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        for chunk in self._chunks:
+            chunk.cancel()
+        self._chunks = []
+
+    def poll(self, progress: Callable[[int], None] | None = None) -> None:
+        while self._chunks and self._chunks[0].done():
+            self._collect(progress)
+
+    def result(self, progress: Callable[[int], None] | None = None) -> list[str]:
+        while self._chunks:
+            self._collect(progress)
+        context = _context(self._params)
+        for password in self._passwords[len(self._hashes) :]:
+            self._hashes.append(context.hash(password))
             if progress:
                 progress(1)
-        return hashes
-    # Small chunks keep every worker busy to the end and the progress bar moving.
-    chunksize = max(1, min(32, len(passwords) // (workers * 8)))
-    jobs = [(params, password) for password in passwords]
-    hashes: list[str] = []
-    try:
-        for value in _executor(workers).map(_hash_one, jobs, chunksize=chunksize):
-            hashes.append(value)
-            if progress:
-                progress(1)
-    except BrokenProcessPool:
-        # A worker died (killed, out of memory, or a main script re-run by a child):
-        # finish here, in this process, rather than lose the batch.
+        return list(self._hashes)
+
+    def _collect(self, progress: Callable[[int], None] | None) -> None:
+        try:
+            done = self._chunks[0].result()
+        except BrokenProcessPool:
+            self._broken()
+            return
+        self._chunks.pop(0)
+        self._hashes += done
+        if progress:
+            progress(len(done))
+
+    def _broken(self) -> None:
+        # A worker died (killed, out of memory, or a main script re-run by a child): the
+        # rest is hashed here, in this process, rather than the batch lost.
         log.warning("the hashing pool broke; hashing the rest in this process")
+        self.cancel()
         shutdown_pool()
-        for password in passwords[len(hashes) :]:
-            hashes.append(_context(params).hash(password))
-            if progress:
-                progress(1)
-    return hashes
