@@ -54,6 +54,12 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
         if "  " in text:
             text = _SPACES.sub(" ", text)
         return _within(text, field, max_length)
+    return _clean_slowly(value, field, max_length, multiline)
+
+
+def _clean_slowly(value: str, field: str, max_length: int, multiline: bool) -> str:
+    """clean_text for any text: normalised, invisible characters dropped, each character
+    looked at."""
     text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
     text = _LINE_BREAKS.sub("\n", text)
     if multiline:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diaryadmin.models import Guardian, Guardianship, Student
@@ -93,13 +93,10 @@ def load_guardians(
     query = select(g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone)
     # Two keyed lookups rather than one with EXISTS: PostgreSQL planned that one as a hash of
     # every guardianship of the school, built again for each chunk (a fifth of a 100,000-row
-    # import). By the guardians' index first, then the school's links of those found alone.
-    of_school = (
-        select(gs.guardian_id)
-        .join(STUDENTS, s.id == gs.student_id)
-        .where(s.school_id == bindparam("school"))
-        .distinct()
-    )
+    # import). By the guardians' index first, then the links of those found, by theirs; the
+    # school is checked here (a condition on it lets a planner start from the school's
+    # students, every one of them, again for each chunk).
+    schools_of = select(gs.guardian_id, s.school_id).join(STUDENTS, s.id == gs.student_id)
 
     def load(column, values) -> list[tuple]:
         rows = list(bulk.select_in(f"guardians by {column.key}", query, column, values))
@@ -108,9 +105,10 @@ def load_guardians(
         ids = {row[0] for row in rows}
         kept = {
             guardian_id
-            for (guardian_id,) in bulk.select_in(
-                "guardians of the school", of_school, gs.guardian_id, ids, school=school_id
+            for guardian_id, school in bulk.select_in(
+                "schools of guardians", schools_of, gs.guardian_id, ids
             )
+            if school == school_id
         }
         return [row for row in rows if row[0] in kept]
 

@@ -112,6 +112,7 @@ class Normaliser:
         self.oldest = date(start.year - MAX_AGE - 1, start.month, start.day)
         self._names: dict[str, tuple[str, str, bool]] = {}
         self._dates: dict[Any, date | str] = {}
+        self._birth_dates: dict[Any, date] = {}  # cells that passed every check of a birth date
         self._classes: dict[Any, str | None] = {}
 
     def name(self, value: Any) -> tuple[str, str, bool]:
@@ -167,6 +168,9 @@ class Normaliser:
         return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
 
     def birth_date(self, value: Any) -> date:
+        known = self._birth_dates.get(value) if isinstance(value, str | date) else None
+        if known is not None:
+            return known
         found = self._dates.get(value) if isinstance(value, str | date) else None
         if found is None:
             try:
@@ -195,6 +199,8 @@ class Normaliser:
                     MAX_AGE,
                 ).format(age=MAX_AGE)
             )
+        if isinstance(value, str | date):
+            self._birth_dates[value] = found
         return found
 
     def class_name(self, value: Any) -> str:
@@ -247,6 +253,16 @@ class Normaliser:
 
     def student_id(self, value: Any) -> str | None:
         """A student's ID from the school's system, tidied; None if nothing is left."""
+        if (
+            type(value) is str
+            and value.isascii()
+            and value.isprintable()
+            and len(value) <= ID_MAX
+            and value[:1] not in " '"  # an empty text, an outer space, our exports' apostrophe
+            and value[-1] != " "
+            and "  " not in value
+        ):
+            return value  # cell_text and clean_cell would return it unchanged
         return clean_cell(cell_text(value) or "", ID_MAX) or None
 
     def email(self, value: Any) -> str:
