@@ -97,7 +97,13 @@ class StudentLayout:
             v = (*v[: self.absent], None)  # unknown columns on the right: keep `absent` empty
         for i in self.optional:
             x = v[i]
-            if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
+            # No word for "none" starts with a digit or a plus (most of these cells are phones).
+            if (
+                type(x) is str
+                and len(x) <= NONE_WORD_LENGTH
+                and x[:1] not in _NUMBER_STARTS
+                and means_none(x)
+            ):
                 v = (*v[:i], None, *v[i + 1 :])
         # Cells are None or str, numbers, booleans and dates, none of which equals None.
         if self.pick(v) == self.nothing:
@@ -105,6 +111,7 @@ class StudentLayout:
         return v
 
 
+_NUMBER_STARTS = frozenset("+0123456789")
 _NOT_DATA = frozenset({"row_number", REASONS_FIELD})
 _OPTIONAL = frozenset(
     {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}

@@ -45,6 +45,7 @@ NOT_A_NAME = N_("is not a name (letters, hyphens and apostrophes only)")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
 # Control characters str.split() takes for spaces: a full name with one is read the slow way.
 _SPLIT_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+_SLOW_FULL_NAME = re.compile(f"{_DASHES.pattern}|{_SPLIT_CONTROLS.pattern}")
 NAME_MAX, FULL_NAME_MAX, ID_MAX, EMAIL_MAX = 100, 302, 64, 255  # the models' column lengths
 
 
@@ -130,6 +131,11 @@ class Normaliser:
                 self._names[value] = found
         return found
 
+    def known_name(self, value: Any) -> tuple[str, str, bool] | None:
+        """What `name` gave for this cell before, or None if it has not seen it (a fast
+        path for a reader: most name cells repeat)."""
+        return self._names.get(value)
+
     def full_name(self, value: Any) -> tuple[str, str, str | None, bool, str]:
         """(surname, name, patronymic, whether look-alikes were fixed, name key) of a cell."""
         # Not cached: full names are nearly all different, and a cache of 100,000 of them would
@@ -137,7 +143,7 @@ class Normaliser:
         # and checked once each (`name`). No strip needed: split() ignores outer spaces, and a
         # name cannot start with the apostrophe our exports put before `=`.
         text = value if type(value) is str else (cell_text(value) or "")
-        if _DASHES.search(text) or _SPLIT_CONTROLS.search(text):
+        if _SLOW_FULL_NAME.search(text):
             return self._full_name_slow(text)
         words = text.split()
         count = len(words)
