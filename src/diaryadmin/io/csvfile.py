@@ -120,7 +120,7 @@ def iter_csv_rows(
                 while end and record[end - 1] == "":
                     end -= 1
                 if end:
-                    values = tuple(value if value != "" else None for value in record[:end])
+                    values = tuple([value or None for value in record[:end]])  # "" is None
                     if "\x00" in "".join(record):
                         raise _refuse(
                             path,

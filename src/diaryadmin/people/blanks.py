@@ -6,6 +6,8 @@ a value; here `нет` in a patronymic, relation, e-mail or phone cell means the
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 NONE_WORDS = frozenset(
     {"-", "--", "—", "–", "нет", "не указан", "не указано", "не указана", "отсутствует",
      "н/д", "нет данных", "без отчества", "не имеет", "x", "х"}
@@ -14,6 +16,7 @@ NONE_WORDS = frozenset(
 NONE_WORD_LENGTH = max(map(len, NONE_WORDS)) + 4
 
 
+@lru_cache(maxsize=4096)  # rosters repeat patronymics and relations: each is looked at once
 def means_none(text: str) -> bool:
     """Whether a cell says "none" (`-`, `нет`, `Не указано.`) rather than holding a value."""
     return " ".join(text.casefold().replace("ё", "е").split()).rstrip(".") in NONE_WORDS

@@ -46,6 +46,20 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
     the message is the predicate alone (`contains a control character (U+0007)`), for readers
     that put the field's name in front.
     """
+    if value.isprintable() and unicodedata.is_normalized("NFC", value):
+        # Nearly every cell: no control, format (bidi, invisible), surrogate or unassigned
+        # character, no separator but the plain space, already NFC. What the slow path below
+        # would do to it is collapse the spaces and strip: 20 times cheaper, same text.
+        text = value.strip(" ")
+        if "  " in text:
+            text = _SPACES.sub(" ", text)
+        return _within(text, field, max_length)
+    return _clean_slowly(value, field, max_length, multiline)
+
+
+def _clean_slowly(value: str, field: str, max_length: int, multiline: bool) -> str:
+    """clean_text for any text: normalised, invisible characters dropped, each character
+    looked at."""
     text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
     text = _LINE_BREAKS.sub("\n", text)
     if multiline:
@@ -61,6 +75,11 @@ def clean_text(value: str, field: str, max_length: int, *, multiline: bool = Fal
             raise ValueError(
                 _("{field} {problem}").format(field=field, problem=reason) if field else reason
             )
+    return _within(text, field, max_length)
+
+
+def _within(text: str, field: str, max_length: int) -> str:
+    """`text`, or ValueError if it is longer than `max_length` characters."""
     if len(text) > max_length:
         if field:
             message = ngettext(

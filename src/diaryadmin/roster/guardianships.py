@@ -90,17 +90,34 @@ def load_guardians(
     records = list(records)
     loaded: dict[int, tuple] = {}
     g, gs, s = GUARDIANS.c, GUARDIANSHIPS.c, STUDENTS.c
-    query = select(g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone).where(
+    query = select(g.id, g.surname, g.name, g.patronymic, g.name_key, g.email, g.phone)
+    # SQLite runs the EXISTS guardian by guardian, on the links' index. PostgreSQL planned it
+    # as a hash of every guardianship of the school, built again for each chunk (a fifth of
+    # a 100,000-row import): there, the guardians by their index first, then the links of
+    # those found by theirs, and the school checked here (a condition on it would let the
+    # planner start from every student of the school again).
+    in_school = query.where(
         exists().where(
-            gs.guardian_id == g.id,
-            s.id == gs.student_id,
-            s.school_id == bindparam("school"),
+            gs.guardian_id == g.id, s.id == gs.student_id, s.school_id == bindparam("school")
         )
     )
+    schools_of = select(gs.guardian_id, s.school_id).join(STUDENTS, s.id == gs.student_id)
 
-    def load(column, values):
+    def load(column, values) -> list[tuple]:
         name = f"guardians by {column.key}"
-        return bulk.select_in(name, query, column, values, school=school_id)
+        if bulk.sqlite:
+            return list(bulk.select_in(name, in_school, column, values, school=school_id))
+        rows = list(bulk.select_in(name, query, column, values))
+        if not rows:
+            return rows
+        kept = {
+            guardian_id
+            for guardian_id, school in bulk.select_in(
+                "schools of guardians", schools_of, gs.guardian_id, {row[0] for row in rows}
+            )
+            if school == school_id
+        }
+        return [row for row in rows if row[0] in kept]
 
     for row in load(g.name_key, {r.key for r in records}):
         loaded.setdefault(row[0], tuple(row))

@@ -3,7 +3,10 @@ that reading 100,000 rows looks each cell up by position (see `roster.read`)."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from diaryadmin.io.headers import HeaderMap
 from diaryadmin.io.reader import Row
@@ -36,6 +39,8 @@ class StudentLayout:
     certificate_series: int
     certificate_number: int
     snils: int
+    pick: Callable[[tuple], Any]  # the mapped cells of a padded row
+    nothing: Any  # what `pick` gives for a row with nothing in them
 
     @classmethod
     def of(cls, header: HeaderMap, default_class: str | None) -> StudentLayout:
@@ -50,12 +55,13 @@ class StudentLayout:
             if any(i != absent for i in indexes):
                 default = slot if slot in ("mother", "father") else None
                 slots.append((indexes, tuple(labels.get(name) for name in names), default))
+        mapped = [i for name, i in columns.items() if name not in _NOT_DATA]
         return cls(
             labels=labels,
             default_class=default_class,
             width=width,
             absent=absent,
-            mapped=[i for name, i in columns.items() if name not in _NOT_DATA],
+            mapped=mapped,
             optional=sorted(
                 index
                 for name, index in columns.items()
@@ -77,6 +83,8 @@ class StudentLayout:
             certificate_series=col["certificate_series"],
             certificate_number=col["certificate_number"],
             snils=col["snils"],
+            pick=operator.itemgetter(*mapped) if mapped else lambda _v: None,
+            nothing=(None,) * len(mapped) if len(mapped) > 1 else None,
         )
 
     def cells(self, row: Row) -> tuple | None:
@@ -89,13 +97,21 @@ class StudentLayout:
             v = (*v[: self.absent], None)  # unknown columns on the right: keep `absent` empty
         for i in self.optional:
             x = v[i]
-            if type(x) is str and len(x) <= NONE_WORD_LENGTH and means_none(x):
+            # No word for "none" starts with a digit or a plus (most of these cells are phones).
+            if (
+                type(x) is str
+                and len(x) <= NONE_WORD_LENGTH
+                and x[:1] not in _NUMBER_STARTS
+                and means_none(x)
+            ):
                 v = (*v[:i], None, *v[i + 1 :])
-        if all(v[i] is None for i in self.mapped):
+        # Cells are None or str, numbers, booleans and dates, none of which equals None.
+        if self.pick(v) == self.nothing:
             return None
         return v
 
 
+_NUMBER_STARTS = frozenset("+0123456789")
 _NOT_DATA = frozenset({"row_number", REASONS_FIELD})
 _OPTIONAL = frozenset(
     {"patronymic", "certificate", "certificate_series", "certificate_number", "snils"}

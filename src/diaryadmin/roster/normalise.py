@@ -45,6 +45,7 @@ NOT_A_NAME = N_("is not a name (letters, hyphens and apostrophes only)")
 _NAME = re.compile(r"[^\W\d_]+(?:(?:[-' ]|’)[^\W\d_]+)*")
 # Control characters str.split() takes for spaces: a full name with one is read the slow way.
 _SPLIT_CONTROLS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+_SLOW_FULL_NAME = re.compile(f"{_DASHES.pattern}|{_SPLIT_CONTROLS.pattern}")
 NAME_MAX, FULL_NAME_MAX, ID_MAX, EMAIL_MAX = 100, 302, 64, 255  # the models' column lengths
 
 
@@ -112,6 +113,7 @@ class Normaliser:
         self.oldest = date(start.year - MAX_AGE - 1, start.month, start.day)
         self._names: dict[str, tuple[str, str, bool]] = {}
         self._dates: dict[Any, date | str] = {}
+        self._birth_dates: dict[Any, date] = {}  # cells that passed every check of a birth date
         self._classes: dict[Any, str | None] = {}
 
     def name(self, value: Any) -> tuple[str, str, bool]:
@@ -129,6 +131,11 @@ class Normaliser:
                 self._names[value] = found
         return found
 
+    def known_name(self, value: Any) -> tuple[str, str, bool] | None:
+        """What `name` gave for this cell before, or None if it has not seen it (a fast
+        path for a reader: most name cells repeat)."""
+        return self._names.get(value)
+
     def full_name(self, value: Any) -> tuple[str, str, str | None, bool, str]:
         """(surname, name, patronymic, whether look-alikes were fixed, name key) of a cell."""
         # Not cached: full names are nearly all different, and a cache of 100,000 of them would
@@ -136,7 +143,7 @@ class Normaliser:
         # and checked once each (`name`). No strip needed: split() ignores outer spaces, and a
         # name cannot start with the apostrophe our exports put before `=`.
         text = value if type(value) is str else (cell_text(value) or "")
-        if _DASHES.search(text) or _SPLIT_CONTROLS.search(text):
+        if _SLOW_FULL_NAME.search(text):
             return self._full_name_slow(text)
         words = text.split()
         count = len(words)
@@ -167,6 +174,9 @@ class Normaliser:
         return (*parts, changed, " ".join(self.name(p)[1] for p in parts if p))
 
     def birth_date(self, value: Any) -> date:
+        known = self._birth_dates.get(value) if isinstance(value, str | date) else None
+        if known is not None:
+            return known
         found = self._dates.get(value) if isinstance(value, str | date) else None
         if found is None:
             try:
@@ -195,6 +205,8 @@ class Normaliser:
                     MAX_AGE,
                 ).format(age=MAX_AGE)
             )
+        if isinstance(value, str | date):
+            self._birth_dates[value] = found
         return found
 
     def class_name(self, value: Any) -> str:
@@ -247,6 +259,16 @@ class Normaliser:
 
     def student_id(self, value: Any) -> str | None:
         """A student's ID from the school's system, tidied; None if nothing is left."""
+        if (
+            type(value) is str
+            and value.isascii()
+            and value.isprintable()
+            and len(value) <= ID_MAX
+            and value[:1] not in " '"  # an empty text, an outer space, our exports' apostrophe
+            and value[-1] != " "
+            and "  " not in value
+        ):
+            return value  # cell_text and clean_cell would return it unchanged
         return clean_cell(cell_text(value) or "", ID_MAX) or None
 
     def email(self, value: Any) -> str:

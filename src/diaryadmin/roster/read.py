@@ -226,8 +226,15 @@ class RosterReader(RosterFindings):
             return surname, name, patronymic, key
         found: dict[str, str | None] = {"surname": None, "name": None, "patronymic": None}
         key_parts: list[str] = []
+        known = self.norm.known_name
         for field_name, i, label in layout.name_fields:
-            part = self.name_part(row, field_name, label, v[i])
+            raw = v[i]
+            seen = known(raw) if raw is not None else None
+            if seen is not None and not seen[2]:  # a word read before, without look-alikes
+                found[field_name] = seen[0]
+                key_parts.append(seen[1])
+                continue
+            part = self.name_part(row, field_name, label, raw)
             if part is not None:
                 found[field_name] = part[0]
                 key_parts.append(part[1])

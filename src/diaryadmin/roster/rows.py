@@ -37,6 +37,7 @@ class RowIndex:
     def __init__(self) -> None:
         self._origins: dict[tuple[str, str | None], int] = {}
         self._origin_list: list[tuple[str, str | None]] = []
+        self._last: tuple = (object(), object(), 0)  # file, sheet and index << 32 of the last
         self._ids = array("q")  # hash of the external id, 0 for none
         self._certificates = array("q")  # hash of the certificate fingerprint, 0 for none
         self._names = array("q")  # hash of name key and birth date
@@ -70,11 +71,15 @@ class RowIndex:
     def locate(self, record: StudentRecord) -> int:
         """A row's place as one int (file and sheet index << 32 | row): 100,000 of them
         cost far less than tuples."""
+        last = self._last
+        if record.file is last[0] and record.sheet is last[1]:  # rows come sheet by sheet
+            return last[2] | record.row
         key = (record.file, record.sheet)
         index = self._origins.get(key)
         if index is None:
             index = self._origins[key] = len(self._origin_list)
             self._origin_list.append(key)
+        self._last = (record.file, record.sheet, index << 32)
         return index << 32 | record.row
 
     def where(self, place: int) -> str:
