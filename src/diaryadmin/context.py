@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,32 @@ if TYPE_CHECKING:  # SQLAlchemy loads on the first use of the database, not for 
     from diaryadmin.plan import Plan
 
 PLAN_SHOWN = 200
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back until the block is done, then raised as usual.
+
+    For clean-up that must not be cut in two: a signal while SQLAlchemy's pool closes its
+    connections is caught and logged by the pool, with a traceback, before it goes on. The
+    handlers are swapped, not the signal mask: another thread (the hashing pool's) could take
+    a masked signal and hand it to this one anyway.
+    """
+    caught: list[int] = []
+    try:
+        previous = {s: signal.signal(s, lambda signum, _: caught.append(signum)) for s in _HELD}
+    except ValueError:  # not the main thread: signals are not this thread's to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
 
 
 @dataclass
@@ -70,7 +97,8 @@ class AppContext:
 
     def close(self) -> None:
         if self._engine is not None:
-            self._engine.dispose()
+            with signals_held():
+                self._engine.dispose()
 
     # Output: data to stdout, everything else to stderr.
     def out(self, text: str) -> None:
