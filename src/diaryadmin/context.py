@@ -50,7 +50,6 @@ def signals_held() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
-
 @dataclass
 class AppContext:
     settings: Settings
