@@ -14,7 +14,8 @@ shutdown) have run: CPython remembers a KeyboardInterrupt that passed through an
 then kill itself with SIGINT at exit instead of returning 130.
 
 A signal in the interpreter's own start-up, before this module runs, is Python's to report.
-This module imports nothing heavy: the load it guards is `cli`'s.
+This module imports nothing heavy: the load it guards is `cli`'s, and worker processes run
+`start_worker` before they import anything else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+import time
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _said_while_loading = "error: interrupted, nothing changed"
@@ -54,6 +57,30 @@ def _exit_at_once(code: int) -> None:
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
     os._exit(code)
+
+
+PARENT_CHECK_SECONDS = 0.25  # how often a worker process looks whether its parent is there
+
+
+def start_worker(parent: int | None = None) -> None:
+    """The start of each of our worker processes (the hashing pool's, the journal export's),
+    as their pool's initializer: Ctrl-C goes to the whole process group and is the main
+    process's to handle (a worker finishes its job without a traceback of its own); SIGTERM
+    takes its default action, not a forked main process's "roll back" handler; and a worker
+    whose parent is gone (SIGKILL leaves it no chance to shut its pool down; a fork server
+    dies with its main process) ends within a second instead of living on with passwords or
+    a half-built file in its memory. `parent`: the main process's pid (default: this
+    process's parent, right for `fork`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid() if parent is None else parent
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run() -> None:

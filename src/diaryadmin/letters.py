@@ -12,8 +12,6 @@ sent over SMTP in `diaryadmin.mail`.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from functools import lru_cache
@@ -240,27 +238,8 @@ class QrLink(str):
 
 
 def _svg(url: str) -> str:
-    """The inline SVG that segno's `svg_inline(scale=QR_MODULE_MM, unit="mm", border=4,
-    title=url)` writes, character for character, in half its time: one horizontal stroke
-    per run of dark modules, each relative to the end of the one before."""
-    qr = _qr(url)
-    width, height = qr.symbol_size(scale=QR_MODULE_MM, border=QR_BORDER)
-    strokes = []
-    last_x, last_y, y = 0, 0.0, QR_BORDER + 0.5
-    for row in qr.matrix:
-        for run in re.finditer(rb"\x01+", row):
-            x1, x2 = run.start() + QR_BORDER, run.end() + QR_BORDER
-            dy = y - last_y
-            move = "m" if strokes else "M"
-            strokes.append(f"{move}{x1 - last_x} {int(dy) if dy.is_integer() else dy}h{x2 - x1}")
-            last_x, last_y = x2, y
-        y += 1
-    return (
-        f'<svg width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}" '
-        f'class="segno"><title>{html.escape(str(url), quote=False)}</title><path '
-        f'transform="scale({QR_MODULE_MM})" class="qrline" stroke="#000" '
-        f'd="{"".join(strokes)}"/></svg>'
-    )
+    """The inline SVG of `url`'s QR code, sized in millimetres, titled with the link."""
+    return _qr(url).svg_inline(scale=QR_MODULE_MM, unit="mm", border=QR_BORDER, title=url)
 
 
 def qr_svg(url: str) -> Any:

@@ -62,6 +62,7 @@ class StagedFile:
     target: Path
     temp: Path
     overwrite: bool
+    token: str = ""  # in the pending file's name and the audit trail
 
     def publish(self) -> Path:
         """Rename the complete file into place (after the commit)."""
@@ -104,14 +105,24 @@ class Staging:
     ) -> Path:
         """Write the file completely with `write(temp_path)` (which must create it with its
         mode and fsync it, as io.atomic_output does) and record its token in `session`."""
+        staged = self.reserve(target, overwrite=overwrite)
+        write(staged.temp)
+        self.record(session, staged)
+        return staged.temp
+
+    def reserve(self, target: Path, *, overwrite: bool = False) -> StagedFile:
+        """The pending file for `target`, for a writer elsewhere (a worker process); `record`
+        it once it is written. Removed with the others if the transaction rolls back."""
         target = Path(target)
         token = secrets.token_hex(8)
-        temp = pending_path(target, token)
-        staged = StagedFile(target, temp, overwrite)
+        staged = StagedFile(target, pending_path(target, token), overwrite, token)
         self.files.append(staged)
-        write(temp)
-        audit.record(session, self.operator, ACTION, token, {"file": str(target)})
-        return temp
+        return staged
+
+    def record(self, session: Session, staged: StagedFile) -> None:
+        """The written file's token into the audit trail: what `recover` reads to know
+        whether its transaction committed."""
+        audit.record(session, self.operator, ACTION, staged.token, {"file": str(staged.target)})
 
     def publish(self) -> list[Path]:
         published = [f.publish() for f in self.files]

@@ -14,15 +14,14 @@ import math
 import multiprocessing
 import os
 import secrets
-import signal
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any
 
+from diaryadmin import launch
 from diaryadmin.config import Settings
 
 log = logging.getLogger(__name__)
@@ -188,25 +187,6 @@ def _hash_one(job: tuple[HashParams, str]) -> str:
 
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
-_WATCH_SECONDS = 0.5
-
-
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(_WATCH_SECONDS)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-def _start_worker() -> None:
-    """In each hashing worker: Ctrl-C is the main process's to handle (no tracebacks from
-    workers), and a worker whose parent died (SIGKILL leaves the main process no chance to
-    shut the pool down; a fork server dies with its main process) exits within a second
-    instead of living on with passwords in its memory."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's "roll back" handler
-    parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def workers_for(settings: Settings) -> int:
@@ -228,7 +208,7 @@ def _executor(workers: int) -> ProcessPoolExecutor:
         else:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["diaryadmin.credentials.passwords", "passlib.context"])
-        _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+        _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=launch.start_worker)
         _pool_workers = workers
     return _pool
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,16 +22,15 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from diaryadmin import audit
+from diaryadmin import audit, launch
 from diaryadmin.errors import Refused, quoted
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.io import atomic_output
-from diaryadmin.journal import workers
 from diaryadmin.journal.data import ClassJournal, load_class_journal
 from diaryadmin.journal.periods import DateRange
 from diaryadmin.journal.workbook import write_class_workbook
 from diaryadmin.models import School, SchoolClass
-from diaryadmin.staging import ACTION, StagedFile, Staging, pause, pending_path, recover
+from diaryadmin.staging import Staging, pause, recover
 
 
 def export_journals(
@@ -202,7 +200,6 @@ class _Staged:
     def __init__(self, session: Session, operator: str, overwrite: bool, folder: Path) -> None:
         self.session, self.overwrite = session, overwrite
         self.staging = Staging(operator)
-        self.tokens: dict[Path, str] = {}
         self.lock = contextlib.ExitStack()
         self.lock.enter_context(_folder_lock(folder))
         event.listen(session, "after_commit", self._committed, once=True)
@@ -210,20 +207,13 @@ class _Staged:
 
     def add(self, target: Path) -> Path:
         """The pending file to write `target` to; removed again if the export fails."""
-        token = secrets.token_hex(8)
-        temp = pending_path(target, token)
-        self.staging.files.append(StagedFile(target, temp, self.overwrite))
-        self.tokens[temp] = token
-        return temp
+        return self.staging.reserve(target, overwrite=self.overwrite).temp
 
     def record(self, written: list[dict[str, Any]]) -> None:
-        """Put the written files' tokens into the audit trail, as Staging.stage does; the
-        report names the targets, not the pending files."""
+        """Put the written files' tokens into the audit trail; the report names the targets,
+        not the pending files."""
         for counts, staged in zip(written, self.staging.files, strict=True):
-            audit.record(
-                self.session, self.staging.operator, ACTION, self.tokens[staged.temp],
-                {"file": str(staged.target)},
-            )  # fmt: skip
+            self.staging.record(self.session, staged)
             counts["file"] = str(staged.target)
 
     def _committed(self, _session: Session) -> None:
@@ -261,7 +251,7 @@ def _export_in_workers(session, url, classes, targets, dates, staging, jobs, pro
     todo = deque(enumerate(zip(classes, map(staging.add, targets), strict=True)))
     running: dict[Any, int] = {}
     pool = ProcessPoolExecutor(
-        jobs - 1, mp_context=context, initializer=workers.start, initargs=(os.getpid(),)
+        jobs - 1, mp_context=context, initializer=launch.start_worker, initargs=(os.getpid(),)
     )
     with pool:
 
