@@ -695,6 +695,58 @@ def test_real_office_files_pass_the_inspection(tmp_path):
     assert [r.values for r in iter_rows(path)] == [("Фамилия", "Имя")]
 
 
+def test_damaged_parts_no_reader_reads_do_not_refuse_the_file(run_cli, workdir):
+    """LibreOffice writes an empty Configurations2/accelerator/current.xml into its ods files,
+    and a Mac's zip adds AppleDouble `__MACOSX/._*` files: neither is XML, neither is read, and
+    files carrying them are imported. The same damage in a part the reader reads is refused."""
+    row = "".join(ods_cell(text) for text in ("Иванов", "Иван", "01.03.2015", "5А"))
+    header = "".join(ods_cell(text) for text in ("Фамилия", "Имя", "Дата рождения", "Класс"))
+    table = (
+        f'<table:table table:name="5А"><table:table-row>{header}</table:table-row>'
+        f"<table:table-row>{row}</table:table-row></table:table>"
+    )
+    path = ods(workdir / "libreoffice.ods", table)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("Configurations2/accelerator/current.xml", "")
+        archive.writestr("__MACOSX/._content.xml", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    result = run_cli("roster", "import", str(path))
+    assert result.exit_code == 0, result.output
+
+    cells = "".join(
+        f'<c r="{col}2" t="inlineStr"><is><t>{text}</t></is></c>'
+        for col, text in zip("ABCD", ("Петрова", "Анна", "02.04.2015", "5А"), strict=True)
+    )
+    heads = "".join(
+        f'<c r="{col}1" t="inlineStr"><is><t>{text}</t></is></c>'
+        for col, text in zip("ABCD", ("Фамилия", "Имя", "Дата рождения", "Класс"), strict=True)
+    )
+    rows = f'<row r="1">{heads}</row><row r="2">{cells}</row>'
+    junk = {"__MACOSX/xl/._sharedStrings.xml": "\x00\x05\x16\x07 Mac OS X"}
+    mac = xlsx(workdir / "mac.xlsx", sheet(rows), parts=junk)
+    result = run_cli("roster", "import", str(mac))
+    assert result.exit_code == 0, result.output
+    listed = json.loads(run_cli("roster", "list", "--format", "json").stdout)
+    assert {row["surname"] for row in listed} == {"Иванов", "Петрова"}
+
+    broken = xlsx(workdir / "broken.xlsx", sheet(rows), parts={"xl/styles.xml": "<styleSheet"})
+    result = run_cli("roster", "import", str(broken))
+    assert result.exit_code == 1
+    assert "'xl/styles.xml' is not valid XML" in result.output
+
+
+def test_parser_messages_lose_their_debugging_forms():
+    from diaryadmin.io.sandbox import parser_reason
+
+    calamine = ValueError(
+        "Expecting 'table-cell', found 'Text(BytesText { content: Borrowed(\"\\n \") })'"
+    )
+    assert parser_reason(calamine) == "Expecting 'table-cell', found …"
+    assert parser_reason(ValueError("Xml error:  unexpected\nend")) == "Xml error: unexpected end"
+    assert parser_reason(ValueError('Zip(InvalidArchive("bad"))')) == (
+        "damaged, or of a kind it does not know"
+    )
+
+
 def test_csv_and_html_saved_as_xls_are_imported(run_cli, workdir):
     header = ["Фамилия", "Имя", "Дата рождения", "Класс"]
     csv_path = put(

@@ -142,7 +142,7 @@ def _inspect_zip(file: Path, name: str, limits: ReadLimits) -> str:
         _check_sizes(entries, name, limits)
         for entry in entries:
             if entry.filename.lower().endswith((".xml", ".rels")):
-                _check_xml_part(archive, entry, name)
+                _check_xml_part(archive, entry, name, read=_is_read(entry.filename, kind))
         if kind == XLSX:
             _check_xlsx_sheets(archive, entries, name, limits)
         elif kind == ODS:
@@ -247,12 +247,27 @@ def _read_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, limi
 
 
 _ROOT_START = re.compile(rb"<(?![?!])")
+# The parts a reader parses: damaged XML anywhere else (LibreOffice's empty
+# Configurations2/accelerator/current.xml, the AppleDouble `__MACOSX/._*` files a Mac's zip
+# adds) is not the workbook's damage. A DTD is refused in every part all the same.
+_READ_PARTS = {
+    XLSX: ("[Content_Types].xml", "_rels/", "xl/"),
+    XLSB: ("[Content_Types].xml", "_rels/", "xl/"),
+    ODS: ("content.xml", "styles.xml", "META-INF/manifest.xml"),
+}
 
 
-def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> None:
+def _is_read(part: str, kind: str) -> bool:
+    return part.startswith(_READ_PARTS.get(kind, ("",)))
+
+
+def _check_xml_part(
+    archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str, *, read: bool = True
+) -> None:
     """Refuse a DTD in any XML part: entity expansion (billion laughs, quadratic blowup) and
     external entities live there, and no spreadsheet program writes one. Small parts are also
-    parsed with defusedxml, which refuses every entity trick on its own."""
+    parsed with defusedxml, which refuses every entity trick on its own; one that is not
+    well-formed is refused only if it is `read` (a part the parser will read)."""
     head = _read_part(archive, entry, name, _HEAD)
     root = _ROOT_START.search(head)
     prolog = head[: root.start()] if root else head
@@ -280,6 +295,8 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str)
                 ),
             ) from None
         except ElementTree.ParseError as error:
+            if not read:
+                return
             raise refuse(
                 name,
                 _(

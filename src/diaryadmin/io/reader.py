@@ -21,7 +21,7 @@ from diaryadmin.io.csvfile import iter_csv_rows
 from diaryadmin.io.htmltable import iter_html_rows
 from diaryadmin.io.inspect import HTML, ODS, TEXT, XLS, XLSB, XLSX, inspect_file
 from diaryadmin.io.limits import column_letters, grouped, over_limit, refuse
-from diaryadmin.io.sandbox import sandboxed
+from diaryadmin.io.sandbox import parser_reason, sandboxed
 
 SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -155,7 +155,8 @@ def _workbook_task(
             if type(error).__name__ == "PasswordError":
                 raise refuse(name, _(_PASSWORD)) from None
             raise refuse(
-                name, _("is not a readable spreadsheet ({reason})").format(reason=_reason(error))
+                name,
+                _("is not a readable spreadsheet ({reason})").format(reason=parser_reason(error)),
             ) from None
         sheets = _sheets(workbook)
         yield sheets
@@ -178,7 +179,7 @@ def _workbook_task(
                 raise refuse(
                     name,
                     _("sheet {sheet} is not readable ({reason})").format(
-                        sheet=quoted(current), reason=_reason(error)
+                        sheet=quoted(current), reason=parser_reason(error)
                     ),
                 ) from None
             # The sheet's name goes with its first row only: pickled with each of 100,000
@@ -197,10 +198,6 @@ def _workbook_task(
 
 
 _PASSWORD = N_("is password-protected: open it and save it without a password")
-
-
-def _reason(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def _open_sandboxed(

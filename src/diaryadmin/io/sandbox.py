@@ -16,6 +16,7 @@ import faulthandler
 import io
 import os
 import pickle
+import re
 import signal
 import struct
 import sys
@@ -67,12 +68,21 @@ def _time_message(limits: ReadLimits) -> str:
     ).format(limit=grouped(limits.reader_seconds), setting=f"{PREFIX}READER_SECONDS")
 
 
+# A parser's message may quote its own data structures (calamine: "found
+# 'Text(BytesText { content: Borrowed(..) })'"): text for developers, cut from what users read.
+_DEBUG_QUOTE = re.compile(r"'[^']*[({][^']*'|\b[A-Z]\w*(?:\(| \{).*")
+
+
+def parser_reason(error: BaseException) -> str:
+    """A parser's error as a short clause for users: one line, its debugging forms cut."""
+    reason = _DEBUG_QUOTE.sub("…", " ".join(str(error).split()))
+    return reason[:200] if reason.strip(" …") else _("damaged, or of a kind it does not know")
+
+
 def _crash_message(error: BaseException | None = None) -> str:
     """What to say when the parser failed. A panic's own text is for developers, not users."""
     if error is not None and type(error).__name__ != "PanicException":
-        reason = " ".join(str(error).split())[:200]
-        if reason:
-            return _("is not a readable spreadsheet ({reason})").format(reason=reason)
+        return _("is not a readable spreadsheet ({reason})").format(reason=parser_reason(error))
     return _("is not a readable spreadsheet: the reader failed on it (a damaged or hostile file)")
 
 
