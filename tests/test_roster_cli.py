@@ -60,6 +60,25 @@ def test_warnings_are_objects_with_their_place(run_cli, workdir):
     assert "row 2, column 'Фамилия'" in result.stderr
 
 
+def test_a_district_s_warnings_are_cut_on_stderr_and_all_in_json(run_cli, workdir):
+    """Each of 205 surnames typed with a Latin 'a': 200 warnings on stderr and a line
+    saying how many more; -v lists every one, and --format json reports all of them."""
+    rows = [
+        [f"S{n}", "Ивaнов", f"Пётр{chr(0x430 + n % 32)}", None, date(2015, 1, 1 + n % 28), "5А"]
+        for n in range(205)
+    ]
+    path = write_xlsx(workdir / "district.xlsx", [HEADER, *rows])
+    result = run_cli("roster", "import", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert sum("look-alike" in line for line in lines) == 200
+    assert "... and 5 more warnings; -v lists every one" in result.stderr
+    again = run_cli("-v", "roster", "import", str(path), "--dry-run")
+    assert sum("look-alike" in line for line in again.stderr.splitlines()) == 205
+    data = json.loads(run_cli("--format", "json", "roster", "import", str(path)).stdout)
+    assert len(data["warnings"]) == 205
+
+
 def test_list_json_shape_with_guardians(run_cli, workdir):
     run_cli("roster", "import", str(roster(workdir / "roster.xlsx")))
     result = run_cli("roster", "list", "--class", "5 а", "--format", "json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # SQLAlchemy loads on the first use of the database, not for 
     from diaryadmin.plan import Plan
 
 PLAN_SHOWN = 200
+WARNINGS_SHOWN = 200
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -109,6 +110,25 @@ class AppContext:
 
     def warn(self, text: str) -> None:
         click.echo(click.style(_("warning: "), fg="yellow") + text, err=True)
+
+    def warn_all(self, warnings: Iterable[object]) -> None:
+        """Each warning on its own line, the first WARNINGS_SHOWN of them unless -v: a district's
+        import can have tens of thousands, and `--format json` reports them all on stdout."""
+        warnings = list(warnings)
+        shown = warnings if self.verbose else warnings[:WARNINGS_SHOWN]
+        for warning in shown:
+            self.warn(str(warning))
+        if len(shown) < len(warnings):
+            more = len(warnings) - len(shown)
+            self.warn(
+                ngettext(
+                    "... and {count} more warning; -v lists every one "
+                    "(and --format json reports them all on stdout).",
+                    "... and {count} more warnings; -v lists every one "
+                    "(and --format json reports them all on stdout).",
+                    more,
+                ).format(count=more)
+            )
 
     def show_plan(self, plan: Plan, dry_run: bool) -> None:
         """On a dry run, list by name what the command would do (on stderr, for the person;

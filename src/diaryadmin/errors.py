@@ -10,7 +10,7 @@ rerun with -v and report it); 6 the disk is full; 130 interrupted (Ctrl-C); 143 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from diaryadmin.i18n import _, current_language, pgettext
@@ -38,10 +38,15 @@ class Problem:
     value: Any = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if data["value"] is not None and not isinstance(data["value"], str | int | float | bool):
-            data["value"] = str(data["value"])
-        return {k: data[k] for k in ("file", "sheet", "row", "column", "value", "message")}
+        # By hand, not dataclasses.asdict: that deep-copies every value, and a district's
+        # import reports tens of thousands of problems.
+        value = self.value
+        if value is not None and not isinstance(value, str | int | float | bool):
+            value = str(value)
+        return {
+            "file": self.file, "sheet": self.sheet, "row": self.row, "column": self.column,
+            "value": value, "message": self.message,
+        }  # fmt: skip
 
     def __str__(self) -> str:
         # The place reads as one phrase («Файл 5А.xlsx, лист «5А», строка 12, столбец «Класс»):

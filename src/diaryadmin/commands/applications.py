@@ -50,7 +50,7 @@ def import_command(
     from diaryadmin.applications.store import import_applications
     from diaryadmin.staging import staged_change
 
-    plan = Plan()
+    plan = Plan() if dry_run else None  # only a dry run shows it
     with staged_change(
         app.sessions(), app.operator, dry_run=dry_run, targets=[rejects] if rejects else [],
         say=app.say,
@@ -70,9 +70,9 @@ def import_command(
             staging=None if dry_run else staging,  # a dry run writes no rejects file
             force=force,
         )
-    app.show_plan(plan, dry_run)
-    for warning in report.warnings:
-        app.warn(str(warning))
+    if plan is not None:
+        app.show_plan(plan, dry_run)
+    app.warn_all(report.warnings)
     if app.fmt == "table":
         if dry_run:
             summary = ngettext(

@@ -140,8 +140,7 @@ def import_command(app: AppContext, file: Path, class_name, dry_run, year, schoo
         )
     app.show_plan(plan, dry_run)
     app.result(report)
-    for warning in report.get("warnings", ()):
-        app.warn(str(Problem(**warning)))
+    app.warn_all(Problem(**warning) for warning in report.get("warnings", ()))
     if dry_run:
         app.say(_("Dry run: nothing was changed."))
 

@@ -88,8 +88,10 @@ def import_command(
         )
         return click.confirm(question.format(count=len(students)), err=True)
 
-    plan = Plan()
     # A dry run imports for real and rolls back: its plan names each change (roster.changes).
+    # Only a dry run shows it, and comparing a whole school before and after costs as much
+    # as the import itself, so a real import makes none.
+    plan = Plan() if dry_run else None
     with staged_change(
         app.sessions(), app.operator, dry_run=dry_run, targets=[rejects] if rejects else [],
         say=app.say,
@@ -112,9 +114,9 @@ def import_command(
             staging=None if dry_run else staging,  # a dry run writes no rejects file
             force=force,
         )
-    app.show_plan(plan, dry_run)
-    for warning in report.warnings:
-        app.warn(str(warning))
+    if plan is not None:
+        app.show_plan(plan, dry_run)
+    app.warn_all(report.warnings)
     data = report.to_dict()
     if app.fmt == "table":
         lists = ("errors", "warnings", "rejected_rows")
