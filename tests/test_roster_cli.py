@@ -79,6 +79,33 @@ def test_a_district_s_warnings_are_cut_on_stderr_and_all_in_json(run_cli, workdi
     assert len(data["warnings"]) == 205
 
 
+def test_a_father_in_the_mother_s_columns_is_kept_with_a_warning(run_cli, workdir):
+    header = [*HEADER, "ФИО матери", "ФИО отца"]
+    path = write_xlsx(
+        workdir / "swapped.xlsx",
+        [
+            header,
+            [*IVANOV, "Иванов Сергей Петрович", "Иванова Мария Петровна"],
+            [*PETROVA, "Петрова Ольга Ивановна", "Петров Игорь Олегович"],
+            [*SIDOROV, "Алиева Лейла Рашид кызы", "Алиев Рашид Мамед оглы"],
+        ],
+    )
+    result = run_cli("roster", "import", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    warnings = [
+        (w["row"], w["column"], w["message"]) for w in json.loads(result.stdout)["warnings"]
+    ]
+    assert warnings == [
+        (2, "ФИО матери", "mother by the file, but the patronymic 'Петрович' is a man's: check it"),
+        (2, "ФИО отца", "father by the file, but the patronymic 'Петровна' is a woman's: check it"),
+    ]
+    listed = json.loads(run_cli("roster", "list", "--format", "json").stdout)
+    ivanov = next(row for row in listed if row["surname"] == "Иванов")
+    assert {"name": "Иванов Сергей Петрович", "relation": "mother"}.items() <= (
+        ivanov["guardians"][0].items()
+    )
+
+
 def test_list_json_shape_with_guardians(run_cli, workdir):
     run_cli("roster", "import", str(roster(workdir / "roster.xlsx")))
     result = run_cli("roster", "list", "--class", "5 а", "--format", "json")

@@ -73,6 +73,7 @@ HEADINGS = {
     "approved": N_("approved"),
     "review": N_("review"),
     "rejected": N_("rejected"),
+    "rejects_file": N_("rejects_file"),
     "flagged": N_("flagged"),
     "pending": N_("pending"),
     "applicant": N_("applicant"),

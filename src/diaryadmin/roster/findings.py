@@ -17,7 +17,12 @@ from diaryadmin.io.cells import cell_text
 from diaryadmin.io.encoding import plausible_name
 from diaryadmin.io.reader import Row
 from diaryadmin.io.table import Problems
-from diaryadmin.people.relations import parent_relation, relation_of, split_relation
+from diaryadmin.people.relations import (
+    parent_relation,
+    relation_name,
+    relation_of,
+    split_relation,
+)
 from diaryadmin.roster.normalise import (
     EMPTY,
     FULL_NAME_MAX,
@@ -218,8 +223,21 @@ class RosterFindings:
                     _("unknown relation, taken as guardian (use мать, отец or опекун)"),
                     row, label_relation, raw_relation,
                 )  # fmt: skip
+        by_patronymic = parent_relation(patronymic)
         if relation is None:
-            relation = parent_relation(patronymic)
+            relation = by_patronymic
+        elif {relation, by_patronymic} == {"mother", "father"}:
+            # A father typed into the mother's columns (or the other way round): the link is
+            # kept as the file says, but the secretary should look at the row.
+            text = (
+                _("{relation} by the file, but the patronymic {patronymic} is a man's: check it")
+                if by_patronymic == "father"
+                else _(
+                    "{relation} by the file, but the patronymic {patronymic} is a woman's: check it"
+                )
+            )
+            text = text.format(relation=relation_name(relation), patronymic=quoted(patronymic))
+            self.warning(text, row, label_name, raw_name)
         email = phone = None
         if raw_email is not None:
             try:
