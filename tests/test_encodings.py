@@ -80,6 +80,19 @@ def test_utf16_without_bom_is_recognised_by_its_zero_bytes():
     assert not looks_like_utf16(b"Surname;Name\r\n")
 
 
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+def test_a_utf16_bom_is_trusted_over_a_short_file_s_other_scripts(tmp_path, bom):
+    """csvkit's test_utf16_*.csv (three columns, one 'ʤ'): the BOM's own bytes and one letter
+    outside Latin and Cyrillic outvoted the zero-byte pattern in 18 characters, and the
+    file was refused as holding NUL bytes."""
+    order = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
+    rows = [["Фамилия", "Имя", "Примечание"], ["Иванов", "Иван", "🎉👍ʤ ✓"]]
+    path = _csv(tmp_path / "r.csv", rows, order, bom)
+    assert [row.values for row in iter_rows(path)] == [tuple(row) for row in rows]
+    assert looks_like_utf16(bom + "a,b,c\n1,2,ʤ".encode(order))
+    assert not looks_like_utf16(codecs.BOM_UTF16_LE + b"\0\0\0\0a\0\0\0")  # UTF-32
+
+
 @pytest.mark.parametrize("encoding", SINGLE_BYTE)
 @pytest.mark.parametrize("name", list(SHORT_TEXTS))
 def test_short_files_are_detected_right_or_refused_never_wrong(name, encoding):

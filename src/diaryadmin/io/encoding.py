@@ -102,7 +102,18 @@ class _Reading:
 
 
 def looks_like_utf16(head: bytes) -> bool:
-    """Whether bytes without a BOM are UTF-16 (either order) of a Russian or Latin table."""
+    """Whether bytes are UTF-16 (either order) of a Russian or Latin table: a BOM and text
+    that decodes (a short file's one letter of another script must not outvote it), or
+    without one, the zero bytes' pattern."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and head[2:4] != b"\0\0":
+        sample = head[: 8192 & ~1]
+        for cut in (0, 2):  # the sample may end inside a surrogate pair
+            try:
+                text = sample[: len(sample) - cut].decode("utf-16")
+            except UnicodeDecodeError:
+                continue
+            return "\0" not in text
+        return False
     return _utf16_order(head) is not None
 
 
