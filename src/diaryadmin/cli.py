@@ -18,7 +18,7 @@ import click
 from diaryadmin import __version__, i18n
 from diaryadmin.commands import COMMANDS
 from diaryadmin.config import PREFIX, Settings
-from diaryadmin.context import AppContext
+from diaryadmin.context import LINES_SHOWN, AppContext
 from diaryadmin.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -33,7 +33,7 @@ from diaryadmin.errors import (
 from diaryadmin.i18n import _, ngettext
 from diaryadmin.output import FORMATS, render_object
 
-MAX_PROBLEMS_SHOWN = 200
+MAX_PROBLEMS_SHOWN = LINES_SHOWN
 
 EPILOG = """\b
 Exit codes: 0 success; 1 input or data refused (nothing changed); 2 usage error;

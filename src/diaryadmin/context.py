@@ -22,8 +22,9 @@ if TYPE_CHECKING:  # SQLAlchemy loads on the first use of the database, not for 
 
     from diaryadmin.plan import Plan
 
-PLAN_SHOWN = 200
-WARNINGS_SHOWN = 200
+# How many problems, warnings or planned changes a person reads on stderr before a line that
+# counts the rest (-v lists them all).
+LINES_SHOWN = 200
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -112,10 +113,10 @@ class AppContext:
         click.echo(click.style(_("warning: "), fg="yellow") + text, err=True)
 
     def warn_all(self, warnings: Iterable[object]) -> None:
-        """Each warning on its own line, the first WARNINGS_SHOWN of them unless -v: a district's
+        """Each warning on its own line, the first LINES_SHOWN of them unless -v: a district's
         import can have tens of thousands, and `--format json` reports them all on stdout."""
         warnings = list(warnings)
-        shown = warnings if self.verbose else warnings[:WARNINGS_SHOWN]
+        shown = warnings if self.verbose else warnings[:LINES_SHOWN]
         for warning in shown:
             self.warn(str(warning))
         if len(shown) < len(warnings):
@@ -130,10 +131,10 @@ class AppContext:
                 ).format(count=more)
             )
 
-    def show_plan(self, plan: Plan, dry_run: bool) -> None:
+    def show_plan(self, plan: Plan | None, dry_run: bool) -> None:
         """On a dry run, list by name what the command would do (on stderr, for the person;
-        stdout keeps the command's result)."""
-        if not dry_run:
+        stdout keeps the command's result). A real run may pass no plan at all."""
+        if not dry_run or plan is None:
             return
         if not plan:
             self.say(_("Dry run: nothing would change."))
@@ -146,10 +147,10 @@ class AppContext:
                 count,
             ).format(count=count)
         )
-        for item in plan.changes[:PLAN_SHOWN]:
+        for item in plan.changes[:LINES_SHOWN]:
             self.say(f"  {item}")
-        if count > PLAN_SHOWN:
-            more = count - PLAN_SHOWN
+        if count > LINES_SHOWN:
+            more = count - LINES_SHOWN
             self.say(
                 "  "
                 + ngettext("... and {count} more", "... and {count} more", more).format(count=more)

@@ -70,8 +70,7 @@ def import_command(
             staging=None if dry_run else staging,  # a dry run writes no rejects file
             force=force,
         )
-    if plan is not None:
-        app.show_plan(plan, dry_run)
+    app.show_plan(plan, dry_run)
     app.warn_all(report.warnings)
     if app.fmt == "table":
         if dry_run:

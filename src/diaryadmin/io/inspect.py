@@ -258,7 +258,7 @@ _READ_PARTS = {
 
 
 def _is_read(part: str, kind: str) -> bool:
-    return part.startswith(_READ_PARTS.get(kind, ("",)))
+    return part.startswith(_READ_PARTS[kind])
 
 
 def _check_xml_part(
